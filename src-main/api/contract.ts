@@ -1,0 +1,141 @@
+// The API contract: every request and every event Fieldbench offers, in one map.
+// The Electron IPC binding, the WebSocket binding of `fieldbench serve` and the CLI all go
+// through this map, and every payload is checked against its schema on the way in.
+// This folder imports nothing from main, preload or renderer code.
+import { z } from 'zod';
+import {
+  ApiError,
+  CaseDetail,
+  CaseStatus,
+  CaseSummary,
+  Device,
+  DiagnosticsReport,
+  Id,
+  Note,
+  ProfileProblem,
+  ProfileSummary,
+  SystemInfo,
+  Uuid,
+  VirtualFaults,
+} from './schemas';
+
+const Empty = z.object({}).strict();
+
+export const requests = {
+  'system.info': { request: Empty, response: SystemInfo },
+
+  'profiles.list': {
+    request: Empty,
+    response: z.object({ profiles: z.array(ProfileSummary), problems: z.array(ProfileProblem) }),
+  },
+
+  'devices.list': { request: Empty, response: z.array(Device) },
+  /** Attach a simulated device (demo mode, training, tests). */
+  'devices.attachVirtual': {
+    request: z
+      .object({ model: z.literal('sensor-node').default('sensor-node'), faults: VirtualFaults.optional() })
+      .strict(),
+    response: Device,
+  },
+  /** Set or clear the fault knobs of an attached virtual device. */
+  'devices.setFaults': {
+    request: z.object({ deviceId: Id, faults: VirtualFaults }).strict(),
+    response: Device,
+  },
+  /** Detach a virtual device, or forget a port added by hand. */
+  'devices.detach': { request: z.object({ deviceId: Id }).strict(), response: z.object({}) },
+  /** Add a serial port that discovery cannot see (a port from `fieldbench sim`, a socat link). */
+  'devices.addPort': {
+    request: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    response: Device,
+  },
+  /** Probe a device again to recognise it from the profiles. */
+  'devices.identify': { request: z.object({ deviceId: Id }).strict(), response: Device },
+
+  'diagnostics.read': { request: z.object({ deviceId: Id }).strict(), response: DiagnosticsReport },
+  /** The most recent report read this session, if any. */
+  'diagnostics.last': {
+    request: z.object({ deviceId: Id }).strict(),
+    response: DiagnosticsReport.nullable(),
+  },
+
+  'cases.list': {
+    request: z
+      .object({
+        status: CaseStatus.optional(),
+        deviceSerial: z.string().max(200).optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict(),
+    response: z.array(CaseSummary),
+  },
+  'cases.get': { request: z.object({ caseId: Uuid }).strict(), response: CaseDetail },
+  /** Open a case; with a device, its identity and a diagnostics snapshot are attached. */
+  'cases.open': {
+    request: z
+      .object({ title: z.string().trim().min(1).max(300), deviceId: Id.optional() })
+      .strict(),
+    response: CaseDetail,
+  },
+  /**
+   * Save a note as it is typed. The client picks the note id, so a retried save is
+   * harmless; the answer's revision tells the client its text is on disk.
+   */
+  'cases.saveNote': {
+    request: z
+      .object({ caseId: Uuid, noteId: Uuid, text: z.string().max(1_000_000) })
+      .strict(),
+    response: Note,
+  },
+  'cases.setStatus': {
+    request: z.object({ caseId: Uuid, status: CaseStatus }).strict(),
+    response: CaseSummary,
+  },
+} as const;
+
+export const events = {
+  /** The whole device list, whenever anything in it changes. */
+  'devices.changed': z.array(Device),
+  /** A case was created or changed; clients refetch what they show. */
+  'cases.changed': z.object({ caseId: Uuid }),
+} as const;
+
+export type RequestChannel = keyof typeof requests;
+export type EventChannel = keyof typeof events;
+export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['request']>;
+export type ParsedRequestOf<C extends RequestChannel> = z.output<(typeof requests)[C]['request']>;
+export type ResponseOf<C extends RequestChannel> = z.output<(typeof requests)[C]['response']>;
+export type EventOf<E extends EventChannel> = z.output<(typeof events)[E]>;
+
+export const requestChannels = Object.keys(requests) as RequestChannel[];
+export const eventChannels = Object.keys(events) as EventChannel[];
+
+export function isRequestChannel(value: unknown): value is RequestChannel {
+  return typeof value === 'string' && Object.hasOwn(requests, value);
+}
+export function isEventChannel(value: unknown): value is EventChannel {
+  return typeof value === 'string' && Object.hasOwn(events, value);
+}
+
+/** What every binding sends back: a value, or an error a person can act on. Never a thrown stack. */
+export const Envelope = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ApiError }),
+]);
+export type Envelope<T = unknown> = { ok: true; value: T } | { ok: false; error: z.infer<typeof ApiError> };
+
+/** The object every client sees, whichever door it came through. */
+export interface FieldbenchApi {
+  invoke<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>>;
+  on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void;
+}
+
+/** What the preload exposes on window.fieldbench: the contract's two verbs, enveloped. */
+export interface PreloadBridge {
+  invoke(channel: string, payload: unknown): Promise<Envelope>;
+  on(event: string, listener: (payload: unknown) => void): () => void;
+}
+
+/** The single IPC channel names: one for requests, one for events. */
+export const IPC_INVOKE = 'fieldbench:invoke';
+export const IPC_EVENT = 'fieldbench:event';

@@ -1,0 +1,193 @@
+// The domain shapes that cross the contract, each defined once as a zod schema.
+// Types are inferred from the schemas so that the checked shape and the compiled shape
+// can never drift apart. This folder imports nothing but zod.
+import { z } from 'zod';
+import { errorCodes } from './errors';
+
+export const IsoTime = z.iso.datetime({ offset: true });
+export const Id = z.string().min(1).max(200);
+export const Uuid = z.uuid();
+
+export const ApiError = z.object({
+  code: z.enum(errorCodes),
+  message: z.string(),
+  device: z.string().optional(),
+  step: z.string().optional(),
+  hint: z.string().optional(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+// ---------------------------------------------------------------- devices
+
+export const Transport = z.enum(['serial', 'usb', 'ble']);
+export type Transport = z.infer<typeof Transport>;
+
+export const DeviceState = z.enum([
+  'present', // seen on the bus, not yet identified
+  'identifying', // a probe is running
+  'ready', // identified, idle
+  'busy', // an operation holds it
+  'unresponsive', // the last command ran out of time
+  'unknown', // present, but no profile recognises it
+  'error', // the last operation failed for another reason
+]);
+export type DeviceState = z.infer<typeof DeviceState>;
+
+export const DeviceIdentity = z.object({
+  model: z.string(),
+  serialNumber: z.string(),
+  firmwareVersion: z.string(),
+  hardwareRevision: z.string().optional(),
+});
+export type DeviceIdentity = z.infer<typeof DeviceIdentity>;
+
+export const UsbInfo = z.object({
+  vendorId: z.string().regex(/^[0-9a-f]{4}$/),
+  productId: z.string().regex(/^[0-9a-f]{4}$/),
+  serialNumber: z.string().optional(),
+  manufacturer: z.string().optional(),
+});
+
+export const Device = z.object({
+  id: Id,
+  transport: Transport,
+  /** Where it is reached: a port path, a USB bus address, a BLE address. */
+  path: z.string(),
+  /** A virtual device made by Fieldbench (demo mode and tests). */
+  virtual: z.boolean(),
+  usb: UsbInfo.optional(),
+  profileId: z.string().nullable(),
+  profileName: z.string().nullable(),
+  identity: DeviceIdentity.nullable(),
+  state: DeviceState,
+  /** Why the device is in its state, in words ("no answer to 'device info' in 2000 ms"). */
+  stateDetail: z.string().optional(),
+  seenAt: IsoTime,
+});
+export type Device = z.infer<typeof Device>;
+
+export const VirtualFaults = z
+  .object({
+    /** Delay before each answer, in milliseconds. */
+    answerDelayMs: z.number().int().min(0).max(60_000).optional(),
+    /** Chance (0..1) that garbage bytes are mixed into an answer. */
+    garbage: z.number().min(0).max(1).optional(),
+    /** The device stops answering altogether (still connected). */
+    silent: z.boolean().optional(),
+    /** The device drops off the link after this many bytes sent. */
+    dropAfterBytes: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type VirtualFaults = z.infer<typeof VirtualFaults>;
+
+// ---------------------------------------------------------------- diagnostics
+
+export const ReadingStatus = z.enum(['ok', 'warn', 'fail', 'error']);
+export type ReadingStatus = z.infer<typeof ReadingStatus>;
+
+export const Reading = z.object({
+  id: z.string(),
+  label: z.string(),
+  value: z.union([z.number(), z.string(), z.boolean(), z.null()]),
+  unit: z.string().nullable(),
+  status: ReadingStatus,
+  /** The limits the status was judged against, in words ("warn below 3.5 V, fail below 3.3 V"). */
+  limits: z.string().nullable(),
+  /** Why the status is what it is, or what went wrong reading it. */
+  message: z.string().nullable(),
+  readAt: IsoTime,
+});
+export type Reading = z.infer<typeof Reading>;
+
+export const DiagnosticsReport = z.object({
+  deviceId: Id,
+  profileId: z.string(),
+  identity: DeviceIdentity.nullable(),
+  readings: z.array(Reading),
+  startedAt: IsoTime,
+  finishedAt: IsoTime,
+});
+export type DiagnosticsReport = z.infer<typeof DiagnosticsReport>;
+
+// ---------------------------------------------------------------- profiles
+
+export const ProfileSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  vendor: z.string(),
+  file: z.string(),
+  transports: z.array(Transport),
+});
+export type ProfileSummary = z.infer<typeof ProfileSummary>;
+
+export const ProfileProblem = z.object({
+  file: z.string(),
+  /** JSON pointer to the field at fault, "" for the whole file. */
+  field: z.string(),
+  message: z.string(),
+});
+export type ProfileProblem = z.infer<typeof ProfileProblem>;
+
+// ---------------------------------------------------------------- cases
+
+export const CaseStatus = z.enum(['open', 'resolved']);
+export type CaseStatus = z.infer<typeof CaseStatus>;
+
+export const CaseDevice = z.object({
+  deviceId: z.string(),
+  transport: Transport,
+  path: z.string(),
+  profileId: z.string().nullable(),
+  identity: DeviceIdentity.nullable(),
+});
+export type CaseDevice = z.infer<typeof CaseDevice>;
+
+export const Note = z.object({
+  id: Uuid,
+  caseId: Uuid,
+  text: z.string(),
+  /** Increments on every save; lets a client tell whether its last keystrokes were stored. */
+  revision: z.number().int().min(1),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type Note = z.infer<typeof Note>;
+
+export const CaseSummary = z.object({
+  id: Uuid,
+  title: z.string(),
+  status: CaseStatus,
+  deviceModel: z.string().nullable(),
+  deviceSerial: z.string().nullable(),
+  noteCount: z.number().int().min(0),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type CaseSummary = z.infer<typeof CaseSummary>;
+
+export const CaseDetail = CaseSummary.extend({
+  device: CaseDevice.nullable(),
+  snapshot: DiagnosticsReport.nullable(),
+  notes: z.array(Note),
+});
+export type CaseDetail = z.infer<typeof CaseDetail>;
+
+// ---------------------------------------------------------------- system
+
+export const DiscoveryStatus = z.object({
+  transport: Transport,
+  /** How this transport finds devices here ("udev", "scan of /dev", "not available"). */
+  method: z.string(),
+  available: z.boolean(),
+  /** A sentence for the device list when something is degraded, with what to do. */
+  note: z.string().nullable(),
+});
+export type DiscoveryStatus = z.infer<typeof DiscoveryStatus>;
+
+export const SystemInfo = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  discovery: z.array(DiscoveryStatus),
+  profiles: z.object({ loaded: z.number().int(), problems: z.array(ProfileProblem) }),
+});
+export type SystemInfo = z.infer<typeof SystemInfo>;

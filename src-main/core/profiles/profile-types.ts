@@ -1,0 +1,95 @@
+// The shape of a device profile, as the code uses it after device-profiles/profile.schema.json
+// has accepted the file. The JSON Schema is the published truth; this type mirrors it and
+// test/unit/profile-schema.test.ts keeps the two in step.
+
+export interface DeviceProfile {
+  /** Stable id, kebab-case: "fieldbench-sensor-node". */
+  id: string;
+  name: string;
+  vendor: string;
+  description?: string;
+  /** How to recognise a device as this family. */
+  match: ProfileMatch;
+  /** How to talk to its line-based shell over serial. */
+  shell: ShellSettings;
+  /** The command that tells who the device is, and how to read its answer. */
+  identity: IdentitySpec;
+  /** Readings shown on the device page, in this order. */
+  diagnostics: DiagnosticSpec[];
+}
+
+export interface ProfileMatch {
+  /** USB-serial adapters: lower-case 4-digit hex ids. */
+  usb?: { vendorId: string; productId: string }[];
+  /** Sent to an unknown port only when the user asks to identify it, or for a USB match. */
+  serialProbe?: { command: string; expect: string /* regex over the answer */ };
+}
+
+export interface ShellSettings {
+  baudRate: number;
+  /** The prompt the shell prints when it is ready, literal text ("uart:~$ "). */
+  prompt: string;
+  /** What ends a command line we send. */
+  lineEnding: '\r\n' | '\n' | '\r';
+  /** The shell echoes what is typed; the echo is removed from answers. */
+  echo: boolean;
+  /** Regexes over an answer's lines that mean the command failed. */
+  errorPatterns: string[];
+  /** Deadline for one command, unless a diagnostic sets its own. */
+  commandTimeoutMs: number;
+}
+
+export interface IdentitySpec {
+  command: string;
+  /** One regex per field, with one capture group, matched line by line. */
+  fields: {
+    model: string;
+    serialNumber: string;
+    firmwareVersion: string;
+    hardwareRevision?: string;
+  };
+}
+
+export type DiagnosticSpec = NumberDiagnostic | TextDiagnostic | CountDiagnostic;
+
+interface DiagnosticBase {
+  id: string;
+  label: string;
+  command: string;
+  /** Overrides shell.commandTimeoutMs for slow commands (a self-test). */
+  timeoutMs?: number;
+}
+
+/** A number captured from the answer, optionally scaled, judged against limits. */
+export interface NumberDiagnostic extends DiagnosticBase {
+  type: 'number';
+  /** Regex with one capture group holding the number. */
+  pattern: string;
+  unit?: string;
+  /** Multiply the captured value (ms → s: 0.001). */
+  scale?: number;
+  limits?: NumberLimits;
+}
+
+export interface NumberLimits {
+  warn?: { min?: number; max?: number };
+  fail?: { min?: number; max?: number };
+}
+
+/** A word or phrase captured from the answer, judged by which list it is on. */
+export interface TextDiagnostic extends DiagnosticBase {
+  type: 'text';
+  pattern: string;
+  /** Values that are fine; anything on warn or fail lists is judged so; anything else is 'warn' if ok is given. */
+  ok?: string[];
+  warn?: string[];
+  fail?: string[];
+}
+
+/** How many answer lines match a pattern (entries in an error log), judged against limits. */
+export interface CountDiagnostic extends DiagnosticBase {
+  type: 'count';
+  pattern: string;
+  unit?: string;
+  limits?: NumberLimits;
+}
