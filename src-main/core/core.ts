@@ -1,0 +1,29 @@
+// What the doors see of the core: one dispatch function for every request in the contract,
+// a typed event source, and a way to shut everything down cleanly.
+import type { Dispatch } from '../api/dispatch';
+import type { EventChannel, EventOf } from '../api/contract';
+
+export interface CoreEvents {
+  on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void;
+}
+
+export interface Core {
+  dispatch: Dispatch;
+  events: CoreEvents;
+  /** Close devices, stop discovery, detach virtual devices, close the store. */
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  /** Folder for the case store and logs. */
+  dataDir: string;
+  /** Folder of device profiles (device-profiles/ in a checkout, resources in a package). */
+  profilesDir: string;
+  /** better-sqlite3 binary built for this runtime, when it is not the one in node_modules (Electron). */
+  sqliteNativeBinding?: string;
+  /** Check every answer against the contract (development and tests). */
+  checkResponses?: boolean;
+  /** Poll interval for serial discovery; 0 turns discovery off (CLI one-shots). */
+  discoveryIntervalMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
