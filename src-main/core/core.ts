@@ -10,6 +10,8 @@ export interface CoreEvents {
 export interface Core {
   dispatch: Dispatch;
   events: CoreEvents;
+  /** Resolves once the first discovery pass and the identifications it started are done. */
+  ready(): Promise<void>;
   /** Close devices, stop discovery, detach virtual devices, close the store. */
   close(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export interface CoreOptions {
   sqliteNativeBinding?: string;
   /** Check every answer against the contract (development and tests). */
   checkResponses?: boolean;
-  /** Poll interval for serial discovery; 0 turns discovery off (CLI one-shots). */
+  /** Poll interval for serial discovery; 0 looks once at start-up only (CLI one-shots). */
   discoveryIntervalMs?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }

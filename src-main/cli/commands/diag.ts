@@ -1,0 +1,36 @@
+// `fieldbench diag --port PATH [--json]`: recognise the device on a port and read its diagnostics.
+import type { Reading } from '../../api/schemas';
+import { FieldbenchError } from '../../api/errors';
+import { call, withCore, type CoreSessionOptions } from '../core-session';
+import { EXIT_OK, printJson, table } from '../output';
+
+export async function diagCommand(session: CoreSessionOptions, port: string, json: boolean): Promise<number> {
+  return withCore(session, async (core) => {
+    const device = await call(core, 'devices.addPort', { path: port });
+    if (!device.profileId) {
+      throw new FieldbenchError({
+        code: 'profile-error',
+        message: 'no device profile recognised the device',
+        device: port,
+        step: 'identify',
+        hint: device.stateDetail ?? 'Check the baud rate and that a profile for this device family is in device-profiles/.',
+      });
+    }
+    const report = await call(core, 'diagnostics.read', { deviceId: device.id });
+    if (json) {
+      printJson(session.io, { device: { ...device, identity: report.identity ?? device.identity }, ...report });
+      return EXIT_OK;
+    }
+    const identity = report.identity ?? device.identity;
+    session.io.out(
+      `${device.profileName ?? '?'} on ${port}: ${identity ? `${identity.model}, serial ${identity.serialNumber}, firmware ${identity.firmwareVersion}` : 'identity unknown'}`,
+    );
+    session.io.out(table([['STATUS', 'READING', 'VALUE', 'NOTE'], ...report.readings.map(readingRow)]));
+    return EXIT_OK;
+  });
+}
+
+function readingRow(reading: Reading): string[] {
+  const value = reading.value === null ? '—' : `${String(reading.value)}${reading.unit ? ` ${reading.unit}` : ''}`;
+  return [reading.status.toUpperCase(), reading.label, value, reading.message ?? reading.limits ?? ''];
+}

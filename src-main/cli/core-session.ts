@@ -1,0 +1,42 @@
+// A CLI command's use of the core: create it, call the contract through the same dispatch
+// the window and the browser use, and always close it (ports, virtual devices, the store).
+import type { RequestChannel, RequestOf, ResponseOf } from '../api/contract';
+import { FieldbenchError } from '../api/errors';
+import { defaultProfilesDir } from '../core/profiles/profile-registry';
+import type { Core } from '../core/core';
+import { createCore } from '../core/create-core';
+import type { Io } from './output';
+
+export interface CoreSessionOptions {
+  dataDir: string;
+  io: Io;
+  verbose: boolean;
+  /** Keep watching the serial bus (serve); one-shot commands look once. */
+  watch?: boolean;
+}
+
+export async function openCore(options: CoreSessionOptions): Promise<Core> {
+  return createCore({
+    dataDir: options.dataDir,
+    profilesDir: defaultProfilesDir(),
+    discoveryIntervalMs: options.watch ? 1000 : 0,
+    log: (level, message) => {
+      if (options.verbose || level !== 'info') options.io.err(`${level}: ${message}`);
+    },
+  });
+}
+
+export async function call<C extends RequestChannel>(core: Core, channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> {
+  const envelope = await core.dispatch(channel, payload);
+  if (!envelope.ok) throw new FieldbenchError(envelope.error);
+  return envelope.value as ResponseOf<C>;
+}
+
+export async function withCore<T>(options: CoreSessionOptions, work: (core: Core) => Promise<T>): Promise<T> {
+  const core = await openCore(options);
+  try {
+    return await work(core);
+  } finally {
+    await core.close();
+  }
+}

@@ -1,0 +1,150 @@
+// Builds the core: profiles, the device registry, diagnostics and the case store, wired to
+// the contract's handlers. Every door (Electron IPC, `fieldbench serve`, the CLI) calls
+// createCore and then only ever talks to the returned dispatch function and event source.
+import { access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { createDispatcher, type Handlers } from '../api/dispatch';
+import type { CaseDevice, DiagnosticsReport } from '../api/schemas';
+import { openCaseStore } from '../store/case-store';
+import { listSerialPorts } from '../transports/serial/serial-discovery';
+import { openSerialLink } from '../transports/serial/serial-link';
+import type { Core, CoreOptions } from './core';
+import { readDiagnostics } from './diagnostics/read-diagnostics';
+import { DeviceRegistry } from './devices/device-registry';
+import { attachVirtualDevice } from './devices/virtual-attachment';
+import { EventBus } from './event-bus';
+import { ProfileRegistry } from './profiles/profile-registry';
+import { FIELDBENCH_VERSION } from './version';
+
+/** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
+const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
+
+export async function createCore(options: CoreOptions): Promise<Core> {
+  const log = options.log ?? (() => undefined);
+  const now = () => new Date();
+  const events = new EventBus((event, error) => log('warn', `event ${event}: a listener failed: ${String(error)}`));
+
+  const profiles = await ProfileRegistry.load(options.profilesDir);
+  for (const problem of profiles.problems) {
+    log('warn', `profile ${problem.file}${problem.field ? ` at ${problem.field}` : ''}: ${problem.message}`);
+  }
+
+  const store = openCaseStore({
+    dataDir: options.dataDir,
+    ...(options.sqliteNativeBinding ? { nativeBinding: options.sqliteNativeBinding } : {}),
+  });
+
+  const devices = new DeviceRegistry({
+    profiles,
+    listSerialPorts,
+    openSerialLink,
+    attachVirtual: (model, faults) => attachVirtualDevice(model, faults, log),
+    portExists: (path) =>
+      access(path, fsConstants.F_OK).then(
+        () => true,
+        () => false,
+      ),
+    now,
+    onChange: (list) => events.emit('devices.changed', list),
+    log,
+  });
+
+  const lastReports = new Map<string, DiagnosticsReport>();
+
+  async function readDeviceDiagnostics(deviceId: string): Promise<DiagnosticsReport> {
+    const report = await devices.withShell(deviceId, 'read diagnostics', (shell, profile) =>
+      readDiagnostics(shell, profile, { deviceId, now }),
+    );
+    lastReports.set(deviceId, report);
+    if (report.identity) devices.updateIdentity(deviceId, report.identity);
+    return report;
+  }
+
+  function caseDeviceOf(deviceId: string): CaseDevice {
+    const device = devices.get(deviceId);
+    return {
+      deviceId: device.id,
+      transport: device.transport,
+      path: device.path,
+      profileId: device.profileId,
+      identity: device.identity,
+    };
+  }
+
+  const handlers: Handlers = {
+    'system.info': async () => ({
+      version: FIELDBENCH_VERSION,
+      dataDir: options.dataDir,
+      discovery: devices.discoveryStatus(),
+      profiles: { loaded: profiles.list().length, problems: profiles.problems },
+    }),
+
+    'profiles.list': async () => ({ profiles: profiles.list(), problems: profiles.problems }),
+
+    'devices.list': async () => devices.list(),
+    'devices.attachVirtual': async ({ model, faults }) => devices.attachVirtual(model, faults),
+    'devices.setFaults': async ({ deviceId, faults }) => devices.setFaults(deviceId, faults),
+    'devices.detach': async ({ deviceId }) => {
+      await devices.detach(deviceId);
+      lastReports.delete(deviceId);
+      return {};
+    },
+    'devices.addPort': async ({ path }) => devices.addPort(path),
+    'devices.identify': async ({ deviceId }) => devices.identify(deviceId),
+
+    'diagnostics.read': async ({ deviceId }) => readDeviceDiagnostics(deviceId),
+    'diagnostics.last': async ({ deviceId }) => {
+      devices.get(deviceId); // not-found for an unknown device, rather than a silent null
+      return lastReports.get(deviceId) ?? null;
+    },
+
+    'cases.list': async (filter) => store.cases.list(filter),
+    'cases.get': async ({ caseId }) => store.cases.get(caseId),
+    'cases.open': async ({ title, deviceId }) => {
+      let device: CaseDevice | null = null;
+      let snapshot: DiagnosticsReport | null = null;
+      if (deviceId !== undefined) {
+        device = caseDeviceOf(deviceId);
+        const last = lastReports.get(deviceId);
+        const fresh = last && now().getTime() - Date.parse(last.finishedAt) < SNAPSHOT_MAX_AGE_MS;
+        snapshot = fresh ? last : await readDeviceDiagnostics(deviceId);
+        device = caseDeviceOf(deviceId); // identity may have been refreshed by the read
+      }
+      const opened = store.cases.open({ title, device, snapshot });
+      events.emit('cases.changed', { caseId: opened.id });
+      return opened;
+    },
+    'cases.saveNote': async (input) => {
+      const note = store.cases.saveNote(input);
+      events.emit('cases.changed', { caseId: input.caseId });
+      return note;
+    },
+    'cases.setStatus': async ({ caseId, status }) => {
+      const summary = store.cases.setStatus(caseId, status);
+      events.emit('cases.changed', { caseId });
+      return summary;
+    },
+  };
+
+  const dispatch = createDispatcher(handlers, {
+    checkResponses: options.checkResponses ?? false,
+    onInternalError: (channel, error) =>
+      log('error', `${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+
+  devices.start(options.discoveryIntervalMs ?? 1000);
+
+  let closing: Promise<void> | null = null;
+  return {
+    dispatch,
+    events,
+    ready: () => devices.quiet(),
+    close: () => {
+      closing ??= (async () => {
+        await devices.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,449 @@
+// The live list of devices: what discovery sees on the serial bus, ports added by hand, and
+// virtual devices. It recognises each device from the profiles, owns the one open link and
+// shell per device, and runs one operation at a time on it.
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
+import type { Device, DeviceIdentity, DeviceState, DiscoveryStatus, VirtualFaults } from '../../api/schemas';
+import type { Link } from '../../transports/link';
+import { ShellClient } from '../../protocols/shell/shell-client';
+import type { DeviceProfile } from '../profiles/profile-types';
+import type { ProfileRegistry } from '../profiles/profile-registry';
+import { readIdentity } from '../diagnostics/read-diagnostics';
+import { AsyncMutex } from './async-mutex';
+import type { VirtualAttachment } from './virtual-attachment';
+
+export interface SerialPortSeen {
+  path: string;
+  vendorId?: string;
+  productId?: string;
+  serialNumber?: string;
+  manufacturer?: string;
+}
+
+export interface DeviceRegistryDeps {
+  profiles: ProfileRegistry;
+  listSerialPorts(): Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>;
+  openSerialLink(path: string, options: { baudRate: number }): Promise<Link>;
+  attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined): Promise<VirtualAttachment>;
+  portExists(path: string): Promise<boolean>;
+  now(): Date;
+  onChange(devices: Device[]): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** How long a probe of an unknown port may take per profile: short, since the port may not be a shell at all. */
+const PROBE_TIMEOUT_MS = 1500;
+
+type Source = 'discovered' | 'added' | 'virtual';
+
+interface DeviceEntry {
+  device: Device;
+  source: Source;
+  virtual: VirtualAttachment | null;
+  profile: DeviceProfile | null;
+  link: Link | null;
+  shell: ShellClient | null;
+  mutex: AsyncMutex;
+  removed: boolean;
+}
+
+export class DeviceRegistry {
+  private readonly entries = new Map<string, DeviceEntry>();
+  private serialStatus: DiscoveryStatus = {
+    transport: 'serial',
+    method: 'not started',
+    available: false,
+    note: 'Serial discovery has not run yet.',
+  };
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private closed = false;
+  private virtualCount = 0;
+  /** Identifications started by discovery, so a one-shot CLI can wait for them. */
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DeviceRegistryDeps) {}
+
+  // ------------------------------------------------------------ discovery
+
+  /**
+   * Look at the serial bus now and then every intervalMs (0: once only, for one-shot CLI
+   * commands). serialport has no hot-plug events, and a second is quick enough for a person.
+   */
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.polling ??= this.poll()
+        .catch((error: unknown) => this.deps.log('error', `serial discovery failed: ${String(error)}`))
+        .finally(() => {
+          this.polling = null;
+        });
+    };
+    tick();
+    if (intervalMs > 0) {
+      this.timer = setInterval(tick, intervalMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** The discovery pass under way (if any) and the identifications it started are done. */
+  async quiet(): Promise<void> {
+    await this.polling;
+    await this.settled();
+  }
+
+  /** One discovery pass; also used directly by one-shot CLI commands. */
+  async poll(): Promise<void> {
+    if (this.closed) return;
+    const { ports, status } = await this.deps.listSerialPorts();
+    let changed = JSON.stringify(status) !== JSON.stringify(this.serialStatus);
+    this.serialStatus = status;
+    const seen = new Set<string>();
+    for (const port of ports) {
+      const id = serialDeviceId(port.path);
+      seen.add(id);
+      const existing = this.entries.get(id);
+      if (existing) continue;
+      // A port we opened for a virtual device or added by hand may also be listed; keep one entry.
+      const entry = this.addEntry(id, 'discovered', port.path, false, port);
+      changed = true;
+      const matches = port.vendorId && port.productId ? this.deps.profiles.matchUsb(port.vendorId, port.productId) : [];
+      if (matches.length > 0) {
+        // A USB id a profile claims: safe to talk to. Unknown ports are only probed when asked.
+        this.track(this.identifyEntry(entry, matches));
+      } else {
+        this.setState(entry, 'unknown', 'No profile claims this port’s USB id. Use Identify to probe it.');
+      }
+    }
+    for (const [id, entry] of this.entries) {
+      if (entry.source === 'discovered' && !seen.has(id)) {
+        await this.removeEntry(entry, 'unplugged');
+        changed = true;
+      } else if (entry.source === 'added' && !(await this.deps.portExists(entry.device.path))) {
+        await this.removeEntry(entry, 'port vanished');
+        changed = true;
+      }
+    }
+    if (changed) this.emit();
+  }
+
+  /** Resolves when the identifications discovery started have finished (each has its own deadlines). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private track(work: Promise<void>): void {
+    // The outcome is already in the device's state; the rejection needs no other handler.
+    const settled = work.catch(() => undefined);
+    this.background.add(settled);
+    void settled.finally(() => this.background.delete(settled));
+  }
+
+  discoveryStatus(): DiscoveryStatus[] {
+    return [this.serialStatus];
+  }
+
+  // ------------------------------------------------------------ the list
+
+  list(): Device[] {
+    return [...this.entries.values()]
+      .map((entry) => ({ ...entry.device }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  get(deviceId: string): Device {
+    return { ...this.entry(deviceId).device };
+  }
+
+  profileOf(deviceId: string): DeviceProfile {
+    const entry = this.entry(deviceId);
+    if (!entry.profile) {
+      throw new FieldbenchError({
+        code: 'profile-error',
+        message: 'no device profile recognises this device',
+        device: entry.device.path,
+        step: 'choose profile',
+        hint: 'Use Identify to probe it, or add a profile for this device family to device-profiles/.',
+      });
+    }
+    return entry.profile;
+  }
+
+  // ------------------------------------------------------------ adding and removing
+
+  async attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined): Promise<Device> {
+    const attachment = await this.deps.attachVirtual(model, faults);
+    this.virtualCount += 1;
+    const id = attachment.link ? `virtual:${model}-${this.virtualCount}` : serialDeviceId(attachment.path);
+    const entry = this.addEntry(id, 'virtual', attachment.path, true);
+    entry.virtual = attachment;
+    this.emit();
+    const profile = this.deps.profiles.get(attachment.profileId);
+    if (!profile) {
+      await this.removeEntry(entry, 'no profile');
+      throw new FieldbenchError({
+        code: 'profile-error',
+        message: `the virtual ${model} needs the profile '${attachment.profileId}', which did not load`,
+        step: 'attach virtual device',
+        hint: 'Check the profile problems listed under Devices, or restore device-profiles/.',
+      });
+    }
+    await this.identifyEntry(entry, [profile]);
+    return this.get(id);
+  }
+
+  async addPort(path: string): Promise<Device> {
+    const id = serialDeviceId(path);
+    const existing = this.entries.get(id);
+    if (existing) return this.identify(id);
+    if (!(await this.deps.portExists(path))) {
+      throw new FieldbenchError({
+        code: 'not-found',
+        message: `there is no port at ${path}`,
+        device: path,
+        step: 'add port',
+        hint: 'Check the path (for example /dev/ttyUSB0, /dev/ttyACM0, or the port printed by fieldbench sim).',
+      });
+    }
+    const entry = this.addEntry(id, 'added', path, false);
+    this.emit();
+    // The port stays in the list either way; a failed probe is the answer to this request.
+    await this.identifyEntry(entry, this.deps.profiles.all());
+    return this.get(id);
+  }
+
+  async identify(deviceId: string): Promise<Device> {
+    const entry = this.entry(deviceId);
+    const candidates = entry.profile ? [entry.profile] : this.deps.profiles.all();
+    await this.identifyEntry(entry, candidates);
+    return this.get(deviceId);
+  }
+
+  async setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
+    const entry = this.entry(deviceId);
+    if (!entry.virtual) {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: 'fault knobs exist only on virtual devices',
+        device: entry.device.path,
+        step: 'set faults',
+      });
+    }
+    entry.virtual.setFaults(faults);
+    return this.get(deviceId);
+  }
+
+  async detach(deviceId: string): Promise<void> {
+    const entry = this.entry(deviceId);
+    if (entry.source === 'discovered') {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: 'a plugged-in device goes when it is unplugged; it cannot be detached',
+        device: entry.device.path,
+        step: 'detach',
+      });
+    }
+    await this.removeEntry(entry, 'detached');
+    this.emit();
+  }
+
+  // ------------------------------------------------------------ operations
+
+  /**
+   * Run an operation with the device's shell, one at a time per device. The device state
+   * says busy meanwhile, and afterwards says what happened: ready, unresponsive after a
+   * time-out (with the message), or error.
+   */
+  async withShell<T>(deviceId: string, step: string, operation: (shell: ShellClient, profile: DeviceProfile) => Promise<T>): Promise<T> {
+    const entry = this.entry(deviceId);
+    const profile = this.profileOf(deviceId);
+    return entry.mutex.run(async () => {
+      this.ensurePresent(entry, step);
+      this.setState(entry, 'busy', step);
+      try {
+        const shell = await this.ensureShell(entry, profile);
+        const result = await operation(shell, profile);
+        this.setState(entry, 'ready');
+        return result;
+      } catch (error) {
+        this.recordFailure(entry, error);
+        throw error;
+      }
+    });
+  }
+
+  /** Keep what a diagnostics read learnt about the device's identity. */
+  updateIdentity(deviceId: string, identity: DeviceIdentity): void {
+    const entry = this.entries.get(deviceId);
+    if (!entry) return;
+    entry.device.identity = identity;
+    this.emit();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.polling?.catch(() => undefined);
+    for (const entry of [...this.entries.values()]) await this.removeEntry(entry, 'closing');
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private entry(deviceId: string): DeviceEntry {
+    const entry = this.entries.get(deviceId);
+    if (!entry) {
+      throw new FieldbenchError({
+        code: 'not-found',
+        message: `no device ${deviceId}`,
+        step: 'find device',
+        hint: 'It may have been unplugged; look at the device list again.',
+      });
+    }
+    return entry;
+  }
+
+  private ensurePresent(entry: DeviceEntry, step: string): void {
+    if (entry.removed) {
+      throw new FieldbenchError({
+        code: 'device-gone',
+        message: 'the device was removed',
+        device: entry.device.path,
+        step,
+        hint: 'Plug it in again and retry.',
+      });
+    }
+  }
+
+  private addEntry(id: string, source: Source, path: string, isVirtual: boolean, port?: SerialPortSeen): DeviceEntry {
+    const device: Device = {
+      id,
+      transport: 'serial',
+      path,
+      virtual: isVirtual,
+      profileId: null,
+      profileName: null,
+      identity: null,
+      state: 'present',
+      seenAt: this.deps.now().toISOString(),
+    };
+    if (port?.vendorId && port.productId) {
+      device.usb = { vendorId: port.vendorId, productId: port.productId };
+      if (port.serialNumber) device.usb.serialNumber = port.serialNumber;
+      if (port.manufacturer) device.usb.manufacturer = port.manufacturer;
+    }
+    const entry: DeviceEntry = {
+      device,
+      source,
+      virtual: null,
+      profile: null,
+      link: null,
+      shell: null,
+      mutex: new AsyncMutex(),
+      removed: false,
+    };
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  private async removeEntry(entry: DeviceEntry, why: string): Promise<void> {
+    if (entry.removed) return;
+    entry.removed = true;
+    this.entries.delete(entry.device.id);
+    this.deps.log('info', `${entry.device.path}: removed (${why})`);
+    await this.closeLink(entry);
+    await entry.virtual?.detach().catch((error: unknown) => {
+      this.deps.log('warn', `${entry.device.path}: detaching the virtual device failed: ${String(error)}`);
+    });
+  }
+
+  private async closeLink(entry: DeviceEntry): Promise<void> {
+    const link = entry.link;
+    entry.link = null;
+    entry.shell = null;
+    // A virtual in-memory link belongs to its attachment, which closes it on detach.
+    if (link && link !== entry.virtual?.link) await link.close().catch(() => undefined);
+  }
+
+  private async openLink(entry: DeviceEntry, baudRate: number): Promise<Link> {
+    if (entry.virtual?.link) return entry.virtual.link;
+    const link = await this.deps.openSerialLink(entry.device.path, { baudRate });
+    link.onClose((reason) => {
+      if (reason.kind !== 'lost' || entry.link !== link) return;
+      entry.link = null;
+      entry.shell = null;
+      if (!entry.removed) {
+        this.setState(entry, 'error', `Link lost: ${reason.message}`);
+        this.emit();
+      }
+    });
+    return link;
+  }
+
+  private async ensureShell(entry: DeviceEntry, profile: DeviceProfile): Promise<ShellClient> {
+    if (entry.shell && entry.link?.isOpen && entry.profile === profile) return entry.shell;
+    await this.closeLink(entry);
+    const link = await this.openLink(entry, profile.shell.baudRate);
+    entry.link = link;
+    const shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
+    await shell.sync();
+    entry.shell = shell;
+    return shell;
+  }
+
+  /** Try the candidate profiles in turn; the first whose probe answers as expected wins. */
+  private async identifyEntry(entry: DeviceEntry, candidates: DeviceProfile[]): Promise<void> {
+    await entry.mutex.run(async () => {
+      this.ensurePresent(entry, 'identify');
+      this.setState(entry, 'identifying');
+      let lastError: unknown = null;
+      for (const profile of candidates) {
+        try {
+          const shell = await this.ensureShell(entry, profile);
+          if (profile !== entry.profile && profile.match.serialProbe) {
+            const probe = profile.match.serialProbe;
+            const answer = await shell.run(probe.command, { timeoutMs: PROBE_TIMEOUT_MS, step: 'identify: probe' });
+            if (!new RegExp(probe.expect, 'm').test(answer.join('\n'))) continue;
+          }
+          const identity = await readIdentity(shell, profile);
+          entry.profile = profile;
+          entry.device.profileId = profile.id;
+          entry.device.profileName = profile.name;
+          entry.device.identity = identity;
+          this.setState(entry, 'ready');
+          return;
+        } catch (error) {
+          lastError = error;
+          if (isFieldbenchError(error) && error.code === 'device-gone') break;
+        }
+      }
+      await this.closeLink(entry);
+      if (lastError) {
+        this.recordFailure(entry, lastError);
+        throw lastError;
+      }
+      this.setState(entry, 'unknown', 'No profile recognised the device’s answers.');
+    });
+  }
+
+  private recordFailure(entry: DeviceEntry, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (isFieldbenchError(error) && error.code === 'timeout') this.setState(entry, 'unresponsive', message);
+    else this.setState(entry, 'error', message);
+  }
+
+  private setState(entry: DeviceEntry, state: DeviceState, detail?: string): void {
+    entry.device.state = state;
+    if (detail) entry.device.stateDetail = detail;
+    else delete entry.device.stateDetail;
+    entry.device.seenAt = this.deps.now().toISOString();
+    if (!entry.removed) this.emit();
+  }
+
+  private emit(): void {
+    if (!this.closed) this.deps.onChange(this.list());
+  }
+}
+
+export function serialDeviceId(path: string): string {
+  return `serial:${path}`;
+}

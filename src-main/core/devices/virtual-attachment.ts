@@ -1,0 +1,52 @@
+// A virtual device as the registry sees it: either a real serial port (the host end of a
+// pseudo-terminal pair, opened through serialport like any USB-serial adapter) or, where no
+// PTY can be made, an in-memory link. Either way the real shell client talks to it.
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
+import type { VirtualFaults } from '../../api/schemas';
+import type { Link } from '../../transports/link';
+import { attachSensorNodeInMemory, attachSensorNodeOnPty } from '../../virtual/attach-sensor-node';
+
+export interface VirtualAttachment {
+  /** The port to open, or a description when the device lives in memory. */
+  path: string;
+  /** Set only for in-memory devices: the host end of the link. */
+  link: Link | null;
+  profileId: string;
+  setFaults(faults: VirtualFaults): void;
+  detach(): Promise<void>;
+}
+
+export const SENSOR_NODE_PROFILE_ID = 'fieldbench-sensor-node';
+
+export async function attachVirtualDevice(
+  model: 'sensor-node',
+  faults: VirtualFaults | undefined,
+  log: (level: 'info' | 'warn' | 'error', message: string) => void,
+): Promise<VirtualAttachment> {
+  if (model !== 'sensor-node') {
+    throw new FieldbenchError({ code: 'invalid-request', message: `no virtual device model ${String(model)}`, step: 'attach virtual device' });
+  }
+  // A different serial number for every attachment, so several virtual nodes can be told apart.
+  const seed = Math.floor(Math.random() * 0xffffffff);
+  try {
+    const attached = await attachSensorNodeOnPty({ seed, ...(faults ? { faults } : {}) });
+    return {
+      path: attached.hostPath,
+      link: null,
+      profileId: SENSOR_NODE_PROFILE_ID,
+      setFaults: (next) => attached.simulator.setFaults(next),
+      detach: () => attached.detach(),
+    };
+  } catch (error) {
+    if (!isFieldbenchError(error) || error.code !== 'unavailable') throw error;
+    log('warn', `virtual sensor node: no pseudo-terminal (${error.message}); attaching it in memory instead`);
+    const attached = attachSensorNodeInMemory({ seed, ...(faults ? { faults } : {}) });
+    return {
+      path: 'virtual (in memory)',
+      link: attached.hostLink,
+      profileId: SENSOR_NODE_PROFILE_ID,
+      setFaults: (next) => attached.simulator.setFaults(next),
+      detach: () => attached.detach(),
+    };
+  }
+}
