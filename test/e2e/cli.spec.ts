@@ -1,0 +1,129 @@
+// The built `fieldbench` command as a user runs it: a virtual device in one process, the
+// CLI reading it in another, errors on stderr with a non-zero exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { expect, test } from '@playwright/test';
+
+const BIN = join(process.cwd(), 'bin', 'fieldbench.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, deadlineMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`fieldbench ${args.join(' ')} did not finish within ${deadlineMs} ms\n${stderr}`));
+    }, deadlineMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Start `fieldbench sim` and wait for its one JSON line. */
+async function startSim(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: string; serialNumber: string }> {
+  const child = spawn(process.execPath, [BIN, 'sim', 'sensor-node', ...args], { env });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    new Promise<string>((resolve) => lines.once('line', resolve)),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fieldbench sim printed nothing within 10 s')), 10_000)),
+  ]);
+  const info = JSON.parse(first) as { port: string; serialNumber: string };
+  return { child, port: info.port, serialNumber: info.serialNumber };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+test.describe('fieldbench CLI', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  test.beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'fieldbench-cli-'));
+    env = { ...process.env, FIELDBENCH_DATA_DIR: dataDir };
+  });
+  test.afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('sim in one process, diag in another, prints identity and readings', async () => {
+    const sim = await startSim(['--seed', '7'], env);
+    try {
+      expect(sim.port).toMatch(/^\/dev\/pts\/\d+$/);
+      const result = await run(['diag', '--port', sim.port, '--json'], env);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as { identity: { model: string; serialNumber: string }; readings: { status: string }[] };
+      expect(report.identity).toMatchObject({ model: 'sensor-node', serialNumber: sim.serialNumber });
+      expect(report.readings.length).toBeGreaterThanOrEqual(6);
+
+      const human = await run(['diag', '--port', sim.port], env);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/STATUS\s+READING/);
+    } finally {
+      await stop(sim.child);
+    }
+    // The sim cleans up its pseudo-terminal when stopped.
+    const after = await run(['diag', '--port', sim.port, '--json'], env);
+    expect(after.code).toBe(1);
+  });
+
+  test('a device that never answers gives a clear time-out naming the port and the command', async () => {
+    const sim = await startSim(['--silent'], env);
+    try {
+      const result = await run(['diag', '--port', sim.port, '--json'], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const { error } = JSON.parse(result.stderr.trim().split('\n').at(-1)!) as { error: { code: string; device: string; message: string; step: string; hint: string } };
+      expect(error.code).toBe('timeout');
+      expect(error.device).toBe(sim.port);
+      expect(`${error.step} ${error.message}`).toMatch(/device info/);
+      expect(error.hint).toBeTruthy();
+
+      const human = await run(['diag', '--port', sim.port], env);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toContain(sim.port);
+      expect(human.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+    } finally {
+      await stop(sim.child);
+    }
+  });
+
+  test('devices, cases and usage errors', async () => {
+    const devices = await run(['devices', '--json'], env);
+    expect(devices.code).toBe(0);
+    const listed = JSON.parse(devices.stdout) as { devices: unknown[]; discovery: { transport: string; method: string }[] };
+    expect(Array.isArray(listed.devices)).toBe(true);
+    expect(listed.discovery[0]?.transport).toBe('serial');
+
+    const cases = await run(['cases', '--json'], env);
+    expect(cases.code).toBe(0);
+    expect(JSON.parse(cases.stdout)).toEqual([]);
+
+    const wrong = await run(['diag'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--port/);
+
+    const missing = await run(['diag', '--port', '/dev/no-such-port', '--json'], env);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr).error.code).toBe('not-found');
+  });
+});
