@@ -21,8 +21,11 @@ export interface DeviceProfile {
 export interface ProfileMatch {
   /** USB-serial adapters: lower-case 4-digit hex ids. */
   usb?: { vendorId: string; productId: string }[];
-  /** Sent to an unknown port only when the user asks to identify it, or for a USB match. */
-  serialProbe?: { command: string; expect: string /* regex over the answer */ };
+  /**
+   * Sent to an unknown port only when the user asks to identify it, or for a USB match.
+   * expect is a regex over the answer's lines joined with '\n', tested with the 'm' flag.
+   */
+  serialProbe?: { command: string; expect: string };
 }
 
 export interface ShellSettings {
@@ -60,7 +63,7 @@ interface DiagnosticBase {
   timeoutMs?: number;
 }
 
-/** A number captured from the answer, optionally scaled, judged against limits. */
+/** A number captured from the answer (first matching line), optionally scaled, judged against limits. */
 export interface NumberDiagnostic extends DiagnosticBase {
   type: 'number';
   /** Regex with one capture group holding the number. */
@@ -71,6 +74,11 @@ export interface NumberDiagnostic extends DiagnosticBase {
   limits?: NumberLimits;
 }
 
+/**
+ * The acceptable range, inclusive: a value exactly at a limit is inside it. Fail is checked
+ * before warn. A count that should warn at 1 or more and fail at 10 or more has warn.max 0
+ * and fail.max 9. The loader refuses fail limits inside the warn range.
+ */
 export interface NumberLimits {
   warn?: { min?: number; max?: number };
   fail?: { min?: number; max?: number };
@@ -80,7 +88,10 @@ export interface NumberLimits {
 export interface TextDiagnostic extends DiagnosticBase {
   type: 'text';
   pattern: string;
-  /** Values that are fine; anything on warn or fail lists is judged so; anything else is 'warn' if ok is given. */
+  /**
+   * Values that are fine; anything on warn or fail lists is judged so; anything else is 'warn'
+   * if ok is given, 'ok' if not. Compared ignoring case; fail wins over warn over ok.
+   */
   ok?: string[];
   warn?: string[];
   fail?: string[];

@@ -1,0 +1,427 @@
+// Loads the device profiles from a folder and answers which profile fits a device.
+//
+// A profile goes through three gates: it must be JSON, it must fit
+// device-profiles/profile.schema.json, and it must make sense (patterns compile and have the
+// capture groups the code relies on, ids are unique, limits are ordered). A file that fails
+// a gate is reported as a ProfileProblem (file, JSON pointer to the field, message) and
+// skipped; the others still load. Loading never throws for a bad file or folder: people
+// edit profiles by hand, and one typo must not take the whole console down.
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import profileSchema from '../../../device-profiles/profile.schema.json' with { type: 'json' };
+import { FieldbenchError } from '../../api/errors';
+import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
+import { findJsonSyntaxError } from './json-syntax-error';
+import { captureGroupCount, tryCompilePattern } from './profile-patterns';
+import type { DeviceProfile, DiagnosticSpec, NumberLimits } from './profile-types';
+
+export interface LoadedProfile {
+  profile: DeviceProfile;
+  /** Absolute path of the file it was loaded from. */
+  file: string;
+}
+
+export interface LoadProfilesResult {
+  profiles: LoadedProfile[];
+  problems: ProfileProblem[];
+}
+
+/** The schema's file name; it sits in the profiles folder and is never loaded as a profile. */
+export const PROFILE_SCHEMA_FILE = 'profile.schema.json';
+export const PROFILES_DIR_NAME = 'device-profiles';
+/** Set to a folder to load profiles from there instead of the one found by defaultProfilesDir(). */
+export const PROFILES_DIR_ENV = 'FIELDBENCH_PROFILES_DIR';
+
+/** The reading id read-diagnostics uses for an unreadable identity; no diagnostic may take it. */
+const RESERVED_DIAGNOSTIC_IDS = new Set(['identity']);
+
+export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
+  const folder = resolve(dir);
+  const problems: ProfileProblem[] = [];
+  const profiles: LoadedProfile[] = [];
+
+  let names: string[];
+  try {
+    const info = await stat(folder);
+    if (!info.isDirectory()) {
+      return { profiles, problems: [{ file: folder, field: '', message: 'the profiles folder is a file, not a folder' }] };
+    }
+    names = (await readdir(folder)).filter((name) => name.endsWith('.json') && name !== PROFILE_SCHEMA_FILE).sort();
+  } catch (error) {
+    const message = errorCode(error) === 'ENOENT' ? 'the profiles folder does not exist' : `the profiles folder cannot be read: ${describeError(error)}`;
+    return { profiles, problems: [{ file: folder, field: '', message }] };
+  }
+  if (names.length === 0) {
+    problems.push({ file: folder, field: '', message: 'no device profiles (*.json) in the profiles folder' });
+  }
+
+  const firstFileOfId = new Map<string, string>();
+  for (const name of names) {
+    const file = join(folder, name);
+    const checked = await checkProfileFile(file);
+    if (!checked.ok) {
+      problems.push(...checked.problems);
+      continue;
+    }
+    const earlier = firstFileOfId.get(checked.profile.id);
+    if (earlier !== undefined) {
+      problems.push({ file, field: '/id', message: `the id '${checked.profile.id}' is already used by ${earlier}; this file is skipped` });
+      continue;
+    }
+    firstFileOfId.set(checked.profile.id, file);
+    profiles.push({ profile: checked.profile, file });
+  }
+  return { profiles, problems };
+}
+
+type Checked = { ok: true; profile: DeviceProfile } | { ok: false; problems: ProfileProblem[] };
+
+/** One file through the three gates: JSON, schema, sense. */
+async function checkProfileFile(file: string): Promise<Checked> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { ok: false, problems: [{ file, field: '', message: `cannot be read: ${describeError(error)}` }] };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    const located = findJsonSyntaxError(text);
+    const message = located
+      ? `not valid JSON: line ${located.line}, column ${located.column}: ${located.message}`
+      : `not valid JSON: ${describeError(error)}`;
+    return { ok: false, problems: [{ file, field: '', message }] };
+  }
+  const validate = profileValidator();
+  if (!validate(data)) {
+    return { ok: false, problems: schemaProblems(file, validate.errors ?? []) };
+  }
+  const profile = data as DeviceProfile & { $schema?: string };
+  const senseProblems = checkSense(profile).map((p) => ({ file, ...p }));
+  if (senseProblems.length > 0) return { ok: false, problems: senseProblems };
+  delete profile.$schema;
+  return { ok: true, profile: deepFreeze(profile) };
+}
+
+// ---------------------------------------------------------------- schema
+
+let compiled: ValidateFunction | undefined;
+
+/** The schema is compiled on first use and then shared by every load. */
+function profileValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, discriminator: true, strict: true });
+    // An annotation the schema uses to say what a pattern means, for the messages below.
+    ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
+    compiled = ajv.compile(profileSchema);
+  }
+  return compiled;
+}
+
+/** The published schema, for tools that want to check a profile without loading it. */
+export { profileSchema };
+
+function schemaProblems(file: string, errors: ErrorObject[]): ProfileProblem[] {
+  // A diagnostic with a missing or unknown type is reported by the required and enum
+  // checks on 'type'; the discriminator's and oneOf's own errors would say it twice.
+  const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'discriminator');
+  const seen = new Set<string>();
+  const problems: ProfileProblem[] = [];
+  for (const error of specific.length > 0 ? specific : errors) {
+    const problem = { file, ...describeSchemaError(error) };
+    const key = `${problem.field}\n${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function describeSchemaError(error: ErrorObject): { field: string; message: string } {
+  const at = error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { field: `${at}/${pointerToken(String(params.missingProperty))}`, message: `missing required field '${String(params.missingProperty)}'` };
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const known = Object.keys((parent.properties ?? {}) as object);
+      const guess = closest(name, known);
+      const suggestion = guess ? ` (did you mean '${guess}'?)` : known.length > 0 ? ` (known fields: ${known.join(', ')})` : '';
+      return { field: `${at}/${pointerToken(name)}`, message: `unknown field '${name}'${suggestion}` };
+    }
+    case 'enum':
+      return { field: at, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { field: at, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'pattern': {
+      const meaning = parent['x-pattern-message'];
+      return { field: at, message: typeof meaning === 'string' ? meaning : `must match ${String(params.pattern)}` };
+    }
+    case 'discriminator':
+      return {
+        field: `${at}/${pointerToken(String(params.tag))}`,
+        message: params.error === 'mapping' ? "must be one of 'number', 'text', 'count'" : 'must be a string',
+      };
+    case 'not': {
+      const schema = error.schema as Record<string, unknown>;
+      return { field: at, message: 'const' in schema ? `must not be ${JSON.stringify(schema.const)}` : 'has a value that is not allowed here' };
+    }
+    case 'minLength':
+    case 'minItems':
+    case 'minProperties':
+      if (params.limit === 1) return { field: at, message: 'must not be empty' };
+      return { field: at, message: plain(error.message) };
+    default:
+      return { field: at, message: plain(error.message) };
+  }
+}
+
+function plain(message: string | undefined): string {
+  return (message ?? 'is not valid').replace(/\bNOT\b/g, 'not');
+}
+
+/** The known field a misspelt one was most likely meant to be, if any is close. */
+function closest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) && bestDistance < name.length ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+// ---------------------------------------------------------------- sense
+
+/** What the schema cannot say: patterns compile with the capture groups the code needs, ids are unique, limits are ordered. */
+function checkSense(profile: DeviceProfile): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  const pattern = (field: string, source: string, groups: 'one' | 'any') => {
+    const result = tryCompilePattern(source);
+    if (!result.ok) {
+      problems.push({ field, message: `not a valid regex: ${result.reason}` });
+      return;
+    }
+    const count = captureGroupCount(result.regex);
+    if (groups === 'one' && count !== 1) {
+      problems.push({
+        field,
+        message: `must have exactly one capture group, around the value; it has ${count}${count > 1 ? ' (write other groups as (?:...))' : ''}`,
+      });
+    }
+  };
+
+  if (profile.match.serialProbe) pattern('/match/serialProbe/expect', profile.match.serialProbe.expect, 'any');
+  profile.shell.errorPatterns.forEach((source, i) => pattern(`/shell/errorPatterns/${i}`, source, 'any'));
+  for (const [field, source] of Object.entries(profile.identity.fields)) {
+    if (typeof source === 'string') pattern(`/identity/fields/${field}`, source, 'one');
+  }
+
+  const firstIndexOfId = new Map<string, number>();
+  profile.diagnostics.forEach((spec, i) => {
+    const at = `/diagnostics/${i}`;
+    if (RESERVED_DIAGNOSTIC_IDS.has(spec.id)) {
+      problems.push({ field: `${at}/id`, message: `the id '${spec.id}' is reserved for the identity reading` });
+    }
+    const first = firstIndexOfId.get(spec.id);
+    if (first !== undefined) {
+      problems.push({ field: `${at}/id`, message: `the id '${spec.id}' is already used by /diagnostics/${first}` });
+    } else {
+      firstIndexOfId.set(spec.id, i);
+    }
+    pattern(`${at}/pattern`, spec.pattern, spec.type === 'count' ? 'any' : 'one');
+    if (spec.type !== 'text' && spec.limits) problems.push(...checkLimits(`${at}/limits`, spec.limits));
+    if (spec.type === 'text') problems.push(...checkLists(at, spec));
+  });
+  return problems;
+}
+
+function checkLimits(at: string, limits: NumberLimits): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  for (const level of ['warn', 'fail'] as const) {
+    const range = limits[level];
+    if (range?.min !== undefined && range.max !== undefined && range.min > range.max) {
+      problems.push({ field: `${at}/${level}`, message: `min ${range.min} is above max ${range.max}` });
+    }
+  }
+  const { warn, fail } = limits;
+  if (warn?.min !== undefined && fail?.min !== undefined && fail.min > warn.min) {
+    problems.push({ field: `${at}/fail/min`, message: `the fail limit ${fail.min} must not be above the warn limit ${warn.min}` });
+  }
+  if (warn?.max !== undefined && fail?.max !== undefined && fail.max < warn.max) {
+    problems.push({ field: `${at}/fail/max`, message: `the fail limit ${fail.max} must not be below the warn limit ${warn.max}` });
+  }
+  return problems;
+}
+
+function checkLists(at: string, spec: Extract<DiagnosticSpec, { type: 'text' }>): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  const listOf = new Map<string, string>();
+  for (const list of ['ok', 'warn', 'fail'] as const) {
+    (spec[list] ?? []).forEach((value, i) => {
+      const key = value.toLowerCase();
+      const other = listOf.get(key);
+      if (other !== undefined && other !== list) {
+        problems.push({ field: `${at}/${list}/${i}`, message: `'${value}' is also on the ${other} list` });
+      }
+      listOf.set(key, list);
+    });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- registry
+
+/** The loaded profiles of one folder, and the problems of the files that did not load. */
+export class ProfileRegistry {
+  readonly problems: ProfileProblem[];
+  private readonly loaded: LoadedProfile[];
+  private readonly byId: Map<string, LoadedProfile>;
+
+  constructor(profiles: LoadedProfile[], problems: ProfileProblem[] = []) {
+    this.loaded = [...profiles];
+    this.problems = [...problems];
+    this.byId = new Map(profiles.map((entry) => [entry.profile.id, entry]));
+  }
+
+  static async load(dir: string): Promise<ProfileRegistry> {
+    const { profiles, problems } = await loadProfiles(dir);
+    return new ProfileRegistry(profiles, problems);
+  }
+
+  list(): ProfileSummary[] {
+    return this.loaded.map(({ profile, file }) => ({
+      id: profile.id,
+      name: profile.name,
+      vendor: profile.vendor,
+      file,
+      // Every profile today speaks a line shell over a serial port (USB CDC ACM included).
+      transports: ['serial'],
+    }));
+  }
+
+  all(): DeviceProfile[] {
+    return this.loaded.map((entry) => entry.profile);
+  }
+
+  get(id: string): DeviceProfile | undefined {
+    return this.byId.get(id)?.profile;
+  }
+
+  /** Like get, for callers that cannot go on without the profile. */
+  getOrThrow(id: string): DeviceProfile {
+    const profile = this.get(id);
+    if (profile) return profile;
+    throw new FieldbenchError({
+      code: 'not-found',
+      message: `no device profile '${id}' is loaded`,
+      step: 'choose profile',
+      hint: 'Check the profile problems listed under Devices, or add the profile to the profiles folder.',
+    });
+  }
+
+  /** Profiles claiming this USB id, in load order; ids compare without regard to case. */
+  matchUsb(vendorId: string, productId: string): DeviceProfile[] {
+    const vid = vendorId.toLowerCase();
+    const pid = productId.toLowerCase();
+    return this.all().filter((profile) => profile.match.usb?.some((id) => id.vendorId === vid && id.productId === pid) ?? false);
+  }
+}
+
+// ---------------------------------------------------------------- where profiles live
+
+/**
+ * The profiles folder Fieldbench uses when none is given. In order:
+ * 1. $FIELDBENCH_PROFILES_DIR, when set (a lab's own profiles);
+ * 2. device-profiles/ in the packaged app's resources (process.resourcesPath, Electron only);
+ * 3. the nearest device-profiles/ holding profile.schema.json, walking up from this module's
+ *    own file: src-main/core/profiles/ when run from source (vitest, tsx), out/main/ or the
+ *    CLI bundle when built, both inside the repository;
+ * 4. the same walk up from the working directory.
+ * When none exists, device-profiles/ under the working directory is returned, so loading
+ * reports a missing folder as a problem instead of failing here.
+ */
+export function defaultProfilesDir(): string {
+  const fromEnv = process.env[PROFILES_DIR_ENV];
+  if (fromEnv) return resolve(fromEnv);
+
+  const resources = (process as { resourcesPath?: unknown }).resourcesPath;
+  if (typeof resources === 'string' && hasSchema(join(resources, PROFILES_DIR_NAME))) {
+    return join(resources, PROFILES_DIR_NAME);
+  }
+  for (const start of [moduleDir(), process.cwd()]) {
+    if (start === undefined) continue;
+    const found = findUp(start);
+    if (found) return found;
+  }
+  return resolve(process.cwd(), PROFILES_DIR_NAME);
+}
+
+function moduleDir(): string | undefined {
+  try {
+    return dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return undefined; // a CommonJS bundle has no import.meta.url; the working directory still counts
+  }
+}
+
+function findUp(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    const candidate = join(dir, PROFILES_DIR_NAME);
+    if (hasSchema(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function hasSchema(dir: string): boolean {
+  return existsSync(join(dir, PROFILE_SCHEMA_FILE));
+}
+
+// ---------------------------------------------------------------- small helpers
+
+function pointerToken(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,502 @@
+// The published profile schema, the shipped profiles, and the loader's reports on broken
+// profiles: each kind of mistake is named by file and field while good profiles still load.
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isFieldbenchError } from '../../src-main/api/errors';
+import { ProfileProblem, ProfileSummary } from '../../src-main/api/schemas';
+import {
+  PROFILES_DIR_ENV,
+  ProfileRegistry,
+  defaultProfilesDir,
+  loadProfiles,
+  profileSchema,
+} from '../../src-main/core/profiles/profile-registry';
+import { findJsonSyntaxError } from '../../src-main/core/profiles/json-syntax-error';
+import type {
+  CountDiagnostic,
+  DeviceProfile,
+  IdentitySpec,
+  NumberDiagnostic,
+  NumberLimits,
+  ProfileMatch,
+  ShellSettings,
+  TextDiagnostic,
+} from '../../src-main/core/profiles/profile-types';
+
+const shippedDir = defaultProfilesDir();
+
+// Tests break profiles on purpose, reaching into parsed JSON without a type to satisfy.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = Record<string, any>;
+
+async function sensorNode(): Promise<DeviceProfile & Record<string, unknown>> {
+  return JSON.parse(await readFile(join(shippedDir, 'sensor-node.json'), 'utf8'));
+}
+
+describe('the shipped profiles', () => {
+  it('are found from the source tree', () => {
+    expect(basename(shippedDir)).toBe('device-profiles');
+  });
+
+  it('all load without a single problem', async () => {
+    const files = (await readdir(shippedDir)).filter((f) => f.endsWith('.json') && f !== 'profile.schema.json');
+    const { profiles, problems } = await loadProfiles(shippedDir);
+    expect(problems).toEqual([]);
+    expect(profiles.map((p) => basename(p.file)).sort()).toEqual(files.sort());
+  });
+
+  it('include the sensor node, recognised by the Zephyr CDC ACM USB id', async () => {
+    const registry = await ProfileRegistry.load(shippedDir);
+    const profile = registry.get('fieldbench-sensor-node');
+    expect(profile?.shell).toMatchObject({ baudRate: 115200, prompt: 'uart:~$ ', lineEnding: '\r\n', echo: true, commandTimeoutMs: 2000 });
+    expect(profile?.diagnostics.map((d) => d.id)).toEqual([
+      'uptime',
+      'battery-voltage',
+      'battery-charge',
+      'temperature',
+      'reset-cause',
+      'error-log',
+      'selftest',
+    ]);
+    expect(registry.matchUsb('2fe3', '0100').map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
+    expect(registry.matchUsb('2FE3', '0100')).toHaveLength(1);
+    expect(registry.matchUsb('2fe3', '0001')).toEqual([]);
+    expect(new RegExp(profile?.match.serialProbe?.expect ?? '', 'm').test('serial: x\nmodel: sensor-node')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- schema and type in step
+
+/** Keys that are required in a type (not marked optional). */
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>>;
+/** Every key of T, each marked required or optional; `satisfies` makes tsc fail on any drift in the type. */
+type KeyList<T> = Record<RequiredKeys<T>, 'required'> & Record<OptionalKeys<T>, 'optional'>;
+
+const shapes = {
+  '': {
+    id: 'required',
+    name: 'required',
+    vendor: 'required',
+    description: 'optional',
+    match: 'required',
+    shell: 'required',
+    identity: 'required',
+    diagnostics: 'required',
+  } satisfies KeyList<DeviceProfile>,
+  '/properties/match': { usb: 'optional', serialProbe: 'optional' } satisfies KeyList<ProfileMatch>,
+  '/properties/match/properties/usb/items': { vendorId: 'required', productId: 'required' } satisfies KeyList<
+    NonNullable<ProfileMatch['usb']>[number]
+  >,
+  '/properties/match/properties/serialProbe': { command: 'required', expect: 'required' } satisfies KeyList<
+    NonNullable<ProfileMatch['serialProbe']>
+  >,
+  '/properties/shell': {
+    baudRate: 'required',
+    prompt: 'required',
+    lineEnding: 'required',
+    echo: 'required',
+    errorPatterns: 'required',
+    commandTimeoutMs: 'required',
+  } satisfies KeyList<ShellSettings>,
+  '/properties/identity': { command: 'required', fields: 'required' } satisfies KeyList<IdentitySpec>,
+  '/properties/identity/properties/fields': {
+    model: 'required',
+    serialNumber: 'required',
+    firmwareVersion: 'required',
+    hardwareRevision: 'optional',
+  } satisfies KeyList<IdentitySpec['fields']>,
+  '/$defs/numberDiagnostic': {
+    type: 'required',
+    id: 'required',
+    label: 'required',
+    command: 'required',
+    timeoutMs: 'optional',
+    pattern: 'required',
+    unit: 'optional',
+    scale: 'optional',
+    limits: 'optional',
+  } satisfies KeyList<NumberDiagnostic>,
+  '/$defs/textDiagnostic': {
+    type: 'required',
+    id: 'required',
+    label: 'required',
+    command: 'required',
+    timeoutMs: 'optional',
+    pattern: 'required',
+    ok: 'optional',
+    warn: 'optional',
+    fail: 'optional',
+  } satisfies KeyList<TextDiagnostic>,
+  '/$defs/countDiagnostic': {
+    type: 'required',
+    id: 'required',
+    label: 'required',
+    command: 'required',
+    timeoutMs: 'optional',
+    pattern: 'required',
+    unit: 'optional',
+    limits: 'optional',
+  } satisfies KeyList<CountDiagnostic>,
+  '/$defs/limits': { warn: 'optional', fail: 'optional' } satisfies KeyList<NumberLimits>,
+  '/$defs/limitRange': { min: 'optional', max: 'optional' } satisfies KeyList<NonNullable<NumberLimits['warn']>>,
+} as const;
+
+type SchemaNode = {
+  $ref?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: unknown;
+  description?: unknown;
+  enum?: unknown[];
+  [key: string]: unknown;
+};
+
+function at(pointer: string): SchemaNode {
+  let node = profileSchema as unknown as SchemaNode;
+  for (const token of pointer.split('/').slice(1)) node = (node as Record<string, SchemaNode>)[token] as SchemaNode;
+  expect(node, pointer).toBeDefined();
+  return node;
+}
+
+describe('the schema and profile-types.ts', () => {
+  for (const [pointer, keys] of Object.entries(shapes)) {
+    it(`agree on the fields of ${pointer || 'the profile'}`, () => {
+      const node = at(pointer);
+      const schemaKeys = Object.keys(node.properties ?? {}).filter((k) => k !== '$schema');
+      expect(schemaKeys.sort()).toEqual(Object.keys(keys).sort());
+      const required = Object.entries(keys)
+        .filter(([, v]) => v === 'required')
+        .map(([k]) => k);
+      expect([...(node.required ?? [])].sort()).toEqual(required.sort());
+      expect(node.additionalProperties).toBe(false);
+    });
+  }
+
+  it('agree on the line endings and the diagnostic types', () => {
+    const lineEndings = { '\r\n': true, '\n': true, '\r': true } satisfies Record<ShellSettings['lineEnding'], true>;
+    expect(at('/properties/shell/properties/lineEnding').enum).toEqual(Object.keys(lineEndings));
+    const types = { number: true, text: true, count: true } satisfies Record<DeviceProfile['diagnostics'][number]['type'], true>;
+    expect(at('/$defs/diagnostic/properties/type').enum).toEqual(Object.keys(types));
+  });
+
+  it('allows $schema in a profile file and describes every field', () => {
+    expect(at('/properties/$schema').type).toBe('string');
+    const undocumented: string[] = [];
+    const objectsWithoutClosure: string[] = [];
+    const walk = (node: unknown, pointer: string): void => {
+      if (Array.isArray(node)) return node.forEach((child, i) => walk(child, `${pointer}/${i}`));
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as SchemaNode;
+      if (schema.properties && !schema.discriminator && schema.additionalProperties !== false) objectsWithoutClosure.push(pointer);
+      for (const [name, child] of Object.entries(schema.properties ?? {})) {
+        if (typeof child.description !== 'string' || child.description.length < 8) undocumented.push(`${pointer}/properties/${name}`);
+      }
+      for (const [key, child] of Object.entries(schema)) if (key !== 'enum' && key !== 'examples') walk(child, `${pointer}/${key}`);
+    };
+    walk(profileSchema, '');
+    expect(undocumented).toEqual([]);
+    expect(objectsWithoutClosure).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- broken profiles
+
+describe('loading a folder with broken profiles', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fieldbench-profiles-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function writeProfile(name: string, profile: unknown): Promise<void> {
+    await writeFile(join(dir, name), typeof profile === 'string' ? profile : JSON.stringify(profile, null, 2));
+  }
+
+  /** A valid profile with its own id, so several can share a folder. */
+  async function variant(id: string, change: (p: LooseJson) => void = () => undefined) {
+    const profile = (await sensorNode()) as LooseJson;
+    profile.id = id;
+    change(profile);
+    return profile;
+  }
+
+  async function loadWithGood(name: string, broken: unknown) {
+    await writeProfile('good.json', await variant('good-node'));
+    await writeProfile(name, broken);
+    const result = await loadProfiles(dir);
+    expect(result.profiles.map((p) => p.profile.id)).toEqual(['good-node']);
+    for (const problem of result.problems) expect(ProfileProblem.parse(problem)).toEqual(problem);
+    const forFile = result.problems.filter((p) => p.file === join(dir, name));
+    expect(forFile.length, JSON.stringify(result.problems)).toBeGreaterThan(0);
+    expect(result.problems.length).toBe(forFile.length);
+    return forFile;
+  }
+
+  it('reports bad JSON with line and column', async () => {
+    const text = '{\n  "id": "x",\n  "name": "X",\n}\n';
+    const [problem] = await loadWithGood('trailing-comma.json', text);
+    expect(problem).toEqual({
+      file: join(dir, 'trailing-comma.json'),
+      field: '',
+      message: 'not valid JSON: line 4, column 1: expected a property name in double quotes, found "}" (a comma before the closing brace?)',
+    });
+  });
+
+  it('reports a regex written with a single backslash, a common slip in JSON', async () => {
+    const text = '{\n  "id": "x",\n  "pattern": "^Uptime: (\\d+) ms"\n}';
+    const [problem] = await loadWithGood('escape.json', text);
+    expect(problem?.message).toMatch(/^not valid JSON: line 3, column 25: bad escape \\d in a string \(a backslash in a pattern is written \\\\\)$/);
+  });
+
+  it('reports a value of the wrong type at its JSON pointer', async () => {
+    const problems = await loadWithGood(
+      'wrong-type.json',
+      await variant('wrong-type', (p) => {
+        p.diagnostics[2].limits.warn.min = '20';
+        p.shell.echo = 'yes';
+      }),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`).sort()).toEqual([
+      '/diagnostics/2/limits/warn/min: must be number',
+      '/shell/echo: must be boolean',
+    ]);
+  });
+
+  it('reports a misspelt field as unknown, with the likely meant one, and the field it lacks', async () => {
+    const problems = await loadWithGood(
+      'typo.json',
+      await variant('typo', (p) => {
+        p.shell.baudrate = p.shell.baudRate;
+        delete p.shell.baudRate;
+      }),
+    );
+    expect(problems).toContainEqual({ file: join(dir, 'typo.json'), field: '/shell/baudrate', message: "unknown field 'baudrate' (did you mean 'baudRate'?)" });
+    expect(problems).toContainEqual({ file: join(dir, 'typo.json'), field: '/shell/baudRate', message: "missing required field 'baudRate'" });
+  });
+
+  it('reports an unknown field inside a diagnostic, not a vague oneOf failure', async () => {
+    const problems = await loadWithGood(
+      'diag-typo.json',
+      await variant('diag-typo', (p) => {
+        p.diagnostics[4].okay = ['x'];
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([['/diagnostics/4/okay', "unknown field 'okay' (did you mean 'ok'?)"]]);
+  });
+
+  it('reports an unknown or missing diagnostic type once', async () => {
+    const problems = await loadWithGood(
+      'diag-type.json',
+      await variant('diag-type', (p) => {
+        p.diagnostics[0].type = 'gauge';
+        delete p.diagnostics[1].type;
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([
+      ['/diagnostics/0/type', 'must be one of "number", "text", "count"'],
+      ['/diagnostics/1/type', "missing required field 'type'"],
+    ]);
+  });
+
+  it('explains patterns, ranges and enums in words', async () => {
+    const problems = await loadWithGood(
+      'words.json',
+      await variant('Words_Node', (p) => {
+        p.match.usb[0].vendorId = '2FE3';
+        p.shell.commandTimeoutMs = 10;
+        p.shell.lineEnding = 'crlf';
+        p.diagnostics[0].scale = 0;
+        p.diagnostics[6].ok = [];
+        p.identity.command = 'device\ninfo';
+      }),
+    );
+    const byField = Object.fromEntries(problems.map((p) => [p.field, p.message]));
+    expect(byField).toEqual({
+      '/id': 'must be kebab-case: lower-case letters and digits joined by single hyphens, like "battery-voltage"',
+      '/match/usb/0/vendorId': 'must be exactly 4 lower-case hex digits without 0x, like "2fe3"',
+      '/shell/commandTimeoutMs': 'must be >= 50',
+      '/shell/lineEnding': 'must be one of "\\r\\n", "\\n", "\\r"',
+      '/diagnostics/0/scale': 'must not be 0',
+      '/diagnostics/6/ok': 'must not be empty',
+      '/identity/command': 'must be a single line: the line ending is added from shell.lineEnding',
+    });
+  });
+
+  it('reports a pattern that is not a valid regex, naming the field', async () => {
+    const problems = await loadWithGood(
+      'bad-regex.json',
+      await variant('bad-regex', (p) => {
+        p.diagnostics[1].pattern = '^voltage: ([0-9.+) V';
+        p.shell.errorPatterns.push('(unclosed');
+      }),
+    );
+    expect(problems.map((p) => p.field).sort()).toEqual(['/diagnostics/1/pattern', '/shell/errorPatterns/4']);
+    for (const problem of problems) expect(problem.message).toMatch(/^not a valid regex: /);
+  });
+
+  it('reports value patterns without exactly one capture group', async () => {
+    const problems = await loadWithGood(
+      'groups.json',
+      await variant('groups', (p) => {
+        p.diagnostics[1].pattern = '^voltage: (\\d+)(\\.\\d+)? V';
+        p.identity.fields.model = '^model: \\S+';
+        p.diagnostics[5].pattern = '(<err>)'; // a count may have groups
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([
+      ['/identity/fields/model', 'must have exactly one capture group, around the value; it has 0'],
+      ['/diagnostics/1/pattern', 'must have exactly one capture group, around the value; it has 2 (write other groups as (?:...))'],
+    ]);
+  });
+
+  it('reports duplicate and reserved diagnostic ids within a profile', async () => {
+    const problems = await loadWithGood(
+      'dup-diag.json',
+      await variant('dup-diag', (p) => {
+        p.diagnostics[2].id = 'battery-voltage';
+        p.diagnostics[3].id = 'identity';
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([
+      ['/diagnostics/2/id', "the id 'battery-voltage' is already used by /diagnostics/1"],
+      ['/diagnostics/3/id', "the id 'identity' is reserved for the identity reading"],
+    ]);
+  });
+
+  it('reports limits whose fail range lies inside the warn range, and lists that overlap', async () => {
+    const problems = await loadWithGood(
+      'limits.json',
+      await variant('limits', (p) => {
+        p.diagnostics[1].limits = { warn: { min: 3.3 }, fail: { min: 3.5 } };
+        p.diagnostics[3].limits = { warn: { min: 70, max: 60 }, fail: { max: 50 } };
+        p.diagnostics[4].fail = ['brownout', 'Watchdog'];
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([
+      ['/diagnostics/1/limits/fail/min', 'the fail limit 3.5 must not be above the warn limit 3.3'],
+      ['/diagnostics/3/limits/warn', 'min 70 is above max 60'],
+      ['/diagnostics/3/limits/fail/max', 'the fail limit 50 must not be below the warn limit 60'],
+      ['/diagnostics/4/fail/1', "'Watchdog' is also on the warn list"],
+    ]);
+  });
+
+  it('reports a profile id used twice as a problem of the second file', async () => {
+    await writeProfile('a.json', await variant('same-id'));
+    await writeProfile('b.json', await variant('same-id'));
+    const result = await loadProfiles(dir);
+    expect(result.profiles.map((p) => p.file)).toEqual([join(dir, 'a.json')]);
+    expect(result.problems).toEqual([
+      { file: join(dir, 'b.json'), field: '/id', message: `the id 'same-id' is already used by ${join(dir, 'a.json')}; this file is skipped` },
+    ]);
+  });
+
+  it('reports a file that is not a profile object at all', async () => {
+    const [problem] = await loadWithGood('array.json', '[]');
+    expect(problem).toMatchObject({ field: '', message: 'must be object' });
+  });
+
+  it('ignores the schema and other files, and reads a byte order mark', async () => {
+    await writeFile(join(dir, 'profile.schema.json'), '{ not even json');
+    await writeFile(join(dir, 'README.md'), '# notes');
+    await writeFile(join(dir, 'bom.json'), `\uFEFF${JSON.stringify(await variant('bom-node'))}`);
+    const result = await loadProfiles(dir);
+    expect(result.problems).toEqual([]);
+    expect(result.profiles.map((p) => p.profile.id)).toEqual(['bom-node']);
+    expect(result.profiles[0]?.profile).not.toHaveProperty('$schema');
+    expect(Object.isFrozen(result.profiles[0]?.profile.diagnostics[0])).toBe(true);
+  });
+
+  it('reports a missing folder, a file given as the folder, and an empty folder', async () => {
+    const missing = join(dir, 'nope');
+    expect(await loadProfiles(missing)).toEqual({
+      profiles: [],
+      problems: [{ file: missing, field: '', message: 'the profiles folder does not exist' }],
+    });
+    await writeFile(join(dir, 'plain-file'), 'x');
+    expect((await loadProfiles(join(dir, 'plain-file'))).problems[0]?.message).toBe('the profiles folder is a file, not a folder');
+    await mkdir(join(dir, 'empty'));
+    expect((await loadProfiles(join(dir, 'empty'))).problems).toEqual([
+      { file: join(dir, 'empty'), field: '', message: 'no device profiles (*.json) in the profiles folder' },
+    ]);
+  });
+
+  it('reports an unreadable entry and goes on', async () => {
+    await mkdir(join(dir, 'folder.json'));
+    await writeProfile('good.json', await variant('good-node'));
+    const result = await loadProfiles(dir);
+    expect(result.profiles.map((p) => p.profile.id)).toEqual(['good-node']);
+    expect(result.problems).toEqual([{ file: join(dir, 'folder.json'), field: '', message: expect.stringMatching(/^cannot be read: /) }]);
+  });
+});
+
+describe('ProfileRegistry', () => {
+  it('summarises, finds and matches the loaded profiles', async () => {
+    const registry = await ProfileRegistry.load(shippedDir);
+    const [summary] = registry.list();
+    expect(ProfileSummary.parse(summary)).toEqual({
+      id: 'fieldbench-sensor-node',
+      name: 'Sensor Node',
+      vendor: 'Fieldbench',
+      file: join(shippedDir, 'sensor-node.json'),
+      transports: ['serial'],
+    });
+    expect(registry.all().map((p) => p.id)).toContain('fieldbench-sensor-node');
+    expect(registry.get('no-such-profile')).toBeUndefined();
+    expect(registry.getOrThrow('fieldbench-sensor-node').name).toBe('Sensor Node');
+    let thrown: unknown;
+    try {
+      registry.getOrThrow('no-such-profile');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isFieldbenchError(thrown) && thrown.code).toBe('not-found');
+  });
+
+  it('keeps the problems of a folder it could not load', async () => {
+    const registry = await ProfileRegistry.load(join(tmpdir(), 'fieldbench-no-such-folder'));
+    expect(registry.list()).toEqual([]);
+    expect(registry.problems).toHaveLength(1);
+  });
+});
+
+describe('defaultProfilesDir', () => {
+  it(`prefers $${PROFILES_DIR_ENV}`, () => {
+    const saved = process.env[PROFILES_DIR_ENV];
+    process.env[PROFILES_DIR_ENV] = '/opt/lab-profiles';
+    try {
+      expect(defaultProfilesDir()).toBe('/opt/lab-profiles');
+    } finally {
+      if (saved === undefined) delete process.env[PROFILES_DIR_ENV];
+      else process.env[PROFILES_DIR_ENV] = saved;
+    }
+  });
+});
+
+describe('findJsonSyntaxError', () => {
+  const cases: [string, string, number, number, RegExp][] = [
+    ['valid', '{"a": [1, 2.5e3, true, null, "x\\n"]}', 0, 0, /^$/],
+    ['single quotes', "{'a': 1}", 1, 2, /property name in double quotes/],
+    ['missing comma', '{\n "a": 1\n "b": 2\n}', 3, 2, /expected ',' or '}'/],
+    ['missing colon', '{"a" 1}', 1, 6, /expected ':'/],
+    ['unterminated string', '{"a": "x', 1, 9, /end of file inside a string/],
+    ['line break in a string', '{"a": "x\ny"}', 1, 9, /line break/],
+    ['trailing comma in an array', '[1, 2, ]', 1, 8, /closing bracket/],
+    ['bare word', '{"a": yes}', 1, 7, /expected a value, found "y"/],
+    ['text after the value', '{}\n}', 2, 1, /after the end/],
+    ['empty file', '', 1, 1, /end of file/],
+  ];
+  for (const [name, text, line, column, message] of cases) {
+    it(name, () => {
+      const error = findJsonSyntaxError(text);
+      if (line === 0) return expect(error).toBeNull();
+      expect(() => JSON.parse(text)).toThrow();
+      expect(error).toMatchObject({ line, column });
+      expect(error?.message).toMatch(message);
+    });
+  }
+});
