@@ -1,0 +1,276 @@
+// A serial port as a Link, over the serialport package: USB-serial adapters, CDC ACM
+// devices and pseudo-terminals alike. Opening fails with an error that says what to do
+// (plug it in, join 'dialout', close the other program); a port that vanishes while open
+// (unplugged cable, adapter reset) is reported as lost, not left hanging.
+import { SerialPort } from 'serialport';
+import { FieldbenchError } from '../../api/errors';
+import type { Link, LinkCloseReason } from '../link';
+import { describePortHolders } from './port-holders';
+
+export interface SerialLinkOptions {
+  baudRate: number;
+  /** Deadline for the open call itself; a wedged driver can block it. */
+  openTimeoutMs?: number;
+}
+
+/** Bytes kept for a reader that is not reading (a device streaming logs between commands). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
+
+export async function openSerialLink(path: string, options: SerialLinkOptions): Promise<Link> {
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+  const port = new SerialPort({ path, baudRate: options.baudRate, autoOpen: false, lock: true });
+  // Until the link takes over, an 'error' event must not become an uncaught exception.
+  const earlyErrors = (): void => {};
+  port.on('error', earlyErrors);
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new FieldbenchError({
+          code: 'timeout',
+          message: `the port did not open within ${openTimeoutMs} ms`,
+          device: path,
+          step: 'open port',
+          hint: 'Unplug the device and plug it in again; if it keeps happening, its USB-serial driver may be stuck.',
+        }),
+      );
+    }, openTimeoutMs);
+    port.open((error) => {
+      if (settled) {
+        // Opened after we gave up: nobody will use it, so let it go again.
+        if (!error) port.close(() => undefined);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (!error) resolve();
+      else describeOpenError(path, error).then(reject, () => reject(openErrorFor(path, error, null)));
+    });
+  });
+
+  const link = new SerialLink(path, port);
+  port.off('error', earlyErrors);
+  return link;
+}
+
+class SerialLink implements Link {
+  private inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  private pending: { resolve(data: Uint8Array): void; reject(error: unknown): void; timer: ReturnType<typeof setTimeout> } | null = null;
+  private closeReason: LinkCloseReason | null = null;
+  private closingByUs = false;
+  private readonly listeners = new Set<(reason: LinkCloseReason) => void>();
+  private readonly closed: Promise<void>;
+  private markClosed!: () => void;
+
+  constructor(
+    readonly label: string,
+    private readonly port: SerialPort,
+  ) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    port.on('data', (chunk: Buffer) => this.receive(chunk));
+    port.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
+      if (this.closingByUs && !error) this.shut({ kind: 'closed-by-us' });
+      else this.shut({ kind: 'lost', message: lossMessage(error) });
+    });
+    port.on('error', (error: Error) => {
+      // serialport reports most vanishing ports through 'close'; anything else that breaks
+      // the port also means it can no longer be used.
+      if (!port.isOpen) this.shut({ kind: 'lost', message: lossMessage(error) });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.closeReason === null;
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.closeReason !== null) return Promise.reject(this.goneError('write'));
+    return new Promise((resolve, reject) => {
+      this.port.write(Buffer.from(data), (error) => {
+        if (error) reject(this.closeReason !== null ? this.goneError('write') : this.writeError(error));
+        else resolve();
+      });
+    });
+  }
+
+  read(timeoutMs: number): Promise<Uint8Array> {
+    if (this.pending) {
+      return Promise.reject(new FieldbenchError({ code: 'internal', message: 'a read is already pending on this link', device: this.label }));
+    }
+    if (this.inboxBytes > 0) return Promise.resolve(this.takeInbox());
+    if (this.closeReason !== null) return Promise.reject(this.goneError('read'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = null;
+        resolve(new Uint8Array(0));
+      }, Math.max(0, timeoutMs));
+      this.pending = { resolve, reject, timer };
+    });
+  }
+
+  discardInput(): void {
+    this.inbox = [];
+    this.inboxBytes = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closeReason !== null) return;
+    this.closingByUs = true;
+    if (!this.port.isOpen) {
+      this.shut({ kind: 'closed-by-us' });
+      return;
+    }
+    this.port.close((error) => {
+      // A close that fails leaves nothing we can use either; count it as closed.
+      if (error) this.shut({ kind: 'closed-by-us' });
+    });
+    await this.closed;
+  }
+
+  onClose(listener: (reason: LinkCloseReason) => void): () => void {
+    const reason = this.closeReason;
+    if (reason !== null) {
+      queueMicrotask(() => listener(reason));
+      return () => {};
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closeReason !== null) return;
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    while (this.inboxBytes > MAX_BUFFERED_BYTES && this.inbox.length > 1) {
+      this.inboxBytes -= this.inbox.shift()?.length ?? 0;
+    }
+    const pending = this.pending;
+    if (pending) {
+      this.pending = null;
+      clearTimeout(pending.timer);
+      pending.resolve(this.takeInbox());
+    }
+  }
+
+  private takeInbox(): Uint8Array {
+    const joined = this.inbox.length === 1 && this.inbox[0] ? this.inbox[0] : Buffer.concat(this.inbox);
+    this.inbox = [];
+    this.inboxBytes = 0;
+    return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
+  }
+
+  private shut(reason: LinkCloseReason): void {
+    if (this.closeReason !== null) return;
+    this.closeReason = reason;
+    const pending = this.pending;
+    if (pending) {
+      this.pending = null;
+      clearTimeout(pending.timer);
+      pending.reject(this.goneError('read'));
+    }
+    this.markClosed();
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const listener of listeners) listener(reason);
+    this.port.removeAllListeners('data');
+    // Late errors from a dead port have nobody to tell; keep them from crashing the process.
+    this.port.on('error', () => undefined);
+  }
+
+  private goneError(operation: 'read' | 'write'): FieldbenchError {
+    const reason = this.closeReason;
+    const lost = reason?.kind === 'lost';
+    return new FieldbenchError({
+      code: 'device-gone',
+      message: lost ? `cannot ${operation}: the port went away (${reason.message})` : `cannot ${operation}: the port is closed`,
+      device: this.label,
+      hint: lost ? 'Check the USB cable and that the device is powered, then open the port again.' : 'Open the port again.',
+    });
+  }
+
+  private writeError(error: Error): FieldbenchError {
+    return new FieldbenchError(
+      {
+        code: 'device-error',
+        message: `writing to the port failed: ${error.message}`,
+        device: this.label,
+        hint: 'Unplug the device and plug it in again.',
+      },
+      { cause: error },
+    );
+  }
+}
+
+function lossMessage(error: Error | null | undefined): string {
+  return error ? `the port closed unexpectedly: ${error.message}` : 'the port closed unexpectedly';
+}
+
+/** The error serialport gave when opening, turned into one a person can act on. */
+export async function describeOpenError(path: string, error: Error): Promise<FieldbenchError> {
+  const holders = classifyOpenError(error) === 'busy' ? await describePortHolders(path) : null;
+  return openErrorFor(path, error, holders);
+}
+
+type OpenFailure = 'missing' | 'denied' | 'busy' | 'other';
+
+function classifyOpenError(error: Error): OpenFailure {
+  const text = `${(error as { code?: string }).code ?? ''} ${error.message}`;
+  if (/ENOENT|ENXIO|ENODEV|No such file|No such device/i.test(text)) return 'missing';
+  if (/EACCES|EPERM|Permission denied|Operation not permitted/i.test(text)) return 'denied';
+  if (/EBUSY|EAGAIN|EWOULDBLOCK|busy|Cannot lock port|temporarily unavailable/i.test(text)) return 'busy';
+  return 'other';
+}
+
+/** Pure mapping from serialport's open error to ours; `holders` names programs holding the port. */
+export function openErrorFor(path: string, error: Error, holders: string | null): FieldbenchError {
+  const base = { device: path, step: 'open port' } as const;
+  switch (classifyOpenError(error)) {
+    case 'missing':
+      return new FieldbenchError(
+        {
+          ...base,
+          code: 'not-found',
+          message: 'the port does not exist',
+          hint: 'Check that the device is plugged in and powered; the port name can change when it is plugged in again.',
+        },
+        { cause: error },
+      );
+    case 'denied':
+      return new FieldbenchError(
+        {
+          ...base,
+          // Not 'forbidden': that code is about callers of the API, this is the operating system.
+          code: 'unavailable',
+          message: 'permission to open the port was denied',
+          hint: "Add your user to the 'dialout' group (sudo usermod -aG dialout $USER, then log in again) or add a udev rule for the device.",
+        },
+        { cause: error },
+      );
+    case 'busy':
+      return new FieldbenchError(
+        {
+          ...base,
+          code: 'device-busy',
+          message: holders ? `the port is in use by ${holders}` : 'the port is in use by another program',
+          hint: holders
+            ? `Close ${holders} (a terminal program such as screen, minicom or picocom holds the port while it runs), then try again.`
+            : 'Close the other program that has it open (a terminal such as screen, minicom or picocom, or another Fieldbench window), then try again.',
+        },
+        { cause: error },
+      );
+    case 'other':
+      return new FieldbenchError(
+        {
+          ...base,
+          code: 'device-error',
+          message: `the port could not be opened: ${error.message}`,
+          hint: 'Unplug the device and plug it in again; check that the baud rate is one the adapter supports.',
+        },
+        { cause: error },
+      );
+  }
+}

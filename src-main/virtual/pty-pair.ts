@@ -1,0 +1,105 @@
+// A pseudo-terminal pair made by socat: two /dev/pts ports joined back to back, so a
+// virtual device can sit on one end and anything that opens serial ports (Fieldbench's own
+// serial link, screen, minicom) can talk to it through the other.
+import { spawn } from 'node:child_process';
+import { FieldbenchError } from '../api/errors';
+
+export interface PtyPair {
+  /** The end the virtual device opens. */
+  devicePath: string;
+  /** The end a host program opens, as it would open /dev/ttyUSB0. */
+  hostPath: string;
+  /** Stop socat and wait for it to exit; both ports disappear. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const EXIT_DEADLINE_MS = 2_000;
+const SOCAT_HINT = 'Install socat (Debian/Ubuntu: sudo apt install socat) or attach the virtual device in memory';
+
+export function openPtyPair(options: { timeoutMs?: number; socatPath?: string } = {}): Promise<PtyPair> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const step = 'create pseudo-terminal pair';
+  return new Promise<PtyPair>((resolve, reject) => {
+    // -d -d makes socat print "PTY is /dev/pts/N" for each end, and then the start of its
+    // transfer loop, after which bytes flow.
+    const socat = spawn(options.socatPath ?? 'socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let settled = false;
+    const exited = new Promise<void>((done) => socat.once('exit', () => done()));
+
+    const fail = (error: FieldbenchError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (socat.exitCode === null && socat.signalCode === null) socat.kill('SIGKILL');
+      reject(error);
+    };
+
+    const timer = setTimeout(() => {
+      fail(
+        new FieldbenchError({
+          code: 'timeout',
+          message: `socat did not report its two pseudo-terminals within ${timeoutMs} ms${stderr ? `: ${lastLine(stderr)}` : ''}`,
+          device: 'socat',
+          step,
+          hint: 'Check that socat works (socat -V) and that /dev/pts is mounted.',
+        }),
+      );
+    }, timeoutMs);
+
+    socat.once('error', (error: NodeJS.ErrnoException) => {
+      fail(
+        error.code === 'ENOENT'
+          ? new FieldbenchError({ code: 'unavailable', message: 'socat is not installed', device: 'socat', step, hint: SOCAT_HINT }, { cause: error })
+          : new FieldbenchError({ code: 'unavailable', message: `socat could not be started: ${error.message}`, device: 'socat', step, hint: SOCAT_HINT }, { cause: error }),
+      );
+    });
+    socat.once('exit', (code, signal) => {
+      fail(
+        new FieldbenchError({
+          code: 'unavailable',
+          message: `socat exited (${signal ?? `code ${code}`}) before the pseudo-terminals were ready${stderr ? `: ${lastLine(stderr)}` : ''}`,
+          device: 'socat',
+          step,
+          hint: SOCAT_HINT,
+        }),
+      );
+    });
+
+    socat.stderr.setEncoding('utf8');
+    socat.stderr.on('data', (text: string) => {
+      // Keep reading for the life of the process so socat never blocks on a full pipe.
+      if (settled) return;
+      stderr += text;
+      const paths = [...stderr.matchAll(/PTY is (\S+)/g)].map((m) => m[1] ?? '');
+      if (paths.length < 2 || !/starting data transfer loop/.test(stderr)) return;
+      settled = true;
+      clearTimeout(timer);
+      const [devicePath, hostPath] = paths as [string, string];
+      resolve({
+        devicePath,
+        hostPath,
+        close: async () => {
+          if (socat.exitCode !== null || socat.signalCode !== null) return;
+          socat.kill('SIGTERM');
+          const stopped = await Promise.race([exited.then(() => true), delay(EXIT_DEADLINE_MS).then(() => false)]);
+          if (!stopped) {
+            socat.kill('SIGKILL');
+            await Promise.race([exited, delay(EXIT_DEADLINE_MS)]);
+          }
+        },
+      });
+    });
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

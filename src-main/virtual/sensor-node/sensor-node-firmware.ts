@@ -1,0 +1,434 @@
+// The firmware of the sensor node, played in software: a small Zephyr-based battery sensor
+// with a Zephyr shell on its UART. It sits on the DEVICE end of any Link (a pseudo-terminal
+// opened through serialport, or an in-memory pipe) and behaves like the real board: boot
+// banner, coloured prompt, character echo, backspace, red error lines, slow self-test,
+// reboots. The fault knobs make it slow, noisy, silent or unplug itself, so the host side
+// can be tested against the ways real devices misbehave.
+//
+// device-profiles/sensor-node.json parses these answers: change a format here only
+// together with that profile.
+import type { VirtualFaults } from '../../api/schemas';
+import type { Link } from '../../transports/link';
+
+export type ResetCause = 'power-on' | 'pin' | 'software' | 'watchdog' | 'brownout';
+export type SelftestPart = 'flash' | 'sensor' | 'radio';
+
+export interface SensorNodeOptions {
+  /** "SN-" and 8 upper-case hex digits; derived from the seed when not given. */
+  serialNumber?: string;
+  firmwareVersion?: string;
+  /** Makes serial number, noise, error log and garbage repeatable. */
+  seed?: number;
+  faults?: VirtualFaults;
+  /** Milliseconds, for uptime and battery drift; Date.now by default. */
+  clock?: () => number;
+  /** Battery voltage at boot (3.0 to 4.2 V); a low value plays a flat battery. */
+  batteryVolts?: number;
+  /** Entries in the stored error log; from the seed (0 to 3) when not given. */
+  errorLogEntries?: number;
+  /** A self-test part that fails. */
+  failingSelftestPart?: SelftestPart | null;
+  /** Reset cause reported after the first boot. */
+  resetCause?: ResetCause;
+}
+
+export const BOOT_BANNER = '*** Booting Zephyr OS build v3.7.0 ***';
+export const SHELL_PROMPT = 'uart:~$ ';
+
+/** How long the node is deaf after a reset before it prints its banner. */
+export const REBOOT_SILENCE_MS = 200;
+/** How long the self-test takes. */
+export const SELFTEST_DURATION_MS = 300;
+
+const RED = '\u001b[1;31m';
+const GREEN = '\u001b[1;32m';
+const RESET = '\u001b[0m';
+
+const COMMANDS: { name: string; help: string }[] = [
+  { name: 'battery', help: 'Battery voltage and state of charge' },
+  { name: 'device', help: 'Device information: info' },
+  { name: 'help', help: 'Prints the help message.' },
+  { name: 'hwinfo', help: 'Hardware information: reset_cause' },
+  { name: 'kernel', help: 'Kernel commands: uptime, reboot' },
+  { name: 'log', help: 'Stored log: errors' },
+  { name: 'selftest', help: 'Run the built-in self-test' },
+  { name: 'sensor', help: 'Sensor readings: temp' },
+];
+
+const ERROR_LOG_MESSAGES = [
+  'i2c_nrfx_twim: Error on I2C line occurred',
+  'bq27xxx: Gauge did not answer, retrying',
+  'spi_nor: Flash write took longer than expected',
+  'bt_hci_core: HCI command 0x0c03 timed out',
+  'sht4x: Measurement CRC mismatch',
+];
+
+// LiPo open-circuit voltage to state of charge, from a typical discharge curve.
+const CHARGE_CURVE: [volts: number, percent: number][] = [
+  [3.0, 0], [3.3, 5], [3.6, 20], [3.7, 40], [3.8, 60], [3.85, 70], [3.9, 85], [3.95, 90], [4.0, 93], [4.1, 97], [4.2, 100],
+];
+
+/** Battery drain while running, in volts per second of uptime: visible over minutes, not seconds. */
+const DRAIN_VOLTS_PER_SECOND = 0.0002;
+
+export class SensorNodeSimulator {
+  readonly serialNumber: string;
+  readonly firmwareVersion: string;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly baseTemperature: number;
+  private readonly errorLog: { atMs: number; message: string }[];
+  private currentFaults: VirtualFaults;
+  private batteryAtBootVolts: number;
+  private failingPart: SelftestPart | null;
+
+  private link: Link | null = null;
+  private stopped = false;
+  /** Bumped on every reset: work started before it belongs to a CPU that no longer runs. */
+  private bootEpoch = 0;
+  private booting = false;
+  private bootedAt: number;
+  private resetCause: ResetCause;
+  private lineBuffer = '';
+  /** The last character ended a line with '\r', so a following '\n' is the same Enter. */
+  private lastWasCarriageReturn = false;
+  private bytesSentSinceDropArmed = 0;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(options: SensorNodeOptions = {}) {
+    const seed = (options.seed ?? 0x5eed) >>> 0;
+    this.random = mulberry32(seed);
+    this.serialNumber = options.serialNumber ?? `SN-${hash32(seed).toString(16).toUpperCase().padStart(8, '0')}`;
+    this.firmwareVersion = options.firmwareVersion ?? '1.4.2';
+    this.clock = options.clock ?? Date.now;
+    this.currentFaults = { ...options.faults };
+    this.batteryAtBootVolts = clamp(options.batteryVolts ?? 3.9 + this.random() * 0.1, 3.0, 4.2);
+    this.baseTemperature = 23.5 + this.random() * 2;
+    this.failingPart = options.failingSelftestPart ?? null;
+    const entries = options.errorLogEntries ?? Math.floor(this.random() * 4);
+    this.errorLog = Array.from({ length: entries }, (_, i) => ({
+      atMs: 1_000 + i * 7_000 + Math.floor(this.random() * 5_000),
+      message: ERROR_LOG_MESSAGES[Math.floor(this.random() * ERROR_LOG_MESSAGES.length)] ?? 'unknown',
+    }));
+    this.resetCause = options.resetCause ?? 'power-on';
+    this.bootedAt = this.clock();
+  }
+
+  get faults(): VirtualFaults {
+    return { ...this.currentFaults };
+  }
+
+  /** Replace the fault knobs. A new dropAfterBytes counts from now. */
+  setFaults(faults: VirtualFaults): void {
+    if (faults.dropAfterBytes !== undefined) this.bytesSentSinceDropArmed = 0;
+    this.currentFaults = { ...faults };
+  }
+
+  /** Test knob: make one part of the self-test fail (null: all pass). */
+  setFailingSelftestPart(part: SelftestPart | null): void {
+    this.failingPart = part;
+  }
+
+  /** Test knob: put a different battery in. */
+  setBatteryVolts(volts: number): void {
+    this.batteryAtBootVolts = clamp(volts, 3.0, 4.2);
+    this.bootedAt = this.clock();
+  }
+
+  get uptimeMs(): number {
+    return Math.max(0, Math.floor(this.clock() - this.bootedAt));
+  }
+
+  /** Power the node up on this link and serve its shell until the link closes or stop() is called. */
+  attach(link: Link): void {
+    if (this.link) throw new Error('the simulator is already attached to a link');
+    this.link = link;
+    this.stopped = false;
+    link.onClose(() => this.stop());
+    this.bootedAt = this.clock();
+    this.lineBuffer = '';
+    void this.printBanner(this.bootEpoch);
+    void this.serve(link);
+  }
+
+  /** Reset the MCU: it goes deaf for a moment, then boots again with a fresh uptime. */
+  reboot(cause: ResetCause): void {
+    this.resetCause = cause;
+    const epoch = ++this.bootEpoch;
+    this.booting = true;
+    this.lineBuffer = '';
+    this.lastWasCarriageReturn = false;
+    this.after(REBOOT_SILENCE_MS, () => {
+      if (epoch !== this.bootEpoch || this.stopped) return;
+      this.bootedAt = this.clock();
+      this.booting = false;
+      void this.printBanner(epoch);
+    });
+  }
+
+  /** Stop serving; the link is left to whoever opened it. */
+  stop(): void {
+    this.stopped = true;
+    this.bootEpoch++;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  // ------------------------------------------------------------------ shell
+
+  private async serve(link: Link): Promise<void> {
+    while (!this.stopped && link.isOpen) {
+      let chunk: Uint8Array;
+      try {
+        chunk = await link.read(1_000);
+      } catch {
+        break; // link gone
+      }
+      for (const byte of chunk) {
+        if (this.stopped) return;
+        // A resetting MCU or a hung one loses what is typed at it.
+        if (this.booting || this.currentFaults.silent) continue;
+        await this.onByte(byte);
+      }
+    }
+  }
+
+  private async onByte(byte: number): Promise<void> {
+    const epoch = this.bootEpoch;
+    const afterCarriageReturn = this.lastWasCarriageReturn;
+    this.lastWasCarriageReturn = byte === 0x0d;
+    if (byte === 0x0a && afterCarriageReturn) return;
+    if (byte === 0x0d || byte === 0x0a) {
+      const line = this.lineBuffer;
+      this.lineBuffer = '';
+      await this.send('\r\n', epoch);
+      await this.execute(line, epoch);
+      return;
+    }
+    if (byte === 0x08 || byte === 0x7f) {
+      if (this.lineBuffer.length > 0) {
+        this.lineBuffer = this.lineBuffer.slice(0, -1);
+        await this.send('\u001b[1D\u001b[K', epoch);
+      }
+      return;
+    }
+    // Zephyr's shell ignores other control characters; printable ASCII is echoed.
+    if (byte < 0x20 || byte >= 0x7f) return;
+    const character = String.fromCharCode(byte);
+    this.lineBuffer += character;
+    await this.send(character, epoch);
+  }
+
+  private async execute(line: string, epoch: number): Promise<void> {
+    const words = line.trim().split(/\s+/).filter((w) => w !== '');
+    if (words.length === 0) {
+      await this.send(promptText(), epoch);
+      return;
+    }
+    if (this.currentFaults.answerDelayMs) await this.sleep(this.currentFaults.answerDelayMs);
+    if (epoch !== this.bootEpoch) return;
+    await this.maybeSendGarbage(epoch);
+
+    const answer = await this.answer(words, epoch);
+    if (answer === 'rebooting' || epoch !== this.bootEpoch) return;
+    for (const out of answer) {
+      const text = out.error ? `${RED}${out.text}${RESET}\r\n` : `${out.text}\r\n`;
+      await this.send(text, epoch);
+    }
+    await this.send(promptText(), epoch);
+  }
+
+  private async answer(words: string[], epoch: number): Promise<OutputLine[] | 'rebooting'> {
+    const [command, ...args] = words as [string, ...string[]];
+    const key = words.join(' ');
+    switch (key) {
+      case 'device info':
+        return plain([`model: sensor-node`, `serial: ${this.serialNumber}`, `firmware: ${this.firmwareVersion}`, 'hardware: rev C']);
+      case 'kernel uptime':
+        return plain([`Uptime: ${this.uptimeMs} ms`]);
+      case 'battery': {
+        const volts = this.batteryVolts();
+        return plain([`voltage: ${volts.toFixed(2)} V`, `charge: ${chargePercent(volts)} %`]);
+      }
+      case 'sensor temp': {
+        const celsius = this.baseTemperature + (this.random() - 0.5) * 0.2;
+        return plain([`temperature: ${celsius.toFixed(2)} C`]);
+      }
+      case 'hwinfo reset_cause':
+        return plain([`reset cause: ${this.resetCause}`]);
+      case 'log errors': {
+        const lines = this.errorLog.map((entry) => ({ text: `[${logTimestamp(entry.atMs)}] <err> ${entry.message}`, error: true }));
+        return [...lines, { text: `errors: ${this.errorLog.length}`, error: false }];
+      }
+      case 'selftest': {
+        await this.sleep(SELFTEST_DURATION_MS);
+        if (epoch !== this.bootEpoch) return 'rebooting';
+        const parts: SelftestPart[] = ['flash', 'sensor', 'radio'];
+        const lines = parts.map((part) => `${part}: ${part === this.failingPart ? 'FAIL' : 'PASS'}`);
+        return plain([...lines, `selftest: ${this.failingPart ? 'FAIL' : 'PASS'}`]);
+      }
+      case 'kernel reboot cold':
+      case 'kernel reboot warm':
+        this.reboot('software');
+        return 'rebooting';
+      case 'help':
+        return plain([
+          'Please press the <Tab> button to see all available commands.',
+          'You can also use the <Tab> button to prompt or auto-complete all commands or its subcommands.',
+          'You can try to call commands with <-h> or <--help> parameter for more information.',
+          '',
+          'Available commands:',
+          ...COMMANDS.map((c) => `  ${c.name.padEnd(10)}: ${c.help}`),
+        ]);
+    }
+    return this.badCommand(command, args);
+  }
+
+  /** What Zephyr's shell prints for a command it cannot run. */
+  private badCommand(command: string, args: string[]): OutputLine[] {
+    const subcommands: Record<string, string[]> = {
+      device: ['info'],
+      kernel: ['uptime', 'reboot'],
+      hwinfo: ['reset_cause'],
+      log: ['errors'],
+      sensor: ['temp'],
+    };
+    const error = (text: string): OutputLine => ({ text, error: true });
+    if (!COMMANDS.some((c) => c.name === command)) return [error(`${command}: command not found`)];
+    const known = subcommands[command];
+    if (!known) return [error(`${command}: wrong parameter count`)];
+    if (args.length === 0) {
+      return [error(`${command}: please specify a subcommand`), ...known.map((s) => ({ text: `  ${s}`, error: false }))];
+    }
+    const [first, ...rest] = args as [string, ...string[]];
+    if (command === 'kernel' && first === 'reboot') {
+      return rest.length === 0
+        ? [error('reboot: please specify a subcommand'), { text: '  cold', error: false }, { text: '  warm', error: false }]
+        : [error(`reboot: unknown parameter: ${rest[0] ?? ''}`)];
+    }
+    if (known.includes(first)) return [error(`${first}: wrong parameter count`)];
+    return [error(`${command}: unknown parameter: ${first}`)];
+  }
+
+  private batteryVolts(): number {
+    const drained = this.batteryAtBootVolts - (this.uptimeMs / 1000) * DRAIN_VOLTS_PER_SECOND;
+    return clamp(drained, 3.0, 4.2);
+  }
+
+  // ------------------------------------------------------------------ output
+
+  private async printBanner(epoch: number): Promise<void> {
+    await this.send(`${BOOT_BANNER}\r\n`, epoch);
+    await this.send(promptText(), epoch);
+  }
+
+  /** Noise on the line: a burst of random bytes (invalid UTF-8, NULs and all) before the answer. */
+  private async maybeSendGarbage(epoch: number): Promise<void> {
+    const chance = this.currentFaults.garbage ?? 0;
+    if (chance <= 0 || this.random() >= chance) return;
+    const length = 4 + Math.floor(this.random() * 28);
+    const noise = new Uint8Array(length + 2);
+    for (let i = 0; i < length; i++) noise[i] = Math.floor(this.random() * 256);
+    noise[0] = 0x00;
+    noise[1] = 0xff;
+    // The burst ends the line it landed on, as noise between two frames does on a real UART.
+    noise[length] = 0x0d;
+    noise[length + 1] = 0x0a;
+    await this.send(noise, epoch);
+  }
+
+  private async send(data: string | Uint8Array, epoch: number): Promise<void> {
+    const link = this.link;
+    if (!link || this.stopped || epoch !== this.bootEpoch || this.currentFaults.silent) return;
+    let bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const dropAfter = this.currentFaults.dropAfterBytes;
+    let unplug = false;
+    if (dropAfter !== undefined && this.bytesSentSinceDropArmed + bytes.length >= dropAfter) {
+      bytes = bytes.subarray(0, Math.max(0, dropAfter - this.bytesSentSinceDropArmed));
+      unplug = true;
+    }
+    this.bytesSentSinceDropArmed += bytes.length;
+    try {
+      if (bytes.length > 0) await link.write(bytes);
+    } catch {
+      this.stop();
+      return;
+    }
+    if (unplug) {
+      this.stop();
+      await link.close().catch(() => undefined);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.after(ms, resolve));
+  }
+
+  private after(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+}
+
+interface OutputLine {
+  text: string;
+  /** Printed in red, as Zephyr prints shell errors and <err> log lines. */
+  error: boolean;
+}
+
+function plain(lines: string[]): OutputLine[] {
+  return lines.map((text) => ({ text, error: false }));
+}
+
+function promptText(): string {
+  return `${GREEN}${SHELL_PROMPT}${RESET}`;
+}
+
+/** Zephyr's log timestamp: [hh:mm:ss.mmm,uuu]. */
+function logTimestamp(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor(ms / 60_000) % 60;
+  const seconds = Math.floor(ms / 1_000) % 60;
+  const millis = ms % 1_000;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(hours)}:${two(minutes)}:${two(seconds)}.${String(millis).padStart(3, '0')},000`;
+}
+
+function chargePercent(volts: number): number {
+  let previous = CHARGE_CURVE[0] ?? [3.0, 0];
+  for (const point of CHARGE_CURVE) {
+    if (volts <= point[0]) {
+      const span = point[0] - previous[0];
+      const fraction = span > 0 ? (volts - previous[0]) / span : 1;
+      return Math.round(previous[1] + fraction * (point[1] - previous[1]));
+    }
+    previous = point;
+  }
+  return 100;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** Small, fast, seedable PRNG: the same seed gives the same device every time. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function hash32(value: number): number {
+  let h = (value ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
