@@ -1,0 +1,143 @@
+// Hot-plug and recognition in the device registry, with discovery faked (there is no USB
+// bus here) and the real simulator answering over in-memory links.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Device, DiscoveryStatus } from '../../src-main/api/schemas';
+import { DeviceRegistry, type SerialPortSeen } from '../../src-main/core/devices/device-registry';
+import { ProfileRegistry } from '../../src-main/core/profiles/profile-registry';
+import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
+import type { Link } from '../../src-main/transports/link';
+import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
+import { PROFILES_DIR } from '../helpers/core-fixture';
+
+const STATUS: DiscoveryStatus = { transport: 'serial', method: 'test', available: true, note: null };
+const ZEPHYR_USB = { vendorId: '2fe3', productId: '0100' };
+
+let profiles: ProfileRegistry;
+beforeAll(async () => {
+  profiles = await ProfileRegistry.load(PROFILES_DIR);
+});
+
+interface Bench {
+  registry: DeviceRegistry;
+  ports: SerialPortSeen[];
+  /** Simulators behind each port path; a port without one opens but never answers. */
+  devices: Map<string, SensorNodeSimulator>;
+  opened: string[];
+  changes: Device[][];
+}
+
+let bench: Bench | null = null;
+afterEach(async () => {
+  await bench?.registry.close();
+  for (const sim of bench?.devices.values() ?? []) sim.stop();
+  bench = null;
+});
+
+function makeBench(): Bench {
+  const ports: SerialPortSeen[] = [];
+  const devices = new Map<string, SensorNodeSimulator>();
+  const opened: string[] = [];
+  const changes: Device[][] = [];
+  const registry = new DeviceRegistry({
+    profiles,
+    listSerialPorts: async () => ({ ports: [...ports], status: STATUS }),
+    openSerialLink: async (path): Promise<Link> => {
+      opened.push(path);
+      const [host, device] = createMemoryLinkPair(path, `${path} (device)`);
+      devices.get(path)?.attach(device);
+      return host;
+    },
+    attachVirtual: async () => {
+      throw new Error('not used here');
+    },
+    portExists: async (path) => ports.some((p) => p.path === path) || devices.has(path),
+    now: () => new Date(),
+    onChange: (list) => changes.push(list),
+    log: () => undefined,
+  });
+  bench = { registry, ports, devices, opened, changes };
+  return bench;
+}
+
+describe('DeviceRegistry', () => {
+  it('a device whose USB id a profile claims appears, is recognised, and goes when unplugged', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyACM0', new SensorNodeSimulator({ seed: 3 }));
+    b.ports.push({ path: '/dev/ttyACM0', ...ZEPHYR_USB, serialNumber: 'E66138935F4B' });
+    await b.registry.poll();
+    await b.registry.settled();
+    const [device] = b.registry.list();
+    expect(device).toMatchObject({
+      id: 'serial:/dev/ttyACM0',
+      state: 'ready',
+      profileId: 'fieldbench-sensor-node',
+      usb: { ...ZEPHYR_USB, serialNumber: 'E66138935F4B' },
+      identity: { model: 'sensor-node' },
+    });
+    expect(b.changes.length).toBeGreaterThan(0);
+
+    b.ports.length = 0;
+    await b.registry.poll();
+    expect(b.registry.list()).toEqual([]);
+    expect(b.changes.at(-1)).toEqual([]);
+  });
+
+  it('never writes to a port no profile claims until asked to identify it', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyUSB0', new SensorNodeSimulator({ seed: 4 }));
+    b.ports.push({ path: '/dev/ttyUSB0', vendorId: '0403', productId: '6001' });
+    await b.registry.poll();
+    await b.registry.settled();
+    expect(b.opened).toEqual([]);
+    expect(b.registry.list()[0]).toMatchObject({ state: 'unknown', profileId: null });
+
+    const identified = await b.registry.identify('serial:/dev/ttyUSB0');
+    expect(identified).toMatchObject({ state: 'ready', profileId: 'fieldbench-sensor-node' });
+    expect(b.opened).toEqual(['/dev/ttyUSB0']);
+  });
+
+  it('a claimed port that never answers is marked unresponsive with the reason', async () => {
+    const b = makeBench();
+    b.ports.push({ path: '/dev/ttyACM1', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    const [device] = b.registry.list();
+    expect(device?.state).toBe('unresponsive');
+    expect(device?.stateDetail).toMatch(/ttyACM1|prompt|answer/);
+  });
+
+  it('runs one operation at a time per device and reports busy meanwhile', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyACM2', new SensorNodeSimulator({ seed: 5 }));
+    b.ports.push({ path: '/dev/ttyACM2', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    const order: string[] = [];
+    const first = b.registry.withShell('serial:/dev/ttyACM2', 'first', async (shell) => {
+      expect(b.registry.get('serial:/dev/ttyACM2').state).toBe('busy');
+      await shell.run('kernel uptime');
+      order.push('first');
+    });
+    const second = b.registry.withShell('serial:/dev/ttyACM2', 'second', async () => {
+      order.push('second');
+    });
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+    expect(b.registry.get('serial:/dev/ttyACM2').state).toBe('ready');
+  });
+
+  it('a device removed while an operation waits fails that operation as gone', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyACM3', new SensorNodeSimulator({ seed: 6 }));
+    b.ports.push({ path: '/dev/ttyACM3', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    const deviceId = 'serial:/dev/ttyACM3';
+    const slow = b.registry.withShell(deviceId, 'slow', (shell) => shell.run('selftest'));
+    const queued = b.registry.withShell(deviceId, 'queued', async () => 'never');
+    b.ports.length = 0;
+    await b.registry.poll();
+    await expect(slow).rejects.toMatchObject({ code: 'device-gone' });
+    await expect(queued).rejects.toMatchObject({ code: 'device-gone' });
+  });
+});
