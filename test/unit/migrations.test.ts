@@ -1,0 +1,184 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FieldbenchError } from '../../src-main/api/errors';
+import { openDatabase, type Database } from '../../src-main/store/database';
+import { APPLICATION_ID, LATEST_VERSION, migrate, migrations, userVersion, type Migration } from '../../src-main/store/migrations';
+
+let dir: string;
+const opened: Database[] = [];
+
+function open(file: string): Database {
+  const db = openDatabase(file);
+  opened.push(db);
+  return db;
+}
+
+function caught(work: () => unknown): FieldbenchError {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(FieldbenchError);
+    return error as FieldbenchError;
+  }
+  throw new Error('expected a FieldbenchError, nothing was thrown');
+}
+
+function tables(db: Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+    (row) => row.name,
+  );
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fieldbench-migrations-'));
+});
+
+afterEach(() => {
+  for (const db of opened.splice(0)) if (db.open) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('openDatabase', () => {
+  it('creates the parent folder and applies the durability settings', () => {
+    const file = join(dir, 'nested', 'deeper', 'store.db');
+    const db = open(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('refuses a file that is not a database and leaves it byte-for-byte untouched', () => {
+    const file = join(dir, 'fieldbench.db');
+    const bytes = Buffer.from(
+      'These are my case notes from before, typed into the wrong file. Do not lose them.\n'.repeat(200),
+    );
+    writeFileSync(file, bytes);
+    const error = caught(() => open(file));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toContain(file);
+    expect(error.hint).toMatch(/move the file aside/i);
+    expect(error.hint).toMatch(/never deletes/i);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    // No journal or WAL files were left behind either.
+    expect(readdirSync(dir)).toEqual(['fieldbench.db']);
+  });
+
+  it('refuses a database whose pages are damaged, without changing it', () => {
+    const file = join(dir, 'fieldbench.db');
+    const db = open(file);
+    migrate(db);
+    db.close();
+    const bytes = readFileSync(file);
+    // Keep a valid header but overwrite the schema page's contents with garbage.
+    const damaged = Buffer.from(bytes);
+    damaged.fill(0xa5, 100, Math.min(damaged.length, 4096));
+    writeFileSync(file, damaged);
+    const error = caught(() => open(file));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toContain(file);
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+  });
+
+  it('refuses a folder where the file should be', () => {
+    const error = caught(() => open(dir));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toContain(dir);
+  });
+});
+
+describe('migrate', () => {
+  it('brings a fresh database to the latest version with the case tables', () => {
+    const db = open(join(dir, 'fieldbench.db'));
+    expect(migrate(db)).toEqual({ from: 0, to: LATEST_VERSION });
+    expect(userVersion(db)).toBe(LATEST_VERSION);
+    expect(LATEST_VERSION).toBe(migrations.length);
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+    expect(tables(db)).toEqual(expect.arrayContaining(['cases', 'case_snapshots', 'notes']));
+  });
+
+  it('is idempotent: reopening changes nothing', () => {
+    const file = join(dir, 'fieldbench.db');
+    const first = open(file);
+    migrate(first);
+    first.prepare("INSERT INTO cases (id, title, status, created_at, updated_at) VALUES ('c', 't', 'open', 'a', 'a')").run();
+    const schema = first.prepare('SELECT sql FROM sqlite_schema ORDER BY name').all();
+    first.close();
+
+    const second = open(file);
+    expect(migrate(second)).toEqual({ from: LATEST_VERSION, to: LATEST_VERSION });
+    expect(second.prepare('SELECT sql FROM sqlite_schema ORDER BY name').all()).toEqual(schema);
+    expect(second.prepare('SELECT count(*) AS n FROM cases').get()).toEqual({ n: 1 });
+  });
+
+  it('refuses a database from a newer Fieldbench and tells the user to update', () => {
+    const file = join(dir, 'fieldbench.db');
+    const db = open(file);
+    migrate(db);
+    db.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    db.close();
+    const before = readFileSync(file);
+
+    const again = open(file);
+    const error = caught(() => migrate(again));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toContain(file);
+    expect(error.message).toContain(`schema version ${LATEST_VERSION + 1}`);
+    expect(error.hint).toMatch(/update fieldbench/i);
+    expect(userVersion(again)).toBe(LATEST_VERSION + 1);
+    again.close();
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a SQLite file that belongs to something else', () => {
+    const db = open(join(dir, 'other.db'));
+    db.exec('CREATE TABLE recipes (name TEXT)');
+    const error = caught(() => migrate(db));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toMatch(/not a Fieldbench case store/);
+    expect(tables(db)).toEqual(['recipes']);
+  });
+
+  it('applies each migration in its own transaction: a failing one leaves the previous version', () => {
+    const db = open(join(dir, 'fieldbench.db'));
+    const list: Migration[] = [
+      ...migrations,
+      {
+        version: LATEST_VERSION + 1,
+        name: 'half-way failure',
+        up(target) {
+          target.exec('CREATE TABLE attachments (id TEXT)');
+          throw new Error('disk on fire');
+        },
+      },
+    ];
+    const error = caught(() => migrate(db, list));
+    expect(error.code).toBe('store-error');
+    expect(error.message).toContain('half-way failure');
+    expect(userVersion(db)).toBe(LATEST_VERSION);
+    expect(tables(db)).not.toContain('attachments');
+  });
+
+  it('runs later migrations on an older file, in order', () => {
+    const file = join(dir, 'fieldbench.db');
+    const db = open(file);
+    migrate(db);
+    const applied: number[] = [];
+    const list: Migration[] = [
+      ...migrations,
+      { version: LATEST_VERSION + 1, name: 'a', up: (t) => (applied.push(LATEST_VERSION + 1), t.exec('CREATE TABLE a (x)')) },
+      { version: LATEST_VERSION + 2, name: 'b', up: (t) => (applied.push(LATEST_VERSION + 2), t.exec('CREATE TABLE b (x)')) },
+    ];
+    expect(migrate(db, list)).toEqual({ from: LATEST_VERSION, to: LATEST_VERSION + 2 });
+    expect(applied).toEqual([LATEST_VERSION + 1, LATEST_VERSION + 2]);
+  });
+
+  it('rejects a migration list with gaps', () => {
+    const db = open(join(dir, 'fieldbench.db'));
+    const list: Migration[] = [...migrations, { version: LATEST_VERSION + 2, name: 'gap', up: () => undefined }];
+    expect(() => migrate(db, list)).toThrow(/expected/);
+    expect(userVersion(db)).toBe(0);
+  });
+});
