@@ -1,6 +1,7 @@
 // fieldbench serve over real sockets: the token, Host and Origin checks, static files with
 // their security headers, and the contract over a WebSocket.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -19,7 +20,7 @@ let cookie: string;
 beforeAll(async () => {
   dir = makeTempDir('serve');
   const staticDir = join(dir.path, 'renderer');
-  (await import('node:fs')).mkdirSync(staticDir);
+  mkdirSync(staticDir);
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Fieldbench</title>');
   core = await startCore(join(dir.path, 'data'));
   server = await serve({ core, staticDir, port: 0 });
@@ -70,8 +71,17 @@ describe('HTTP', () => {
   });
 
   it('refuses another Host (DNS rebinding) even with the cookie', async () => {
-    const response = await fetch(`${base}/`, { headers: { cookie, host: `evil.example:${server.port}` } });
-    expect(response.status).toBe(421);
+    // fetch() will not send a forged Host, so speak HTTP directly.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/', headers: { cookie, host: `evil.example:${server.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
+      req.once('error', reject);
+      req.end();
+    });
+    expect(status).toBe(421);
   });
 
   it('refuses to listen anywhere but loopback', async () => {
