@@ -335,7 +335,7 @@ describe('loading a folder with broken profiles', () => {
         p.shell.errorPatterns.push('(unclosed');
       }),
     );
-    expect(problems.map((p) => p.field).sort()).toEqual(['/diagnostics/1/pattern', '/shell/errorPatterns/4']);
+    expect(problems.map((p) => p.field).sort()).toEqual(['/diagnostics/1/pattern', '/shell/errorPatterns/6']);
     for (const problem of problems) expect(problem.message).toMatch(/^not a valid regex: /);
   });
 

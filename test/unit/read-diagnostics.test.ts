@@ -92,14 +92,32 @@ async function rejection(promise: Promise<unknown>): Promise<FieldbenchError> {
 
 describe('the sensor node profile against its simulator', () => {
   it("has error patterns that match none of the device's normal answers", () => {
-    const answers = [...Object.values(healthy).flat(), errLine, 'errors: 12', 'selftest: FAIL', 'reset cause: brownout', 'voltage: 3.21 V'];
+    const answers = [
+      ...Object.values(healthy).flat(),
+      errLine,
+      '[00:01:02.003,000] <err> bt_hci_core: HCI command 0x0c03 timed out',
+      '[00:01:02.003,000] <err> spi_nor: Flash write took longer than expected',
+      'errors: 12',
+      'selftest: FAIL',
+      'reset cause: brownout',
+      'voltage: 3.21 V',
+      '*** Booting Zephyr OS build v3.7.0 ***',
+    ];
     for (const pattern of profile.shell.errorPatterns) {
       for (const line of answers) expect(new RegExp(pattern).test(line), `${pattern} on ${line}`).toBe(false);
     }
   });
 
   it('has error patterns that catch the shell refusing a command', () => {
-    const refusals = ['lgo: command not found', 'battery: wrong parameter count', 'Error: sensor not ready', 'error -5', 'read failed (err -5)'];
+    const refusals = [
+      'lgo: command not found',
+      'info: wrong parameter count',
+      'sensor: please specify a subcommand',
+      'hwinfo: unknown parameter: reset',
+      'Error: sensor not ready',
+      'error -5',
+      'read failed (err -5)',
+    ];
     for (const line of refusals) {
       expect(profile.shell.errorPatterns.some((p) => new RegExp(p).test(line)), line).toBe(true);
     }
