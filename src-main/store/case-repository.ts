@@ -138,7 +138,8 @@ export class CaseRepository {
    * the note and every later one (including a retry) replaces its text and bumps the revision.
    */
   saveNote(input: SaveNoteInput): Note {
-    const { caseId, noteId, text } = input;
+    const { caseId, noteId } = input;
+    const text = wellFormed(input.text);
     const at = this.timestamp();
     return this.guard('save note', caseId, () =>
       // IMMEDIATE: the existence checks and the write happen under one write lock. A
@@ -352,6 +353,17 @@ function listStatement(db: Database, byStatus: boolean, bySerial: boolean) {
      ORDER BY c.updated_at DESC, c.seq DESC
      LIMIT @limit`,
   );
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * SQLite stores UTF-8, which cannot hold half of a surrogate pair (a paste cut mid-emoji);
+ * left to the driver it would turn into several replacement characters. One U+FFFD per lone
+ * half, done here, is the same as String.prototype.toWellFormed, and the answer shows it.
+ */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function notFound(caseId: string): FieldbenchError {

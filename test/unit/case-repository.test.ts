@@ -173,6 +173,14 @@ describe('CaseRepository', () => {
     expect(repo.get(kase.id).notes[0]?.text).toBe(text);
   });
 
+  it('stores half of a surrogate pair as one replacement character, and answers with what it stored', () => {
+    const kase = repo.open({ title: 'Cut emoji', device: null, snapshot: null });
+    const noteId = randomUUID();
+    const answer = repo.saveNote({ caseId: kase.id, noteId, text: 'battery \uD83D end \uDD0B ok 🔋' });
+    expect(answer.text).toBe('battery \uFFFD end \uFFFD ok 🔋');
+    expect(repo.get(kase.id).notes[0]?.text).toBe(answer.text);
+  });
+
   it('refuses a note for a missing case with not-found, and writes nothing', () => {
     const error = caught(() => repo.saveNote({ caseId: randomUUID(), noteId: randomUUID(), text: 'lost?' }));
     expect(error.code).toBe('not-found');
