@@ -35,13 +35,13 @@ export function judgeReading(spec: DiagnosticSpec, lines: string[], readAt: Date
         return { ...base, limits: describeSpecLimits(spec), ...judgeCount(spec, lines) };
       default: {
         const unknown: { type?: unknown } = spec;
-        return { ...base, limits: null, value: null, status: 'error', message: `unknown diagnostic type ${String(unknown.type)}` };
+        return { ...base, limits: null, ...error(`unknown diagnostic type ${String(unknown.type)}`) };
       }
     }
-  } catch (error) {
+  } catch (thrown) {
     // Only a profile that skipped validation gets here; say so rather than lose the read.
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ...base, limits: null, value: null, status: 'error', message: `the profile's diagnostic cannot be judged: ${reason}` };
+    const reason = thrown instanceof Error ? thrown.message : String(thrown);
+    return { ...base, limits: null, ...error(`the profile's diagnostic cannot be judged: ${reason}`) };
   }
 }
 

@@ -30,11 +30,14 @@ export function parseIdentity(spec: IdentitySpec, lines: string[]): DeviceIdenti
 function readRequired(spec: IdentitySpec, field: IdentityField, lines: string[]): string {
   const value = readField(spec, field, lines);
   if (value !== undefined) return value;
+  const pattern = spec.fields[field] ?? '(no pattern)';
   throw new FieldbenchError({
     code: 'profile-error',
-    message: `the answer to '${spec.command}' has no ${fieldNames[field]} (no line matches ${spec.fields[field] ?? '(no pattern)'}): ${quoteAnswer(lines)}`,
+    message: `the answer to '${spec.command}' has no ${fieldNames[field]} (no line matches ${pattern}): ${quoteAnswer(lines)}`,
     step: 'read identity',
-    hint: `The device may not be of this family, or its firmware names itself differently; check identity.fields.${field} in its profile.`,
+    hint:
+      'The device may not be of this family, or its firmware names itself differently; ' +
+      `check identity.fields.${field} in its profile.`,
   });
 }
 
@@ -44,9 +47,10 @@ function readField(spec: IdentitySpec, field: IdentityField, lines: string[]): s
   if (source === undefined) return undefined;
   const compiled = tryCompilePattern(source);
   if (!compiled.ok) {
+    const where = `the ${fieldNames[field]} (identity.fields.${field})`;
     throw new FieldbenchError({
       code: 'profile-error',
-      message: `the profile's pattern for the ${fieldNames[field]} (identity.fields.${field}) is not a valid regex: ${compiled.reason}`,
+      message: `the profile's pattern for ${where} is not a valid regex: ${compiled.reason}`,
       step: 'read identity',
       hint: 'Fix the pattern in the device profile; the profile list shows its problems.',
     });

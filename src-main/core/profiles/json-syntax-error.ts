@@ -137,7 +137,8 @@ class Scanner {
       if (code === 0x5c) {
         const escape = this.text[this.pos + 1];
         if (escape === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(this.text.slice(this.pos + 2, this.pos + 6))) this.stop('bad \\u escape: four hex digits expected');
+          const hex = this.text.slice(this.pos + 2, this.pos + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.stop('bad \\u escape: four hex digits expected');
           this.pos += 6;
           continue;
         }

@@ -52,7 +52,10 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
     }
     names = (await readdir(folder)).filter((name) => name.endsWith('.json') && name !== PROFILE_SCHEMA_FILE).sort();
   } catch (error) {
-    const message = errorCode(error) === 'ENOENT' ? 'the profiles folder does not exist' : `the profiles folder cannot be read: ${describeError(error)}`;
+    const message =
+      errorCode(error) === 'ENOENT'
+        ? 'the profiles folder does not exist'
+        : `the profiles folder cannot be read: ${describeError(error)}`;
     return { profiles, problems: [{ file: folder, field: '', message }] };
   }
   if (names.length === 0) {
@@ -69,7 +72,8 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
     }
     const earlier = firstFileOfId.get(checked.profile.id);
     if (earlier !== undefined) {
-      problems.push({ file, field: '/id', message: `the id '${checked.profile.id}' is already used by ${earlier}; this file is skipped` });
+      const message = `the id '${checked.profile.id}' is already used by ${earlier}; this file is skipped`;
+      problems.push({ file, field: '/id', message });
       continue;
     }
     firstFileOfId.set(checked.profile.id, file);
@@ -148,8 +152,10 @@ function describeSchemaError(error: ErrorObject): { field: string; message: stri
   const params = error.params as Record<string, unknown>;
   const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
   switch (error.keyword) {
-    case 'required':
-      return { field: `${at}/${pointerToken(String(params.missingProperty))}`, message: `missing required field '${String(params.missingProperty)}'` };
+    case 'required': {
+      const name = String(params.missingProperty);
+      return { field: `${at}/${pointerToken(name)}`, message: `missing required field '${name}'` };
+    }
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const known = Object.keys((parent.properties ?? {}) as object);
@@ -157,8 +163,10 @@ function describeSchemaError(error: ErrorObject): { field: string; message: stri
       const suggestion = guess ? ` (did you mean '${guess}'?)` : known.length > 0 ? ` (known fields: ${known.join(', ')})` : '';
       return { field: `${at}/${pointerToken(name)}`, message: `unknown field '${name}'${suggestion}` };
     }
-    case 'enum':
-      return { field: at, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v));
+      return { field: at, message: `must be one of ${allowed.join(', ')}` };
+    }
     case 'const':
       return { field: at, message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern': {
@@ -172,7 +180,8 @@ function describeSchemaError(error: ErrorObject): { field: string; message: stri
       };
     case 'not': {
       const schema = error.schema as Record<string, unknown>;
-      return { field: at, message: 'const' in schema ? `must not be ${JSON.stringify(schema.const)}` : 'has a value that is not allowed here' };
+      const message = 'const' in schema ? `must not be ${JSON.stringify(schema.const)}` : 'has a value that is not allowed here';
+      return { field: at, message };
     }
     case 'minLength':
     case 'minItems':
@@ -228,10 +237,8 @@ function checkSense(profile: DeviceProfile): { field: string; message: string }[
     }
     const count = captureGroupCount(result.regex);
     if (groups === 'one' && count !== 1) {
-      problems.push({
-        field,
-        message: `must have exactly one capture group, around the value; it has ${count}${count > 1 ? ' (write other groups as (?:...))' : ''}`,
-      });
+      const advice = count > 1 ? ' (write other groups as (?:...))' : '';
+      problems.push({ field, message: `must have exactly one capture group, around the value; it has ${count}${advice}` });
     }
   };
 
@@ -270,10 +277,12 @@ function checkLimits(at: string, limits: NumberLimits): { field: string; message
   }
   const { warn, fail } = limits;
   if (warn?.min !== undefined && fail?.min !== undefined && fail.min > warn.min) {
-    problems.push({ field: `${at}/fail/min`, message: `the fail limit ${fail.min} must not be above the warn limit ${warn.min}` });
+    const message = `the fail limit ${fail.min} must not be above the warn limit ${warn.min}`;
+    problems.push({ field: `${at}/fail/min`, message });
   }
   if (warn?.max !== undefined && fail?.max !== undefined && fail.max < warn.max) {
-    problems.push({ field: `${at}/fail/max`, message: `the fail limit ${fail.max} must not be below the warn limit ${warn.max}` });
+    const message = `the fail limit ${fail.max} must not be below the warn limit ${warn.max}`;
+    problems.push({ field: `${at}/fail/max`, message });
   }
   return problems;
 }
