@@ -82,6 +82,23 @@ describe('openDatabase', () => {
     expect(readFileSync(file).equals(damaged)).toBe(true);
   });
 
+  it('opens read-only without creating anything, and refuses writes', () => {
+    const missing = join(dir, 'absent', 'fieldbench.db');
+    expect(caught(() => openDatabase(missing, { readonly: true })).code).toBe('store-error');
+    expect(readdirSync(dir)).toEqual([]);
+
+    const file = join(dir, 'fieldbench.db');
+    const writable = open(file);
+    migrate(writable);
+    writable.close();
+    const readonly = openDatabase(file, { readonly: true });
+    opened.push(readonly);
+    expect(userVersion(readonly)).toBe(LATEST_VERSION);
+    expect(() => readonly.exec("INSERT INTO cases (id, title, status, created_at, updated_at) VALUES ('c', 't', 'open', 'a', 'a')")).toThrow(
+      /readonly/i,
+    );
+  });
+
   it('refuses a folder where the file should be', () => {
     const error = caught(() => open(dir));
     expect(error.code).toBe('store-error');
