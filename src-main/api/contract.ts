@@ -18,6 +18,7 @@ import {
   Uuid,
   VirtualFaults,
 } from './schemas';
+import type { EventChannelName, RequestChannelName } from './channels';
 
 const Empty = z.object({}).strict();
 
@@ -136,6 +137,11 @@ export interface PreloadBridge {
   on(event: string, listener: (payload: unknown) => void): () => void;
 }
 
-/** The single IPC channel names: one for requests, one for events. */
-export const IPC_INVOKE = 'fieldbench:invoke';
-export const IPC_EVENT = 'fieldbench:event';
+/** The single IPC channel names: one for requests, one for events (defined zod-free for the preload). */
+export { IPC_EVENT, IPC_INVOKE } from './channels';
+
+/** True only when A and B are the same union; anything else makes the assignment below fail to compile. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+/** channels.ts lists these names again without zod, for the preload; this proves the lists never drift. */
+export const channelListsMatchContract: SameNames<RequestChannel, RequestChannelName> &
+  SameNames<EventChannel, EventChannelName> = true;

@@ -1,0 +1,31 @@
+// The contract's channel names as plain string lists, with no zod behind them. The
+// sandboxed preload bundles this file to refuse unknown channels before they reach IPC,
+// and bundling contract.ts instead would pull the whole of zod into every window.
+// contract.ts proves at compile time that these lists match its request and event maps.
+
+export const requestChannelNames = [
+  'system.info',
+  'profiles.list',
+  'devices.list',
+  'devices.attachVirtual',
+  'devices.setFaults',
+  'devices.detach',
+  'devices.addPort',
+  'devices.identify',
+  'diagnostics.read',
+  'diagnostics.last',
+  'cases.list',
+  'cases.get',
+  'cases.open',
+  'cases.saveNote',
+  'cases.setStatus',
+] as const;
+
+export const eventChannelNames = ['devices.changed', 'cases.changed'] as const;
+
+export type RequestChannelName = (typeof requestChannelNames)[number];
+export type EventChannelName = (typeof eventChannelNames)[number];
+
+/** The single IPC channel names: one for requests, one for events. */
+export const IPC_INVOKE = 'fieldbench:invoke';
+export const IPC_EVENT = 'fieldbench:event';
