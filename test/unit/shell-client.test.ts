@@ -320,6 +320,11 @@ describe('ShellClient when the device misbehaves', () => {
     expect(await shell.run('status')).toEqual(['answer to status']);
   });
 
+  test('a bare prompt line inside an answer (a stray line ending answered) is not part of it', async () => {
+    const shell = scriptedPair({}, (line) => [`${line}\r\nfirst\r\nuart:~$ \r\nsecond\r\nuart:~$ `]);
+    expect(await shell.run('status')).toEqual(['first', 'second']);
+  });
+
   test('a profile with a broken error pattern is a profile-error, not a crash', () => {
     const [host] = createMemoryLinkPair('host', 'device');
     expect(() => new ShellClient(host, { ...sensorNodeShell, errorPatterns: ['(unclosed'] })).toThrow(

@@ -243,7 +243,10 @@ class AnswerCollector {
   }
 
   lines(): string[] {
-    const lines = [...this.collected];
+    // A bare prompt inside an answer is the shell answering a stray line ending (a reset
+    // mid-command can leave one behind); it is never part of what the command printed.
+    const prompt = this.prompt.trimEnd();
+    const lines = this.collected.filter((line) => line !== prompt);
     while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
     while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
     return lines;

@@ -2,6 +2,7 @@
 // devices and pseudo-terminals alike. Opening fails with an error that says what to do
 // (plug it in, join 'dialout', close the other program); a port that vanishes while open
 // (unplugged cable, adapter reset) is reported as lost, not left hanging.
+import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { FieldbenchError } from '../../api/errors';
 import type { Link, LinkCloseReason } from '../link';
@@ -16,6 +17,8 @@ export interface SerialLinkOptions {
 /** Bytes kept for a reader that is not reading (a device streaming logs between commands). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
+/** How often the port's device node is checked while the link is open. */
+const PRESENCE_CHECK_MS = 200;
 
 export async function openSerialLink(path: string, options: SerialLinkOptions): Promise<Link> {
   const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
@@ -51,7 +54,12 @@ export async function openSerialLink(path: string, options: SerialLinkOptions): 
     });
   });
 
-  const link = new SerialLink(path, port);
+  // Taken right after opening, so a different device later given the same name is told apart.
+  const identity = await stat(path).then(
+    (s) => ({ dev: s.rdev, ino: s.ino }),
+    () => null,
+  );
+  const link = new SerialLink(path, port, identity);
   port.off('error', earlyErrors);
   return link;
 }
@@ -65,15 +73,21 @@ class SerialLink implements Link {
   private readonly listeners = new Set<(reason: LinkCloseReason) => void>();
   private readonly closed: Promise<void>;
   private markClosed!: () => void;
+  private presenceTimer: ReturnType<typeof setInterval> | null = null;
+  /** Why we closed the port ourselves on the device's behalf (its node vanished). */
+  private vanished: string | null = null;
 
   constructor(
     readonly label: string,
     private readonly port: SerialPort,
+    identity: { dev: number; ino: number } | null,
   ) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    if (identity) this.watchPresence(identity);
     port.on('data', (chunk: Buffer) => this.receive(chunk));
     port.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
-      if (this.closingByUs && !error) this.shut({ kind: 'closed-by-us' });
+      if (this.vanished !== null) this.shut({ kind: 'lost', message: this.vanished });
+      else if (this.closingByUs && !error) this.shut({ kind: 'closed-by-us' });
       else this.shut({ kind: 'lost', message: lossMessage(error) });
     });
     port.on('error', (error: Error) => {
@@ -141,6 +155,38 @@ class SerialLink implements Link {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * serialport does not always notice a port that goes away: when the kernel hangs the tty
+   * up, read() returns 0 and serialport retries it forever instead of reporting a
+   * disconnect. The device node disappearing (USB unplug, the far end of a pseudo-terminal
+   * closing) is the dependable sign, so it is checked while the link is open.
+   */
+  private watchPresence(identity: { dev: number; ino: number }): void {
+    let checking = false;
+    this.presenceTimer = setInterval(() => {
+      if (checking || this.closeReason !== null) return;
+      checking = true;
+      stat(this.label).then(
+        (now) => {
+          checking = false;
+          if (now.rdev !== identity.dev || now.ino !== identity.ino) this.portVanished('the port was replaced by another device');
+        },
+        (error: NodeJS.ErrnoException) => {
+          checking = false;
+          if (error.code === 'ENOENT' || error.code === 'ENODEV' || error.code === 'ENXIO') this.portVanished('the port disappeared (device unplugged?)');
+        },
+      );
+    }, PRESENCE_CHECK_MS);
+    this.presenceTimer.unref();
+  }
+
+  private portVanished(message: string): void {
+    if (this.closeReason !== null || this.vanished !== null) return;
+    this.vanished = message;
+    if (this.port.isOpen) this.port.close((error) => error && this.shut({ kind: 'lost', message }));
+    else this.shut({ kind: 'lost', message });
+  }
+
   private receive(chunk: Buffer): void {
     if (this.closeReason !== null) return;
     this.inbox.push(chunk);
@@ -166,6 +212,7 @@ class SerialLink implements Link {
   private shut(reason: LinkCloseReason): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
     const pending = this.pending;
     if (pending) {
       this.pending = null;

@@ -184,8 +184,11 @@ export class SensorNodeSimulator {
       } catch {
         break; // link gone
       }
+      const epoch = this.bootEpoch;
       for (const byte of chunk) {
         if (this.stopped) return;
+        // A reset empties the UART's receive buffer: the rest of this chunk is lost with it.
+        if (epoch !== this.bootEpoch) break;
         // A resetting MCU or a hung one loses what is typed at it.
         if (this.booting || this.currentFaults.silent) continue;
         await this.onByte(byte);
