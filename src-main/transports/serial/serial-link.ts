@@ -19,6 +19,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 /** How often the port's device node is checked while the link is open. */
 const PRESENCE_CHECK_MS = 200;
+const CLOSE_TIMEOUT_MS = 3_000;
 
 export async function openSerialLink(path: string, options: SerialLinkOptions): Promise<Link> {
   const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
@@ -142,7 +143,10 @@ class SerialLink implements Link {
       // A close that fails leaves nothing we can use either; count it as closed.
       if (error) this.shut({ kind: 'closed-by-us' });
     });
+    // A driver wedged in close() must not hold the caller forever.
+    const deadline = setTimeout(() => this.shut({ kind: 'closed-by-us' }), CLOSE_TIMEOUT_MS);
     await this.closed;
+    clearTimeout(deadline);
   }
 
   onClose(listener: (reason: LinkCloseReason) => void): () => void {
