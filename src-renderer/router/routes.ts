@@ -1,0 +1,53 @@
+// The renderer's four places, as hash URLs (#/devices, #/devices/ID, #/cases, #/cases/ID).
+// A hash router needs no server support, which matters for file:// in the Electron window
+// and for the static server of `fieldbench serve`.
+export type Route =
+  | { name: 'devices' }
+  | { name: 'device'; deviceId: string }
+  | { name: 'cases' }
+  | { name: 'case'; caseId: string }
+  | { name: 'not-found'; path: string };
+
+function decode(segment: string): string | null {
+  try {
+    const value = decodeURIComponent(segment);
+    return value.length > 0 ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function parseHash(hash: string): Route {
+  const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  if (path === '' || path === 'devices') return { name: 'devices' };
+  if (path === 'cases') return { name: 'cases' };
+  const [section, id, ...rest] = path.split('/');
+  if (rest.length === 0 && id !== undefined) {
+    const decoded = decode(id);
+    if (decoded !== null && section === 'devices') return { name: 'device', deviceId: decoded };
+    if (decoded !== null && section === 'cases') return { name: 'case', caseId: decoded };
+  }
+  return { name: 'not-found', path: `/${path}` };
+}
+
+export function hrefFor(route: Route): string {
+  switch (route.name) {
+    case 'devices':
+      return '#/devices';
+    case 'device':
+      return `#/devices/${encodeURIComponent(route.deviceId)}`;
+    case 'cases':
+      return '#/cases';
+    case 'case':
+      return `#/cases/${encodeURIComponent(route.caseId)}`;
+    case 'not-found':
+      return `#${route.path}`;
+  }
+}
+
+/** Which top-level section a route belongs to, for the header's current link. */
+export function sectionOf(route: Route): 'devices' | 'cases' | null {
+  if (route.name === 'devices' || route.name === 'device') return 'devices';
+  if (route.name === 'cases' || route.name === 'case') return 'cases';
+  return null;
+}

@@ -1,0 +1,128 @@
+// The device list and how discovery is doing. The list comes whole from 'devices.list'
+// and then from every 'devices.changed' event, so it is always the core's own view.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { FieldbenchApi } from '../../src-main/api/contract';
+import type { Device, DiscoveryStatus, ProfileProblem } from '../../src-main/api/schemas';
+import type { NoticesStore } from './notices-store';
+
+export interface DevicesState {
+  devices: Device[];
+  /** True once the first list arrived (until then "no devices" would be a lie). */
+  loaded: boolean;
+  discovery: DiscoveryStatus[];
+  profileProblems: ProfileProblem[];
+  version: string | null;
+  attaching: boolean;
+  addingPort: boolean;
+  /** Device ids with a detach or identify request out. */
+  busyIds: string[];
+  load(): Promise<void>;
+  attachVirtual(): Promise<Device | null>;
+  addPort(path: string): Promise<Device | null>;
+  detach(deviceId: string): Promise<boolean>;
+  identify(deviceId: string): Promise<void>;
+}
+
+export type DevicesStore = StoreApi<DevicesState> & { stop(): void };
+
+export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): DevicesStore {
+  const report = (action: string, error: unknown) => notices.getState().report(action, error);
+
+  const store = createStore<DevicesState>()((set, get) => {
+    const markBusy = (deviceId: string, busy: boolean) =>
+      set((state) => ({
+        busyIds: busy ? [...state.busyIds, deviceId] : state.busyIds.filter((id) => id !== deviceId),
+      }));
+
+    return {
+      devices: [],
+      loaded: false,
+      discovery: [],
+      profileProblems: [],
+      version: null,
+      attaching: false,
+      addingPort: false,
+      busyIds: [],
+
+      async load() {
+        const [list, info] = await Promise.allSettled([api.invoke('devices.list', {}), api.invoke('system.info', {})]);
+        if (list.status === 'fulfilled') set({ devices: list.value, loaded: true });
+        else report('Load the device list', list.reason);
+        if (info.status === 'fulfilled') {
+          set({ discovery: info.value.discovery, profileProblems: info.value.profiles.problems, version: info.value.version });
+        } else report('Read how device discovery is doing', info.reason);
+      },
+
+      async attachVirtual() {
+        if (get().attaching) return null;
+        set({ attaching: true });
+        try {
+          const device = await api.invoke('devices.attachVirtual', { model: 'sensor-node' });
+          upsert(device);
+          return device;
+        } catch (error) {
+          report('Attach virtual device', error);
+          return null;
+        } finally {
+          set({ attaching: false });
+        }
+      },
+
+      async addPort(path) {
+        const trimmed = path.trim();
+        if (!trimmed || get().addingPort) return null;
+        set({ addingPort: true });
+        try {
+          const device = await api.invoke('devices.addPort', { path: trimmed });
+          upsert(device);
+          return device;
+        } catch (error) {
+          report(`Add port ${trimmed}`, error);
+          return null;
+        } finally {
+          set({ addingPort: false });
+        }
+      },
+
+      async detach(deviceId) {
+        markBusy(deviceId, true);
+        try {
+          await api.invoke('devices.detach', { deviceId });
+          set((state) => ({ devices: state.devices.filter((d) => d.id !== deviceId) }));
+          return true;
+        } catch (error) {
+          report('Detach device', error);
+          return false;
+        } finally {
+          markBusy(deviceId, false);
+        }
+      },
+
+      async identify(deviceId) {
+        markBusy(deviceId, true);
+        try {
+          upsert(await api.invoke('devices.identify', { deviceId }));
+        } catch (error) {
+          report('Identify device', error);
+        } finally {
+          markBusy(deviceId, false);
+        }
+      },
+    };
+  });
+
+  // A request's answer can beat the 'devices.changed' event that carries the same device;
+  // putting it in the list at once keeps the screen from lagging behind the click.
+  function upsert(device: Device): void {
+    store.setState((state) => {
+      const index = state.devices.findIndex((d) => d.id === device.id);
+      if (index < 0) return { devices: [...state.devices, device] };
+      const devices = [...state.devices];
+      devices[index] = device;
+      return { devices };
+    });
+  }
+
+  const off = api.on('devices.changed', (devices) => store.setState({ devices, loaded: true }));
+  return Object.assign(store, { stop: off });
+}

@@ -1,0 +1,60 @@
+// Every store the renderer uses, made once per API connection, and the one cross-store
+// rule: each time the connection opens, fetch what the screens show and send any note
+// that is still unsaved.
+import type { FieldbenchApi } from '../../src-main/api/contract';
+import type { ConnectionSource } from '../api/connection-state';
+import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
+import { createCasesStore, type CasesStore } from './cases-store';
+import { createDevicesStore, type DevicesStore } from './devices-store';
+import { createDiagnosticsStore, type DiagnosticsStore } from './diagnostics-store';
+import { createNoticesStore, type NoticesStore } from './notices-store';
+
+export interface RendererStores {
+  notices: NoticesStore;
+  devices: DevicesStore;
+  diagnostics: DiagnosticsStore;
+  cases: CasesStore;
+  caseDetail: CaseDetailStore;
+  /** Unsubscribe everything (tests; a page that goes away needs nothing). */
+  stop(): void;
+}
+
+export function createRendererStores(api: FieldbenchApi, connection: ConnectionSource, options: { caseDetail?: CaseDetailStoreOptions } = {}): RendererStores {
+  const notices = createNoticesStore();
+  const devices = createDevicesStore(api, notices);
+  const diagnostics = createDiagnosticsStore(api);
+  const cases = createCasesStore(api, notices);
+  const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
+
+  // Whenever the connection becomes open (at start, and after every drop), fetch what the
+  // screens show and send any note still unsaved: events sent while it was down are lost.
+  let wasOpen = false;
+  const onOpen = () => {
+    notices.getState().dismissCode('unavailable');
+    void devices.getState().load();
+    void caseDetail.getState().refresh();
+    void caseDetail.getState().flushAll();
+    if (cases.isWatched()) void cases.getState().load();
+  };
+  const onConnection = (status: string) => {
+    const open = status === 'open';
+    if (open && !wasOpen) onOpen();
+    wasOpen = open;
+  };
+  const offConnection = connection.subscribe((state) => onConnection(state.status));
+  onConnection(connection.get().status);
+
+  return {
+    notices,
+    devices,
+    diagnostics,
+    cases,
+    caseDetail,
+    stop() {
+      offConnection();
+      devices.stop();
+      cases.stop();
+      caseDetail.stop();
+    },
+  };
+}
