@@ -1,0 +1,61 @@
+// The page frame: header, alert region, and the view for the current route. Also the two
+// page-level duties no view owns: focus after navigation, and saving notes when the page
+// goes away.
+import { useEffect, useRef } from 'react';
+import { Header } from '../components/Header';
+import { NoticeRegion } from '../components/NoticeRegion';
+import { hrefFor } from '../router/routes';
+import { useRoute } from '../router/use-route';
+import { CaseView } from '../views/CaseView';
+import { CasesView } from '../views/CasesView';
+import { DevicesView } from '../views/DevicesView';
+import { DeviceView } from '../views/DeviceView';
+import { NotFoundView } from '../views/NotFoundView';
+import { useStores } from './renderer-context';
+
+export function App() {
+  const route = useRoute();
+  const { caseDetail } = useStores();
+  const routeKey = hrefFor(route);
+  const firstRoute = useRef(true);
+
+  useEffect(() => {
+    if (firstRoute.current) {
+      firstRoute.current = false;
+      return;
+    }
+    document.querySelector<HTMLElement>('[data-page-heading]')?.focus();
+    window.scrollTo(0, 0);
+  }, [routeKey]);
+
+  // Closing the window, reloading or switching away: send what is typed now rather than
+  // after the debounce. The socket send is synchronous, so the frame leaves before unload.
+  useEffect(() => {
+    const flush = () => void caseDetail.getState().flushAll();
+    const onVisibility = () => {
+      if (document.visibilityState === 'hidden') flush();
+    };
+    window.addEventListener('pagehide', flush);
+    window.addEventListener('beforeunload', flush);
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      window.removeEventListener('beforeunload', flush);
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [caseDetail]);
+
+  return (
+    <>
+      <Header route={route} />
+      <NoticeRegion />
+      <main id="main" className="app-main">
+        {route.name === 'devices' && <DevicesView />}
+        {route.name === 'device' && <DeviceView key={route.deviceId} deviceId={route.deviceId} />}
+        {route.name === 'cases' && <CasesView />}
+        {route.name === 'case' && <CaseView key={route.caseId} caseId={route.caseId} />}
+        {route.name === 'not-found' && <NotFoundView path={route.path} />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,132 @@
+// One device: who it is, its diagnostics with a Refresh, and opening a case for it.
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import { useStores } from '../app/renderer-context';
+import { DeviceStateBadge } from '../components/DeviceStateBadge';
+import { DiagnosticsTable } from '../components/DiagnosticsTable';
+import { ErrorDetails } from '../components/ErrorDetails';
+import { IdentityList } from '../components/IdentityList';
+import { OpenCaseForm } from '../components/OpenCaseForm';
+import { PageHeading } from '../components/PageHeading';
+import { hrefFor } from '../router/routes';
+import { navigate } from '../router/use-route';
+import { NO_DIAGNOSTICS } from '../stores/diagnostics-store';
+import { deviceName } from '../stores/selectors';
+
+export function DeviceView({ deviceId }: { deviceId: string }) {
+  const { devices: devicesStore, diagnostics: diagnosticsStore, cases: casesStore } = useStores();
+  const device = useStore(devicesStore, (s) => s.devices.find((d) => d.id === deviceId));
+  const loaded = useStore(devicesStore, (s) => s.loaded);
+  const busy = useStore(devicesStore, (s) => s.busyIds.includes(deviceId));
+  const detach = useStore(devicesStore, (s) => s.detach);
+  const identify = useStore(devicesStore, (s) => s.identify);
+  const diagnostics = useStore(diagnosticsStore, (s) => s.byDevice[deviceId] ?? NO_DIAGNOSTICS);
+  const loadLast = useStore(diagnosticsStore, (s) => s.loadLast);
+  const refresh = useStore(diagnosticsStore, (s) => s.refresh);
+  const opening = useStore(casesStore, (s) => s.opening);
+  const openCase = useStore(casesStore, (s) => s.openCase);
+
+  const present = device !== undefined;
+  useEffect(() => {
+    if (present) void loadLast(deviceId);
+  }, [deviceId, present, loadLast]);
+
+  if (!device) {
+    return (
+      <>
+        <PageHeading>Device</PageHeading>
+        <section className="empty-state" data-testid="device-missing">
+          <h2>{loaded ? 'This device is not connected' : 'Looking for this device…'}</h2>
+          {loaded && <p>It was unplugged, detached, or Fieldbench restarted since the link was made.</p>}
+          <p>
+            <a href={hrefFor({ name: 'devices' })}>Back to the device list</a>
+          </p>
+        </section>
+      </>
+    );
+  }
+
+  const canTalk = device.profileId !== null && device.state !== 'identifying';
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={hrefFor({ name: 'devices' })}>Devices</a>
+      </p>
+      <PageHeading aside={<DeviceStateBadge state={device.state} />}>{deviceName(device)}</PageHeading>
+      {device.stateDetail && <p className="state-detail">{device.stateDetail}</p>}
+
+      <section className="panel" aria-labelledby="identity-heading">
+        <h2 id="identity-heading">Identity</h2>
+        <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
+        <div className="toolbar">
+          {(device.profileId === null || device.state === 'unresponsive' || device.state === 'unknown') && (
+            <button type="button" onClick={() => void identify(device.id)} disabled={busy}>
+              Identify
+            </button>
+          )}
+          {device.virtual && (
+            <button
+              type="button"
+              className="button-danger"
+              disabled={busy}
+              onClick={async () => {
+                if (await detach(device.id)) navigate({ name: 'devices' });
+              }}
+            >
+              Detach virtual device
+            </button>
+          )}
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby="diagnostics-heading" aria-busy={diagnostics.reading}>
+        <div className="panel-heading">
+          <h2 id="diagnostics-heading">Diagnostics</h2>
+          <button
+            type="button"
+            className="button-primary"
+            onClick={() => void refresh(device.id)}
+            disabled={diagnostics.reading || !canTalk}
+            data-testid="refresh-diagnostics"
+          >
+            {diagnostics.reading ? 'Reading…' : 'Refresh'}
+          </button>
+        </div>
+        {diagnostics.reading && (
+          <div className="progress" role="status" data-testid="diagnostics-progress">
+            <progress aria-label="Reading diagnostics" />
+            <span>Reading diagnostics from the device…</span>
+          </div>
+        )}
+        {diagnostics.error && (
+          <div className="inline-error" role="alert" data-testid="diagnostics-error">
+            <h3>Diagnostics could not be read</h3>
+            <ErrorDetails error={diagnostics.error} />
+          </div>
+        )}
+        {!canTalk && device.profileId === null && (
+          <p className="muted">No device profile recognises this device, so Fieldbench does not know how to read it. Try Identify.</p>
+        )}
+        {diagnostics.report ? (
+          <DiagnosticsTable report={diagnostics.report} caption="Latest readings" />
+        ) : (
+          !diagnostics.reading && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="case-heading">
+        <h2 id="case-heading">Open a case</h2>
+        <p className="muted">The case keeps this device’s identity and a snapshot of its diagnostics, with your notes.</p>
+        <OpenCaseForm
+          busy={opening}
+          disabled={device.state === 'identifying'}
+          onOpen={async (title) => {
+            const opened = await openCase(title, device.id);
+            if (opened) navigate({ name: 'case', caseId: opened.id });
+          }}
+        />
+      </section>
+    </>
+  );
+}

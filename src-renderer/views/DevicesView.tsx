@@ -1,0 +1,136 @@
+// The device list: what is plugged in, what it is, and what state it is in; plus the two
+// ways to get a device when discovery finds none (a virtual one, or a port by hand).
+import { useMemo, useState } from 'react';
+import { useStore } from 'zustand';
+import { useStores } from '../app/renderer-context';
+import { AddPortForm } from '../components/AddPortForm';
+import { DeviceStateBadge } from '../components/DeviceStateBadge';
+import { PageHeading } from '../components/PageHeading';
+import { hrefFor } from '../router/routes';
+import { degradedDiscovery, deviceName, transportLabel } from '../stores/selectors';
+
+export function DevicesView() {
+  const { devices: store } = useStores();
+  const devices = useStore(store, (s) => s.devices);
+  const loaded = useStore(store, (s) => s.loaded);
+  const discovery = useStore(store, (s) => s.discovery);
+  const profileProblems = useStore(store, (s) => s.profileProblems);
+  const attaching = useStore(store, (s) => s.attaching);
+  const addingPort = useStore(store, (s) => s.addingPort);
+  const attachVirtual = useStore(store, (s) => s.attachVirtual);
+  const addPort = useStore(store, (s) => s.addPort);
+  const [addPortOpen, setAddPortOpen] = useState(false);
+  const degraded = useMemo(() => degradedDiscovery(discovery), [discovery]);
+
+  return (
+    <>
+      <PageHeading
+        aside={
+          <div className="toolbar">
+            <button type="button" className="button-primary" onClick={() => void attachVirtual()} disabled={attaching} data-testid="attach-virtual">
+              {attaching ? 'Attaching…' : 'Attach virtual device'}
+            </button>
+            <button type="button" onClick={() => setAddPortOpen(true)} aria-expanded={addPortOpen} disabled={addPortOpen}>
+              Add port…
+            </button>
+          </div>
+        }
+      >
+        Devices
+      </PageHeading>
+
+      {addPortOpen && (
+        <AddPortForm busy={addingPort} onAdd={async (path) => (await addPort(path)) !== null} onClose={() => setAddPortOpen(false)} />
+      )}
+
+      {degraded.length > 0 && (
+        <ul className="discovery-notes" aria-label="Device discovery" data-testid="discovery-notes">
+          {degraded.map((d) => (
+            <li key={d.transport}>
+              <strong>{transportLabel[d.transport]}</strong> ({d.method}){d.available ? '' : ', not available'}
+              {d.note ? `: ${d.note}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {profileProblems.length > 0 && (
+        <details className="profile-problems">
+          <summary>
+            {profileProblems.length} device {profileProblems.length === 1 ? 'profile has' : 'profiles have'} problems and{' '}
+            {profileProblems.length === 1 ? 'was' : 'were'} not loaded
+          </summary>
+          <ul>
+            {profileProblems.map((p) => (
+              <li key={`${p.file}${p.field}`}>
+                <code>{p.file}</code>
+                {p.field ? ` at ${p.field}` : ''}: {p.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+
+      {!loaded ? (
+        <p className="muted" role="status">
+          Looking for devices…
+        </p>
+      ) : devices.length === 0 ? (
+        <section className="empty-state" data-testid="devices-empty">
+          <h2>No devices connected</h2>
+          <p>Plug a device in over USB or serial; it appears here by itself within a second or two.</p>
+          <p>
+            No hardware at hand? Choose <strong>Attach virtual device</strong> for a simulated sensor node that behaves like a real board,
+            to explore every screen or to practise.
+          </p>
+          <p>
+            Using a port discovery cannot see (a socat link, <code>fieldbench sim</code>)? Choose <strong>Add port…</strong>.
+          </p>
+        </section>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table devices-table" data-testid="devices-table">
+            <caption className="visually-hidden">Connected devices</caption>
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Model</th>
+                <th scope="col">Serial number</th>
+                <th scope="col">Firmware</th>
+                <th scope="col">Transport</th>
+                <th scope="col">Port</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {devices.map((device) => (
+                <tr key={device.id} data-testid="device-row" data-device-id={device.id}>
+                  <th scope="row">
+                    <a href={hrefFor({ name: 'device', deviceId: device.id })} data-testid="device-link">
+                      {deviceName(device)}
+                    </a>
+                    {device.virtual && <span className="tag">virtual</span>}
+                  </th>
+                  <td data-testid="device-model">
+                    {device.identity?.model ?? '—'}
+                    {device.profileName && <span className="subtle-line">{device.profileName}</span>}
+                  </td>
+                  <td data-testid="device-serial">{device.identity?.serialNumber ?? '—'}</td>
+                  <td>{device.identity?.firmwareVersion ?? '—'}</td>
+                  <td>{transportLabel[device.transport]}</td>
+                  <td>
+                    <code>{device.path}</code>
+                  </td>
+                  <td>
+                    <DeviceStateBadge state={device.state} />
+                    {device.stateDetail && <span className="subtle-line">{device.stateDetail}</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
