@@ -8,7 +8,8 @@ export function ConnectionIndicator() {
   const state = useConnection();
   const { reconnectNow } = useRenderer();
   const now = useNow(state.status === 'reconnecting');
-  const tone: BadgeTone = state.status === 'open' ? 'ok' : state.status === 'closed' ? 'fail' : 'busy';
+  const tones: Record<typeof state.status, BadgeTone> = { open: 'ok', connecting: 'busy', reconnecting: 'warn', closed: 'fail' };
+  const tone = tones[state.status];
   const waiting = state.status === 'reconnecting' && state.retryAt !== null && state.retryAt > now;
   return (
     <div className="connection" role="status" data-testid="connection-state" data-status={state.status} title={state.reason ?? undefined}>

@@ -111,7 +111,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
         {diagnostics.report ? (
           <DiagnosticsTable report={diagnostics.report} caption="Latest readings" />
         ) : (
-          !diagnostics.reading && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
+          !diagnostics.reading && !diagnostics.error && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
         )}
       </section>
 
