@@ -4,43 +4,14 @@
 // are reached through the core, never through Web Serial/USB/HID/Bluetooth), and reaches
 // the core only through the checked IPC binding.
 import type { App, Session, WebContents, WebPreferences } from 'electron';
+import { developmentCsp, PRODUCTION_CSP } from '../api/content-security-policy';
 import { isAppUrl, type RendererLocation } from './renderer-location';
 
 export type ShellLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
-/** The same policy as the renderer's <meta> tag. For file:// pages the meta tag is what Chromium applies; the header covers every http(s) response. */
-export const PRODUCTION_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/**
- * In development only, Vite's dev server needs three things the production policy refuses:
- * the inline React Refresh preamble ('unsafe-inline' scripts), the <style> tags it injects for
- * CSS modules and hot reload ('unsafe-inline' styles), and its hot-reload WebSocket.
- * Nothing outside the loopback dev server is allowed even then.
- */
+/** For file:// pages Chromium applies the built page's <meta> tag; the header covers every http(s) response. */
 export function contentSecurityPolicy(location: RendererLocation): string {
-  if (location.kind === 'file') return PRODUCTION_CSP;
-  const hotReloadSocket = location.origin.replace(/^http/, 'ws');
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    `connect-src 'self' ${hotReloadSocket}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return location.kind === 'file' ? PRODUCTION_CSP : developmentCsp(location.origin);
 }
 
 export interface SecureWebPreferencesOptions {

@@ -1,12 +1,12 @@
 // The window's security policy, checked on the real shell modules over a fake Electron.
 import { describe, expect, it, vi } from 'vitest';
+import { PRODUCTION_CSP } from '../../src-main/api/content-security-policy';
 import { FakeApp, FakeSession, FakeWebContents, type FakeElectron } from '../helpers/fake-electron';
 
 vi.mock('electron', async () => (await import('../helpers/fake-electron')).createFakeElectron());
 
 const electron = (await import('electron')) as unknown as FakeElectron;
 const {
-  PRODUCTION_CSP,
   contentSecurityPolicy,
   hardenAllWebContents,
   hardenSession,
