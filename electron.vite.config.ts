@@ -1,6 +1,30 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+import { cspMetaTag } from './src-main/api/content-security-policy';
+
+/**
+ * The built page carries the production Content-Security-Policy as its first <meta>, from
+ * the one definition the shell and `fieldbench serve` also send as a header. Only for the
+ * build: the dev server's inline React Refresh preamble needs the development policy,
+ * which the Electron shell sends as a header.
+ */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'fieldbench-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html) => {
+        const charset = '<meta charset="utf-8" />';
+        // A page built without its policy must not ship: fail the build instead.
+        if (!html.includes(charset)) throw new Error(`src-renderer/index.html lost its ${charset}; the CSP <meta> goes right after it`);
+        return html.replace(charset, `${charset}\n    ${cspMetaTag()}`);
+      },
+    },
+  };
+}
 
 // Three bundles from three folders. The preload runs sandboxed, where only CommonJS is
 // allowed, so it is built as one self-contained .cjs file with its few imports inlined.
@@ -25,9 +49,10 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     base: './',
-    plugins: [react()],
+    plugins: [react(), contentSecurityPolicyMeta()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
+      minify: true,
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
     },
   },

@@ -17,6 +17,17 @@ const PRODUCTION_DIRECTIVES = [
 export const PRODUCTION_CSP = PRODUCTION_DIRECTIVES.join('; ');
 
 /**
+ * The same policy for the built page's <meta> tag, less frame-ancestors: browsers ignore
+ * that directive in a <meta> and log an error saying so. The headers still send it.
+ */
+export const META_CSP = PRODUCTION_DIRECTIVES.filter((d) => !d.startsWith('frame-ancestors')).join('; ');
+
+/** The <meta> tag for the built page. */
+export function cspMetaTag(): string {
+  return `<meta http-equiv="Content-Security-Policy" content="${META_CSP}" />`;
+}
+
+/**
  * In development only, Vite's dev server needs what production refuses: the inline React
  * Refresh preamble and injected <style> tags ('unsafe-inline'), and its hot-reload socket.
  * Nothing outside the loopback dev server is allowed even then, and never 'unsafe-eval'.

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { META_CSP } from '../../src-main/api/content-security-policy';
 import { runBenchFlow } from './fixtures/bench-flow';
 import { expect, screenshot, startServe, stopProcess, test } from './fixtures/fieldbench-serve';
 
@@ -12,6 +13,8 @@ test.describe('fieldbench serve in Chromium', () => {
     await page.goto(fieldbench.url);
     // The token left the address bar for a cookie.
     expect(page.url()).not.toContain('token=');
+    // The built page carries the one production policy, as the window does.
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(META_CSP);
 
     await runBenchFlow(page, {
       reload: async (p) => {
