@@ -2,35 +2,16 @@
 // ApiErrorShape (code, message, device, step, hint); wrapping it in an Error subclass keeps
 // stack traces for bugs while views read the shape's fields to tell a person what to do.
 import type { ApiErrorShape, ErrorCode } from '../../src-main/api/errors';
-import { errorCodes } from '../../src-main/api/errors';
+import { errorCodes, FieldbenchError } from '../../src-main/api/errors';
 
-export class ApiRequestError extends Error implements ApiErrorShape {
-  readonly code: ErrorCode;
-  readonly device?: string;
-  readonly step?: string;
-  readonly hint?: string;
-  readonly issues?: { path: string; message: string }[];
+export class ApiRequestError extends FieldbenchError {
   /** The contract channel the failing request went to, when there was one. */
   readonly channel?: string;
 
   constructor(shape: ApiErrorShape, channel?: string) {
-    super(shape.message);
+    super(shape);
     this.name = 'ApiRequestError';
-    this.code = shape.code;
-    if (shape.device !== undefined) this.device = shape.device;
-    if (shape.step !== undefined) this.step = shape.step;
-    if (shape.hint !== undefined) this.hint = shape.hint;
-    if (shape.issues !== undefined) this.issues = shape.issues;
     if (channel !== undefined) this.channel = channel;
-  }
-
-  toShape(): ApiErrorShape {
-    const shape: ApiErrorShape = { code: this.code, message: this.message };
-    if (this.device !== undefined) shape.device = this.device;
-    if (this.step !== undefined) shape.step = this.step;
-    if (this.hint !== undefined) shape.hint = this.hint;
-    if (this.issues !== undefined) shape.issues = this.issues;
-    return shape;
   }
 }
 
