@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { FieldbenchError } from '../../api/errors';
+import { BufferedLink } from '../buffered-link';
 import type { Link, LinkCloseReason } from '../link';
 import { describePortHolders } from './port-holders';
 
@@ -65,13 +66,8 @@ export async function openSerialLink(path: string, options: SerialLinkOptions): 
   return link;
 }
 
-class SerialLink implements Link {
-  private inbox: Buffer[] = [];
-  private inboxBytes = 0;
-  private pending: { resolve(data: Uint8Array): void; reject(error: unknown): void; timer: ReturnType<typeof setTimeout> } | null = null;
-  private closeReason: LinkCloseReason | null = null;
+class SerialLink extends BufferedLink {
   private closingByUs = false;
-  private readonly listeners = new Set<(reason: LinkCloseReason) => void>();
   private readonly closed: Promise<void>;
   private markClosed!: () => void;
   private presenceTimer: ReturnType<typeof setInterval> | null = null;
@@ -79,13 +75,14 @@ class SerialLink implements Link {
   private vanished: string | null = null;
 
   constructor(
-    readonly label: string,
+    label: string,
     private readonly port: SerialPort,
     identity: { dev: number; ino: number } | null,
   ) {
+    super(label, MAX_BUFFERED_BYTES);
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     if (identity) this.watchPresence(identity);
-    port.on('data', (chunk: Buffer) => this.receive(chunk));
+    port.on('data', (chunk: Buffer) => this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     port.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
       if (this.vanished !== null) this.shut({ kind: 'lost', message: this.vanished });
       else if (this.closingByUs && !error) this.shut({ kind: 'closed-by-us' });
@@ -98,42 +95,18 @@ class SerialLink implements Link {
     });
   }
 
-  get isOpen(): boolean {
-    return this.closeReason === null;
-  }
-
   write(data: Uint8Array): Promise<void> {
-    if (this.closeReason !== null) return Promise.reject(this.goneError('write'));
+    if (!this.isOpen) return Promise.reject(this.goneError('write'));
     return new Promise((resolve, reject) => {
       this.port.write(Buffer.from(data), (error) => {
-        if (error) reject(this.closeReason !== null ? this.goneError('write') : this.writeError(error));
+        if (error) reject(!this.isOpen ? this.goneError('write') : this.writeError(error));
         else resolve();
       });
     });
   }
 
-  read(timeoutMs: number): Promise<Uint8Array> {
-    if (this.pending) {
-      return Promise.reject(new FieldbenchError({ code: 'internal', message: 'a read is already pending on this link', device: this.label }));
-    }
-    if (this.inboxBytes > 0) return Promise.resolve(this.takeInbox());
-    if (this.closeReason !== null) return Promise.reject(this.goneError('read'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = null;
-        resolve(new Uint8Array(0));
-      }, Math.max(0, timeoutMs));
-      this.pending = { resolve, reject, timer };
-    });
-  }
-
-  discardInput(): void {
-    this.inbox = [];
-    this.inboxBytes = 0;
-  }
-
   async close(): Promise<void> {
-    if (this.closeReason !== null) return;
+    if (!this.isOpen) return;
     this.closingByUs = true;
     if (!this.port.isOpen) {
       this.shut({ kind: 'closed-by-us' });
@@ -149,16 +122,6 @@ class SerialLink implements Link {
     clearTimeout(deadline);
   }
 
-  onClose(listener: (reason: LinkCloseReason) => void): () => void {
-    const reason = this.closeReason;
-    if (reason !== null) {
-      queueMicrotask(() => listener(reason));
-      return () => {};
-    }
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   /**
    * serialport does not always notice a port that goes away: when the kernel hangs the tty
    * up, read() returns 0 and serialport retries it forever instead of reporting a
@@ -168,7 +131,7 @@ class SerialLink implements Link {
   private watchPresence(identity: { dev: number; ino: number }): void {
     let checking = false;
     this.presenceTimer = setInterval(() => {
-      if (checking || this.closeReason !== null) return;
+      if (checking || !this.isOpen) return;
       checking = true;
       stat(this.label).then(
         (now) => {
@@ -185,62 +148,26 @@ class SerialLink implements Link {
   }
 
   private portVanished(message: string): void {
-    if (this.closeReason !== null || this.vanished !== null) return;
+    if (!this.isOpen || this.vanished !== null) return;
     this.vanished = message;
     if (this.port.isOpen) this.port.close((error) => error && this.shut({ kind: 'lost', message }));
     else this.shut({ kind: 'lost', message });
   }
 
-  private receive(chunk: Buffer): void {
-    if (this.closeReason !== null) return;
-    this.inbox.push(chunk);
-    this.inboxBytes += chunk.length;
-    while (this.inboxBytes > MAX_BUFFERED_BYTES && this.inbox.length > 1) {
-      this.inboxBytes -= this.inbox.shift()?.length ?? 0;
-    }
-    const pending = this.pending;
-    if (pending) {
-      this.pending = null;
-      clearTimeout(pending.timer);
-      pending.resolve(this.takeInbox());
-    }
-  }
-
-  private takeInbox(): Uint8Array {
-    const joined = this.inbox.length === 1 && this.inbox[0] ? this.inbox[0] : Buffer.concat(this.inbox);
-    this.inbox = [];
-    this.inboxBytes = 0;
-    return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
-  }
-
-  private shut(reason: LinkCloseReason): void {
-    if (this.closeReason !== null) return;
-    this.closeReason = reason;
+  protected override shut(reason: LinkCloseReason): boolean {
+    if (!super.shut(reason)) return false;
     if (this.presenceTimer) clearInterval(this.presenceTimer);
-    const pending = this.pending;
-    if (pending) {
-      this.pending = null;
-      clearTimeout(pending.timer);
-      pending.reject(this.goneError('read'));
-    }
     this.markClosed();
-    const listeners = [...this.listeners];
-    this.listeners.clear();
-    for (const listener of listeners) listener(reason);
     this.port.removeAllListeners('data');
     // Late errors from a dead port have nobody to tell; keep them from crashing the process.
     this.port.on('error', () => undefined);
+    return true;
   }
 
-  private goneError(operation: 'read' | 'write'): FieldbenchError {
-    const reason = this.closeReason;
-    const lost = reason?.kind === 'lost';
-    return new FieldbenchError({
-      code: 'device-gone',
-      message: lost ? `cannot ${operation}: the port went away (${reason.message})` : `cannot ${operation}: the port is closed`,
-      device: this.label,
-      hint: lost ? 'Check the USB cable and that the device is powered, then open the port again.' : 'Open the port again.',
-    });
+  protected describeClosed(reason: LinkCloseReason): { message: string; hint: string } {
+    return reason.kind === 'lost'
+      ? { message: `the port went away (${reason.message})`, hint: 'Check the USB cable and that the device is powered, then open the port again.' }
+      : { message: 'the port is closed', hint: 'Open the port again.' };
   }
 
   private writeError(error: Error): FieldbenchError {
