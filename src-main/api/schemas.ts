@@ -165,10 +165,26 @@ export const CaseSummary = z.object({
 });
 export type CaseSummary = z.infer<typeof CaseSummary>;
 
+export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware']);
+export type CaseEventKind = z.infer<typeof CaseEventKind>;
+
+/** One entry of a case's timeline: what happened, when, in a sentence, with its details. */
+export const CaseEvent = z.object({
+  id: Uuid,
+  caseId: Uuid,
+  kind: CaseEventKind,
+  at: IsoTime,
+  summary: z.string(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+});
+export type CaseEvent = z.infer<typeof CaseEvent>;
+
 export const CaseDetail = CaseSummary.extend({
   device: CaseDevice.nullable(),
   snapshot: DiagnosticsReport.nullable(),
   notes: z.array(Note),
+  /** Oldest first. */
+  timeline: z.array(CaseEvent),
 });
 export type CaseDetail = z.infer<typeof CaseDetail>;
 

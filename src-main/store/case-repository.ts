@@ -9,6 +9,8 @@ import { FieldbenchError, isFieldbenchError } from '../api/errors';
 import {
   CaseDetail,
   CaseDevice,
+  CaseEvent,
+  type CaseEventKind,
   CaseSummary,
   DiagnosticsReport,
   Note,
@@ -34,6 +36,13 @@ export interface SaveNoteInput {
   text: string;
 }
 
+export interface AppendEventInput {
+  caseId: string;
+  kind: CaseEventKind;
+  summary: string;
+  data?: Record<string, unknown> | null;
+}
+
 export interface CaseRepositoryOptions {
   /** The clock for created_at/updated_at; tests pass a fake one. */
   now?: () => Date;
@@ -52,6 +61,15 @@ interface CaseRow {
   note_count: number;
 }
 
+interface EventRow {
+  id: string;
+  case_id: string;
+  kind: string;
+  at: string;
+  summary: string;
+  data_json: string | null;
+}
+
 interface NoteRow {
   id: string;
   case_id: string;
@@ -65,6 +83,8 @@ const CASE_COLUMNS = `c.seq, c.id, c.title, c.status, c.device_json, c.device_mo
   c.created_at, c.updated_at, (SELECT count(*) FROM notes n WHERE n.case_id = c.id) AS note_count`;
 
 const NOTE_COLUMNS = 'id, case_id, text, revision, created_at, updated_at';
+
+const EVENT_COLUMNS = 'id, case_id, kind, at, summary, data_json';
 
 export class CaseRepository {
   private readonly now: () => Date;
@@ -124,8 +144,11 @@ export class CaseRepository {
             deviceSerial: identity?.serialNumber ?? null,
             at,
           });
+          const who = identity ? ` for ${identity.model} ${identity.serialNumber}` : '';
+          this.insertEvent({ caseId, kind: 'case-opened', summary: `Case opened${who}`, data: device ? { device } : null }, at);
           if (snapshot !== null) {
             this.statements.insertSnapshot.run({ caseId, reportJson: JSON.stringify(snapshot), takenAt: at });
+            this.insertEvent({ caseId, kind: 'snapshot', summary: snapshotSummary(snapshot), data: { report: snapshot } }, at);
           }
           return this.detail(caseId);
         })
@@ -178,13 +201,57 @@ export class CaseRepository {
           const current = this.statements.caseStatus.get(caseId);
           if (current === undefined) throw notFound(caseId);
           // Setting the status it already has changes nothing, so it does not count as an update.
-          if (current.status !== status) this.statements.setStatus.run({ caseId, status, at });
+          if (current.status !== status) {
+            this.statements.setStatus.run({ caseId, status, at });
+            this.insertEvent({ caseId, kind: 'status-changed', summary: `Status set to ${status}`, data: { from: current.status, to: status } }, at);
+          }
           const row = this.statements.getCase.get(caseId);
           if (row === undefined) throw notFound(caseId);
           return this.summaryOf(row);
         })
         .immediate(),
     );
+  }
+
+  /** Add an entry to a case's timeline (a firmware step, say); committed when this returns. */
+  appendEvent(input: AppendEventInput): CaseEvent {
+    const at = this.timestamp();
+    return this.guard('add to case timeline', input.caseId, () =>
+      this.db
+        .transaction(() => {
+          if (!this.statements.caseExists.get(input.caseId)) throw notFound(input.caseId);
+          const id = this.insertEvent(input, at);
+          this.statements.touchCase.run({ caseId: input.caseId, at });
+          const row = this.statements.getEvent.get(id);
+          if (row === undefined) throw new Error(`event ${id} vanished inside its own transaction`);
+          return this.checkedRow(CaseEvent, this.eventFields(row), input.caseId);
+        })
+        .immediate(),
+    );
+  }
+
+  private insertEvent(input: AppendEventInput, at: string): string {
+    const id = randomUUID();
+    this.statements.insertEvent.run({
+      id,
+      caseId: input.caseId,
+      kind: input.kind,
+      at,
+      summary: input.summary,
+      dataJson: input.data ? JSON.stringify(input.data) : null,
+    });
+    return id;
+  }
+
+  private eventFields(row: EventRow) {
+    return {
+      id: row.id,
+      caseId: row.case_id,
+      kind: row.kind,
+      at: row.at,
+      summary: row.summary,
+      data: row.data_json === null ? null : this.parseJson(row.data_json, row.case_id, 'timeline event'),
+    };
   }
 
   private detail(caseId: string): CaseDetail {
@@ -196,6 +263,7 @@ export class CaseRepository {
       device: row.device_json === null ? null : this.parseJson(row.device_json, caseId, 'device'),
       snapshot: snapshotRow === undefined ? null : this.parseJson(snapshotRow.report_json, caseId, 'snapshot'),
       notes: this.statements.notesOf.all(caseId).map((note) => this.noteFields(note)),
+      timeline: this.statements.eventsOf.all(caseId).map((event) => this.eventFields(event)),
     };
     return this.checkedRow(CaseDetail, detail, caseId);
   }
@@ -314,6 +382,12 @@ function prepareStatements(db: Database) {
       `SELECT ${NOTE_COLUMNS} FROM notes WHERE case_id = ? ORDER BY created_at, seq`,
     ),
     getNote: db.prepare<[string], NoteRow>(`SELECT ${NOTE_COLUMNS} FROM notes WHERE id = ?`),
+    eventsOf: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = ? ORDER BY at, seq`),
+    getEvent: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE id = ?`),
+    insertEvent: db.prepare(
+      `INSERT INTO case_events (id, case_id, kind, at, summary, data_json)
+       VALUES (@id, @caseId, @kind, @at, @summary, @dataJson)`,
+    ),
     insertCase: db.prepare(
       `INSERT INTO cases (id, title, status, device_json, device_model, device_serial, created_at, updated_at)
        VALUES (@id, @title, 'open', @deviceJson, @deviceModel, @deviceSerial, @at, @at)`,
@@ -373,4 +447,12 @@ function notFound(caseId: string): FieldbenchError {
     step: 'find case',
     hint: 'It may have been opened in another Fieldbench data folder; refresh the case list.',
   });
+}
+
+function snapshotSummary(report: DiagnosticsReport): string {
+  const count = (status: string) => report.readings.filter((r) => r.status === status).length;
+  const problems = [['fail', count('fail')], ['warn', count('warn')], ['error', count('error')]]
+    .filter(([, n]) => Number(n) > 0)
+    .map(([status, n]) => `${n} ${status}`);
+  return `Diagnostics snapshot: ${report.readings.length} readings${problems.length ? ` (${problems.join(', ')})` : ', all ok'}`;
 }

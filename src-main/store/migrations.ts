@@ -70,6 +70,62 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'case timeline and firmware update journal',
+    up(db) {
+      // The timeline holds what happened to a case in order: the case opened, snapshots,
+      // status changes, every step of a firmware update. Notes stay in their own table and
+      // are merged in when a timeline is shown, since they change as they are typed.
+      // A firmware job is journaled step by step as it happens, with or without a case, so
+      // an unplug or a crash mid-update leaves a true record of where the device was left,
+      // and the upload offset to resume from.
+      db.exec(`
+        CREATE TABLE case_events (
+          seq       INTEGER PRIMARY KEY,
+          id        TEXT NOT NULL UNIQUE,
+          case_id   TEXT NOT NULL REFERENCES cases (id),
+          kind      TEXT NOT NULL,
+          at        TEXT NOT NULL,
+          summary   TEXT NOT NULL,
+          data_json TEXT CHECK (data_json IS NULL OR json_valid(data_json))
+        ) STRICT;
+
+        CREATE INDEX case_events_by_case ON case_events (case_id, at, seq);
+
+        CREATE TABLE firmware_jobs (
+          seq          INTEGER PRIMARY KEY,
+          id           TEXT NOT NULL UNIQUE,
+          case_id      TEXT REFERENCES cases (id),
+          device_json  TEXT NOT NULL CHECK (json_valid(device_json)),
+          image_json   TEXT NOT NULL CHECK (json_valid(image_json)),
+          options_json TEXT NOT NULL CHECK (json_valid(options_json)),
+          state        TEXT NOT NULL,
+          outcome      TEXT,
+          reason       TEXT,
+          before_json  TEXT CHECK (before_json IS NULL OR json_valid(before_json)),
+          after_json   TEXT CHECK (after_json IS NULL OR json_valid(after_json)),
+          uploaded     INTEGER NOT NULL DEFAULT 0 CHECK (uploaded >= 0),
+          started_at   TEXT NOT NULL,
+          updated_at   TEXT NOT NULL,
+          finished_at  TEXT
+        ) STRICT;
+
+        CREATE INDEX firmware_jobs_unfinished ON firmware_jobs (started_at) WHERE finished_at IS NULL;
+
+        CREATE TABLE firmware_job_steps (
+          seq         INTEGER PRIMARY KEY,
+          job_id      TEXT NOT NULL REFERENCES firmware_jobs (id),
+          step        TEXT NOT NULL,
+          status      TEXT NOT NULL CHECK (status IN ('started', 'done', 'failed', 'skipped')),
+          at          TEXT NOT NULL,
+          detail      TEXT
+        ) STRICT;
+
+        CREATE INDEX firmware_job_steps_by_job ON firmware_job_steps (job_id, seq);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

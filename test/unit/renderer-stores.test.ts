@@ -88,6 +88,7 @@ function caseDetail(notes: Note[], patch: Partial<CaseDetail> = {}): CaseDetail 
     device: null,
     snapshot: null,
     notes,
+    timeline: [],
     ...patch,
   };
 }
