@@ -188,6 +188,78 @@ export const CaseDetail = CaseSummary.extend({
 });
 export type CaseDetail = z.infer<typeof CaseDetail>;
 
+// ---------------------------------------------------------------- firmware updates
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** The steps of an update, in the order they run; a job journals each as it starts and ends. */
+export const FirmwareStep = z.enum(['preflight', 'upload', 'test', 'reset', 'reconnect', 'verify', 'health-check', 'confirm', 'revert']);
+export type FirmwareStep = z.infer<typeof FirmwareStep>;
+
+export const FirmwareOutcome = z.enum(['uploaded', 'confirmed', 'reverted', 'failed', 'cancelled']);
+export type FirmwareOutcome = z.infer<typeof FirmwareOutcome>;
+
+export const FirmwareImageInfo = z.object({
+  fileName: z.string(),
+  sha256: Sha256Hex,
+  version: z.string().nullable(),
+  size: z.number().int().min(0),
+});
+export type FirmwareImageInfo = z.infer<typeof FirmwareImageInfo>;
+
+export const FirmwareJobOptions = z
+  .object({
+    /** Stop once the image is in the secondary slot and its hash checked on the device. */
+    uploadOnly: z.boolean().default(false),
+    /** Install an older version than the one running; refused without it. */
+    allowDowngrade: z.boolean().default(false),
+    /** After the new image boots: confirm it if healthy ('auto'), or never, so the next reset reverts. */
+    confirm: z.enum(['auto', 'never']).default('auto'),
+  })
+  .strict();
+export type FirmwareJobOptions = z.infer<typeof FirmwareJobOptions>;
+
+export const FirmwareJobStep = z.object({
+  step: FirmwareStep,
+  status: z.enum(['started', 'done', 'failed', 'skipped']),
+  at: IsoTime,
+  detail: z.string().nullable(),
+});
+export type FirmwareJobStep = z.infer<typeof FirmwareJobStep>;
+
+export const FirmwareJob = z.object({
+  id: Uuid,
+  deviceId: Id,
+  /** The device as it was when the job started, for the record. */
+  device: CaseDevice,
+  caseId: Uuid.nullable(),
+  image: FirmwareImageInfo,
+  options: FirmwareJobOptions,
+  state: z.enum(['running', 'finished']),
+  outcome: FirmwareOutcome.nullable(),
+  /** Why it ended as it did, in words: "the bootloader refused the image", "health check failed: battery". */
+  reason: z.string().nullable(),
+  versionBefore: z.string().nullable(),
+  versionAfter: z.string().nullable(),
+  /** Bytes the device acknowledged; where a resumed upload continues. */
+  uploaded: z.number().int().min(0),
+  startedAt: IsoTime,
+  updatedAt: IsoTime,
+  finishedAt: IsoTime.nullable(),
+  steps: z.array(FirmwareJobStep),
+});
+export type FirmwareJob = z.infer<typeof FirmwareJob>;
+
+export const FirmwareProgress = z.object({
+  jobId: Uuid,
+  step: FirmwareStep,
+  sent: z.number().int().min(0),
+  total: z.number().int().min(0),
+  bytesPerSecond: z.number().min(0),
+  secondsLeft: z.number().min(0).nullable(),
+});
+export type FirmwareProgress = z.infer<typeof FirmwareProgress>;
+
 // ---------------------------------------------------------------- system
 
 export const DiscoveryStatus = z.object({

@@ -2,6 +2,7 @@
 // settings, brought up to the current schema, and wrapped in the case repository.
 import { join } from 'node:path';
 import { CaseRepository } from './case-repository';
+import { FirmwareJournal } from './firmware-journal';
 import { openDatabase, type Database } from './database';
 import { migrate } from './migrations';
 
@@ -16,6 +17,7 @@ export interface CaseStoreOptions {
 
 export interface CaseStore {
   cases: CaseRepository;
+  firmware: FirmwareJournal;
   /** Problems SQLite finds in the file and its references; empty when the store is sound. */
   integrityCheck(): string[];
   /** Closes the file; later calls do nothing. */
@@ -27,15 +29,19 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   const file = join(options.dataDir, CASE_STORE_FILE);
   const db = openDatabase(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   let cases: CaseRepository;
+  let firmware: FirmwareJournal;
   try {
     migrate(db);
-    cases = new CaseRepository(db, options.now ? { now: options.now } : {});
+    const clock = options.now ? { now: options.now } : {};
+    cases = new CaseRepository(db, clock);
+    firmware = new FirmwareJournal(db, clock);
   } catch (error) {
     db.close();
     throw error;
   }
   return {
     cases,
+    firmware,
     file,
     integrityCheck: () => integrityProblems(db),
     close: () => {
