@@ -76,6 +76,18 @@ export const VirtualFaults = z
     silent: z.boolean().optional(),
     /** The device drops off the link after this many bytes sent. */
     dropAfterBytes: z.number().int().min(0).optional(),
+    /** The link drops once the device has received this many bytes since armed: an unplug mid-upload. */
+    dropAtReceivedBytes: z.number().int().min(0).max(1_000_000_000).optional(),
+    /** Flip one byte inside the next SMP response frame, so its CRC fails at the host. */
+    corruptNextFrame: z.boolean().optional(),
+    /** From the next SMP request on, answer nothing (SMP or shell) for this many milliseconds. */
+    stallMs: z.number().int().min(1).max(600_000).optional(),
+    /** Reboot when an image upload passes this share of its length, in percent. */
+    rebootAtUploadPercent: z.number().min(0).max(100).optional(),
+    /** The bootloader refuses the next image it is asked to boot, reason 'signature'. */
+    refuseImage: z.boolean().optional(),
+    /** Answer the next SMP request with this SMP error code (rc) instead of doing it. */
+    smpErrorRc: z.number().int().min(1).max(0xffff).optional(),
   })
   .strict();
 export type VirtualFaults = z.infer<typeof VirtualFaults>;
