@@ -14,9 +14,11 @@ import {
   profileSchema,
 } from '../../src-main/core/profiles/profile-registry';
 import { findJsonSyntaxError } from '../../src-main/core/profiles/json-syntax-error';
+import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
   CountDiagnostic,
   DeviceProfile,
+  FirmwareSpec,
   IdentitySpec,
   NumberDiagnostic,
   NumberLimits,
@@ -85,7 +87,16 @@ const shapes = {
     shell: 'required',
     identity: 'required',
     diagnostics: 'required',
+    firmware: 'optional',
   } satisfies KeyList<DeviceProfile>,
+  '/properties/firmware': {
+    method: 'required',
+    slotSize: 'required',
+    lineLength: 'optional',
+    signingKeys: 'optional',
+    healthCheck: 'optional',
+    rebootTimeoutMs: 'optional',
+  } satisfies KeyList<FirmwareSpec>,
   '/properties/match': { usb: 'optional', serialProbe: 'optional' } satisfies KeyList<ProfileMatch>,
   '/properties/match/properties/usb/items': { vendorId: 'required', productId: 'required' } satisfies KeyList<
     NonNullable<ProfileMatch['usb']>[number]
@@ -365,7 +376,46 @@ describe('loading a folder with broken profiles', () => {
     expect(problems.map((p) => [p.field, p.message])).toEqual([
       ['/diagnostics/2/id', "the id 'battery-voltage' is already used by /diagnostics/1"],
       ['/diagnostics/3/id', "the id 'identity' is reserved for the identity reading"],
+      // The renamed diagnostic was one the firmware health check relies on.
+      ['/firmware/healthCheck/1', "no diagnostic has the id 'temperature'"],
     ]);
+  });
+
+  it('reports firmware health checks naming no diagnostic, and signing keys that are missing or not keys', async () => {
+    await writeFile(join(dir, 'not-a-key.pem'), '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n');
+    const problems = await loadWithGood(
+      'fw.json',
+      await variant('fw-node', (p) => {
+        p.firmware = { method: 'mcumgr-serial', slotSize: 393216, healthCheck: ['battery-voltage', 'humidity'] };
+      }),
+    );
+    expect(problems.map((p) => [p.field, p.message])).toEqual([['/firmware/healthCheck/1', "no diagnostic has the id 'humidity'"]]);
+
+    await rm(join(dir, 'fw.json'));
+    const keyProblems = await loadWithGood(
+      'keys.json',
+      await variant('keys-node', (p) => {
+        p.firmware = { method: 'mcumgr-serial', slotSize: 393216, signingKeys: ['missing.pem', 'not-a-key.pem'] };
+      }),
+    );
+    expect(keyProblems.map((p) => p.field)).toEqual(['/firmware/signingKeys/0', '/firmware/signingKeys/1']);
+    expect(keyProblems[0]?.message).toBe('missing.pem: the key file does not exist');
+    expect(keyProblems[1]?.message).toMatch(/^not-a-key\.pem: not a public key in PEM/);
+  });
+
+  it('reads the signing keys a profile names, relative to the profile', async () => {
+    const pem = await readFile(join(FIXTURES, 'mcuboot', 'test-pub-ed25519.pem'), 'utf8');
+    await writeFile(join(dir, 'release.pem'), pem);
+    await writeProfile(
+      'signed.json',
+      await variant('signed-node', (p) => {
+        p.firmware = { method: 'mcumgr-serial', slotSize: 393216, signingKeys: ['release.pem'] };
+      }),
+    );
+    const registry = await ProfileRegistry.load(dir);
+    expect(registry.problems).toEqual([]);
+    expect(registry.signingKeysOf('signed-node')).toEqual([{ name: 'release.pem', pem }]);
+    expect(registry.signingKeysOf('no-such-profile')).toEqual([]);
   });
 
   it('reports limits whose fail range lies inside the warn range, and lists that overlap', async () => {

@@ -6,6 +6,7 @@
 // a gate is reported as a ProfileProblem (file, JSON pointer to the field, message) and
 // skipped; the others still load. Loading never throws for a bad file or folder: people
 // edit profiles by hand, and one typo must not take the whole console down.
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +24,14 @@ export interface LoadedProfile {
   profile: DeviceProfile;
   /** Absolute path of the file it was loaded from. */
   file: string;
+  /** The PEM text of firmware.signingKeys, read and checked at load time. */
+  signingKeys: SigningKey[];
+}
+
+export interface SigningKey {
+  /** The path as the profile gives it. */
+  name: string;
+  pem: string;
 }
 
 export interface LoadProfilesResult {
@@ -77,12 +86,12 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
       continue;
     }
     firstFileOfId.set(checked.profile.id, file);
-    profiles.push({ profile: checked.profile, file });
+    profiles.push({ profile: checked.profile, file, signingKeys: checked.signingKeys });
   }
   return { profiles, problems };
 }
 
-type Checked = { ok: true; profile: DeviceProfile } | { ok: false; problems: ProfileProblem[] };
+type Checked = { ok: true; profile: DeviceProfile; signingKeys: SigningKey[] } | { ok: false; problems: ProfileProblem[] };
 
 /** One file through the three gates: JSON, schema, sense. */
 async function checkProfileFile(file: string): Promise<Checked> {
@@ -109,8 +118,31 @@ async function checkProfileFile(file: string): Promise<Checked> {
   const profile = data as DeviceProfile & { $schema?: string };
   const senseProblems = checkSense(profile).map((p) => ({ file, ...p }));
   if (senseProblems.length > 0) return { ok: false, problems: senseProblems };
+  const keys = await readSigningKeys(file, profile.firmware?.signingKeys ?? []);
+  if (!keys.ok) return keys;
   delete profile.$schema;
-  return { ok: true, profile: deepFreeze(profile) };
+  return { ok: true, profile: deepFreeze(profile), signingKeys: keys.signingKeys };
+}
+
+/** Each key file beside the profile must exist and hold a public key Node can verify with. */
+async function readSigningKeys(
+  file: string,
+  names: readonly string[],
+): Promise<{ ok: true; signingKeys: SigningKey[] } | { ok: false; problems: ProfileProblem[] }> {
+  const signingKeys: SigningKey[] = [];
+  const problems: ProfileProblem[] = [];
+  for (const [i, name] of names.entries()) {
+    const field = `/firmware/signingKeys/${i}`;
+    try {
+      const pem = await readFile(resolve(dirname(file), name), 'utf8');
+      createPublicKey(pem);
+      signingKeys.push({ name, pem });
+    } catch (error) {
+      const reason = errorCode(error) === 'ENOENT' ? 'the key file does not exist' : `not a public key in PEM: ${describeError(error)}`;
+      problems.push({ file, field, message: `${name}: ${reason}` });
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, signingKeys };
 }
 
 // ---------------------------------------------------------------- schema
@@ -264,6 +296,11 @@ function checkSense(profile: DeviceProfile): { field: string; message: string }[
     if (spec.type !== 'text' && spec.limits) problems.push(...checkLimits(`${at}/limits`, spec.limits));
     if (spec.type === 'text') problems.push(...checkLists(at, spec));
   });
+  profile.firmware?.healthCheck?.forEach((id, i) => {
+    if (!firstIndexOfId.has(id)) {
+      problems.push({ field: `/firmware/healthCheck/${i}`, message: `no diagnostic has the id '${id}'` });
+    }
+  });
   return problems;
 }
 
@@ -339,6 +376,11 @@ export class ProfileRegistry {
 
   get(id: string): DeviceProfile | undefined {
     return this.byId.get(id)?.profile;
+  }
+
+  /** The public keys a profile requires firmware images to be signed with (none: unsigned allowed). */
+  signingKeysOf(id: string): SigningKey[] {
+    return this.byId.get(id)?.signingKeys ?? [];
   }
 
   /** Like get, for callers that cannot go on without the profile. */

@@ -16,6 +16,23 @@ export interface DeviceProfile {
   identity: IdentitySpec;
   /** Readings shown on the device page, in this order. */
   diagnostics: DiagnosticSpec[];
+  /** How its firmware is updated; absent: no firmware update is offered. */
+  firmware?: FirmwareSpec;
+}
+
+export interface FirmwareSpec {
+  /** MCUboot images through SMP (MCUmgr) on the shell's serial port. */
+  method: 'mcumgr-serial';
+  /** Bytes in an image slot; a larger image is refused up front. */
+  slotSize: number;
+  /** Longest SMP serial line, marker and newline included (Zephyr's default: 127). */
+  lineLength?: number;
+  /** PEM files, relative to the profile, that images must be signed with; absent or empty: unsigned allowed. */
+  signingKeys?: string[];
+  /** Diagnostics that must not read 'fail' after the new image boots; absent: all of them. */
+  healthCheck?: string[];
+  /** How long the device may take to come back after a reset (a swap moves a whole slot). */
+  rebootTimeoutMs?: number;
 }
 
 export interface ProfileMatch {
