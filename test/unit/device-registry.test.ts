@@ -140,4 +140,23 @@ describe('DeviceRegistry', () => {
     await expect(slow).rejects.toMatchObject({ code: 'device-gone' });
     await expect(queued).rejects.toMatchObject({ code: 'device-gone' });
   });
+
+  it('a long operation (a firmware update) makes others fail at once with device-busy, naming it', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyACM4', new SensorNodeSimulator({ seed: 7 }));
+    b.ports.push({ path: '/dev/ttyACM4', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    const deviceId = 'serial:/dev/ttyACM4';
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const update = b.registry.withSession(deviceId, 'firmware update', () => held, { long: true });
+    await expect(b.registry.withShell(deviceId, 'read diagnostics', async () => 'never')).rejects.toMatchObject({
+      code: 'device-busy',
+      message: 'firmware update is running on this device',
+    });
+    release();
+    await update;
+    await expect(b.registry.withShell(deviceId, 'read diagnostics', async () => 'now')).resolves.toBe('now');
+  });
 });

@@ -44,6 +44,16 @@ interface DeviceEntry {
   shell: ShellClient | null;
   mutex: AsyncMutex;
   removed: boolean;
+  /** What long operation holds the device (a firmware update), if any. */
+  longOperation: string | null;
+}
+
+/** What an operation gets: the open link, the shell on it, the profile, and a way to reopen after a reset. */
+export interface DeviceSession {
+  link: Link;
+  shell: ShellClient;
+  profile: DeviceProfile;
+  reopen(): Promise<DeviceSession>;
 }
 
 export class DeviceRegistry {
@@ -254,21 +264,61 @@ export class DeviceRegistry {
    * time-out (with the message), or error.
    */
   async withShell<T>(deviceId: string, step: string, operation: (shell: ShellClient, profile: DeviceProfile) => Promise<T>): Promise<T> {
+    return this.withSession(deviceId, step, (session) => operation(session.shell, session.profile));
+  }
+
+  /**
+   * Like withShell, with the link itself, for protocols that share the shell's port (SMP).
+   * A long operation (a firmware update) makes other callers fail at once with device-busy,
+   * saying what runs, instead of queueing behind it for minutes.
+   */
+  async withSession<T>(
+    deviceId: string,
+    step: string,
+    operation: (session: DeviceSession) => Promise<T>,
+    options: { long?: boolean } = {},
+  ): Promise<T> {
     const entry = this.entry(deviceId);
     const profile = this.profileOf(deviceId);
-    return entry.mutex.run(async () => {
-      this.ensurePresent(entry, step);
-      this.setState(entry, 'busy', step);
-      try {
-        const shell = await this.ensureShell(entry, profile);
-        const result = await operation(shell, profile);
-        this.setState(entry, 'ready');
-        return result;
-      } catch (error) {
-        this.recordFailure(entry, error);
-        throw error;
-      }
-    });
+    if (entry.longOperation) {
+      throw new FieldbenchError({
+        code: 'device-busy',
+        message: `${entry.longOperation} is running on this device`,
+        device: entry.device.path,
+        step,
+        hint: 'Wait for it to finish, or cancel it first.',
+      });
+    }
+    if (options.long) entry.longOperation = step;
+    try {
+      return await entry.mutex.run(async () => {
+        this.ensurePresent(entry, step);
+        this.setState(entry, 'busy', step);
+        try {
+          const { link, shell } = await this.ensureShell(entry, profile);
+          const result = await operation({ link, shell, profile, reopen: () => this.reopen(entry, profile) });
+          this.setState(entry, 'ready');
+          return result;
+        } catch (error) {
+          this.recordFailure(entry, error);
+          throw error;
+        }
+      });
+    } finally {
+      if (options.long) entry.longOperation = null;
+    }
+  }
+
+  /**
+   * After a reset the device may come back on the same port (a UART, a pseudo-terminal) or
+   * drop off and re-appear (USB CDC ACM re-enumerating). Close what we hold, open the port
+   * again and wake the shell; the caller retries until its own deadline.
+   */
+  private async reopen(entry: DeviceEntry, profile: DeviceProfile): Promise<DeviceSession> {
+    this.ensurePresent(entry, 'reconnect');
+    await this.closeLink(entry);
+    const { link, shell } = await this.ensureShell(entry, profile);
+    return { link, shell, profile, reopen: () => this.reopen(entry, profile) };
   }
 
   /** Keep what a diagnostics read learnt about the device's identity. */
@@ -340,6 +390,7 @@ export class DeviceRegistry {
       shell: null,
       mutex: new AsyncMutex(),
       removed: false,
+      longOperation: null,
     };
     this.entries.set(id, entry);
     return entry;
@@ -379,15 +430,16 @@ export class DeviceRegistry {
     return link;
   }
 
-  private async ensureShell(entry: DeviceEntry, profile: DeviceProfile): Promise<ShellClient> {
-    if (entry.shell && entry.link?.isOpen && entry.profile === profile) return entry.shell;
+  /** The open link and its shell, opened and woken if need be; a pair, so a removal in between cannot split them. */
+  private async ensureShell(entry: DeviceEntry, profile: DeviceProfile): Promise<{ link: Link; shell: ShellClient }> {
+    if (entry.shell && entry.link?.isOpen && entry.profile === profile) return { link: entry.link, shell: entry.shell };
     await this.closeLink(entry);
     const link = await this.openLink(entry, profile.shell.baudRate);
     entry.link = link;
     const shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
     await shell.sync();
     entry.shell = shell;
-    return shell;
+    return { link, shell };
   }
 
   /** Try the candidate profiles in turn; the first whose probe answers as expected wins. */
@@ -398,7 +450,7 @@ export class DeviceRegistry {
       let lastError: unknown = null;
       for (const profile of candidates) {
         try {
-          const shell = await this.ensureShell(entry, profile);
+          const { shell } = await this.ensureShell(entry, profile);
           if (profile !== entry.profile && profile.match.serialProbe) {
             const probe = profile.match.serialProbe;
             const answer = await shell.run(probe.command, { timeoutMs: PROBE_TIMEOUT_MS, step: 'identify: probe' });
