@@ -41,3 +41,11 @@ export function parseMcubootVersion(text: string): McubootVersion {
 export function formatMcubootVersion(version: McubootVersion): string {
   return `${version.major}.${version.minor}.${version.revision}+${version.build}`;
 }
+
+/**
+ * Orders two versions: negative when a is older, 0 when equal, positive when newer. The
+ * build number counts last, as MCUboot compares it when told to (VERSION_CMP_USE_BUILD_NUMBER).
+ */
+export function compareMcubootVersions(a: McubootVersion, b: McubootVersion): number {
+  return a.major - b.major || a.minor - b.minor || a.revision - b.revision || a.build - b.build;
+}
