@@ -291,3 +291,85 @@ export const SystemInfo = z.object({
   profiles: z.object({ loaded: z.number().int(), problems: z.array(ProfileProblem) }),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
+
+// ---------------------------------------------------------------- firmware images
+
+export const ImageFormat = z.enum(['mcuboot', 'ihex', 'srec', 'raw']);
+export type ImageFormat = z.infer<typeof ImageFormat>;
+
+/** imgtool's verdict on an image for one public key. */
+export const KeyVerdict = z.enum(['valid', 'bad-hash', 'no-signature-for-key']);
+export type KeyVerdict = z.infer<typeof KeyVerdict>;
+
+const HexDigest = z.string().regex(/^[0-9a-f]*$/);
+const Uint32 = z.number().int().min(0).max(0xffffffff);
+
+export const ImageTlv = z.object({
+  type: z.number().int().min(0).max(0xffff),
+  /** MCUboot's name (SHA256, ED25519, SEC_CNT …) or the type number in hex. */
+  name: z.string(),
+  length: z.number().int().min(0).max(0xffff),
+  protected: z.boolean(),
+});
+export type ImageTlv = z.infer<typeof ImageTlv>;
+
+export const ImageHash = z.object({
+  algorithm: z.enum(['sha256', 'sha384', 'sha512']),
+  /** The digest the image carries in its hash TLV. */
+  tlv: HexDigest,
+  /** The digest of header + body + protected TLV area as the file has them. */
+  computed: HexDigest,
+  ok: z.boolean(),
+});
+export type ImageHash = z.infer<typeof ImageHash>;
+
+export const ImageSegment = z.object({
+  address: Uint32,
+  size: z.number().int().min(0),
+  sha256: HexDigest,
+});
+export type ImageSegment = z.infer<typeof ImageSegment>;
+
+export const ImageKeyCheck = z.object({
+  /** The key's name as the caller gave it (the CLI passes the PEM file's path). */
+  key: z.string(),
+  verdict: KeyVerdict,
+  /** Why, in a sentence. */
+  detail: z.string(),
+});
+export type ImageKeyCheck = z.infer<typeof ImageKeyCheck>;
+
+/** What Fieldbench found in a firmware file, before anything touches a device. */
+export const ImageInspection = z.object({
+  fileName: z.string(),
+  format: ImageFormat,
+  fileSize: z.number().int().min(0),
+  /** MCUboot only: "major.minor.revision+build". */
+  version: z.string().nullable(),
+  /** MCUboot header size; 0 for formats without a header. */
+  headerSize: z.number().int().min(0),
+  /** MCUboot: the body's size from the header; other formats: the bytes of data. */
+  imageSize: z.number().int().min(0),
+  loadAddress: Uint32.nullable(),
+  flags: Uint32.nullable(),
+  flagNames: z.array(z.string()),
+  /**
+   * MCUboot: the image's hash TLV, which is how devices name the image (the SHA-256 TLV, or
+   * the first other hash TLV; with none, the SHA-256 such a TLV would hold). Other formats:
+   * the SHA-256 of the file.
+   */
+  sha256: HexDigest,
+  /** MCUboot: every hash TLV matches its recomputed digest. Null for other formats. */
+  hashOk: z.boolean().nullable(),
+  hashes: z.array(ImageHash),
+  tlvs: z.array(ImageTlv),
+  securityCounter: Uint32.nullable(),
+  /** Address and size of each run of data; one for MCUboot (the whole file, at slot offset 0) and raw binaries. */
+  segments: z.array(ImageSegment),
+  /** Entry point from an Intel HEX or S-record file, if it names one. */
+  startAddress: Uint32.nullable(),
+  keys: z.array(ImageKeyCheck),
+  /** Sentences for a person: unsigned, larger than the slot, not an MCUboot image … */
+  warnings: z.array(z.string()),
+});
+export type ImageInspection = z.infer<typeof ImageInspection>;
