@@ -4,7 +4,7 @@ import { FieldbenchError } from '../../src-main/api/errors';
 import { encodeCbor } from '../../src-main/protocols/cbor/cbor';
 import { crc16Xmodem } from '../../src-main/protocols/smp/crc16';
 import { describeSmpError, ImageCommand, MgmtErr, OsCommand, SmpGroup, smpResultOf } from '../../src-main/protocols/smp/smp-groups';
-import { decodeSmpHeader, decodeSmpPacket, encodeSmpPacket, type SmpHeader, SmpOp } from '../../src-main/protocols/smp/smp-packet';
+import { decodeSmpHeader, decodeSmpPacket, encodeSmpPacket, encodeSmpPacketBytes, type SmpHeader, SmpOp } from '../../src-main/protocols/smp/smp-packet';
 
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -75,6 +75,12 @@ describe('SMP header', () => {
     expect(failure(() => encodeSmpPacket({ ...base, group: 0x10000 }, {})).message).toContain('group 65536');
     expect(failure(() => encodeSmpPacket({ ...base, version: 3 as 2 }, {})).message).toContain('version 3');
     expect(failure(() => encodeSmpPacket(base, { d: new Uint8Array(0x10000) })).message).toContain('exceeds 65535');
+  });
+
+  test('an already-encoded body goes out as it is: an indefinite-length map, as Zephyr writes it', () => {
+    const header = { version: 2 as const, op: SmpOp.READ_RSP, flags: 0, group: 0, sequence: 1, command: 6 };
+    const packet = encodeSmpPacketBytes(header, Uint8Array.from([0xbf, 0x61, 0x61, 0x01, 0xff]));
+    expect(decodeSmpPacket(packet).body).toEqual({ a: 1 });
   });
 
   test('the header alone tells a transport how long the packet is', () => {

@@ -47,6 +47,14 @@ function checkField(name: string, value: number, max: number): void {
 
 /** Header and body as sent; a body of undefined sends no body at all (length 0). */
 export function encodeSmpPacket(header: Omit<SmpHeader, 'length'>, body: CborValue): Uint8Array {
+  return encodeSmpPacketBytes(header, body === undefined ? new Uint8Array(0) : encodeCbor(body));
+}
+
+/**
+ * Header and an already-encoded body: for a server (or a test) that must send bytes a CBOR
+ * encoder would not write, such as the indefinite-length maps real devices produce.
+ */
+export function encodeSmpPacketBytes(header: Omit<SmpHeader, 'length'>, data: Uint8Array): Uint8Array {
   checkField('op', header.op, 3);
   checkField('flags', header.flags, 0xff);
   checkField('group', header.group, 0xffff);
@@ -55,7 +63,6 @@ export function encodeSmpPacket(header: Omit<SmpHeader, 'length'>, body: CborVal
   if (header.version !== 1 && header.version !== 2) {
     throw new FieldbenchError({ code: 'invalid-request', message: `SMP version ${String(header.version)} does not exist`, step: 'encode SMP packet' });
   }
-  const data = body === undefined ? new Uint8Array(0) : encodeCbor(body);
   if (data.length > SMP_MAX_BODY_SIZE) {
     throw new FieldbenchError({ code: 'invalid-request', message: `SMP body of ${data.length} bytes exceeds ${SMP_MAX_BODY_SIZE}`, step: 'encode SMP packet' });
   }
