@@ -33,7 +33,10 @@ export function readPublicKey(name: string, pem: string): KeyObject {
   try {
     return createPublicKey(pem);
   } catch (error) {
-    throw imageError('read public key', `'${name}' is not a PEM public key (${error instanceof Error ? error.message : String(error)})`, "Pass the public half of the signing key, e.g. from 'imgtool getpub --encoding pem'.");
+    // OpenSSL's decoder message says nothing to a person; the cause keeps it for logs.
+    const problem = imageError('read public key', `'${name}' is not a PEM public key`, "Pass the public half of the signing key, e.g. from 'imgtool getpub --encoding pem'.");
+    problem.cause = error;
+    throw problem;
   }
 }
 
@@ -128,7 +131,7 @@ export function checkKey(image: McubootImage, name: string, key: KeyObject): Key
   }
   if (candidates.length === 0) {
     const present = signatureKinds(image);
-    return no(present.length === 0 ? 'the image is not signed' : `the image has no ${kind} signature (it has ${present.join(', ')})`);
+    return no(present.length === 0 ? 'the image is not signed' : `the image has no ${kind} signature, only ${present.join(', ')}`);
   }
   return no(otherKeyNamed(image, scheme.keyBytes) ?? `the ${kind} signature does not verify with this key`);
 }
