@@ -19,10 +19,18 @@ export interface SensorNodeInMemory {
   detach(): Promise<void>;
 }
 
+/**
+ * Pass `simulator` to plug a node that is already running back in (after an unplug): it
+ * keeps its flash, slots and RAM state and comes up on a new port, as a board re-enumerates.
+ */
+export interface ReplugOption {
+  simulator?: SensorNodeSimulator;
+}
+
 export async function attachSensorNodeOnPty(
-  options: SensorNodeOptions & { baudRate?: number; timeoutMs?: number } = {},
+  options: SensorNodeOptions & ReplugOption & { baudRate?: number; timeoutMs?: number } = {},
 ): Promise<SensorNodeOnPty> {
-  const { baudRate = 115_200, timeoutMs, ...simulatorOptions } = options;
+  const { baudRate = 115_200, timeoutMs, simulator: existing, ...simulatorOptions } = options;
   const pty = await openPtyPair(timeoutMs !== undefined ? { timeoutMs } : {});
   let deviceLink: Link;
   try {
@@ -31,7 +39,7 @@ export async function attachSensorNodeOnPty(
     await pty.close();
     throw error;
   }
-  const simulator = new SensorNodeSimulator(simulatorOptions);
+  const simulator = existing ?? new SensorNodeSimulator(simulatorOptions);
   // When the node drops off its link (the dropAfterBytes fault), the port must vanish for
   // the host too, as /dev/ttyUSB0 does when the cable is pulled. Closing the device end of
   // a PTY is not enough: socat keeps the host end alive.
@@ -53,8 +61,9 @@ export async function attachSensorNodeOnPty(
   };
 }
 
-export function attachSensorNodeInMemory(options: SensorNodeOptions = {}): SensorNodeInMemory {
-  const simulator = new SensorNodeSimulator(options);
+export function attachSensorNodeInMemory(options: SensorNodeOptions & ReplugOption = {}): SensorNodeInMemory {
+  const { simulator: existing, ...simulatorOptions } = options;
+  const simulator = existing ?? new SensorNodeSimulator(simulatorOptions);
   const [hostLink, deviceLink] = createMemoryLinkPair(
     `virtual sensor-node ${simulator.serialNumber} (in memory)`,
     'virtual sensor-node (device end)',

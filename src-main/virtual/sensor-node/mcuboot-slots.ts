@@ -74,10 +74,8 @@ export interface BootResult {
 }
 
 export type SlotRule =
-  | 'no-image' // nothing valid in the slot asked about
   | 'unknown-hash' // no slot holds an image with that hash
-  | 'test-active-denied' // the running image cannot be marked for test
-  | 'not-bootable'; // the image was refused by the bootloader or is flagged non-bootable
+  | 'test-active-denied'; // the running image cannot be marked for test
 
 /** A request MCUboot's rules do not allow; the SMP image group turns `rule` into its error code. */
 export class SlotRuleError extends FieldbenchError {
@@ -170,6 +168,14 @@ export class McubootSlots {
     return 'none';
   }
 
+  /**
+   * Zephyr's img_mgmt_slot_in_use for the secondary: it may not be overwritten while an image
+   * in it is pending, or while it holds the confirmed image a revert would go back to.
+   */
+  secondaryInUse(): boolean {
+    return this.nextSwapType() !== 'none';
+  }
+
   /** The image in a slot, or null when the slot holds nothing MCUboot could read. */
   image(slot: SlotIndex): McubootImage | null {
     const bytes = this.flash.read(this.slotOffset(slot), this.slotSize - this.flash.pageSize);
@@ -200,7 +206,6 @@ export class McubootSlots {
     if (!secondary || !sameBytes(imageHash(secondary), hash)) {
       throw new SlotRuleError('unknown-hash', `no slot holds an image with hash ${hex(hash)}`);
     }
-    if (secondary.header.flags & ImageFlag.NON_BOOTABLE) throw new SlotRuleError('not-bootable', 'the image in the secondary slot is flagged non-bootable');
     const trailer = this.trailer(1);
     if (trailer.magic === 'good') {
       // Already pending; a later "permanent" upgrades a test, as MCUboot's boot_set_pending does.
@@ -344,7 +349,7 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest());
 }
 
-function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+export function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return a !== null && b !== null && a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 

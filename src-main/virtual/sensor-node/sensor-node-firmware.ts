@@ -5,10 +5,22 @@
 // reboots. The fault knobs make it slow, noisy, silent or unplug itself, so the host side
 // can be tested against the ways real devices misbehave.
 //
+// It also runs MCUboot and an SMP server on the same UART (sensor-node-smp.ts): SMP frames
+// are taken out of the byte stream before the shell sees it, every reset runs the
+// bootloader (which may swap, revert or refuse an image), and the firmware version the
+// shell reports is the one in the running slot. In serial recovery MCUboot owns the UART:
+// no banner, no shell, SMP only.
+//
 // device-profiles/sensor-node.json parses these answers: change a format here only
 // together with that profile.
+import { type KeyObject, createPublicKey } from 'node:crypto';
 import type { VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
+import { LineRateLink } from '../line-rate-link';
+import type { BootResult, McubootSlots } from './mcuboot-slots';
+import { SensorNodeSmp } from './sensor-node-smp';
+import type { NodeMode } from './smp-image-group';
+import { SMP_RESET_DELAY_MS } from './smp-os-group';
 
 export type ResetCause = 'power-on' | 'pin' | 'software' | 'watchdog' | 'brownout';
 export type SelftestPart = 'flash' | 'sensor' | 'radio';
@@ -16,6 +28,7 @@ export type SelftestPart = 'flash' | 'sensor' | 'radio';
 export interface SensorNodeOptions {
   /** "SN-" and 8 upper-case hex digits; derived from the seed when not given. */
   serialNumber?: string;
+  /** 'major.minor.revision' of the factory image in the primary slot; 1.4.2 by default. */
   firmwareVersion?: string;
   /** Makes serial number, noise, error log and garbage repeatable. */
   seed?: number;
@@ -30,6 +43,18 @@ export interface SensorNodeOptions {
   failingSelftestPart?: SelftestPart | null;
   /** Reset cause reported after the first boot. */
   resetCause?: ResetCause;
+  /** Where the node starts: its application (default), or MCUboot serial recovery. */
+  mode?: NodeMode;
+  /** Flash erase/program time multiplier for uploads and swaps: 1 real time (default), 0 instant. */
+  timeScale?: number;
+  /** Size of each MCUboot slot; 0x60000 by default. */
+  slotSize?: number;
+  /** The bootloader's public key (PEM or KeyObject): when set, only images it verifies are booted. */
+  signingKey?: KeyObject | string;
+  /** MCUmgr buffer size reported and enforced (1024 by default). */
+  smpBufSize?: number;
+  /** Send and consume bytes at baud / 10 bytes per second, as a UART at this rate would; unset: as fast as the link goes. */
+  lineRateBaud?: number;
 }
 
 export const BOOT_BANNER = '*** Booting Zephyr OS build v3.7.0 ***';
@@ -73,7 +98,8 @@ const DRAIN_VOLTS_PER_SECOND = 0.0002;
 
 export class SensorNodeSimulator {
   readonly serialNumber: string;
-  readonly firmwareVersion: string;
+  /** The MCUmgr stack: flash, slots, SMP server. */
+  readonly smp: SensorNodeSmp;
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly baseTemperature: number;
@@ -83,7 +109,15 @@ export class SensorNodeSimulator {
   private failingPart: SelftestPart | null;
 
   private link: Link | null = null;
+  private readonly lineRateBaud: number | undefined;
   private stopped = false;
+  /** Attached at least once: a later attach is the cable going back in, not a power-up. */
+  private poweredOn = false;
+  private currentMode: NodeMode;
+  private recoveryRequested = false;
+  private lastBootResult: BootResult | null = null;
+  private stalledUntil = 0;
+  private bytesReceivedSinceDropArmed = 0;
   /** Bumped on every reset: work started before it belongs to a CPU that no longer runs. */
   private bootEpoch = 0;
   private booting = false;
@@ -99,7 +133,6 @@ export class SensorNodeSimulator {
     const seed = (options.seed ?? 0x5eed) >>> 0;
     this.random = mulberry32(seed);
     this.serialNumber = options.serialNumber ?? `SN-${hash32(seed).toString(16).toUpperCase().padStart(8, '0')}`;
-    this.firmwareVersion = options.firmwareVersion ?? '1.4.2';
     this.clock = options.clock ?? Date.now;
     this.currentFaults = { ...options.faults };
     this.batteryAtBootVolts = clamp(options.batteryVolts ?? 3.9 + this.random() * 0.1, 3.0, 4.2);
@@ -112,6 +145,64 @@ export class SensorNodeSimulator {
     }));
     this.resetCause = options.resetCause ?? 'power-on';
     this.bootedAt = this.clock();
+    this.currentMode = options.mode ?? 'application';
+    this.lineRateBaud = options.lineRateBaud;
+    const signingKey = typeof options.signingKey === 'string' ? createPublicKey(options.signingKey) : options.signingKey;
+    this.smp = new SensorNodeSmp(
+      {
+        seed,
+        firmwareVersion: options.firmwareVersion ?? '1.4.2',
+        nodeName: 'sensor-node',
+        ...(options.slotSize !== undefined ? { slotSize: options.slotSize } : {}),
+        ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+        ...(options.smpBufSize !== undefined ? { bufSize: options.smpBufSize } : {}),
+        ...(signingKey ? { signingKey } : {}),
+      },
+      {
+        mode: () => this.currentMode,
+        uptimeMs: () => this.uptimeMs,
+        scheduleReset: () => {
+          const epoch = this.bootEpoch;
+          this.after(SMP_RESET_DELAY_MS, () => {
+            if (epoch === this.bootEpoch) this.reboot('software');
+          });
+        },
+        takeCorruptFrame: () => this.takeFault('corruptNextFrame') === true,
+        takeInjectedRc: () => this.takeFault('smpErrorRc'),
+        resetsDuringUpload: (offset, length) => {
+          const percent = this.currentFaults.rebootAtUploadPercent;
+          if (percent === undefined || offset * 100 < percent * length) return false;
+          this.takeFault('rebootAtUploadPercent');
+          this.reboot('watchdog');
+          return true;
+        },
+      },
+    );
+  }
+
+  /** The running application's version, major.minor.revision, from the primary slot's image header. */
+  get firmwareVersion(): string {
+    const version = this.slots.activeVersion();
+    return version ? `${version.major}.${version.minor}.${version.revision}` : 'none';
+  }
+
+  get slots(): McubootSlots {
+    return this.smp.slots;
+  }
+
+  get mode(): NodeMode {
+    return this.currentMode;
+  }
+
+  /** What the bootloader did at the last reset (swap, revert, refusal with its reason); null before any reset. */
+  get lastBoot(): BootResult | null {
+    return this.lastBootResult;
+  }
+
+  /** Reset into MCUboot serial recovery, as holding the board's recovery button through a reset does. */
+  enterSerialRecovery(): void {
+    this.recoveryRequested = true;
+    this.reboot('pin');
   }
 
   get faults(): VirtualFaults {
@@ -121,7 +212,19 @@ export class SensorNodeSimulator {
   /** Replace the fault knobs. A new dropAfterBytes counts from now. */
   setFaults(faults: VirtualFaults): void {
     if (faults.dropAfterBytes !== undefined) this.bytesSentSinceDropArmed = 0;
+    if (faults.dropAtReceivedBytes !== undefined) this.bytesReceivedSinceDropArmed = 0;
     this.currentFaults = { ...faults };
+  }
+
+  /** A one-shot knob fires: read it and disarm it. */
+  private takeFault<K extends keyof VirtualFaults>(name: K): VirtualFaults[K] | undefined {
+    const value = this.currentFaults[name];
+    if (value !== undefined) {
+      const rest = { ...this.currentFaults };
+      delete rest[name];
+      this.currentFaults = rest;
+    }
+    return value;
   }
 
   /** Test knob: make one part of the self-test fail (null: all pass). */
@@ -139,16 +242,30 @@ export class SensorNodeSimulator {
     return Math.max(0, Math.floor(this.clock() - this.bootedAt));
   }
 
-  /** Power the node up on this link and serve its shell until the link closes or stop() is called. */
+  /**
+   * Power the node up on this link and serve it until the link closes or stop() is called.
+   * Attaching again after that is the cable going back in: the node kept running (it has its
+   * own battery), so there is no banner and RAM state such as an interrupted upload survives.
+   */
   attach(link: Link): void {
     if (this.link) throw new Error('the simulator is already attached to a link');
-    this.link = link;
+    const paced = this.lineRateBaud !== undefined ? new LineRateLink(link, this.lineRateBaud) : link;
+    this.link = paced;
     this.stopped = false;
-    link.onClose(() => this.stop());
-    this.bootedAt = this.clock();
+    link.onClose(() => {
+      this.stop();
+      if (this.link === paced) this.link = null;
+    });
     this.lineBuffer = '';
-    void this.printBanner(this.bootEpoch);
-    void this.serve(link);
+    if (!this.poweredOn) {
+      this.poweredOn = true;
+      this.bootedAt = this.clock();
+      if (this.currentMode === 'application') void this.printBanner(this.bootEpoch);
+    } else if (this.booting) {
+      // Unplugged while resetting: the reset finishes now.
+      void this.bootUp(++this.bootEpoch);
+    }
+    void this.serve(paced);
   }
 
   /** Reset the MCU: it goes deaf for a moment, then boots again with a fresh uptime. */
@@ -158,12 +275,32 @@ export class SensorNodeSimulator {
     this.booting = true;
     this.lineBuffer = '';
     this.lastWasCarriageReturn = false;
+    this.stalledUntil = 0;
+    this.smp.reset();
     this.after(REBOOT_SILENCE_MS, () => {
       if (epoch !== this.bootEpoch || this.stopped) return;
-      this.bootedAt = this.clock();
-      this.booting = false;
-      void this.printBanner(epoch);
+      void this.bootUp(epoch);
     });
+  }
+
+  /**
+   * MCUboot runs: serial recovery when asked for, otherwise its swap rules, then the
+   * application if the primary slot holds a valid image (or recovery when it does not).
+   */
+  private async bootUp(epoch: number): Promise<void> {
+    if (this.recoveryRequested) {
+      this.recoveryRequested = false;
+      this.currentMode = 'serial-recovery';
+    } else {
+      const pending = this.slots.nextSwapType();
+      const refuse = (pending === 'test' || pending === 'perm') && this.takeFault('refuseImage') === true;
+      this.lastBootResult = await this.slots.boot(refuse ? { refuse: 'signature' } : {});
+      this.currentMode = this.slots.image(0)?.hashOk ? 'application' : 'serial-recovery';
+    }
+    if (epoch !== this.bootEpoch || this.stopped) return;
+    this.bootedAt = this.clock();
+    this.booting = false;
+    if (this.currentMode === 'application') await this.printBanner(epoch);
   }
 
   /** Stop serving; the link is left to whoever opened it. */
@@ -184,15 +321,42 @@ export class SensorNodeSimulator {
       } catch {
         break; // link gone
       }
-      const epoch = this.bootEpoch;
-      for (const byte of chunk) {
+      const dropAt = this.currentFaults.dropAtReceivedBytes;
+      const unplug = dropAt !== undefined && this.bytesReceivedSinceDropArmed + chunk.length >= dropAt;
+      if (unplug) chunk = chunk.subarray(0, Math.max(0, dropAt - this.bytesReceivedSinceDropArmed));
+      this.bytesReceivedSinceDropArmed += chunk.length;
+      await this.receive(chunk);
+      if (unplug) {
+        this.takeFault('dropAtReceivedBytes');
+        this.stop();
+        await link.close().catch(() => undefined);
+        return;
+      }
+    }
+  }
+
+  private async receive(chunk: Uint8Array): Promise<void> {
+    const epoch = this.bootEpoch;
+    // A resetting MCU, a hung one or a stalled one loses what is sent to it.
+    if (this.booting || this.currentFaults.silent || performance.now() < this.stalledUntil) return;
+    const { packets, text } = this.smp.split(chunk);
+    if (this.currentMode === 'application') {
+      for (const byte of text) {
         if (this.stopped) return;
         // A reset empties the UART's receive buffer: the rest of this chunk is lost with it.
-        if (epoch !== this.bootEpoch) break;
-        // A resetting MCU or a hung one loses what is typed at it.
-        if (this.booting || this.currentFaults.silent) continue;
+        if (epoch !== this.bootEpoch) return;
         await this.onByte(byte);
       }
+    }
+    for (const packet of packets) {
+      if (this.stopped || epoch !== this.bootEpoch) return;
+      const stallMs = this.takeFault('stallMs');
+      if (stallMs !== undefined) {
+        this.stalledUntil = performance.now() + stallMs;
+        return;
+      }
+      const frames = await this.smp.answer(packet);
+      if (frames) await this.send(frames, epoch);
     }
   }
 
