@@ -1,11 +1,8 @@
-// The reference firmware files made by imgtool and srecord, read where they live (beside
-// the repository, the same path in CI) and never copied in. expected.json in each folder
-// is what the reference tools say about them.
+// The reference firmware files made by imgtool and srecord, read in place, and what
+// expected.json in each folder says the reference tools found in them.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const FIRMWARE_FIXTURES = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/firmware');
+import { join } from 'node:path';
+import { FIRMWARE_FIXTURES } from './fixtures';
 
 export interface McubootExpectation {
   file: string;
@@ -38,4 +35,21 @@ export function readFixture(folder: 'mcuboot' | 'ihex', file: string): Uint8Arra
 
 export function readExpectations<T>(folder: 'mcuboot' | 'ihex'): T[] {
   return JSON.parse(readFileSync(fixturePath(folder, 'expected.json'), 'utf8')) as T[];
+}
+
+/** The fields of an ImageInspection that imgtool's findings fix. */
+export function inspectionPerImgtool(expected: McubootExpectation) {
+  return {
+    format: 'mcuboot',
+    version: expected.version,
+    headerSize: expected.header_size,
+    imageSize: expected.image_size,
+    sha256: expected.sha256_tlv,
+    hashOk: expected.sha256_tlv === expected.sha256_computed,
+  };
+}
+
+/** TLVs in expected.json's terms. */
+export function tlvRows(tlvs: { type: number; length: number; protected: boolean }[]): McubootExpectation['tlvs'] {
+  return tlvs.map((t) => ({ type: t.type, len: t.length, protected: t.protected }));
 }

@@ -1,9 +1,10 @@
 // Random segment sets for the HEX and S-record round trips: non-overlapping runs inside
 // 32-bit space, handed to the writer in any order, and the sorted, merged form a reader
-// must give back.
+// must give back; and the round trip itself.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { Segment } from '../../src-main/firmware-images/segments';
+import { expect } from 'vitest';
+import type { LoadableImage, Segment } from '../../src-main/firmware-images/segments';
 
 export interface SegmentCase {
   /** In the order given to the writer. */
@@ -50,4 +51,16 @@ export function describeSegments(segments: Segment[]): { address: number; size: 
 /** Segments compared by address and bytes, whatever Uint8Array views hold them. */
 export function plainSegments(segments: Segment[]): { address: number; data: string }[] {
   return segments.map((s) => ({ address: s.address, data: Buffer.from(s.data).toString('hex') }));
+}
+
+/** A writer and its reader agree: any segments and start address come back, sorted and merged. */
+export function assertRoundTrip(write: (segments: Segment[], startAddress?: number) => string, read: (bytes: Uint8Array) => LoadableImage): void {
+  fc.assert(
+    fc.property(segmentCases, fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }), ({ input, merged }, start) => {
+      const back = read(new TextEncoder().encode(write(input, start)));
+      expect(plainSegments(back.segments)).toEqual(plainSegments(merged));
+      expect(back.startAddress).toBe(start);
+    }),
+    { numRuns: 300 },
+  );
 }

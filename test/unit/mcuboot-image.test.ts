@@ -1,26 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
 import { parseMcubootImage } from '../../src-main/firmware-images/mcuboot-image';
 import { checkKey, readPublicKey } from '../../src-main/firmware-images/mcuboot-signatures';
 import { compareMcubootVersions, formatMcubootVersion, parseMcubootVersion } from '../../src-main/firmware-images/mcuboot-version';
-import { readExpectations, readFixture, type McubootExpectation } from '../helpers/firmware-fixtures';
+import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
+import { readExpectations, readFixture, tlvRows, type McubootExpectation } from '../helpers/firmware-fixtures';
 import { signMcubootImage } from '../helpers/sign-mcuboot-image';
 
 const expectations = readExpectations<McubootExpectation>('mcuboot');
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
-function thrown(work: () => unknown): FieldbenchError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FieldbenchError);
-    return error as FieldbenchError;
-  }
-  throw new Error('expected a FieldbenchError');
-}
 
 describe('MCUboot images made by imgtool', () => {
   it('has every fixture listed', () => {
@@ -43,7 +34,7 @@ describe('MCUboot images made by imgtool', () => {
     });
 
     it('lists the TLVs in order with type, length and protection', () => {
-      expect(image.tlvs.map((t) => ({ type: t.type, len: t.length, protected: t.protected }))).toEqual(expected.tlvs);
+      expect(tlvRows(image.tlvs)).toEqual(expected.tlvs);
     });
 
     it('carries the SHA-256 TLV and recomputes the hash over header, body and protected TLVs', () => {
@@ -123,7 +114,7 @@ describe('createMcubootImage', () => {
     [{ version: '1.0.0', slotSize: 100 }, /larger than the 100-byte slot/],
     [{ version: '1.0.0', loadAddress: -1 }, /loadAddress must be a whole number/],
   ])('refuses %j with a reason', (options, reason) => {
-    expect(thrown(() => createMcubootImage({ payload: new Uint8Array(200), ...options })).message).toMatch(reason);
+    expect(fieldbenchErrorFrom(() => createMcubootImage({ payload: new Uint8Array(200), ...options })).message).toMatch(reason);
   });
 });
 
@@ -171,7 +162,7 @@ describe('signatures with keys made here', () => {
     const image = parseMcubootImage(unsigned);
     const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     expect(checkKey(image, 'small', rsa1024)).toMatchObject({ verdict: 'no-signature-for-key', detail: expect.stringMatching(/RSA-2048 or RSA-3072/) });
-    const error = thrown(() => readPublicKey('notes.txt', 'hello'));
+    const error = fieldbenchErrorFrom(() => readPublicKey('notes.txt', 'hello'));
     expect(error.code).toBe('invalid-request');
     expect(error.message).toMatch(/'notes\.txt' is not a PEM public key/);
   });
@@ -195,7 +186,7 @@ describe('damaged images', () => {
     ['protected size disagrees with the header', withUint16(10, 16), /the header says the protected TLV area is 16 bytes, but the area at 12857 \(0x3239\) says 12/],
     ['a TLV longer than its area', withUint16(bodyEnd + 6, 400), /TLV SEC_CNT .* runs past the end of the protected TLV area/],
   ])('%s: a FieldbenchError naming where', (_what, bytes, reason) => {
-    const error = thrown(() => parseMcubootImage(bytes));
+    const error = fieldbenchErrorFrom(() => parseMcubootImage(bytes));
     expect(error.code).toBe('invalid-request');
     expect(error.message).toMatch(reason);
   });

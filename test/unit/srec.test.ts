@@ -1,21 +1,13 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import { parseSrec, toSrec } from '../../src-main/firmware-images/srec';
+import { assertEveryChangedDigitRejected } from '../helpers/changed-digit-property';
+import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { readExpectations, readFixture, type SegmentsExpectation } from '../helpers/firmware-fixtures';
-import { describeSegments, plainSegments, segmentCases } from '../helpers/segment-arbitraries';
+import { assertRoundTrip, describeSegments, plainSegments } from '../helpers/segment-arbitraries';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function rejection(input: string): FieldbenchError {
-  try {
-    parseSrec(text(input));
-  } catch (error) {
-    expect(error).toBeInstanceOf(FieldbenchError);
-    return error as FieldbenchError;
-  }
-  throw new Error(`accepted:\n${input}`);
-}
+const rejection = (input: string) => fieldbenchErrorFrom(() => parseSrec(text(input)));
 
 describe('S-records made by srec_cat', () => {
   const cases = readExpectations<SegmentsExpectation>('ihex').filter((e) => e.format === 'srec');
@@ -34,16 +26,9 @@ describe('S-records made by srec_cat', () => {
 
 describe('S-record round trip', () => {
   it('reads back what it writes, for any set of segments and start address', () => {
-    fc.assert(
-      fc.property(segmentCases, fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }), ({ input, merged }, start) => {
-        const written = toSrec(input, start);
-        const read = parseSrec(text(written));
-        expect(plainSegments(read.segments)).toEqual(plainSegments(merged));
-        expect(read.startAddress).toBe(start);
-      }),
-      { numRuns: 300 },
-    );
+    assertRoundTrip(toSrec, parseSrec);
   });
+
 
   it('uses the shortest address field that reaches every byte', () => {
     const types = (address: number) => new Set(toSrec([{ address, data: new Uint8Array(4) }]).split('\n').filter(Boolean).map((l) => l.slice(0, 2)));
@@ -75,18 +60,9 @@ describe('malformed S-records', () => {
   });
 
   it('rejects any single changed hex digit, naming its line', () => {
-    fc.assert(
-      fc.property(fc.nat(lines.length - 1), fc.nat(), fc.integer({ min: 1, max: 15 }), (lineIndex, column, delta) => {
-        const line = lines[lineIndex]!;
-        const at = 2 + (column % (line.length - 2));
-        const digit = (parseInt(line[at]!, 16) + delta) % 16;
-        const changed = lines.slice();
-        changed[lineIndex] = `${line.slice(0, at)}${digit.toString(16).toUpperCase()}${line.slice(at + 1)}`;
-        expect(rejection(changed.join('\n')).message).toMatch(new RegExp(`^line ${lineIndex + 1}: `));
-      }),
-      { numRuns: 300 },
-    );
+    assertEveryChangedDigitRejected(lines, 2, (changed) => parseSrec(text(changed)));
   });
+
 
   it('rejects the file cut inside any record, naming its line', () => {
     let start = 0;
