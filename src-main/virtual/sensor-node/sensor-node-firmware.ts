@@ -257,6 +257,7 @@ export class SensorNodeSimulator {
       if (this.link === paced) this.link = null;
     });
     this.lineBuffer = '';
+    this.smp.lineBroken();
     if (!this.poweredOn) {
       this.poweredOn = true;
       this.bootedAt = this.clock();

@@ -102,9 +102,17 @@ export class SensorNodeSmp {
     return frames;
   }
 
+  /**
+   * The line was broken (cable out and in again): a frame cut off halfway is dropped, or it
+   * would swallow the first line that comes after it.
+   */
+  lineBroken(): void {
+    this.decoder = new SmpSerialDecoder();
+  }
+
   /** A reset loses RAM: a half-received frame and any upload in progress. */
   reset(): void {
-    this.decoder = new SmpSerialDecoder();
+    this.lineBroken();
     this.images.forgetUpload();
   }
 }
