@@ -75,7 +75,7 @@ function mcubootWarnings(image: McubootImage, fileSize: number): string[] {
   return warnings;
 }
 
-function inspectMcuboot(bytes: Uint8Array, fileName: string, keys: { name: string; pem: string }[], slotSize: number | undefined): ImageInspection {
+function inspectMcuboot(bytes: Uint8Array, fileName: string, keys: PublicKeyPem[], slotSize: number | undefined): ImageInspection {
   const image = parseMcubootImage(bytes);
   const { header } = image;
   const imageHash = image.hashes.find((h) => h.algorithm === 'sha256') ?? image.hashes[0];
@@ -113,11 +113,15 @@ function loadableWarnings(loadable: LoadableImage, format: ImageFormat): string[
   return warnings;
 }
 
-function inspectLoadable(bytes: Uint8Array, format: ImageFormat, fileName: string, keys: { name: string; pem: string }[], options: InspectImageOptions): ImageInspection {
+function inspectLoadable(bytes: Uint8Array, format: ImageFormat, fileName: string, keys: PublicKeyPem[], options: InspectImageOptions): ImageInspection {
   const loadable = format === 'ihex' ? parseIntelHex(bytes) : format === 'srec' ? parseSrec(bytes) : rawBinaryImage(bytes, options.rawAddress ?? 0);
   const segments: ImageSegment[] = loadable.segments.map((s) => ({ address: s.address, size: s.data.length, sha256: sha256Hex(s.data) }));
   const imageSize = segments.reduce((sum, s) => sum + s.size, 0);
-  const noSignature = (name: string): ImageKeyCheck => ({ key: name, verdict: 'no-signature-for-key', detail: 'only MCUboot images carry signatures' });
+  // Each key is still read, so a broken key file is reported whatever the image is.
+  const noSignature = (key: PublicKeyPem): ImageKeyCheck => {
+    readPublicKey(key.name, key.pem);
+    return { key: key.name, verdict: 'no-signature-for-key', detail: 'only MCUboot images carry signatures' };
+  };
   return {
     fileName,
     format,
@@ -135,7 +139,7 @@ function inspectLoadable(bytes: Uint8Array, format: ImageFormat, fileName: strin
     securityCounter: null,
     segments,
     startAddress: loadable.startAddress ?? null,
-    keys: keys.map((key) => (readPublicKey(key.name, key.pem), noSignature(key.name))),
+    keys: keys.map(noSignature),
     warnings: [...loadableWarnings(loadable, format), ...slotWarning(imageSize, options.slotSize)],
   };
 }
