@@ -19,9 +19,17 @@ export const requestChannelNames = [
   'cases.open',
   'cases.saveNote',
   'cases.setStatus',
+  'firmware.inspect',
+  'firmware.flash',
+  'firmware.job',
+  'firmware.cancel',
+  'firmware.slots',
+  'smp.echo',
+  'smp.info',
+  'smp.reset',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

@@ -10,7 +10,15 @@ import {
   CaseSummary,
   Device,
   DiagnosticsReport,
+  FirmwareFileContent,
+  FirmwareJob,
+  FirmwareJobOptions,
+  FirmwareProgress,
   Id,
+  ImageInspection,
+  ImageSlot,
+  PublicKeyPem,
+  SmpInfo,
   Note,
   ProfileProblem,
   ProfileSummary,
@@ -92,6 +100,51 @@ export const requests = {
     request: z.object({ caseId: Uuid, status: CaseStatus }).strict(),
     response: CaseSummary,
   },
+
+  /** What a firmware file is and whether it is intact and signed by the given keys; touches no device. */
+  'firmware.inspect': {
+    request: z
+      .object({
+        fileName: z.string().min(1).max(4096),
+        contentBase64: FirmwareFileContent,
+        keys: z.array(PublicKeyPem).max(32).optional(),
+        /** The device's slot size, to warn when the image cannot fit. */
+        slotSize: z.number().int().min(1).optional(),
+      })
+      .strict(),
+    response: ImageInspection,
+  },
+  /**
+   * Start a firmware update; answers at once with the job, then 'firmware.job' and
+   * 'firmware.progress' events follow it. Image checks that need no device fail here.
+   */
+  'firmware.flash': {
+    request: z
+      .object({
+        deviceId: Id,
+        fileName: z.string().min(1).max(255),
+        contentBase64: FirmwareFileContent,
+        options: FirmwareJobOptions.default({ uploadOnly: false, allowDowngrade: false, confirm: 'auto' }),
+        /** Public keys the image must be signed with, besides those the device profile requires. */
+        keys: z.array(PublicKeyPem).max(8).optional(),
+        caseId: Uuid.optional(),
+      })
+      .strict(),
+    response: FirmwareJob,
+  },
+  'firmware.job': { request: z.object({ jobId: Uuid }).strict(), response: FirmwareJob },
+  /** Cancel while the upload runs; refused (device-busy) once the device is switching images. */
+  'firmware.cancel': { request: z.object({ jobId: Uuid }).strict(), response: FirmwareJob },
+  /** The image slots as the device's bootloader reports them. */
+  'firmware.slots': { request: z.object({ deviceId: Id }).strict(), response: z.array(ImageSlot) },
+
+  'smp.echo': {
+    request: z.object({ deviceId: Id, text: z.string().max(256) }).strict(),
+    response: z.object({ text: z.string() }),
+  },
+  /** MCUmgr parameters, OS and bootloader information. */
+  'smp.info': { request: z.object({ deviceId: Id }).strict(), response: SmpInfo },
+  'smp.reset': { request: z.object({ deviceId: Id }).strict(), response: z.object({}) },
 } as const;
 
 export const events = {
@@ -99,6 +152,10 @@ export const events = {
   'devices.changed': z.array(Device),
   /** A case was created or changed; clients refetch what they show. */
   'cases.changed': z.object({ caseId: Uuid }),
+  /** A firmware job moved to another step or finished. */
+  'firmware.job': FirmwareJob,
+  /** Upload progress, a few times a second. */
+  'firmware.progress': FirmwareProgress,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

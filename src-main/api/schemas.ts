@@ -262,6 +262,37 @@ export const FirmwareJob = z.object({
 });
 export type FirmwareJob = z.infer<typeof FirmwareJob>;
 
+/** A firmware file, base64 as it crosses the doors; MCUboot slots are far smaller than this. */
+export const FirmwareFileContent = z.base64().max(48 * 1024 * 1024);
+
+/** A public key given with a request: its name (the file it came from) and its PEM text. */
+export const PublicKeyPem = z.object({ name: z.string().min(1).max(4096), pem: z.string().min(1).max(16 * 1024) }).strict();
+
+export const SmpInfo = z.object({
+  /** The device's SMP buffer: the largest request it takes, and how many it holds. */
+  params: z.object({ bufSize: z.number().int(), bufCount: z.number().int() }).nullable(),
+  os: z.string().nullable(),
+  bootloader: z.string().nullable(),
+  /** MCUboot's mode number (swap using scratch, overwrite only, …), where the bootloader reports it. */
+  bootloaderMode: z.number().int().nullable(),
+});
+export type SmpInfo = z.infer<typeof SmpInfo>;
+
+/** One image slot as the device's bootloader reports it (SMP image state). */
+export const ImageSlot = z.object({
+  image: z.number().int().min(0),
+  slot: z.number().int().min(0),
+  version: z.string(),
+  /** The image's hash TLV, as MCUboot identifies images. */
+  hash: z.string().regex(/^[0-9a-f]+$/),
+  bootable: z.boolean(),
+  pending: z.boolean(),
+  confirmed: z.boolean(),
+  active: z.boolean(),
+  permanent: z.boolean(),
+});
+export type ImageSlot = z.infer<typeof ImageSlot>;
+
 export const FirmwareProgress = z.object({
   jobId: Uuid,
   step: FirmwareStep,

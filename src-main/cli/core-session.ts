@@ -13,13 +13,15 @@ export interface CoreSessionOptions {
   verbose: boolean;
   /** Keep watching the serial bus (serve); one-shot commands look once. */
   watch?: boolean;
+  /** Commands that work on files only (image inspect) do not look at the serial bus at all. */
+  noDevices?: boolean;
 }
 
 export async function openCore(options: CoreSessionOptions): Promise<Core> {
   return createCore({
     dataDir: options.dataDir,
     profilesDir: defaultProfilesDir(),
-    discoveryIntervalMs: options.watch ? 1000 : 0,
+    discoveryIntervalMs: options.noDevices ? -1 : options.watch ? 1000 : 0,
     log: (level, message) => {
       if (options.verbose || level !== 'info') options.io.err(`${level}: ${message}`);
     },

@@ -5,6 +5,9 @@ import { FIELDBENCH_VERSION } from '../core/version';
 import { casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
 import { diagCommand } from './commands/diag';
+import { flashCommand } from './commands/flash';
+import { imageInspectCommand } from './commands/image';
+import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
 import { simCommand } from './commands/sim';
 import type { CoreSessionOptions } from './core-session';
@@ -18,6 +21,14 @@ Commands:
   diag --port PATH        Read a device's identity and diagnostics
   cases [--status S]      List the cases on this machine (S: open or resolved)
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
+  flash --port PATH --image FILE
+      [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
+                          Update an MCUboot device over SMP; progress, then a last line with the result
+  smp echo TEXT|info|params|images|reset --port PATH
+                          Talk MCUmgr (SMP) to a device on a serial port
+  image inspect FILE [--key PUB.pem ...]
+                          What a firmware file is (MCUboot, Intel HEX, S-record, raw), its hash check
+                          and, per key, valid / bad-hash / no-signature-for-key
   sim sensor-node         Attach a virtual sensor node on a pseudo-terminal and print its port
       [--answer-delay MS] [--garbage P] [--silent] [--drop-after BYTES] [--seed N]
   help                    Show this help
@@ -43,6 +54,11 @@ const options = {
   silent: { type: 'boolean' },
   'drop-after': { type: 'string' },
   seed: { type: 'string' },
+  image: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  'upload-only': { type: 'boolean' },
+  'allow-downgrade': { type: 'boolean' },
+  'no-confirm': { type: 'boolean' },
 } as const;
 
 function integerOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -91,6 +107,36 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
       case 'serve':
         noMoreArguments();
         return await serveCommand(session, integerOption('port', values.port, 0, 65535) ?? 0, signal);
+      case 'flash':
+        noMoreArguments();
+        if (!values.port || !values.image) throw new UsageError('flash needs --port PATH and --image FILE');
+        return await flashCommand(
+          session,
+          {
+            port: values.port,
+            image: values.image,
+            keys: values.key ?? [],
+            options: {
+              uploadOnly: values['upload-only'] ?? false,
+              allowDowngrade: values['allow-downgrade'] ?? false,
+              confirm: values['no-confirm'] ? 'never' : 'auto',
+            },
+          },
+          json,
+          signal,
+        );
+      case 'image': {
+        const [action, file, ...extra] = rest;
+        if (action !== 'inspect' || file === undefined || extra.length > 0) throw new UsageError('image needs: image inspect FILE [--key PUB.pem ...]');
+        return await imageInspectCommand(session, file, values.key ?? [], json);
+      }
+      case 'smp': {
+        const [action, text, ...extra] = rest;
+        if (!isSmpAction(action)) throw new UsageError(`smp needs one of: ${SMP_ACTIONS.join(', ')}`);
+        if (extra.length > 0 || (action !== 'echo' && text !== undefined)) throw new UsageError(`unexpected argument '${extra[0] ?? text}' for smp ${action}`);
+        if (!values.port) throw new UsageError(`smp ${action} needs --port PATH`);
+        return await smpCommand(session, action, values.port, text, json);
+      }
       case 'sim': {
         const model = rest[0];
         if (!model || rest.length > 1) throw new UsageError('sim needs one model: fieldbench sim sensor-node');

@@ -25,7 +25,7 @@ export interface CoreOptions {
   sqliteNativeBinding?: string;
   /** Check every answer against the contract (development and tests). */
   checkResponses?: boolean;
-  /** Poll interval for serial discovery; 0 looks once at start-up only (CLI one-shots). */
+  /** Poll interval for serial discovery; 0 looks once at start-up only (CLI one-shots), -1 never looks (commands that need no device). */
   discoveryIntervalMs?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }

@@ -13,6 +13,11 @@ import { readDiagnostics } from './diagnostics/read-diagnostics';
 import { DeviceRegistry } from './devices/device-registry';
 import { attachVirtualDevice } from './devices/virtual-attachment';
 import { EventBus } from './event-bus';
+import { FirmwareUpdates } from './firmware/firmware-updates';
+import { inspectFirmware } from './firmware/inspect-firmware';
+import { smpFor } from './firmware/smp-session';
+import { isSmpError } from '../protocols/smp/smp-client';
+import { MgmtErr } from '../protocols/smp/smp-groups';
 import { ProfileRegistry } from './profiles/profile-registry';
 import { FIELDBENCH_VERSION } from './version';
 
@@ -50,6 +55,28 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
 
   const lastReports = new Map<string, DiagnosticsReport>();
+
+  const firmware = new FirmwareUpdates({
+    devices,
+    journal: store.firmware,
+    cases: store.cases,
+    events,
+    smpFor,
+    inspect: (bytes, fileName, keys) => inspectFirmware({ fileName, contentBase64: Buffer.from(bytes).toString('base64'), keys }),
+    signingKeysOf: (profileId) => profiles.signingKeysOf(profileId),
+    now,
+    log,
+  });
+
+  /** An SMP read the device may not implement: null instead of an error. */
+  async function optional<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await read();
+    } catch (error) {
+      if (isSmpError(error, MgmtErr.ENOTSUP)) return null;
+      throw error;
+    }
+  }
 
   async function readDeviceDiagnostics(deviceId: string): Promise<DiagnosticsReport> {
     const report = await devices.withShell(deviceId, 'read diagnostics', (shell, profile) =>
@@ -124,6 +151,43 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       events.emit('cases.changed', { caseId });
       return summary;
     },
+
+    'firmware.inspect': async (request) => inspectFirmware(request),
+    'firmware.flash': async ({ deviceId, fileName, contentBase64, options, keys, caseId }) =>
+      firmware.start({
+        deviceId,
+        fileName,
+        bytes: new Uint8Array(Buffer.from(contentBase64, 'base64')),
+        options,
+        keys: keys ?? [],
+        caseId: caseId ?? null,
+      }),
+    'firmware.job': async ({ jobId }) => firmware.get(jobId),
+    'firmware.cancel': async ({ jobId }) => firmware.cancel(jobId),
+    'firmware.slots': async ({ deviceId }) =>
+      devices.withSession(deviceId, 'read image slots', async (session) => [...(await smpFor(session).imageState())]),
+
+    'smp.echo': async ({ deviceId, text }) =>
+      devices.withSession(deviceId, 'SMP echo', async (session) => ({ text: await smpFor(session).echo(text) })),
+    'smp.info': async ({ deviceId }) =>
+      devices.withSession(deviceId, 'SMP info', async (session) => {
+        const smp = smpFor(session);
+        const params = await optional(() => smp.params());
+        const os = await optional(() => smp.osInfo('a'));
+        const bootloader = await optional(() => smp.bootloaderInfo());
+        const mode = await optional(() => smp.bootloaderInfo('mode'));
+        return {
+          params: params ? { bufSize: params.bufSize, bufCount: params.bufCount } : null,
+          os,
+          bootloader: bootloader && 'bootloader' in bootloader ? bootloader.bootloader : null,
+          bootloaderMode: mode && 'mode' in mode ? mode.mode : null,
+        };
+      }),
+    'smp.reset': async ({ deviceId }) =>
+      devices.withSession(deviceId, 'SMP reset', async (session) => {
+        await smpFor(session).reset();
+        return {};
+      }),
   };
 
   const dispatch = createDispatcher(handlers, {
@@ -132,7 +196,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       log('error', `${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
 
-  devices.start(options.discoveryIntervalMs ?? 1000);
+  const discoveryIntervalMs = options.discoveryIntervalMs ?? 1000;
+  if (discoveryIntervalMs >= 0) devices.start(discoveryIntervalMs);
 
   let closing: Promise<void> | null = null;
   return {
@@ -141,6 +206,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ready: () => devices.quiet(),
     close: () => {
       closing ??= (async () => {
+        await firmware.close();
         await devices.close();
         store.close();
       })();

@@ -96,6 +96,12 @@ export class FirmwareJournal {
     this.write('journal upload progress', jobId, () => this.statements.setUploaded.run({ jobId, bytes, at }));
   }
 
+  /** The version running when the update began, as the bootloader reported it in preflight. */
+  versionBefore(jobId: string, version: string | null): void {
+    const at = this.timestamp();
+    this.write('journal running version', jobId, () => this.statements.setBefore.run({ jobId, beforeJson: JSON.stringify(version), at }));
+  }
+
   versionAfter(jobId: string, version: string | null): void {
     const at = this.timestamp();
     this.write('journal running version', jobId, () => this.statements.setAfter.run({ jobId, afterJson: JSON.stringify(version), at }));
@@ -203,6 +209,7 @@ function prepare(db: Database) {
     ),
     touch: db.prepare('UPDATE firmware_jobs SET updated_at = max(updated_at, @at) WHERE id = @jobId'),
     setUploaded: db.prepare('UPDATE firmware_jobs SET uploaded = @bytes, updated_at = max(updated_at, @at) WHERE id = @jobId'),
+    setBefore: db.prepare('UPDATE firmware_jobs SET before_json = @beforeJson, updated_at = max(updated_at, @at) WHERE id = @jobId'),
     setAfter: db.prepare('UPDATE firmware_jobs SET after_json = @afterJson, updated_at = max(updated_at, @at) WHERE id = @jobId'),
     finish: db.prepare(
       `UPDATE firmware_jobs SET state = 'finished', outcome = @outcome, reason = @reason,

@@ -96,6 +96,7 @@ const shapes = {
     signingKeys: 'optional',
     healthCheck: 'optional',
     rebootTimeoutMs: 'optional',
+    resetDelayMs: 'optional',
   } satisfies KeyList<FirmwareSpec>,
   '/properties/match': { usb: 'optional', serialProbe: 'optional' } satisfies KeyList<ProfileMatch>,
   '/properties/match/properties/usb/items': { vendorId: 'required', productId: 'required' } satisfies KeyList<

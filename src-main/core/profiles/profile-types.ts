@@ -33,6 +33,8 @@ export interface FirmwareSpec {
   healthCheck?: string[];
   /** How long the device may take to come back after a reset (a swap moves a whole slot). */
   rebootTimeoutMs?: number;
+  /** How long it keeps running after answering a reset request (Zephyr: 250 ms by default). */
+  resetDelayMs?: number;
 }
 
 export interface ProfileMatch {

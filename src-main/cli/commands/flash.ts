@@ -1,0 +1,106 @@
+// `fieldbench flash --port PATH --image FILE [--key PUB.pem] [--upload-only] [--allow-downgrade] [--no-confirm]`:
+// update an MCUboot device over SMP. Progress and steps as JSON lines, then one last line
+// { result, sha256, bytes, seconds, ... }. A failure exits 1 with the step and the state
+// the device was left in.
+import type { FirmwareJob, FirmwareJobOptions } from '../../api/schemas';
+import { FieldbenchError } from '../../api/errors';
+import { call, withCore, type CoreSessionOptions } from '../core-session';
+import { EXIT_FAILED, EXIT_OK, printJson } from '../output';
+import { readInputFile, readKeyFiles } from '../read-files';
+import { identifiedDevice } from './diag';
+
+export interface FlashOptions {
+  port: string;
+  image: string;
+  keys: string[];
+  options: FirmwareJobOptions;
+}
+
+export async function flashCommand(session: CoreSessionOptions, flash: FlashOptions, json: boolean, signal: AbortSignal): Promise<number> {
+  const image = await readInputFile(flash.image, 'read image');
+  const keys = await readKeyFiles(flash.keys);
+  return withCore(session, async (core) => {
+    const device = await identifiedDevice(core, flash.port);
+    const started = Date.now();
+    const seenSteps = new Set<string>();
+    let finished!: (job: FirmwareJob) => void;
+    const done = new Promise<FirmwareJob>((resolve) => (finished = resolve));
+    let jobId: string | null = null;
+    let lastPercent = -1;
+
+    const offJob = core.events.on('firmware.job', (job) => {
+      if (job.id !== jobId) return;
+      for (const step of job.steps) {
+        const key = `${step.step}:${step.status}:${step.at}`;
+        if (seenSteps.has(key)) continue;
+        seenSteps.add(key);
+        if (json) printJson(session.io, { event: 'step', ...step });
+        else session.io.err(`${step.step}: ${step.status}${step.detail ? ` — ${step.detail}` : ''}`);
+      }
+      if (job.state === 'finished') finished(job);
+    });
+    const offProgress = core.events.on('firmware.progress', (progress) => {
+      if (progress.jobId !== jobId) return;
+      if (json) {
+        printJson(session.io, { event: 'progress', ...progress });
+        return;
+      }
+      const percent = Math.floor((100 * progress.sent) / Math.max(1, progress.total));
+      if (percent === lastPercent) return;
+      lastPercent = percent;
+      const left = progress.secondsLeft === null ? '' : `, ${Math.ceil(progress.secondsLeft)} s left`;
+      session.io.err(`upload: ${percent}% (${progress.sent}/${progress.total} bytes, ${(progress.bytesPerSecond / 1024).toFixed(1)} KiB/s${left})`);
+    });
+    const cancel = () => {
+      if (jobId) void core.dispatch('firmware.cancel', { jobId });
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+
+    try {
+      const job = await call(core, 'firmware.flash', {
+        deviceId: device.id,
+        fileName: flash.image,
+        contentBase64: Buffer.from(image).toString('base64'),
+        options: flash.options,
+        keys,
+      });
+      jobId = job.id;
+      const end = job.state === 'finished' ? job : await done;
+      return report(session, end, (Date.now() - started) / 1000, json);
+    } finally {
+      offJob();
+      offProgress();
+      signal.removeEventListener('abort', cancel);
+    }
+  });
+}
+
+function report(session: CoreSessionOptions, job: FirmwareJob, seconds: number, json: boolean): number {
+  const summary = {
+    result: job.outcome,
+    reason: job.reason,
+    sha256: job.image.sha256,
+    version: job.image.version,
+    bytes: job.image.size,
+    seconds: Math.round(seconds * 100) / 100,
+    versionBefore: job.versionBefore,
+    versionAfter: job.versionAfter,
+    jobId: job.id,
+  };
+  const ok = job.outcome === 'uploaded' || job.outcome === 'confirmed' || job.outcome === 'reverted';
+  if (ok) {
+    if (json) printJson(session.io, summary);
+    else session.io.out(`${job.outcome}: ${job.reason ?? `the device runs ${job.versionAfter ?? '?'}`}`);
+    return EXIT_OK;
+  }
+  const failedStep = [...job.steps].reverse().find((s) => s.status === 'failed')?.step ?? 'firmware update';
+  const error = new FieldbenchError({
+    code: job.outcome === 'cancelled' ? 'device-busy' : 'device-error',
+    message: job.reason ?? `the update ended ${job.outcome}`,
+    step: failedStep,
+    hint: job.versionAfter ? `The device runs ${job.versionAfter}.` : 'Read the device state with fieldbench smp images.',
+  });
+  if (json) session.io.err(JSON.stringify({ error: error.toShape(), ...summary }));
+  else session.io.err(`fieldbench: ${failedStep}: ${error.message}. ${error.hint}`);
+  return EXIT_FAILED;
+}

@@ -1,0 +1,454 @@
+// The firmware update job for MCUboot devices over SMP: preflight, upload (with progress,
+// cancel and resume), mark for test, reset, wait for the device, check which image runs,
+// health check, then confirm, or leave unconfirmed and reset so MCUboot reverts. It never
+// guesses: every outcome is read back from the bootloader, and every step is journaled
+// (and put on the case timeline) as it happens, so a crash or an unplug leaves the truth.
+import { createHash } from 'node:crypto';
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
+import type {
+  CaseDevice,
+  FirmwareImageInfo,
+  FirmwareJob,
+  FirmwareJobOptions,
+  FirmwareOutcome,
+  FirmwareProgress,
+  FirmwareStep,
+  ImageInspection,
+  ImageSlot,
+} from '../../api/schemas';
+import type { CaseRepository } from '../../store/case-repository';
+import type { FirmwareJournal } from '../../store/firmware-journal';
+import type { DeviceRegistry, DeviceSession } from '../devices/device-registry';
+import { readDiagnostics } from '../diagnostics/read-diagnostics';
+import type { EventBus } from '../event-bus';
+import type { SigningKey } from '../profiles/profile-registry';
+import { checkAgainstDevice, checkImage } from './firmware-preflight';
+import { activeSlot, describeSlots, slotWithHash } from './image-slots';
+
+/** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
+export interface UpdateSmp {
+  imageState(): Promise<ImageSlot[]>;
+  imageUpload(
+    image: Uint8Array,
+    options: { sha256: Uint8Array; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<unknown>;
+  imageTest(hash: string): Promise<unknown>;
+  imageConfirm(hash: string): Promise<unknown>;
+  reset(): Promise<void>;
+}
+
+export interface FirmwareUpdateDeps {
+  devices: DeviceRegistry;
+  journal: FirmwareJournal;
+  cases: CaseRepository;
+  events: EventBus;
+  /** An SMP client on the device session's link (serial framing from the profile). */
+  smpFor(session: DeviceSession): UpdateSmp;
+  inspect(bytes: Uint8Array, fileName: string, keys: SigningKey[]): ImageInspection;
+  signingKeysOf(profileId: string): SigningKey[];
+  now(): Date;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface StartUpdateInput {
+  deviceId: string;
+  fileName: string;
+  bytes: Uint8Array;
+  options: FirmwareJobOptions;
+  /** Keys the image must be signed with besides the profile's (from --key, say). */
+  keys: SigningKey[];
+  caseId: string | null;
+}
+
+/** How often progress goes to clients, and how often the acknowledged offset is journaled. */
+const PROGRESS_EVERY_MS = 250;
+const JOURNAL_PROGRESS_EVERY_MS = 1000;
+/** Link drops survived during one upload before giving up. */
+const MAX_UPLOAD_ATTEMPTS = 5;
+const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
+/** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
+const DEFAULT_RESET_DELAY_MS = 1000;
+const RECONNECT_PAUSE_MS = 250;
+
+interface RunningJob {
+  id: string;
+  controller: AbortController;
+  /** Cancelling is honoured only while nothing irreversible is under way. */
+  cancellable: boolean;
+  done: Promise<FirmwareJob>;
+}
+
+export class FirmwareUpdates {
+  private readonly running = new Map<string, RunningJob>();
+
+  constructor(private readonly deps: FirmwareUpdateDeps) {
+    // A job the journal says was running belongs to a Fieldbench that stopped mid-update.
+    for (const job of deps.journal.unfinished()) {
+      const step = job.steps.at(-1)?.step ?? 'preflight';
+      deps.journal.finish(
+        job.id,
+        'failed',
+        `Fieldbench stopped during ${step}${step === 'upload' ? ` after ${job.uploaded} of ${job.image.size} bytes` : ''}. ` +
+          'Flash the same image again: the upload resumes where the device left off.',
+      );
+    }
+  }
+
+  /** Check the request, journal the job, and run it; returns at once with the job as started. */
+  start(input: StartUpdateInput): FirmwareJob {
+    const device = this.deps.devices.get(input.deviceId);
+    const profile = this.deps.devices.profileOf(input.deviceId);
+    if (!profile.firmware) {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: `the ${profile.name} profile says nothing about firmware updates`,
+        device: device.path,
+        step: 'firmware update',
+        hint: 'Add a firmware section to the device profile.',
+      });
+    }
+    for (const job of this.running.values()) {
+      const other = this.deps.journal.get(job.id);
+      if (other.deviceId === input.deviceId) {
+        throw new FieldbenchError({ code: 'device-busy', message: 'a firmware update is already running on this device', device: device.path, step: 'firmware update' });
+      }
+    }
+    const keys = [...this.deps.signingKeysOf(profile.id), ...input.keys];
+    const inspection = this.deps.inspect(input.bytes, input.fileName, keys);
+    const imageCheck = checkImage(inspection, profile.firmware, keys.map((k) => k.name), device.path);
+    const image: FirmwareImageInfo = { fileName: input.fileName, sha256: imageCheck.hash, version: inspection.version, size: input.bytes.length };
+    const caseDevice: CaseDevice = { deviceId: device.id, transport: device.transport, path: device.path, profileId: device.profileId, identity: device.identity };
+    if (input.caseId) this.deps.cases.get(input.caseId); // not-found before anything starts
+    const job = this.deps.journal.start({ device: caseDevice, caseId: input.caseId, image, options: input.options, versionBefore: null });
+    const running: RunningJob = { id: job.id, controller: new AbortController(), cancellable: true, done: Promise.resolve(job) };
+    running.done = this.run(running, input, inspection, imageCheck);
+    this.running.set(job.id, running);
+    void running.done.finally(() => this.running.delete(job.id));
+    this.changed(job.id);
+    return job;
+  }
+
+  get(jobId: string): FirmwareJob {
+    return this.deps.journal.get(jobId);
+  }
+
+  /** Resolves with the finished job; for callers that wait (the CLI). */
+  async wait(jobId: string): Promise<FirmwareJob> {
+    return (await this.running.get(jobId)?.done) ?? this.get(jobId);
+  }
+
+  cancel(jobId: string): FirmwareJob {
+    const job = this.running.get(jobId);
+    if (!job) return this.get(jobId);
+    if (!job.cancellable) {
+      throw new FieldbenchError({
+        code: 'device-busy',
+        message: 'the update can no longer be cancelled: the device is switching images',
+        step: 'cancel firmware update',
+        hint: 'Wait a few seconds for it to finish; stopping now could leave the device between images.',
+      });
+    }
+    job.controller.abort();
+    return this.get(jobId);
+  }
+
+  /** Cancel what can be, and wait (bounded) for the rest, before the app closes. */
+  async close(deadlineMs = 10_000): Promise<void> {
+    for (const job of this.running.values()) if (job.cancellable) job.controller.abort();
+    const all = Promise.allSettled([...this.running.values()].map((job) => job.done));
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+  }
+
+  // ------------------------------------------------------------------ the job
+
+  private async run(job: RunningJob, input: StartUpdateInput, inspection: ImageInspection, imageCheck: { hash: string; checked: string[] }): Promise<FirmwareJob> {
+    const { deps } = this;
+    const hash = imageCheck.hash;
+    let currentStep: FirmwareStep = 'preflight';
+    let versionBefore: string | null = null;
+    let lastSlots: ImageSlot[] = [];
+    const journal = (step: FirmwareStep, status: 'started' | 'done' | 'failed' | 'skipped', detail: string | null = null) => {
+      currentStep = step;
+      deps.journal.step(job.id, step, status, detail);
+      this.toCase(job.id, input.caseId, `Firmware ${inspection.version ?? hash.slice(0, 8)}: ${step} ${status}${detail ? ` — ${detail}` : ''}`, { step, status, detail });
+      this.changed(job.id);
+    };
+    // The last 'firmware.job' event goes out once the device is released (below), so a
+    // client that acts on it finds the device free.
+    const finish = (outcome: FirmwareOutcome, reason: string | null) => {
+      const finished = deps.journal.finish(job.id, outcome, reason);
+      this.toCase(job.id, input.caseId, `Firmware update ${outcome}${reason ? `: ${reason}` : ''}`, { outcome, reason, versionBefore, versionAfter: finished.versionAfter });
+      return finished;
+    };
+
+    try {
+      return await deps.devices.withSession(
+        input.deviceId,
+        'firmware update',
+        async (opened) => {
+          let session = opened;
+          const profile = session.profile;
+          const firmware = profile.firmware!;
+          const rebootTimeoutMs = firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS;
+          const smp = () => deps.smpFor(session);
+          const readSlots = async () => (lastSlots = await smp().imageState());
+
+          // -------------------------------------------------- preflight
+          journal('preflight', 'started');
+          const pre = checkAgainstDevice(inspection, hash, await readSlots(), input.options, session.link.label);
+          versionBefore = pre.runningVersion;
+          deps.journal.versionBefore(job.id, versionBefore);
+          deps.journal.versionAfter(job.id, versionBefore); // until something else runs
+          journal('preflight', 'done', [...imageCheck.checked, ...pre.checked].join('; '));
+
+          // -------------------------------------------------- upload
+          journal('upload', 'started', `${input.bytes.length} bytes`);
+          session = await this.upload(job, input, session, rebootTimeoutMs);
+          const uploaded = slotWithHash(await readSlots(), hash);
+          if (!uploaded) {
+            throw new FieldbenchError({
+              code: 'device-error',
+              message: `after the upload the device does not list the image (${describeSlots(lastSlots)})`,
+              device: session.link.label,
+              step: 'verify upload',
+              hint: 'The upload may have been refused; flash again.',
+            });
+          }
+          journal('upload', 'done', `hash checked on the device; ${describeSlots(lastSlots)}`);
+          if (input.options.uploadOnly) return finish('uploaded', 'the image is in the secondary slot; it runs after it is marked for test and the device is reset');
+
+          // From here on the device changes images; a cancel would leave it half-way.
+          job.cancellable = false;
+
+          // -------------------------------------------------- test, reset, reconnect
+          journal('test', 'started');
+          await smp().imageTest(hash);
+          journal('test', 'done', describeSlots(await readSlots()));
+          session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+
+          // -------------------------------------------------- verify
+          journal('verify', 'started');
+          const running = activeSlot(await readSlots());
+          deps.journal.versionAfter(job.id, running?.version ?? null);
+          if (running?.hash !== hash) {
+            const refused = slotWithHash(lastSlots, hash);
+            const why = refused && !refused.bootable ? 'the bootloader refused the image' : 'the bootloader did not boot the image';
+            journal('verify', 'failed', `${why}; ${describeSlots(lastSlots)}`);
+            return finish('reverted', `${why}; the device runs ${running?.version ?? 'an unknown image'}`);
+          }
+          journal('verify', 'done', `runs ${running.version}, not yet confirmed`);
+
+          // -------------------------------------------------- health check, then confirm or revert
+          if (input.options.confirm === 'never') {
+            return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
+          }
+          journal('health-check', 'started');
+          const report = await readDiagnostics(session.shell, profile, { deviceId: input.deviceId, now: deps.now });
+          const watched = new Set(firmware.healthCheck ?? profile.diagnostics.map((d) => d.id));
+          const failing = report.readings.filter((r) => watched.has(r.id) && (r.status === 'fail' || r.status === 'error'));
+          if (failing.length > 0) {
+            const what = failing.map((r) => `${r.label}${r.value !== null ? ` ${String(r.value)}${r.unit ? ` ${r.unit}` : ''}` : ''} (${r.status})`).join(', ');
+            journal('health-check', 'failed', what);
+            return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, `health check failed: ${what}`);
+          }
+          journal('health-check', 'done', `${report.readings.length} readings, none failing`);
+
+          journal('confirm', 'started');
+          await smp().imageConfirm(hash);
+          const confirmed = activeSlot(await readSlots());
+          if (confirmed?.hash !== hash || !confirmed.confirmed) {
+            throw new FieldbenchError({
+              code: 'device-error',
+              message: `the device did not confirm the image (${describeSlots(lastSlots)})`,
+              device: session.link.label,
+              step: 'confirm',
+              hint: 'It will revert at the next reset. Try the update again.',
+            });
+          }
+          journal('confirm', 'done', describeSlots(lastSlots));
+          return finish('confirmed', null);
+        },
+        { long: true },
+      );
+    } catch (error) {
+      return this.failed(job, input, currentStep, error, lastSlots, journal, finish);
+    } finally {
+      this.changed(job.id);
+    }
+  }
+
+  /** Upload, following the device's offset; after a link drop, wait for the device and go on from where it stopped. */
+  private async upload(job: RunningJob, input: StartUpdateInput, opened: DeviceSession, rebootTimeoutMs: number): Promise<DeviceSession> {
+    let session = opened;
+    const sha256 = createHash('sha256').update(input.bytes).digest();
+    const started = Date.now();
+    let lastEmit = 0;
+    let lastJournal = 0;
+    let firstSent: number | null = null;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.deps.smpFor(session).imageUpload(input.bytes, {
+          sha256,
+          signal: job.controller.signal,
+          onProgress: (sent, total) => {
+            const now = Date.now();
+            firstSent ??= sent;
+            if (now - lastJournal >= JOURNAL_PROGRESS_EVERY_MS || sent === total) {
+              lastJournal = now;
+              this.deps.journal.uploaded(job.id, sent);
+            }
+            if (now - lastEmit >= PROGRESS_EVERY_MS || sent === total) {
+              lastEmit = now;
+              this.progress(job.id, 'upload', sent, total, firstSent, started);
+            }
+          },
+        });
+        this.deps.journal.uploaded(job.id, input.bytes.length);
+        return session;
+      } catch (error) {
+        if (job.controller.signal.aborted) throw error;
+        const recoverable = isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout');
+        if (!recoverable || attempt >= MAX_UPLOAD_ATTEMPTS) throw error;
+        this.deps.journal.step(job.id, 'reconnect', 'started', `upload interrupted (${error.message}); attempt ${attempt + 1} of ${MAX_UPLOAD_ATTEMPTS}`);
+        session = await this.reconnect(session, rebootTimeoutMs);
+        this.deps.journal.step(job.id, 'reconnect', 'done', 'the upload resumes from the offset the device reports');
+        this.changed(job.id);
+      }
+    }
+  }
+
+  private async resetAndReconnect(
+    jobId: string,
+    session: DeviceSession,
+    smp: () => UpdateSmp,
+    rebootTimeoutMs: number,
+    journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
+  ): Promise<DeviceSession> {
+    journal('reset', 'started');
+    try {
+      await smp().reset();
+    } catch (error) {
+      // A device may reset before its answer gets out; the reconnect below tells the truth.
+      if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, session.profile.firmware?.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
+    journal('reset', 'done');
+    journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
+    const back = await this.reconnect(session, rebootTimeoutMs);
+    journal('reconnect', 'done');
+    this.changed(jobId);
+    return back;
+  }
+
+  /** Leave the new image unconfirmed and reset: MCUboot swaps the old one back. Then check that it did. */
+  private async revert(
+    jobId: string,
+    session: DeviceSession,
+    smp: () => UpdateSmp,
+    rebootTimeoutMs: number,
+    journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
+    finish: (outcome: FirmwareOutcome, reason: string | null) => FirmwareJob,
+    versionBefore: string | null,
+    reason: string,
+  ): Promise<FirmwareJob> {
+    journal('revert', 'started', reason);
+    const back = await this.resetAndReconnect(jobId, session, smp, rebootTimeoutMs, journal);
+    const running = activeSlot(await this.deps.smpFor(back).imageState());
+    this.deps.journal.versionAfter(jobId, running?.version ?? null);
+    if (running?.version !== versionBefore) {
+      throw new FieldbenchError({
+        code: 'device-error',
+        message: `the device did not revert: it runs ${running?.version ?? 'an unknown image'}, not ${versionBefore ?? '?'}`,
+        device: back.link.label,
+        step: 'revert',
+        hint: 'Check the device; flash a known good image to it.',
+      });
+    }
+    journal('revert', 'done', `runs ${running.version} again`);
+    return finish('reverted', reason);
+  }
+
+  /** Reopen the port and wake the shell until the device answers or the deadline passes. */
+  private async reconnect(session: DeviceSession, deadlineMs: number): Promise<DeviceSession> {
+    const deadline = Date.now() + deadlineMs;
+    let lastError: unknown = null;
+    while (Date.now() < deadline) {
+      try {
+        return await session.reopen();
+      } catch (error) {
+        lastError = error;
+        // A device that is gone from the registry will not come back through this session.
+        if (isFieldbenchError(error) && error.step === 'reconnect') throw error;
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
+      }
+    }
+    throw new FieldbenchError(
+      {
+        code: 'timeout',
+        message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
+        device: session.link.label,
+        step: 'reconnect',
+        hint: 'Check that it is powered and connected. MCUboot reverts an unconfirmed image at the next reset.',
+      },
+      { cause: lastError },
+    );
+  }
+
+  private failed(
+    job: RunningJob,
+    input: StartUpdateInput,
+    step: FirmwareStep,
+    error: unknown,
+    slots: ImageSlot[],
+    journal: (step: FirmwareStep, status: 'failed', detail?: string | null) => void,
+    finish: (outcome: FirmwareOutcome, reason: string | null) => FirmwareJob,
+  ): FirmwareJob {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!isFieldbenchError(error)) this.deps.log('error', `firmware job ${job.id}: ${error instanceof Error ? (error.stack ?? message) : message}`);
+    try {
+      if (job.controller.signal.aborted) {
+        const uploaded = this.deps.journal.get(job.id).uploaded;
+        journal(step, 'failed', 'cancelled');
+        return finish(
+          'cancelled',
+          `cancelled during ${step} after ${uploaded} of ${input.bytes.length} bytes; the device still runs its previous image, and flashing the same image again resumes the upload`,
+        );
+      }
+      journal(step, 'failed', message);
+      const left = slots.length ? `; last seen, the device ${describeSlots(slots)}` : '';
+      return finish('failed', `${step} failed: ${message}${left}`);
+    } catch (journalError) {
+      // The store itself failed: say so in the log; the caller still learns the outcome.
+      this.deps.log('error', `firmware job ${job.id}: could not journal the failure: ${String(journalError)}`);
+      throw error;
+    }
+  }
+
+  private progress(jobId: string, step: FirmwareStep, sent: number, total: number, firstSent: number, startedMs: number): void {
+    const seconds = (Date.now() - startedMs) / 1000;
+    const bytesPerSecond = seconds > 0 ? Math.max(0, sent - firstSent) / seconds : 0;
+    const payload: FirmwareProgress = {
+      jobId,
+      step,
+      sent,
+      total,
+      bytesPerSecond,
+      secondsLeft: bytesPerSecond > 0 ? (total - sent) / bytesPerSecond : null,
+    };
+    this.deps.events.emit('firmware.progress', payload);
+  }
+
+  private changed(jobId: string): void {
+    this.deps.events.emit('firmware.job', this.deps.journal.get(jobId));
+  }
+
+  private toCase(jobId: string, caseId: string | null, summary: string, data: Record<string, unknown>): void {
+    if (!caseId) return;
+    try {
+      this.deps.cases.appendEvent({ caseId, kind: 'firmware', summary, data: { jobId, ...data } });
+    } catch (error) {
+      // The job's own journal has the step; a case that cannot be written must not stop a flash mid-way.
+      this.deps.log('warn', `firmware job ${jobId}: could not add to case ${caseId}: ${String(error)}`);
+    }
+  }
+}
