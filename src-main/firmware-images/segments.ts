@@ -28,16 +28,9 @@ export function hexAddress(address: number): string {
   return `0x${address.toString(16).padStart(8, '0')}`;
 }
 
+/** One run's bytes; a run read from a single record stays a view of the file. */
 function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
 }
 
 /**
