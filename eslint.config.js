@@ -36,7 +36,7 @@ const ELECTRON_TESTS = [
   'test/unit/preload-*.test.ts',
   'test/helpers/fake-electron.ts',
 ];
-const PLAIN_NODE = ['core', 'protocols', 'transports', 'store', 'virtual', 'server', 'cli'].map((folder) => `src-main/${folder}/**`);
+const PLAIN_NODE = ['core', 'protocols', 'firmware-images', 'transports', 'store', 'virtual', 'server', 'cli'].map((folder) => `src-main/${folder}/**`);
 
 const ELECTRON_MESSAGE = "Only src-main/shell and src-preload import 'electron'; everything else runs under plain Node.";
 const IPC_MESSAGE =

@@ -42,7 +42,12 @@ export const requests = {
   /** Attach a simulated device (demo mode, training, tests). */
   'devices.attachVirtual': {
     request: z
-      .object({ model: z.literal('sensor-node').default('sensor-node'), faults: VirtualFaults.optional() })
+      .object({
+        model: z.literal('sensor-node').default('sensor-node'),
+        faults: VirtualFaults.optional(),
+        /** Start in the application (default) or in MCUboot serial recovery, as after a failed update. */
+        startIn: z.enum(['application', 'serial-recovery']).optional(),
+      })
       .strict(),
     response: Device,
   },

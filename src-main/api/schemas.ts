@@ -29,6 +29,7 @@ export const DeviceState = z.enum([
   'busy', // an operation holds it
   'unresponsive', // the last command ran out of time
   'unknown', // present, but no profile recognises it
+  'recovery', // only its bootloader runs (MCUboot serial recovery): it can be flashed, nothing else
   'error', // the last operation failed for another reason
 ]);
 export type DeviceState = z.infer<typeof DeviceState>;

@@ -43,7 +43,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     profiles,
     listSerialPorts,
     openSerialLink,
-    attachVirtual: (model, faults) => attachVirtualDevice(model, faults, log),
+    attachVirtual: (model, faults, startIn) => attachVirtualDevice(model, faults, log, startIn),
     portExists: (path) =>
       access(path, fsConstants.F_OK).then(
         () => true,
@@ -109,7 +109,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'profiles.list': async () => ({ profiles: profiles.list(), problems: profiles.problems }),
 
     'devices.list': async () => devices.list(),
-    'devices.attachVirtual': async ({ model, faults }) => devices.attachVirtual(model, faults),
+    'devices.attachVirtual': async ({ model, faults, startIn }) => devices.attachVirtual(model, faults, startIn),
     'devices.setFaults': async ({ deviceId, faults }) => devices.setFaults(deviceId, faults),
     'devices.detach': async ({ deviceId }) => {
       await devices.detach(deviceId);

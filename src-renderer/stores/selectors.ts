@@ -20,6 +20,7 @@ export const deviceStateLabel: Record<Device['state'], string> = {
   busy: 'Busy',
   unresponsive: 'Not answering',
   unknown: 'Not recognised',
+  recovery: 'In bootloader (recovery)',
   error: 'Error',
 };
 
@@ -33,6 +34,7 @@ export function deviceStateTone(state: Device['state']): 'ok' | 'busy' | 'warn' 
     case 'busy':
       return 'busy';
     case 'unknown':
+    case 'recovery':
       return 'warn';
     case 'unresponsive':
     case 'error':

@@ -146,4 +146,23 @@ describe('firmware update over SMP', () => {
     expect(job.outcome).toBe('cancelled');
     expect(job.reason).toMatch(/still runs its previous image/);
   });
+
+  it('a device in MCUboot serial recovery is recognised, flashed in place and reset into the new application', async () => {
+    const device = await ok(core, 'devices.attachVirtual', { startIn: 'serial-recovery' });
+    expect(device).toMatchObject({ state: 'recovery', profileId: 'fieldbench-sensor-node', identity: null });
+    expect(device.stateDetail).toMatch(/MCUboot serial recovery: no application runs/);
+    expect(await fails(core, 'diagnostics.read', { deviceId: device.id })).toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(/serial recovery/),
+      hint: expect.stringMatching(/Flash an image/),
+    });
+
+    const { job } = await flash({ deviceId: device.id, fileName: 'rescue.bin', contentBase64: imageBase64('1.5.2+0') });
+    expect(job).toMatchObject({ outcome: 'confirmed', versionAfter: '1.5.2' });
+    expect(job.steps.find((s) => s.step === 'test')?.status).toBe('skipped');
+    const report = await ok(core, 'diagnostics.read', { deviceId: device.id });
+    expect(report.identity?.firmwareVersion).toBe('1.5.2');
+    const [listed] = (await ok(core, 'devices.list', {})).filter((d) => d.id === device.id);
+    expect(listed?.state).toBe('ready');
+  });
 });

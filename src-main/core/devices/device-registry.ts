@@ -9,7 +9,8 @@ import type { DeviceProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { readIdentity } from '../diagnostics/read-diagnostics';
 import { AsyncMutex } from './async-mutex';
-import type { VirtualAttachment } from './virtual-attachment';
+import { describeRecovery, probeSerialRecovery } from './serial-recovery-probe';
+import type { VirtualAttachment, VirtualStart } from './virtual-attachment';
 
 export interface SerialPortSeen {
   path: string;
@@ -23,7 +24,7 @@ export interface DeviceRegistryDeps {
   profiles: ProfileRegistry;
   listSerialPorts(): Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>;
   openSerialLink(path: string, options: { baudRate: number }): Promise<Link>;
-  attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined): Promise<VirtualAttachment>;
+  attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined, startIn: VirtualStart): Promise<VirtualAttachment>;
   portExists(path: string): Promise<boolean>;
   now(): Date;
   onChange(devices: Device[]): void;
@@ -46,6 +47,8 @@ interface DeviceEntry {
   removed: boolean;
   /** What long operation holds the device (a firmware update), if any. */
   longOperation: string | null;
+  /** Only the bootloader answers (MCUboot serial recovery): no shell to wake. */
+  inRecovery: boolean;
 }
 
 /** What an operation gets: the open link, the shell on it, the profile, and a way to reopen after a reset. */
@@ -53,6 +56,8 @@ export interface DeviceSession {
   link: Link;
   shell: ShellClient;
   profile: DeviceProfile;
+  /** The device is in MCUboot serial recovery: SMP only, one slot, the shell is not there. */
+  inRecovery: boolean;
   reopen(): Promise<DeviceSession>;
 }
 
@@ -180,8 +185,8 @@ export class DeviceRegistry {
 
   // ------------------------------------------------------------ adding and removing
 
-  async attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined): Promise<Device> {
-    const attachment = await this.deps.attachVirtual(model, faults);
+  async attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined, startIn: VirtualStart = 'application'): Promise<Device> {
+    const attachment = await this.deps.attachVirtual(model, faults, startIn);
     this.virtualCount += 1;
     const id = attachment.link ? `virtual:${model}-${this.virtualCount}` : serialDeviceId(attachment.path);
     const entry = this.addEntry(id, 'virtual', attachment.path, true);
@@ -264,7 +269,18 @@ export class DeviceRegistry {
    * time-out (with the message), or error.
    */
   async withShell<T>(deviceId: string, step: string, operation: (shell: ShellClient, profile: DeviceProfile) => Promise<T>): Promise<T> {
-    return this.withSession(deviceId, step, (session) => operation(session.shell, session.profile));
+    return this.withSession(deviceId, step, (session) => {
+      if (session.inRecovery) {
+        throw new FieldbenchError({
+          code: 'unavailable',
+          message: 'the device is in MCUboot serial recovery: no application runs to answer its shell',
+          device: session.link.label,
+          step,
+          hint: 'Flash an image to bring the application back.',
+        });
+      }
+      return operation(session.shell, session.profile);
+    });
   }
 
   /**
@@ -296,8 +312,9 @@ export class DeviceRegistry {
         this.setState(entry, 'busy', step);
         try {
           const { link, shell } = await this.ensureShell(entry, profile);
-          const result = await operation({ link, shell, profile, reopen: () => this.reopen(entry, profile) });
-          this.setState(entry, 'ready');
+          const result = await operation({ link, shell, profile, inRecovery: entry.inRecovery, reopen: () => this.reopen(entry, profile) });
+          if (entry.inRecovery) this.setState(entry, 'recovery', entry.device.stateDetail);
+          else this.setState(entry, 'ready');
           return result;
         } catch (error) {
           this.recordFailure(entry, error);
@@ -317,8 +334,16 @@ export class DeviceRegistry {
   private async reopen(entry: DeviceEntry, profile: DeviceProfile): Promise<DeviceSession> {
     this.ensurePresent(entry, 'reconnect');
     await this.closeLink(entry);
-    const { link, shell } = await this.ensureShell(entry, profile);
-    return { link, shell, profile, reopen: () => this.reopen(entry, profile) };
+    // After a reset the application should be back; if only the bootloader answers, say so.
+    entry.inRecovery = false;
+    try {
+      const { link, shell } = await this.ensureShell(entry, profile);
+      return { link, shell, profile, inRecovery: false, reopen: () => this.reopen(entry, profile) };
+    } catch (error) {
+      if (!(await this.enterRecoveryIfBootloader(entry, profile))) throw error;
+      const { link, shell } = await this.ensureShell(entry, profile);
+      return { link, shell, profile, inRecovery: true, reopen: () => this.reopen(entry, profile) };
+    }
   }
 
   /** Keep what a diagnostics read learnt about the device's identity. */
@@ -391,6 +416,7 @@ export class DeviceRegistry {
       mutex: new AsyncMutex(),
       removed: false,
       longOperation: null,
+      inRecovery: false,
     };
     this.entries.set(id, entry);
     return entry;
@@ -437,9 +463,24 @@ export class DeviceRegistry {
     const link = await this.openLink(entry, profile.shell.baudRate);
     entry.link = link;
     const shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
-    await shell.sync();
+    if (!entry.inRecovery) await shell.sync();
     entry.shell = shell;
     return { link, shell };
+  }
+
+  /** The shell did not answer: if the bootloader does (serial recovery), mark the device so. */
+  private async enterRecoveryIfBootloader(entry: DeviceEntry, profile: DeviceProfile): Promise<boolean> {
+    const link = entry.link;
+    if (!link?.isOpen) return false;
+    const slots = await probeSerialRecovery(link, profile);
+    if (!slots) return false;
+    entry.inRecovery = true;
+    entry.shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
+    entry.profile = profile;
+    entry.device.profileId = profile.id;
+    entry.device.profileName = profile.name;
+    this.setState(entry, 'recovery', describeRecovery(slots));
+    return true;
   }
 
   /** Try the candidate profiles in turn; the first whose probe answers as expected wins. */
@@ -449,6 +490,7 @@ export class DeviceRegistry {
       this.setState(entry, 'identifying');
       let lastError: unknown = null;
       for (const profile of candidates) {
+        entry.inRecovery = false;
         try {
           const { shell } = await this.ensureShell(entry, profile);
           if (profile !== entry.profile && profile.match.serialProbe) {
@@ -457,6 +499,7 @@ export class DeviceRegistry {
             if (!new RegExp(probe.expect, 'm').test(answer.join('\n'))) continue;
           }
           const identity = await readIdentity(shell, profile);
+          entry.inRecovery = false;
           entry.profile = profile;
           entry.device.profileId = profile.id;
           entry.device.profileName = profile.name;
@@ -466,6 +509,7 @@ export class DeviceRegistry {
         } catch (error) {
           lastError = error;
           if (isFieldbenchError(error) && error.code === 'device-gone') break;
+          if (isFieldbenchError(error) && error.code === 'timeout' && (await this.enterRecoveryIfBootloader(entry, profile))) return;
         }
       }
       await this.closeLink(entry);

@@ -18,10 +18,14 @@ export interface VirtualAttachment {
 
 export const SENSOR_NODE_PROFILE_ID = 'fieldbench-sensor-node';
 
+/** Where a virtual device starts: its application, or only its bootloader (MCUboot serial recovery). */
+export type VirtualStart = 'application' | 'serial-recovery';
+
 export async function attachVirtualDevice(
   model: 'sensor-node',
   faults: VirtualFaults | undefined,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  startIn: VirtualStart = 'application',
 ): Promise<VirtualAttachment> {
   if (model !== 'sensor-node') {
     throw new FieldbenchError({ code: 'invalid-request', message: `no virtual device model ${String(model)}`, step: 'attach virtual device' });
@@ -29,7 +33,7 @@ export async function attachVirtualDevice(
   // A different serial number for every attachment, so several virtual nodes can be told apart.
   const seed = Math.floor(Math.random() * 0xffffffff);
   try {
-    const attached = await attachSensorNodeOnPty({ seed, ...(faults ? { faults } : {}) });
+    const attached = await attachSensorNodeOnPty({ seed, mode: startIn, ...(faults ? { faults } : {}) });
     return {
       path: attached.hostPath,
       link: null,
@@ -40,7 +44,7 @@ export async function attachVirtualDevice(
   } catch (error) {
     if (!isFieldbenchError(error) || error.code !== 'unavailable') throw error;
     log('warn', `virtual sensor node: no pseudo-terminal (${error.message}); attaching it in memory instead`);
-    const attached = attachSensorNodeInMemory({ seed, ...(faults ? { faults } : {}) });
+    const attached = attachSensorNodeInMemory({ seed, mode: startIn, ...(faults ? { faults } : {}) });
     return {
       path: 'virtual (in memory)',
       link: attached.hostLink,

@@ -215,16 +215,38 @@ export class FirmwareUpdates {
             });
           }
           journal('upload', 'done', `hash checked on the device; ${describeSlots(lastSlots)}`);
-          if (input.options.uploadOnly) return finish('uploaded', 'the image is in the secondary slot; it runs after it is marked for test and the device is reset');
+          // Serial recovery writes the only slot in place: nothing to test, nothing to revert to.
+          const recovering = session.inRecovery;
+          if (input.options.uploadOnly) {
+            return finish(
+              'uploaded',
+              recovering
+                ? "written to the only slot by the bootloader's serial recovery; it runs after a reset"
+                : 'the image is in the secondary slot; it runs after it is marked for test and the device is reset',
+            );
+          }
 
           // From here on the device changes images; a cancel would leave it half-way.
           job.cancellable = false;
 
           // -------------------------------------------------- test, reset, reconnect
-          journal('test', 'started');
-          await smp().imageTest(hash);
-          journal('test', 'done', describeSlots(await readSlots()));
+          if (recovering) {
+            journal('test', 'skipped', 'serial recovery wrote the image in place; there is no test swap');
+          } else {
+            journal('test', 'started');
+            await smp().imageTest(hash);
+            journal('test', 'done', describeSlots(await readSlots()));
+          }
           session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+          if (session.inRecovery) {
+            throw new FieldbenchError({
+              code: 'device-error',
+              message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
+              device: session.link.label,
+              step: 'verify',
+              hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
+            });
+          }
 
           // -------------------------------------------------- verify
           journal('verify', 'started');
@@ -239,7 +261,7 @@ export class FirmwareUpdates {
           journal('verify', 'done', `runs ${running.version}, not yet confirmed`);
 
           // -------------------------------------------------- health check, then confirm or revert
-          if (input.options.confirm === 'never') {
+          if (input.options.confirm === 'never' && !recovering) {
             return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
           }
           journal('health-check', 'started');
@@ -249,12 +271,15 @@ export class FirmwareUpdates {
           if (failing.length > 0) {
             const what = failing.map((r) => `${r.label}${r.value !== null ? ` ${String(r.value)}${r.unit ? ` ${r.unit}` : ''}` : ''} (${r.status})`).join(', ');
             journal('health-check', 'failed', what);
+            if (recovering) {
+              return finish('failed', `health check failed: ${what}; the image was written by serial recovery, so there is no previous image to go back to: flash a known good image`);
+            }
             return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, `health check failed: ${what}`);
           }
           journal('health-check', 'done', `${report.readings.length} readings, none failing`);
 
           journal('confirm', 'started');
-          await smp().imageConfirm(hash);
+          if (!activeSlot(lastSlots)?.confirmed) await smp().imageConfirm(hash);
           const confirmed = activeSlot(await readSlots());
           if (confirmed?.hash !== hash || !confirmed.confirmed) {
             throw new FieldbenchError({
@@ -266,7 +291,7 @@ export class FirmwareUpdates {
             });
           }
           journal('confirm', 'done', describeSlots(lastSlots));
-          return finish('confirmed', null);
+          return finish('confirmed', recovering ? 'written by serial recovery; the device runs the new image' : null);
         },
         { long: true },
       );
