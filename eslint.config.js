@@ -7,7 +7,7 @@
 //     (src-preload/index.ts) touch ipcMain / ipcRenderer;
 //   - src-main/api imports nothing but itself and zod;
 //   - the renderer imports no Node modules and nothing from src-main but src-main/api;
-//   - core, protocols, transports, store, virtual (and the plain-Node doors, server and
+//   - core, protocols, firmware-images, transports, store, virtual (and the plain-Node doors, server and
 //     cli) import nothing from the renderer or the Electron shell.
 //
 // Path boundaries are checked by a small local rule that resolves each relative import

@@ -276,6 +276,16 @@ export const SmpInfo = z.object({
   bootloader: z.string().nullable(),
   /** MCUboot's mode number (swap using scratch, overwrite only, …), where the bootloader reports it. */
   bootloaderMode: z.number().int().nullable(),
+  /** Threads as the OS reports them (task statistics); empty where the device does not. */
+  tasks: z.array(
+    z.object({
+      name: z.string(),
+      priority: z.number().int().nullable(),
+      stackUsed: z.number().int().nullable(),
+      stackSize: z.number().int().nullable(),
+      contextSwitches: z.number().int().nullable(),
+    }),
+  ),
 });
 export type SmpInfo = z.infer<typeof SmpInfo>;
 

@@ -176,7 +176,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         const os = await optional(() => smp.osInfo('a'));
         const bootloader = await optional(() => smp.bootloaderInfo());
         const mode = await optional(() => smp.bootloaderInfo('mode'));
+        const tasks = (await optional(() => smp.taskStats())) ?? [];
         return {
+          tasks: tasks.map((t) => ({ name: t.name, priority: t.priority, stackUsed: t.stackUsed, stackSize: t.stackSize, contextSwitches: t.contextSwitches })),
           params: params ? { bufSize: params.bufSize, bufCount: params.bufCount } : null,
           os,
           bootloader: bootloader && 'bootloader' in bootloader ? bootloader.bootloader : null,

@@ -165,4 +165,21 @@ describe('firmware update over SMP', () => {
     const [listed] = (await ok(core, 'devices.list', {})).filter((d) => d.id === device.id);
     expect(listed?.state).toBe('ready');
   });
+
+  it('answers SMP echo, info (parameters, OS, bootloader, tasks) and reset through the contract', async () => {
+    const device = await ok(core, 'devices.attachVirtual', {});
+    expect(await ok(core, 'smp.echo', { deviceId: device.id, text: 'hello bench' })).toEqual({ text: 'hello bench' });
+    const info = await ok(core, 'smp.info', { deviceId: device.id });
+    expect(info.params?.bufSize).toBeGreaterThan(0);
+    expect(info.bootloader).toBe('MCUboot');
+    expect(info.bootloaderMode).not.toBeNull();
+    expect(info.os).toBeTruthy();
+    expect(info.tasks.length).toBeGreaterThan(0);
+    expect(await ok(core, 'smp.reset', { deviceId: device.id })).toEqual({});
+    // The node comes back on the same port; the shell answers again once it has booted.
+    const deadline = Date.now() + 10_000;
+    let report = await core.dispatch('diagnostics.read', { deviceId: device.id });
+    while (!report.ok && Date.now() < deadline) report = await core.dispatch('diagnostics.read', { deviceId: device.id });
+    expect(report.ok).toBe(true);
+  });
 });
