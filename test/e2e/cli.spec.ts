@@ -6,32 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
-
-const BIN = join(process.cwd(), 'bin', 'fieldbench.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv, deadlineMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`fieldbench ${args.join(' ')} did not finish within ${deadlineMs} ms\n${stderr}`));
-    }, deadlineMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { FIELDBENCH_BIN as BIN } from './fixtures/fieldbench-serve';
+import { runFieldbench } from './fixtures/run-fieldbench';
 
 /** Start `fieldbench sim` and wait for its one JSON line. */
 async function startSim(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: string; serialNumber: string }> {
@@ -68,28 +44,28 @@ test.describe('fieldbench CLI', () => {
     const sim = await startSim(['--seed', '7'], env);
     try {
       expect(sim.port).toMatch(/^\/dev\/pts\/\d+$/);
-      const result = await run(['diag', '--port', sim.port, '--json'], env);
+      const result = await runFieldbench(['diag', '--port', sim.port, '--json'], env);
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as { identity: { model: string; serialNumber: string }; readings: { status: string }[] };
       expect(report.identity).toMatchObject({ model: 'sensor-node', serialNumber: sim.serialNumber });
       expect(report.readings.length).toBeGreaterThanOrEqual(6);
 
-      const human = await run(['diag', '--port', sim.port], env);
+      const human = await runFieldbench(['diag', '--port', sim.port], env);
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/STATUS\s+READING/);
     } finally {
       await stop(sim.child);
     }
     // The sim cleans up its pseudo-terminal when stopped.
-    const after = await run(['diag', '--port', sim.port, '--json'], env);
+    const after = await runFieldbench(['diag', '--port', sim.port, '--json'], env);
     expect(after.code).toBe(1);
   });
 
   test('a device that never answers gives a clear time-out naming the port and the command', async () => {
     const sim = await startSim(['--silent'], env);
     try {
-      const result = await run(['diag', '--port', sim.port, '--json'], env);
+      const result = await runFieldbench(['diag', '--port', sim.port, '--json'], env);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       const { error } = JSON.parse(result.stderr.trim().split('\n').at(-1)!) as { error: { code: string; device: string; message: string; step: string; hint: string } };
@@ -100,7 +76,7 @@ test.describe('fieldbench CLI', () => {
       expect(error.message).toMatch(/2000 ms/);
       expect(error.hint).toMatch(/baud|cable|power/i);
 
-      const human = await run(['diag', '--port', sim.port], env);
+      const human = await runFieldbench(['diag', '--port', sim.port], env);
       expect(human.code).toBe(1);
       expect(human.stderr).toContain(sim.port);
       expect(human.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
@@ -110,21 +86,21 @@ test.describe('fieldbench CLI', () => {
   });
 
   test('devices, cases and usage errors', async () => {
-    const devices = await run(['devices', '--json'], env);
+    const devices = await runFieldbench(['devices', '--json'], env);
     expect(devices.code).toBe(0);
     const listed = JSON.parse(devices.stdout) as { devices: unknown[]; discovery: { transport: string; method: string }[] };
     expect(Array.isArray(listed.devices)).toBe(true);
     expect(listed.discovery[0]?.transport).toBe('serial');
 
-    const cases = await run(['cases', '--json'], env);
+    const cases = await runFieldbench(['cases', '--json'], env);
     expect(cases.code).toBe(0);
     expect(JSON.parse(cases.stdout)).toEqual([]);
 
-    const wrong = await run(['diag'], env);
+    const wrong = await runFieldbench(['diag'], env);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--port/);
 
-    const missing = await run(['diag', '--port', '/dev/no-such-port', '--json'], env);
+    const missing = await runFieldbench(['diag', '--port', '/dev/no-such-port', '--json'], env);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stderr).error.code).toBe('not-found');
   });
