@@ -117,6 +117,9 @@ describe('SMP serial encoding', () => {
     const packet = new Uint8Array(200).fill(7);
     expect(framing.encode(packet)).toEqual(encodeSmpSerialFrames(packet, { lineLength: 64 }));
     expect(framing.framedSize(200)).toBe(framing.encode(packet).length);
+    // The device buffer holds the decoded length field, packet and CRC, whatever the line length.
+    expect(framing.bufferedSize(200)).toBe(204);
+    expect(smpSerialFraming({ lineLength: 127 }).bufferedSize(200)).toBe(204);
     expect(framing.decoder().push(framing.encode(packet)).packets).toEqual([packet]);
     expect(framing.name).toContain('64');
   });

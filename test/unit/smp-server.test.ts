@@ -2,7 +2,8 @@
 // packets, and whole update flows with the real SmpClient, the shell alongside.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, MgmtErr, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
-import { SmpOp } from '../../src-main/protocols/smp/smp-packet';
+import { encodeCbor } from '../../src-main/protocols/cbor/cbor';
+import { SMP_HEADER_SIZE, SmpOp } from '../../src-main/protocols/smp/smp-packet';
 import { SmpClient, SmpDeviceError } from '../../src-main/protocols/smp/smp-client';
 import { ShellClient } from '../../src-main/protocols/shell/shell-client';
 import type { Link } from '../../src-main/transports/link';
@@ -78,6 +79,17 @@ describe('SMP server: OS group', () => {
     const { link } = attach();
     const answer = await rawExchange(link, { op: 'write', group: SmpGroup.OS, command: OsCommand.ECHO, body: { d: 'x'.repeat(1100) } });
     expect(bodyOf(answer)).toEqual({ rc: MgmtErr.EMSGSIZE });
+  });
+
+  it('takes a request as large as its buffer holds with the serial length field and CRC, and refuses one byte more', async () => {
+    const { link } = attach({ smpBufSize: 512 });
+    // An echo whose whole packet is `packet` bytes: header, the map head, "d", the text head and the text.
+    const echoOf = (packet: number) => 'x'.repeat(packet - SMP_HEADER_SIZE - encodeCbor({ d: '' }).length - 2);
+    expect(SMP_HEADER_SIZE + encodeCbor({ d: echoOf(508) }).length).toBe(508);
+    const fits = await rawExchange(link, { op: 'write', group: SmpGroup.OS, command: OsCommand.ECHO, body: { d: echoOf(508) } });
+    expect(bodyOf(fits)).toEqual({ r: echoOf(508) });
+    const over = await rawExchange(link, { op: 'write', group: SmpGroup.OS, command: OsCommand.ECHO, body: { d: echoOf(509) } });
+    expect(bodyOf(over)).toEqual({ rc: MgmtErr.EMSGSIZE });
   });
 
   it('group errors: version 2 as err {group, rc}, version 1 as a shared rc with a reason', async () => {

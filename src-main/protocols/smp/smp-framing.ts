@@ -22,9 +22,12 @@ export interface SmpFraming {
   encode(packet: Uint8Array): Uint8Array;
   /** A fresh decoder; it keeps partial frames between pushes. */
   decoder(): SmpFrameDecoder;
-  /**
-   * What the device must buffer to take in one packet of `packetLength` bytes: the figure
-   * that has to fit the buffer size it reports (MCUmgr parameters `buf_size`).
-   */
+  /** Bytes on the wire for one packet of `packetLength` bytes, every marker and separator counted. */
   framedSize(packetLength: number): number;
+  /**
+   * What the device must hold in its buffer to take in one packet of `packetLength` bytes:
+   * the figure that has to fit the buffer size it reports (MCUmgr parameters `buf_size`).
+   * Devices decode as the frames come in, so this is not the framed size.
+   */
+  bufferedSize(packetLength: number): number;
 }

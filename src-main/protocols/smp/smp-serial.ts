@@ -31,6 +31,14 @@ function checkLineLength(lineLength: number): void {
   }
 }
 
+/**
+ * The length field and the CRC are decoded into the device buffer beside the packet: Zephyr's
+ * serial transport and MCUboot's serial recovery base64-decode every frame line straight
+ * into one buffer of `buf_size` bytes, so length + packet + CRC must fit it, while the
+ * base64 text never sits there whole.
+ */
+export const SMP_SERIAL_BUFFER_OVERHEAD = 4;
+
 /** Base64 characters per line: what is left after marker and newline, in whole 4-character groups. */
 function charsPerLine(lineLength: number): number {
   return Math.floor((lineLength - 3) / 4) * 4;
@@ -46,6 +54,11 @@ export function smpSerialFramedSize(packetLength: number, lineLength: number = S
   checkLineLength(lineLength);
   const base64 = 4 * Math.ceil((packetLength + 4) / 3);
   return base64 + 3 * Math.ceil(base64 / charsPerLine(lineLength));
+}
+
+/** What a device's `buf_size` buffer must hold for one packet of `packetLength` bytes. */
+export function smpSerialBufferedSize(packetLength: number): number {
+  return packetLength + SMP_SERIAL_BUFFER_OVERHEAD;
 }
 
 /** One packet as serial frame lines, concatenated. */
@@ -221,5 +234,6 @@ export function smpSerialFraming(options: { lineLength?: number } = {}): SmpFram
     encode: (packet) => encodeSmpSerialFrames(packet, { lineLength }),
     decoder: () => new SmpSerialDecoder(),
     framedSize: (packetLength) => smpSerialFramedSize(packetLength, lineLength),
+    bufferedSize: smpSerialBufferedSize,
   };
 }

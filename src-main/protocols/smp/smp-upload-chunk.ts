@@ -1,16 +1,16 @@
-// How much image data one upload request can carry. The whole request, as the device takes
-// it in, must fit the buffer it reports (MCUmgr parameters `buf_size`):
+// How much image data one upload request can carry. The request, as the device holds it,
+// must fit the buffer it reports (MCUmgr parameters `buf_size`):
 //
 //   P(d)   = 8 + M + h(d) + d        SMP packet for d data bytes: header, the CBOR map with
 //                                    an empty `data` (M bytes), the extra bytes the data's
 //                                    length head needs (h = 0 below 24, 1 below 256, 2 below
 //                                    65536), and the data itself
-//   F(P)   = framing.framedSize(P)   for serial:  B = 4 * ceil((P + 4) / 3)
-//                                                 C = 4 * floor((lineLength - 3) / 4)
-//                                                 F = B + 3 * ceil(B / C)
-//                                    (base64 of length + packet + CRC, plus marker and newline
-//                                    per line); for bare packets (BLE): F = P
-//   chunk  = the largest d with F(P(d)) <= bufSize, at most what is left of the image
+//   H(P)   = framing.bufferedSize(P) for serial: 2 + P + 2 (length field and CRC), because
+//                                    Zephyr's serial transport and MCUboot serial recovery
+//                                    decode each base64 line into the buffer as it arrives;
+//                                    the framed text (F = B + 3 * ceil(B / C), about 4/3 of
+//                                    that) is never held whole. For bare packets (BLE): H = P
+//   chunk  = the largest d with H(P(d)) <= bufSize, at most what is left of the image
 //
 // M changes with the offset (a bigger `off` takes more bytes) and the first request also
 // carries `len`, `sha` and `image`, so the size is worked out for every request.
@@ -44,14 +44,14 @@ function extraHeadBytes(length: number): number {
 
 /**
  * The largest number of data bytes (at most `remaining`) whose whole request fits `bufSize`
- * once framed; 0 when not even one byte fits.
+ * as the device holds it; 0 when not even one byte fits.
  */
 export function largestUploadChunk(fields: UploadRequestFields, remaining: number, bufSize: number, framing: SmpFraming): number {
   const emptyBody = encodeCbor(uploadRequestBody(fields, new Uint8Array(0))).length;
   const packetSize = (data: number) => SMP_HEADER_SIZE + emptyBody + extraHeadBytes(data) + data;
   const fits = (data: number) => {
     const packet = packetSize(data);
-    return packet <= SMP_SERIAL_MAX_PACKET && framing.framedSize(packet) <= bufSize;
+    return packet <= SMP_SERIAL_MAX_PACKET && framing.bufferedSize(packet) <= bufSize;
   };
   // Sizes grow with the data, so the answer is the edge of a monotone predicate.
   let low = 0;

@@ -6,7 +6,7 @@
 // (corrupt a frame, answer an error code, reboot partway through an upload) are applied here.
 import type { KeyObject } from 'node:crypto';
 import { createMcubootImage } from '../../firmware-images/create-mcuboot-image';
-import { SMP_SERIAL_DEFAULT_LINE_LENGTH, SmpSerialDecoder, encodeSmpSerialFrames } from '../../protocols/smp/smp-serial';
+import { SMP_SERIAL_BUFFER_OVERHEAD, SMP_SERIAL_DEFAULT_LINE_LENGTH, SmpSerialDecoder, encodeSmpSerialFrames } from '../../protocols/smp/smp-serial';
 import { DEFAULT_SLOT_SIZE, McubootSlots } from './mcuboot-slots';
 import { SimulatedFlash } from './simulated-flash';
 import { type NodeMode, SmpImageGroup } from './smp-image-group';
@@ -84,7 +84,13 @@ export class SensorNodeSmp {
         return { pages_erased: f.pagesErased, bytes_written: f.bytesProgrammed, busy_ms: Math.round(f.busyMs) };
       },
     });
-    this.server = new SmpServer({ groups: [os, this.images, stats], bufSize, takeInjectedRc: () => hooks.takeInjectedRc() });
+    this.server = new SmpServer({
+      groups: [os, this.images, stats],
+      bufSize,
+      // The node takes SMP on its serial line only, decoding length, packet and CRC into the buffer as Zephyr does.
+      transportOverhead: SMP_SERIAL_BUFFER_OVERHEAD,
+      takeInjectedRc: () => hooks.takeInjectedRc(),
+    });
   }
 
   /** Separate SMP packets from console text in bytes off the line. */

@@ -42,8 +42,13 @@ export const notSupported = (): SmpAnswer => mgmtError(MgmtErr.ENOTSUP);
 
 export interface SmpServerOptions {
   groups: SmpGroupHandler[];
-  /** MCUmgr's buffer size: a request packet larger than this is answered MGMT_ERR_EMSGSIZE. */
+  /** MCUmgr's buffer size: a request that does not fit it is answered MGMT_ERR_EMSGSIZE. */
   bufSize: number;
+  /**
+   * Bytes the transport keeps beside each request packet in that buffer: 4 on a serial line
+   * (length field and CRC, decoded with the packet), none for bare packets.
+   */
+  transportOverhead?: number;
   /** Fault knob: the rc to answer the next request with instead of handling it, taken once. */
   takeInjectedRc?: () => number | undefined;
 }
@@ -96,7 +101,7 @@ export class SmpServer {
   private async answer(header: SmpHeader, packet: Uint8Array): Promise<SmpAnswer> {
     const injected = this.options.takeInjectedRc?.();
     if (injected !== undefined) return mgmtError(injected);
-    if (packet.length > this.options.bufSize) return mgmtError(MgmtErr.EMSGSIZE);
+    if (packet.length + (this.options.transportOverhead ?? 0) > this.options.bufSize) return mgmtError(MgmtErr.EMSGSIZE);
     let body: CborValue;
     try {
       body = decodeSmpPacket(packet).body;
