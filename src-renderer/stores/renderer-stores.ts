@@ -7,7 +7,9 @@ import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOption
 import { createCasesStore, type CasesStore } from './cases-store';
 import { createDevicesStore, type DevicesStore } from './devices-store';
 import { createDiagnosticsStore, type DiagnosticsStore } from './diagnostics-store';
+import { createFirmwareStore, type FirmwareStore } from './firmware-store';
 import { createNoticesStore, type NoticesStore } from './notices-store';
+import { createSmpStore, type SmpStore } from './smp-store';
 
 export interface RendererStores {
   notices: NoticesStore;
@@ -15,6 +17,8 @@ export interface RendererStores {
   diagnostics: DiagnosticsStore;
   cases: CasesStore;
   caseDetail: CaseDetailStore;
+  smp: SmpStore;
+  firmware: FirmwareStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -25,6 +29,8 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const diagnostics = createDiagnosticsStore(api);
   const cases = createCasesStore(api, notices);
   const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
+  const smp = createSmpStore(api);
+  const firmware = createFirmwareStore(api, { readSlots: (deviceId) => smp.getState().readSlots(deviceId) });
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -34,6 +40,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     void devices.getState().load();
     void caseDetail.getState().refresh();
     void caseDetail.getState().flushAll();
+    void firmware.getState().refreshRunning();
     if (cases.isWatched()) void cases.getState().load();
   };
   const onConnection = (status: string) => {
@@ -50,11 +57,14 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     diagnostics,
     cases,
     caseDetail,
+    smp,
+    firmware,
     stop() {
       offConnection();
       devices.stop();
       cases.stop();
       caseDetail.stop();
+      firmware.stop();
     },
   };
 }

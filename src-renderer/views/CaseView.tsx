@@ -1,8 +1,9 @@
-// One case: title, status, the device it is about, its diagnostics snapshot and notes.
+// One case: title, status, the device it is about, its diagnostics snapshot, notes and timeline.
 import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { CaseStatusBadge } from '../components/CaseStatusBadge';
+import { CaseTimeline } from '../components/CaseTimeline';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
 import { IdentityList } from '../components/IdentityList';
@@ -130,6 +131,11 @@ export function CaseView({ caseId }: { caseId: string }) {
         ) : (
           <p className="muted">This case is not tied to a device.</p>
         )}
+      </section>
+
+      <section className="panel" aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Timeline</h2>
+        <CaseTimeline detail={detail} />
       </section>
 
       <section className="panel" aria-labelledby="snapshot-heading">

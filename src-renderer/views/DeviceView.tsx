@@ -1,20 +1,24 @@
-// One device: who it is, its diagnostics with a Refresh, and opening a case for it.
+// One device: who it is, its diagnostics with a Refresh, its SMP readings and firmware
+// update, and opening a case for it.
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
+import { FirmwarePanel } from '../components/FirmwarePanel';
 import { IdentityList } from '../components/IdentityList';
 import { OpenCaseForm } from '../components/OpenCaseForm';
 import { PageHeading } from '../components/PageHeading';
+import { SmpPanel } from '../components/SmpPanel';
 import { hrefFor } from '../router/routes';
 import { navigate } from '../router/use-route';
 import { NO_DIAGNOSTICS } from '../stores/diagnostics-store';
+import { currentJob } from '../stores/firmware-store';
 import { deviceName } from '../stores/selectors';
 
 export function DeviceView({ deviceId }: { deviceId: string }) {
-  const { devices: devicesStore, diagnostics: diagnosticsStore, cases: casesStore } = useStores();
+  const { devices: devicesStore, diagnostics: diagnosticsStore, cases: casesStore, firmware: firmwareStore } = useStores();
   const device = useStore(devicesStore, (s) => s.devices.find((d) => d.id === deviceId));
   const loaded = useStore(devicesStore, (s) => s.loaded);
   const busy = useStore(devicesStore, (s) => s.busyIds.includes(deviceId));
@@ -25,6 +29,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   const refresh = useStore(diagnosticsStore, (s) => s.refresh);
   const opening = useStore(casesStore, (s) => s.opening);
   const openCase = useStore(casesStore, (s) => s.openCase);
+  const updating = useStore(firmwareStore, (s) => currentJob(s, deviceId)?.state === 'running');
 
   const present = device !== undefined;
   useEffect(() => {
@@ -87,7 +92,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             type="button"
             className="button-primary"
             onClick={() => void refresh(device.id)}
-            disabled={diagnostics.reading || !canTalk}
+            disabled={diagnostics.reading || !canTalk || updating}
             data-testid="refresh-diagnostics"
           >
             {diagnostics.reading ? 'Reading…' : 'Refresh'}
@@ -114,6 +119,15 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           !diagnostics.reading && !diagnostics.error && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
         )}
       </section>
+
+      {/* The contract does not say which profiles offer updates; a profile that does not
+          answers the request with its own error, shown in the panel. */}
+      {device.profileId !== null && (
+        <>
+          <SmpPanel deviceId={device.id} updating={updating} />
+          <FirmwarePanel device={device} />
+        </>
+      )}
 
       <section className="panel" aria-labelledby="case-heading">
         <h2 id="case-heading">Open a case</h2>

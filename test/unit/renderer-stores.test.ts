@@ -2,10 +2,11 @@
 // the case list, and a case whose notes are saved as they are typed.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventChannel, EventOf, FieldbenchApi, RequestChannel, RequestOf, ResponseOf } from '../../src-main/api/contract';
-import type { CaseDetail, Device, DiagnosticsReport, Note } from '../../src-main/api/schemas';
+import type { CaseDetail, Device, DiagnosticsReport, FirmwareJob, FirmwareJobStep, ImageInspection, ImageSlot, Note } from '../../src-main/api/schemas';
 import { ApiRequestError } from '../../src-renderer/api/api-request-error';
 import { createConnectionSource, type ConnectionState } from '../../src-renderer/api/connection-state';
 import { mergeNoteOrder } from '../../src-renderer/stores/case-detail-store';
+import { currentJob, type FileSource } from '../../src-renderer/stores/firmware-store';
 import { createRendererStores } from '../../src-renderer/stores/renderer-stores';
 
 type Handler = (payload: unknown) => unknown;
@@ -344,5 +345,269 @@ describe('after a reconnect', () => {
     expect(stores.notices.getState().notices).toEqual([]);
     expect(stores.caseDetail.getState().notes[id]?.status.kind).toBe('saved');
     stores.stop();
+  });
+});
+
+// ------------------------------------------------------------------ firmware and SMP
+
+const JOB_ID = '44444444-4444-4444-8444-444444444444';
+const LATER = '2026-01-02T03:05:00.000Z';
+
+function firmwareJob(patch: Partial<FirmwareJob> = {}): FirmwareJob {
+  return {
+    id: JOB_ID,
+    deviceId: '1',
+    device: { deviceId: '1', transport: 'serial', path: '/dev/pts/1', profileId: 'fieldbench-sensor-node', identity: null },
+    caseId: null,
+    image: { fileName: 'app.bin', sha256: 'a'.repeat(64), version: '1.5.0+0', size: 1000 },
+    options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto' },
+    state: 'running',
+    outcome: null,
+    reason: null,
+    versionBefore: '1.4.2+0',
+    versionAfter: null,
+    uploaded: 0,
+    startedAt: NOW,
+    updatedAt: NOW,
+    finishedAt: null,
+    steps: [],
+    ...patch,
+  };
+}
+
+const jobStep = (step: FirmwareJobStep['step'], status: FirmwareJobStep['status'], detail: string | null = null): FirmwareJobStep => ({ step, status, at: NOW, detail });
+
+function imageSlot(version: string, patch: Partial<ImageSlot> = {}): ImageSlot {
+  return { image: 0, slot: 0, version, hash: 'b'.repeat(64), bootable: true, pending: false, confirmed: true, active: true, permanent: false, ...patch };
+}
+
+function inspectionOf(fileName: string, patch: Partial<ImageInspection> = {}): ImageInspection {
+  return {
+    fileName,
+    format: 'mcuboot',
+    fileSize: 1000,
+    version: '1.5.0+0',
+    headerSize: 512,
+    imageSize: 400,
+    loadAddress: 0,
+    flags: 0,
+    flagNames: [],
+    sha256: 'a'.repeat(64),
+    hashOk: true,
+    hashes: [],
+    tlvs: [],
+    securityCounter: null,
+    segments: [],
+    startAddress: null,
+    keys: [],
+    warnings: ['the image is not signed'],
+    ...patch,
+  };
+}
+
+function fileOf(name: string, bytes: Uint8Array, read?: () => Promise<ArrayBuffer>): FileSource {
+  return { name, size: bytes.length, arrayBuffer: read ?? (async () => bytes.slice().buffer) };
+}
+
+function withFirmware() {
+  const ctx = setup();
+  let slots = [imageSlot('1.4.2+0')];
+  ctx.api.handlers['firmware.inspect'] = (p) => inspectionOf((p as { fileName: string }).fileName);
+  ctx.api.handlers['firmware.slots'] = () => slots;
+  ctx.api.handlers['cases.list'] = () => [caseDetail([])];
+  return { ...ctx, setSlots: (next: ImageSlot[]) => (slots = next) };
+}
+
+describe('firmware store', () => {
+  const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+
+  it('inspects a picked file, flashes it with the chosen options and case, follows it to the end and reads the slots before and after', async () => {
+    const { api, stores, setSlots } = withFirmware();
+    const fw = () => stores.firmware.getState().byDevice['1']!;
+    await stores.firmware.getState().chooseFile('1', fileOf('app.bin', bytes));
+    expect(api.callsTo('firmware.inspect')).toEqual([{ fileName: 'app.bin', contentBase64: Buffer.from(bytes).toString('base64') }]);
+    expect(fw()).toMatchObject({ file: { name: 'app.bin', size: 1000 }, preparing: null, inspecting: false, inspection: { version: '1.5.0+0' }, fileError: null });
+
+    await stores.firmware.getState().loadCases('1', 'SN-1');
+    expect(api.callsTo('cases.list')).toContainEqual({ status: 'open', deviceSerial: 'SN-1' });
+    expect(fw().caseId).toBe(CASE_ID); // the newest open case of the device
+    stores.firmware.getState().setChoice('1', 'doNotConfirm', true);
+    stores.firmware.getState().setChoice('1', 'allowDowngrade', true);
+
+    // The core tells listeners about the job before its answer to the request arrives.
+    api.handlers['firmware.flash'] = () => {
+      api.emit('firmware.job', firmwareJob({ steps: [jobStep('preflight', 'started')] }));
+      return firmwareJob();
+    };
+    await stores.firmware.getState().flash('1');
+    expect(api.callsTo('firmware.flash')).toEqual([
+      {
+        deviceId: '1',
+        fileName: 'app.bin',
+        contentBase64: Buffer.from(bytes).toString('base64'),
+        options: { uploadOnly: false, allowDowngrade: true, confirm: 'never' },
+        caseId: CASE_ID,
+      },
+    ]);
+    expect(fw()).toMatchObject({ starting: false, jobId: JOB_ID, slotsBefore: [{ version: '1.4.2+0' }] });
+    expect(currentJob(stores.firmware.getState(), '1')?.steps).toHaveLength(1); // the answer did not undo the newer event
+
+    api.emit('firmware.progress', { jobId: JOB_ID, step: 'upload', sent: 500, total: 1000, bytesPerSecond: 2048, secondsLeft: 0.25 });
+    expect(stores.firmware.getState().progress[JOB_ID]).toMatchObject({ sent: 500 });
+
+    setSlots([imageSlot('1.4.2+0'), imageSlot('1.5.0+0', { slot: 1, active: false, confirmed: false })]);
+    api.emit('firmware.job', firmwareJob({ state: 'finished', outcome: 'reverted', reason: 'asked not to confirm the new image', versionAfter: '1.4.2+0', updatedAt: LATER }));
+    expect(stores.firmware.getState().progress[JOB_ID]).toBeUndefined();
+    expect(fw().readingSlotsAfter).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fw()).toMatchObject({ readingSlotsAfter: false, slotsAfter: [{ version: '1.4.2+0' }, { version: '1.5.0+0' }] });
+    // The device page's SMP slot table follows the update too.
+    expect(stores.smp.getState().byDevice['1']?.slots).toHaveLength(2);
+
+    // Late words change nothing: an older running copy, or progress after the end.
+    api.emit('firmware.job', firmwareJob({ steps: [jobStep('preflight', 'started'), jobStep('preflight', 'done')] }));
+    api.emit('firmware.progress', { jobId: JOB_ID, step: 'upload', sent: 1000, total: 1000, bytesPerSecond: 2048, secondsLeft: 0 });
+    expect(currentJob(stores.firmware.getState(), '1')).toMatchObject({ state: 'finished', outcome: 'reverted' });
+    expect(stores.firmware.getState().progress[JOB_ID]).toBeUndefined();
+    expect(api.callsTo('firmware.slots')).toHaveLength(2);
+  });
+
+  it('cancels a running job, and keeps the error when the core refuses because the device is switching images', async () => {
+    const { api, stores } = withFirmware();
+    api.emit('firmware.job', firmwareJob({ steps: [jobStep('upload', 'started')] }));
+    api.handlers['firmware.cancel'] = () => firmwareJob({ steps: [jobStep('upload', 'started')], updatedAt: LATER });
+    await stores.firmware.getState().cancel('1');
+    expect(api.callsTo('firmware.cancel')).toEqual([{ jobId: JOB_ID }]);
+    expect(stores.firmware.getState().byDevice['1']).toMatchObject({ cancelling: false, cancelError: null });
+
+    api.handlers['firmware.cancel'] = () => {
+      throw new ApiRequestError({
+        code: 'device-busy',
+        message: 'the update can no longer be cancelled: the device is switching images',
+        step: 'cancel firmware update',
+        hint: 'Wait a few seconds for it to finish.',
+      });
+    };
+    await stores.firmware.getState().cancel('1');
+    expect(stores.firmware.getState().byDevice['1']?.cancelError).toEqual({
+      code: 'device-busy',
+      message: 'the update can no longer be cancelled: the device is switching images',
+      step: 'cancel firmware update',
+      hint: 'Wait a few seconds for it to finish.',
+    });
+
+    api.emit('firmware.job', firmwareJob({ state: 'finished', outcome: 'cancelled', reason: 'cancelled during upload', updatedAt: LATER }));
+    await stores.firmware.getState().cancel('1'); // nothing left to cancel
+    expect(api.callsTo('firmware.cancel')).toHaveLength(2);
+  });
+
+  it('keeps each failure with the contract’s fields where the person is looking', async () => {
+    const { api, stores } = withFirmware();
+    const fw = () => stores.firmware.getState().byDevice['1']!;
+    api.handlers['firmware.inspect'] = () => {
+      throw new ApiRequestError({ code: 'invalid-request', message: 'truncated: the file ends at 40', step: 'read MCUboot header', hint: 'Get the file again.' });
+    };
+    await stores.firmware.getState().chooseFile('1', fileOf('cut.bin', bytes));
+    expect(fw()).toMatchObject({ inspection: null, inspecting: false, fileError: { code: 'invalid-request', step: 'read MCUboot header', hint: 'Get the file again.' } });
+
+    await stores.firmware.getState().chooseFile('1', fileOf('gone.bin', bytes, () => Promise.reject(new Error('the file was moved'))));
+    expect(fw()).toMatchObject({ preparing: null, fileError: { code: 'internal', message: 'the file was moved' } });
+    expect(api.callsTo('firmware.inspect')).toHaveLength(1);
+
+    // The image is refused by the core; slots that cannot be read first do not stop the request.
+    api.handlers['firmware.inspect'] = (p) => inspectionOf((p as { fileName: string }).fileName);
+    await stores.firmware.getState().chooseFile('1', fileOf('unsigned.bin', bytes));
+    api.handlers['firmware.slots'] = () => {
+      throw new ApiRequestError({ code: 'device-error', message: 'SMP not supported' });
+    };
+    api.handlers['firmware.flash'] = () => {
+      throw new ApiRequestError({
+        code: 'invalid-request',
+        message: 'the image is not signed with a key this device accepts (release.pem)',
+        device: '/dev/pts/1',
+        step: 'firmware preflight',
+        hint: 'Flash an image signed with the release key.',
+      });
+    };
+    await stores.firmware.getState().flash('1');
+    expect(fw()).toMatchObject({
+      starting: false,
+      jobId: null,
+      slotsBefore: null,
+      startError: { code: 'invalid-request', device: '/dev/pts/1', step: 'firmware preflight', hint: 'Flash an image signed with the release key.' },
+    });
+    expect(stores.smp.getState().byDevice['1']?.slotsError).toMatchObject({ code: 'device-error' });
+    expect(stores.notices.getState().notices).toEqual([]); // shown in the panel, not as app alerts
+  });
+
+  it('ignores a slow read of a file the person already replaced', async () => {
+    const { api, stores } = withFirmware();
+    let release: () => void = () => undefined;
+    const slow = fileOf('old.bin', bytes, () => new Promise<ArrayBuffer>((resolve) => (release = () => resolve(bytes.slice().buffer))));
+    const first = stores.firmware.getState().chooseFile('1', slow);
+    await stores.firmware.getState().chooseFile('1', fileOf('new.bin', bytes));
+    release();
+    await first;
+    expect(stores.firmware.getState().byDevice['1']).toMatchObject({ file: { name: 'new.bin' }, inspection: { fileName: 'new.bin' } });
+    expect(api.callsTo('firmware.inspect').map((p) => (p as { fileName: string }).fileName)).toEqual(['new.bin']);
+  });
+
+  it('keeps the case the person chose, and asks again with public keys for their verdicts', async () => {
+    const { api, stores } = withFirmware();
+    await stores.firmware.getState().chooseFile('1', fileOf('app.bin', bytes));
+    stores.firmware.getState().setCase('1', null);
+    await stores.firmware.getState().loadCases('1', 'SN-1');
+    expect(stores.firmware.getState().byDevice['1']?.caseId).toBeNull();
+
+    await stores.firmware.getState().chooseKeys('1', [{ name: 'release.pem', text: async () => '-----BEGIN PUBLIC KEY-----' }]);
+    expect(stores.firmware.getState().byDevice['1']?.keyNames).toEqual(['release.pem']);
+    expect(api.callsTo('firmware.inspect').at(-1)).toMatchObject({ fileName: 'app.bin', keys: [{ name: 'release.pem', pem: '-----BEGIN PUBLIC KEY-----' }] });
+  });
+
+  it('asks the core about running jobs again after a reconnect, since events were missed', async () => {
+    const { api, stores, setStatus } = withFirmware();
+    setStatus('open');
+    await vi.advanceTimersByTimeAsync(0);
+    api.emit('firmware.job', firmwareJob({ steps: [jobStep('upload', 'started')] }));
+    api.handlers['firmware.job'] = () => firmwareJob({ state: 'finished', outcome: 'confirmed', versionAfter: '1.5.0+0', updatedAt: LATER });
+    setStatus('reconnecting');
+    setStatus('open');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.callsTo('firmware.job')).toEqual([{ jobId: JOB_ID }]);
+    expect(currentJob(stores.firmware.getState(), '1')).toMatchObject({ outcome: 'confirmed' });
+    stores.stop();
+  });
+});
+
+describe('SMP store', () => {
+  it('reads info and slots, and keeps a device’s refusal as information', async () => {
+    const { api, stores } = withFirmware();
+    api.handlers['smp.info'] = () => ({ params: { bufSize: 2048, bufCount: 4 }, os: 'Zephyr', bootloader: 'MCUboot', bootloaderMode: 3 });
+    await stores.smp.getState().read('1');
+    expect(stores.smp.getState().byDevice['1']).toMatchObject({
+      reading: false,
+      info: { os: 'Zephyr', bootloaderMode: 3 },
+      slots: [{ version: '1.4.2+0' }],
+      infoError: null,
+      slotsError: null,
+      slotsReadAt: expect.any(String),
+    });
+
+    const noSmp = new ApiRequestError({ code: 'timeout', message: 'no SMP answer in 2000 ms', device: '/dev/pts/1', step: 'SMP info' });
+    api.handlers['smp.info'] = () => {
+      throw noSmp;
+    };
+    api.handlers['firmware.slots'] = () => {
+      throw noSmp;
+    };
+    await stores.smp.getState().read('1');
+    expect(stores.smp.getState().byDevice['1']).toMatchObject({
+      reading: false,
+      info: null,
+      infoError: { code: 'timeout', step: 'SMP info' },
+      slotsError: { code: 'timeout' },
+      slots: [{ version: '1.4.2+0' }], // the last slots read stay, with their time
+    });
+    expect(stores.notices.getState().notices).toEqual([]);
   });
 });

@@ -1,0 +1,231 @@
+// How a firmware job, its steps, its progress and an image inspection read on screen.
+// Kept out of components so the wording is tested under Node and the same everywhere.
+import type {
+  FirmwareJob,
+  FirmwareJobStep,
+  FirmwareOutcome,
+  FirmwareProgress,
+  FirmwareStep,
+  ImageFormat,
+  ImageInspection,
+  ImageSlot,
+  KeyVerdict,
+} from '../../src-main/api/schemas';
+import { formatBytes, formatRate, formatTimeLeft, percentOf } from '../format/format-transfer';
+
+export type Tone = 'ok' | 'warn' | 'fail' | 'busy' | 'neutral';
+
+export const stepLabel: Record<FirmwareStep, string> = {
+  preflight: 'Check image and device',
+  upload: 'Upload',
+  test: 'Mark for test',
+  reset: 'Reset',
+  reconnect: 'Wait for the device',
+  verify: 'Check the running image',
+  'health-check': 'Health check',
+  confirm: 'Confirm',
+  revert: 'Revert',
+};
+
+export const imageFormatLabel: Record<ImageFormat, string> = {
+  mcuboot: 'MCUboot image',
+  ihex: 'Intel HEX',
+  srec: 'Motorola S-record',
+  raw: 'Raw binary',
+};
+
+export const keyVerdictText: Record<KeyVerdict, { label: string; tone: Tone }> = {
+  valid: { label: 'Valid signature', tone: 'ok' },
+  'bad-hash': { label: 'Hash does not match', tone: 'fail' },
+  'no-signature-for-key': { label: 'Not signed with this key', tone: 'warn' },
+};
+
+/** MCUboot's modes as 'smp.info' numbers them (enum mcuboot_mode). */
+const bootloaderModes = [
+  'single slot',
+  'swap using scratch',
+  'overwrite only',
+  'swap using move',
+  'direct XIP',
+  'direct XIP with revert',
+  'RAM load',
+  'firmware loader',
+  'single slot RAM load',
+  'swap using offset',
+];
+
+export function bootloaderModeText(mode: number | null): string {
+  if (mode === null) return 'Not reported';
+  const name = bootloaderModes[mode];
+  return name ? `${name} (${mode})` : `mode ${mode}`;
+}
+
+// ------------------------------------------------------------------ steps
+
+export type StepRowStatus = 'running' | 'done' | 'failed' | 'skipped' | 'stopped';
+
+export interface StepRow {
+  key: string;
+  step: FirmwareStep;
+  label: string;
+  status: StepRowStatus;
+  startedAt: string;
+  endedAt: string | null;
+  detail: string | null;
+}
+
+export const stepStatusText: Record<StepRowStatus, { label: string; tone: Tone }> = {
+  running: { label: 'Running', tone: 'busy' },
+  done: { label: 'Done', tone: 'ok' },
+  failed: { label: 'Failed', tone: 'fail' },
+  skipped: { label: 'Skipped', tone: 'neutral' },
+  stopped: { label: 'Stopped', tone: 'warn' },
+};
+
+/**
+ * The journal as one row per step run: each 'started' opens a row, and the next end of the
+ * same step (done, failed, skipped) closes it. A step can run twice (reset and reconnect
+ * come again when reverting), so rows pair up in order rather than by name alone.
+ */
+export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
+  const rows: StepRow[] = [];
+  const open = new Map<FirmwareStep, StepRow>();
+  job.steps.forEach((entry: FirmwareJobStep, index) => {
+    if (entry.status === 'started') {
+      const row: StepRow = { key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: 'running', startedAt: entry.at, endedAt: null, detail: entry.detail };
+      open.set(entry.step, row);
+      rows.push(row);
+      return;
+    }
+    const row = open.get(entry.step);
+    if (row) {
+      open.delete(entry.step);
+      row.status = entry.status;
+      row.endedAt = entry.at;
+      row.detail = entry.detail ?? row.detail;
+    } else {
+      rows.push({ key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: entry.status, startedAt: entry.at, endedAt: entry.at, detail: entry.detail });
+    }
+  });
+  // A finished job leaves nothing running: a row still open was cut short.
+  if (job.state === 'finished') for (const row of open.values()) row.status = 'stopped';
+  return rows;
+}
+
+/** Steps after which the device is changing images; the core refuses a cancel from then on. */
+const switchingSteps: ReadonlySet<FirmwareStep> = new Set(['test', 'reset', 'verify', 'health-check', 'confirm', 'revert']);
+
+/** The core's rule, read from the journal: cancel only until the upload is through. */
+export function canCancel(job: Pick<FirmwareJob, 'state' | 'steps'>): boolean {
+  if (job.state !== 'running') return false;
+  return !job.steps.some((s) => switchingSteps.has(s.step) || (s.step === 'upload' && s.status === 'done'));
+}
+
+export const NOT_CANCELLABLE =
+  'Cancel is no longer possible: the device is switching images, and stopping now could leave it between images. It finishes by itself within seconds.';
+
+// ------------------------------------------------------------------ progress
+
+export interface ProgressView {
+  percent: number;
+  /** "42% · 120 KiB of 284 KiB · 11.2 KiB/s · 15 s left" */
+  text: string;
+}
+
+export function progressView(progress: Pick<FirmwareProgress, 'sent' | 'total' | 'bytesPerSecond' | 'secondsLeft'>): ProgressView {
+  const percent = percentOf(progress.sent, progress.total);
+  const parts = [`${percent}%`, `${formatBytes(progress.sent)} of ${formatBytes(progress.total)}`, formatRate(progress.bytesPerSecond)];
+  if (progress.sent < progress.total) parts.push(formatTimeLeft(progress.secondsLeft));
+  return { percent, text: parts.join(' · ') };
+}
+
+// ------------------------------------------------------------------ outcome
+
+export interface OutcomeView {
+  outcome: FirmwareOutcome;
+  tone: Tone;
+  /** One line that cannot be misread: what the device runs now. */
+  title: string;
+  /** Why, and what to do next. */
+  lines: string[];
+}
+
+function failedStep(job: FirmwareJob): FirmwareStep | null {
+  return [...job.steps].reverse().find((s) => s.status === 'failed')?.step ?? null;
+}
+
+export function outcomeView(job: FirmwareJob): OutcomeView | null {
+  if (job.state !== 'finished' || job.outcome === null) return null;
+  const image = job.image.version ?? job.image.fileName;
+  const before = job.versionBefore ?? 'its previous image';
+  const runs = job.versionAfter ? `The device runs ${job.versionAfter}.` : 'Which image the device runs now is not known; read the slots.';
+  const reason = job.reason ? [`Reason: ${job.reason}`] : [];
+  switch (job.outcome) {
+    case 'confirmed':
+      return {
+        outcome: 'confirmed',
+        tone: 'ok',
+        title: `Confirmed: the device runs ${job.versionAfter ?? image}`,
+        lines: [`Updated from ${before} to ${job.versionAfter ?? image}; the new image is confirmed and stays after a reset.`],
+      };
+    case 'reverted':
+      return {
+        outcome: 'reverted',
+        tone: 'warn',
+        title: `Reverted: the device runs ${job.versionAfter ?? before} again`,
+        lines: [...reason, `${image} is not running; MCUboot went back to the image it had before.`],
+      };
+    case 'uploaded':
+      return {
+        outcome: 'uploaded',
+        tone: 'ok',
+        title: `Uploaded: ${image} waits in the secondary slot`,
+        lines: [`The device still runs ${job.versionAfter ?? before}.`, ...reason],
+      };
+    case 'failed': {
+      const step = failedStep(job);
+      return {
+        outcome: 'failed',
+        tone: 'fail',
+        title: step ? `Failed at “${stepLabel[step]}”` : 'Failed',
+        lines: [...reason, runs],
+      };
+    }
+    case 'cancelled':
+      return { outcome: 'cancelled', tone: 'neutral', title: 'Cancelled', lines: [...reason, runs] };
+  }
+}
+
+// ------------------------------------------------------------------ slots and inspection
+
+/** "Active, confirmed" — a slot's flags in words, so no meaning rests on a tick mark alone. */
+export function slotFlags(slot: ImageSlot): string[] {
+  const flags: string[] = [];
+  if (slot.active) flags.push('active');
+  if (slot.confirmed) flags.push('confirmed');
+  if (slot.pending) flags.push(slot.permanent ? 'pending (permanent)' : 'pending (test)');
+  if (!slot.bootable) flags.push('not bootable');
+  return flags;
+}
+
+/** "hash OK", "hash DOES NOT MATCH", or null where the format has no hash to check. */
+export function hashText(inspection: Pick<ImageInspection, 'hashOk'>): { label: string; tone: Tone } | null {
+  if (inspection.hashOk === null) return null;
+  return inspection.hashOk ? { label: 'Hash OK', tone: 'ok' } : { label: 'Hash does not match', tone: 'fail' };
+}
+
+/** Whether the panel should offer Flash for this file at all (the core has the last word). */
+const formatPhrase: Record<ImageFormat, string> = {
+  mcuboot: 'an MCUboot image',
+  ihex: 'an Intel HEX file',
+  srec: 'a Motorola S-record file',
+  raw: 'a raw binary',
+};
+
+export function flashBlocker(inspection: ImageInspection): string | null {
+  if (inspection.format !== 'mcuboot') {
+    return `This is ${formatPhrase[inspection.format]}, not an MCUboot image; an update over SMP needs the signed .bin the build wrote for MCUboot.`;
+  }
+  if (inspection.hashOk === false) return 'The image hash does not match its contents: the file is damaged or was changed after signing.';
+  return null;
+}
