@@ -3,11 +3,15 @@
 // end in it, so what the host measures (upload throughput, round trips) is what the wire
 // would allow, even over a pseudo-terminal or memory pipe that has no speed of its own.
 //
-// Writes go out in slices of a few milliseconds' worth, each released at its wire time.
-// Received bytes are handed to the reader only once they would have finished arriving, in
-// slices too, so a device processes a frame's first line before its last has come in, as
-// it would from its UART's receive buffer. Times are kept on an absolute schedule, so timer
-// lateness does not add up over a long transfer.
+// Writes go out in slices of a few milliseconds' worth, each handed on once its last byte
+// would have left the wire: the far end cannot act on a byte before it has arrived, so
+// neither may it here. Received bytes are handed to the reader only once they would have
+// finished arriving, in slices too, so a device processes a frame's first line before its
+// last has come in, as it would from its UART's receive buffer. Times are kept on an
+// absolute schedule (a write's slices back to back from its first), so timer lateness does
+// not add up over a long transfer, and the last stretch of each wait is timed to well under
+// a millisecond: at 1 Mbaud an SMP exchange lasts about 15 ms, so the millisecond a plain
+// timer can be late would be the emulator's error, not the host's.
 import type { Link, LinkCloseReason } from '../transports/link';
 
 const BITS_PER_BYTE = 10;
@@ -21,6 +25,8 @@ export class LineRateLink implements Link {
   private txFreeAt = 0;
   private rxFreeAt = 0;
   private pendingInput: Uint8Array = new Uint8Array(0);
+  /** Writes go out one after another, never interleaved slice by slice. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly inner: Link,
@@ -39,12 +45,21 @@ export class LineRateLink implements Link {
     return this.inner.isOpen;
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> {
+    const done = this.writing.then(() => this.transmit(data));
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  private async transmit(data: Uint8Array): Promise<void> {
+    // The wire starts now, or when it frees up; the slices then follow back to back.
+    let sentAt = Math.max(this.txFreeAt, performance.now());
     for (let at = 0; at < data.length; at += this.sliceBytes) {
       const slice = data.subarray(at, at + this.sliceBytes);
-      this.txFreeAt = Math.max(this.txFreeAt, performance.now()) + slice.length / this.bytesPerMs;
+      sentAt += slice.length / this.bytesPerMs;
+      this.txFreeAt = sentAt;
+      await sleepUntil(sentAt);
       await this.inner.write(slice);
-      await sleepUntil(this.txFreeAt);
     }
   }
 
@@ -77,7 +92,19 @@ export class LineRateLink implements Link {
   }
 }
 
+/** Timers fire on whole milliseconds and may be a millisecond late; the rest is waited out turn by turn. */
+const TIMER_SLACK_MS = 1;
+
 function sleepUntil(time: number): Promise<void> {
-  const wait = time - performance.now();
-  return wait >= 1 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+  if (time - performance.now() <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const wait = time - performance.now();
+      if (wait <= 0) resolve();
+      else if (wait > TIMER_SLACK_MS) setTimeout(check, wait - TIMER_SLACK_MS);
+      // setImmediate lets I/O run between checks, so the other end of the link is not starved.
+      else setImmediate(check);
+    };
+    check();
+  });
 }
