@@ -1,8 +1,10 @@
 // The core as every door sees it, against the virtual sensor node on a real PTY through
 // the real serialport, and a real SQLite file.
+import { existsSync, realpathSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/core';
 import type { Device } from '../../src-main/api/schemas';
+import { stableHostPath } from '../../src-main/virtual/attach-sensor-node';
 import { fails, ok, startCore } from '../helpers/core-fixture';
 import { makeTempDir } from '../helpers/temp-dir';
 
@@ -31,8 +33,10 @@ describe('devices', () => {
       state: 'ready',
       identity: { model: 'sensor-node', firmwareVersion: '1.4.2' },
     });
-    expect(device.path).toMatch(/^\/dev\/pts\/\d+$/);
     expect(device.identity?.serialNumber).toMatch(/^SN-[0-9A-F]{8}$/);
+    // A stable path named after the node, linked to its pseudo-terminal, as /dev/serial/by-id/... is to a USB adapter.
+    expect(device.path).toBe(stableHostPath(device.identity?.serialNumber ?? ''));
+    expect(realpathSync(device.path)).toMatch(/^\/dev\/pts\/\d+$/);
     // Whatever real ports this machine has are listed too; look at the virtual ones.
     const virtualOnly = (list: Device[] | undefined) => (list ?? []).filter((d) => d.virtual);
     expect(virtualOnly(await ok(core, 'devices.list', {}))).toEqual([device]);
@@ -40,6 +44,7 @@ describe('devices', () => {
 
     await ok(core, 'devices.detach', { deviceId: device.id });
     expect(virtualOnly(await ok(core, 'devices.list', {}))).toEqual([]);
+    expect(existsSync(device.path)).toBe(false);
     expect(virtualOnly(seen.at(-1))).toEqual([]);
   });
 

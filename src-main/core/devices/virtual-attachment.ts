@@ -1,6 +1,7 @@
 // A virtual device as the registry sees it: either a real serial port (the host end of a
-// pseudo-terminal pair, opened through serialport like any USB-serial adapter) or, where no
-// PTY can be made, an in-memory link. Either way the real shell client talks to it.
+// pseudo-terminal pair, opened through serialport like any USB-serial adapter, at a stable
+// path that survives the node dropping off and coming back) or, where no PTY can be made,
+// an in-memory link. Either way the real shell client talks to it.
 import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import type { VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
@@ -18,6 +19,12 @@ export interface VirtualAttachment {
 
 export const SENSOR_NODE_PROFILE_ID = 'fieldbench-sensor-node';
 
+/**
+ * A virtual node that drops off its link (a fault knob) comes back this long after, at the
+ * same stable path, as a board does when its USB cable is pulled and pushed back in.
+ */
+export const VIRTUAL_REPLUG_AFTER_MS = 500;
+
 /** Where a virtual device starts: its application, or only its bootloader (MCUboot serial recovery). */
 export type VirtualStart = 'application' | 'serial-recovery';
 
@@ -33,7 +40,13 @@ export async function attachVirtualDevice(
   // A different serial number for every attachment, so several virtual nodes can be told apart.
   const seed = Math.floor(Math.random() * 0xffffffff);
   try {
-    const attached = await attachSensorNodeOnPty({ seed, mode: startIn, ...(faults ? { faults } : {}) });
+    const attached = await attachSensorNodeOnPty({
+      seed,
+      mode: startIn,
+      ...(faults ? { faults } : {}),
+      stablePath: true,
+      replugAfterMs: VIRTUAL_REPLUG_AFTER_MS,
+    });
     return {
       path: attached.hostPath,
       link: null,

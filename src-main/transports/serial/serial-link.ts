@@ -99,8 +99,18 @@ class SerialLink extends BufferedLink {
     if (!this.isOpen) return Promise.reject(this.goneError('write'));
     return new Promise((resolve, reject) => {
       this.port.write(Buffer.from(data), (error) => {
-        if (error) reject(!this.isOpen ? this.goneError('write') : this.writeError(error));
-        else resolve();
+        if (!error) {
+          resolve();
+          return;
+        }
+        // EIO and friends on a tty mean the other end is gone (a USB adapter unplugged, the far
+        // side of a pseudo-terminal closed), often before the presence check has seen it.
+        if (this.isOpen && hungUp(error)) {
+          const message = `writing failed: ${error.message}`;
+          this.portVanished(message);
+          this.shut({ kind: 'lost', message });
+        }
+        reject(!this.isOpen ? this.goneError('write') : this.writeError(error));
       });
     });
   }
@@ -181,6 +191,10 @@ class SerialLink extends BufferedLink {
       { cause: error },
     );
   }
+}
+
+function hungUp(error: Error): boolean {
+  return /\b(EIO|ENXIO|ENODEV)\b/.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
 }
 
 function lossMessage(error: Error | null | undefined): string {
