@@ -283,6 +283,41 @@ describe('SmpClient errors', () => {
     expect(device.requests[1]!.header.sequence).not.toBe(device.requests[0]!.header.sequence);
   });
 
+  test('an answer damaged on the line (bad CRC) is asked for again at once when repeating is safe, never for a write', async () => {
+    const damaged = (header: Received['header'], body: CborValue): Uint8Array => {
+      const frames = encodeSmpSerialFrames(encodeSmpPacketBytes({ ...header, op: header.op + 1 }, encodeCbor(body)));
+      frames[6] = frames[6] === 0x41 ? 0x42 : 0x41; // one base64 digit changed: the frame parses, its CRC fails
+      return frames;
+    };
+    let calls = 0;
+    const { smp, device } = setup(
+      {
+        handle: ({ header, body }, fake) => {
+          if (++calls > 1) return undefined;
+          void fake.link.write(damaged(header, { r: body['d'] ?? null })).catch(() => undefined);
+          return 'silence';
+        },
+      },
+      { timeoutMs: 10_000 },
+    );
+    const started = Date.now();
+    expect(await smp.echo('again')).toBe('again');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(device.requests).toHaveLength(2);
+
+    const writes = setup(
+      {
+        handle: ({ header }, fake) => {
+          void fake.link.write(damaged(header, {})).catch(() => undefined);
+          return 'silence';
+        },
+      },
+      { timeoutMs: 60 },
+    );
+    expect((await failureOf(writes.smp.reset({ force: true }))).code).toBe('timeout');
+    expect(writes.device.requests).toHaveLength(1);
+  });
+
   test('a late answer to an earlier, timed-out request is not taken for the next one', async () => {
     let calls = 0;
     const holder: { device?: FakeDevice } = {};

@@ -489,7 +489,7 @@ export class SmpClient {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const sent = await this.send(request, version, sequences);
       const answer = await this.awaitAnswer(request, sequences, Date.now() + timeoutMs);
-      if (answer === null) continue;
+      if (answer === null || answer === 'garbled') continue;
       if (answer.header.version === 1 && sent === 2 && this.allowFallback) this.version = version = 1;
       const result = smpResultOf(answer.body, request.group);
       if (sent === 2 && this.allowFallback && !triedVersion1 && isUnsupportedVersion(result)) {
@@ -521,12 +521,17 @@ export class SmpClient {
     return version;
   }
 
-  /** The matching answer, or null at the deadline. Console text goes to onText as it comes. */
+  /**
+   * The matching answer, or null at the deadline. Console text goes to onText as it comes.
+   * For a request that is safe to repeat, a frame that fails its check (CRC, length, base64)
+   * is most likely the answer, damaged on the line: 'garbled' says ask again now rather than
+   * wait out the deadline for an answer that will not come.
+   */
   private async awaitAnswer(
     request: SmpRequest,
     sequences: Set<number>,
     deadline: number,
-  ): Promise<{ header: SmpHeader; body: { [key: string]: CborValue } } | null> {
+  ): Promise<{ header: SmpHeader; body: { [key: string]: CborValue } } | 'garbled' | null> {
     const expectedOp = request.op === 'read' ? SmpOp.READ_RSP : SmpOp.WRITE_RSP;
     for (;;) {
       const remaining = deadline - Date.now();
@@ -565,6 +570,7 @@ export class SmpClient {
         }
         return { header, body };
       }
+      if (errors.length > 0 && request.idempotent) return 'garbled';
     }
   }
 
