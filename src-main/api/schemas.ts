@@ -79,6 +79,12 @@ export const VirtualFaults = z
     dropAfterBytes: z.number().int().min(0).optional(),
     /** The link drops once the device has received this many bytes since armed: an unplug mid-upload. */
     dropAtReceivedBytes: z.number().int().min(0).max(1_000_000_000).optional(),
+    /**
+     * The device loses power once it has received this many bytes since armed: it drops off
+     * the link and its MCU resets, so MCUboot runs (and reverts an unconfirmed image) when
+     * power comes back.
+     */
+    powerLossAtReceivedBytes: z.number().int().min(0).max(1_000_000_000).optional(),
     /** Flip one byte inside the next SMP response frame, so its CRC fails at the host. */
     corruptNextFrame: z.boolean().optional(),
     /** From the next SMP request on, answer nothing (SMP or shell) for this many milliseconds. */

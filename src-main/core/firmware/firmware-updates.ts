@@ -228,70 +228,76 @@ export class FirmwareUpdates {
 
           // From here on the device changes images; a cancel would leave it half-way.
           job.cancellable = false;
-
-          // -------------------------------------------------- test, reset, reconnect
-          if (recovering) {
-            journal('test', 'skipped', 'serial recovery wrote the image in place; there is no test swap');
-          } else {
-            journal('test', 'started');
-            await smp().imageTest(hash);
-            journal('test', 'done', describeSlots(await readSlots()));
-          }
-          session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
-          if (session.inRecovery) {
-            throw new FieldbenchError({
-              code: 'device-error',
-              message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
-              device: session.link.label,
-              step: 'verify',
-              hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
-            });
-          }
-
-          // -------------------------------------------------- verify
-          journal('verify', 'started');
-          const running = activeSlot(await readSlots());
-          deps.journal.versionAfter(job.id, running?.version ?? null);
-          if (running?.hash !== hash) {
-            const refused = slotWithHash(lastSlots, hash);
-            const why = refused && !refused.bootable ? 'the bootloader refused the image' : 'the bootloader did not boot the image';
-            journal('verify', 'failed', `${why}; ${describeSlots(lastSlots)}`);
-            return finish('reverted', `${why}; the device runs ${running?.version ?? 'an unknown image'}`);
-          }
-          journal('verify', 'done', `runs ${running.version}, not yet confirmed`);
-
-          // -------------------------------------------------- health check, then confirm or revert
-          if (input.options.confirm === 'never' && !recovering) {
-            return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
-          }
-          journal('health-check', 'started');
-          const report = await readDiagnostics(session.shell, profile, { deviceId: input.deviceId, now: deps.now });
-          const watched = new Set(firmware.healthCheck ?? profile.diagnostics.map((d) => d.id));
-          const failing = report.readings.filter((r) => watched.has(r.id) && (r.status === 'fail' || r.status === 'error'));
-          if (failing.length > 0) {
-            const what = failing.map((r) => `${r.label}${r.value !== null ? ` ${String(r.value)}${r.unit ? ` ${r.unit}` : ''}` : ''} (${r.status})`).join(', ');
-            journal('health-check', 'failed', what);
+          try {
+            // -------------------------------------------------- test, reset, reconnect
             if (recovering) {
-              return finish('failed', `health check failed: ${what}; the image was written by serial recovery, so there is no previous image to go back to: flash a known good image`);
+              journal('test', 'skipped', 'serial recovery wrote the image in place; there is no test swap');
+            } else {
+              journal('test', 'started');
+              await smp().imageTest(hash);
+              journal('test', 'done', describeSlots(await readSlots()));
             }
-            return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, `health check failed: ${what}`);
-          }
-          journal('health-check', 'done', `${report.readings.length} readings, none failing`);
+            session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+            if (session.inRecovery) {
+              throw new FieldbenchError({
+                code: 'device-error',
+                message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
+                device: session.link.label,
+                step: 'verify',
+                hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
+              });
+            }
 
-          journal('confirm', 'started');
-          if (!activeSlot(lastSlots)?.confirmed) await smp().imageConfirm(hash);
-          const confirmed = activeSlot(await readSlots());
-          if (confirmed?.hash !== hash || !confirmed.confirmed) {
-            throw new FieldbenchError({
-              code: 'device-error',
-              message: `the device did not confirm the image (${describeSlots(lastSlots)})`,
-              device: session.link.label,
-              step: 'confirm',
-              hint: 'It will revert at the next reset. Try the update again.',
-            });
+            // -------------------------------------------------- verify
+            journal('verify', 'started');
+            const running = activeSlot(await readSlots());
+            deps.journal.versionAfter(job.id, running?.version ?? null);
+            if (running?.hash !== hash) {
+              const refused = slotWithHash(lastSlots, hash);
+              const why = refused && !refused.bootable ? 'the bootloader refused the image' : 'the bootloader did not boot the image';
+              journal('verify', 'failed', `${why}; ${describeSlots(lastSlots)}`);
+              return finish('reverted', `${why}; the device runs ${running?.version ?? 'an unknown image'}`);
+            }
+            journal('verify', 'done', `runs ${running.version}, not yet confirmed`);
+
+            // -------------------------------------------------- health check, then confirm or revert
+            if (input.options.confirm === 'never' && !recovering) {
+              return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
+            }
+            journal('health-check', 'started');
+            const report = await readDiagnostics(session.shell, profile, { deviceId: input.deviceId, now: deps.now });
+            const watched = new Set(firmware.healthCheck ?? profile.diagnostics.map((d) => d.id));
+            const failing = report.readings.filter((r) => watched.has(r.id) && (r.status === 'fail' || r.status === 'error'));
+            if (failing.length > 0) {
+              const what = failing.map((r) => `${r.label}${r.value !== null ? ` ${String(r.value)}${r.unit ? ` ${r.unit}` : ''}` : ''} (${r.status})`).join(', ');
+              journal('health-check', 'failed', what);
+              if (recovering) {
+                return finish('failed', `health check failed: ${what}; the image was written by serial recovery, so there is no previous image to go back to: flash a known good image`);
+              }
+              return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, `health check failed: ${what}`);
+            }
+            journal('health-check', 'done', `${report.readings.length} readings, none failing`);
+
+            journal('confirm', 'started');
+            if (!activeSlot(lastSlots)?.confirmed) await smp().imageConfirm(hash);
+            const confirmed = activeSlot(await readSlots());
+            if (confirmed?.hash !== hash || !confirmed.confirmed) {
+              throw new FieldbenchError({
+                code: 'device-error',
+                message: `the device did not confirm the image (${describeSlots(lastSlots)})`,
+                device: session.link.label,
+                step: 'confirm',
+                hint: 'It will revert at the next reset. Try the update again.',
+              });
+            }
+            journal('confirm', 'done', describeSlots(lastSlots));
+            return finish('confirmed', recovering ? 'written by serial recovery; the device runs the new image' : null);
+          } catch (error) {
+            // The link went (an unplug, a power loss) while the device was switching images: find
+            // out which image it runs now rather than guess from what was last seen.
+            if (recovering || !lostTheDevice(error)) throw error;
+            return await this.afterLoss(job.id, session, currentStep, error, hash, versionBefore, rebootTimeoutMs, journal, finish);
           }
-          journal('confirm', 'done', describeSlots(lastSlots));
-          return finish('confirmed', recovering ? 'written by serial recovery; the device runs the new image' : null);
         },
         { long: true },
       );
@@ -310,6 +316,10 @@ export class FirmwareUpdates {
     let lastEmit = 0;
     let lastJournal = 0;
     let firstSent: number | null = null;
+    /** The last offset the device acknowledged. */
+    let acknowledged = 0;
+    /** Set after a reconnect: the first answer says where the device stands, and the journal keeps it. */
+    let resuming = false;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.deps.smpFor(session).imageUpload(input.bytes, {
@@ -318,6 +328,18 @@ export class FirmwareUpdates {
           onProgress: (sent, total) => {
             const now = Date.now();
             firstSent ??= sent;
+            if (resuming) {
+              resuming = false;
+              lastEmit = 0;
+              this.deps.journal.step(
+                job.id,
+                'upload',
+                'started',
+                `after the reconnect the device reported byte ${sent} of ${total} (the last acknowledged before the drop was ${acknowledged}); the upload goes on from there`,
+              );
+              this.changed(job.id);
+            }
+            acknowledged = sent;
             if (now - lastJournal >= JOURNAL_PROGRESS_EVERY_MS || sent === total) {
               lastJournal = now;
               this.deps.journal.uploaded(job.id, sent);
@@ -334,9 +356,17 @@ export class FirmwareUpdates {
         if (job.controller.signal.aborted) throw error;
         const recoverable = isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout');
         if (!recoverable || attempt >= MAX_UPLOAD_ATTEMPTS) throw error;
-        this.deps.journal.step(job.id, 'reconnect', 'started', `upload interrupted (${error.message}); attempt ${attempt + 1} of ${MAX_UPLOAD_ATTEMPTS}`);
+        this.deps.journal.uploaded(job.id, acknowledged);
+        this.deps.journal.step(
+          job.id,
+          'reconnect',
+          'started',
+          `upload interrupted after byte ${acknowledged} of ${input.bytes.length} (${error.message}); attempt ${attempt + 1} of ${MAX_UPLOAD_ATTEMPTS}`,
+        );
+        this.changed(job.id);
         session = await this.reconnect(session, rebootTimeoutMs);
         this.deps.journal.step(job.id, 'reconnect', 'done', 'the upload resumes from the offset the device reports');
+        resuming = true;
         this.changed(job.id);
       }
     }
@@ -391,6 +421,57 @@ export class FirmwareUpdates {
     }
     journal('revert', 'done', `runs ${running.version} again`);
     return finish('reverted', reason);
+  }
+
+  /**
+   * The device dropped off (or stopped answering) after the image was marked for test. It may
+   * have lost power, run the new image or gone back to the old one: wait for it, read the
+   * slots and say which, so the outcome is what the device runs, not what was last seen.
+   */
+  private async afterLoss(
+    jobId: string,
+    session: DeviceSession,
+    step: FirmwareStep,
+    error: FieldbenchError,
+    hash: string,
+    versionBefore: string | null,
+    rebootTimeoutMs: number,
+    journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
+    finish: (outcome: FirmwareOutcome, reason: string | null) => FirmwareJob,
+  ): Promise<FirmwareJob> {
+    const lost = `${step} failed: ${error.message}`;
+    journal(step, 'failed', error.message);
+    journal('reconnect', 'started', `the device dropped off during ${step}; waiting up to ${Math.round(rebootTimeoutMs / 1000)} s to read which image it runs`);
+    let slots: ImageSlot[];
+    try {
+      const back = await this.reconnect(session, rebootTimeoutMs);
+      slots = await this.deps.smpFor(back).imageState();
+    } catch (again) {
+      const why = again instanceof Error ? again.message : String(again);
+      journal('reconnect', 'failed', why);
+      return finish(
+        'failed',
+        `${lost}; the device could not be reached afterwards (${why}). If it did not confirm the new image, MCUboot goes back to ${versionBefore ?? 'the previous image'} at its next reset`,
+      );
+    }
+    const running = activeSlot(slots);
+    this.deps.journal.versionAfter(jobId, running?.version ?? null);
+    journal('reconnect', 'done', describeSlots(slots));
+    if (running?.hash === hash && running.confirmed) {
+      journal('confirm', 'done', `the device runs the new image, confirmed; ${describeSlots(slots)}`);
+      return finish('confirmed', `the link dropped during ${step}, but the device came back running ${running.version}, confirmed`);
+    }
+    if (running?.hash === hash) {
+      return finish(
+        'failed',
+        `${lost}; the device came back running ${running.version}, not confirmed: MCUboot goes back to ${versionBefore ?? 'the previous image'} at its next reset unless it is confirmed. Flash the same image again to finish`,
+      );
+    }
+    if (running && running.version === versionBefore) {
+      journal('revert', 'done', `the device restarted before the new image was confirmed and MCUboot went back to ${running.version}`);
+      return finish('reverted', `${lost}; the device restarted before the new image was confirmed, and MCUboot went back to ${running.version}, which it runs now`);
+    }
+    return finish('failed', `${lost}; the device came back and ${describeSlots(slots)}`);
   }
 
   /** Reopen the port and wake the shell until the device answers or the deadline passes. */
@@ -476,4 +557,9 @@ export class FirmwareUpdates {
       this.deps.log('warn', `firmware job ${jobId}: could not add to case ${caseId}: ${String(error)}`);
     }
   }
+}
+
+/** An error that means the device went away or went quiet (not one it answered with), outside a reconnect that already waited for it. */
+function lostTheDevice(error: unknown): error is FieldbenchError {
+  return isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout') && error.step !== 'reconnect';
 }

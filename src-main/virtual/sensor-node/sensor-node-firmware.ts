@@ -212,7 +212,7 @@ export class SensorNodeSimulator {
   /** Replace the fault knobs. A new dropAfterBytes counts from now. */
   setFaults(faults: VirtualFaults): void {
     if (faults.dropAfterBytes !== undefined) this.bytesSentSinceDropArmed = 0;
-    if (faults.dropAtReceivedBytes !== undefined) this.bytesReceivedSinceDropArmed = 0;
+    if (faults.dropAtReceivedBytes !== undefined || faults.powerLossAtReceivedBytes !== undefined) this.bytesReceivedSinceDropArmed = 0;
     this.currentFaults = { ...faults };
   }
 
@@ -322,18 +322,32 @@ export class SensorNodeSimulator {
       } catch {
         break; // link gone
       }
-      const dropAt = this.currentFaults.dropAtReceivedBytes;
-      const unplug = dropAt !== undefined && this.bytesReceivedSinceDropArmed + chunk.length >= dropAt;
-      if (unplug) chunk = chunk.subarray(0, Math.max(0, dropAt - this.bytesReceivedSinceDropArmed));
+      // The cable is pulled (dropAtReceivedBytes) or the power goes (powerLossAtReceivedBytes),
+      // whichever comes first, once that many bytes have come in since the knob was armed.
+      const cut = this.unplugPoint(chunk.length);
+      if (cut) chunk = chunk.subarray(0, Math.max(0, cut.at - this.bytesReceivedSinceDropArmed));
       this.bytesReceivedSinceDropArmed += chunk.length;
       await this.receive(chunk);
-      if (unplug) {
-        this.takeFault('dropAtReceivedBytes');
+      if (cut) {
+        this.takeFault(cut.knob);
+        // Power gone: the MCU is down until power comes back with the cable, then boots through MCUboot.
+        if (cut.knob === 'powerLossAtReceivedBytes') this.reboot('power-on');
         this.stop();
         await link.close().catch(() => undefined);
         return;
       }
     }
+  }
+
+  /** Where an armed unplug or power loss falls within the next `length` bytes received, if it does. */
+  private unplugPoint(length: number): { knob: 'dropAtReceivedBytes' | 'powerLossAtReceivedBytes'; at: number } | null {
+    let first: { knob: 'dropAtReceivedBytes' | 'powerLossAtReceivedBytes'; at: number } | null = null;
+    for (const knob of ['powerLossAtReceivedBytes', 'dropAtReceivedBytes'] as const) {
+      const at = this.currentFaults[knob];
+      if (at === undefined || this.bytesReceivedSinceDropArmed + length < at) continue;
+      if (first === null || at < first.at) first = { knob, at };
+    }
+    return first;
   }
 
   private async receive(chunk: Uint8Array): Promise<void> {
