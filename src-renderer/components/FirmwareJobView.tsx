@@ -47,10 +47,10 @@ export function FirmwareJobView({ job, progress, cancelling, cancelError, onCanc
         {rows.map((row) => {
           const status = stepStatusText[row.status];
           return (
-            <li key={row.key} data-testid="firmware-step" data-step={row.step} data-status={row.status}>
+            <li key={row.key} className={row.nested ? 'step-nested' : undefined} data-testid="firmware-step" data-step={row.step} data-status={row.status}>
               <Badge tone={status.tone}>{status.label}</Badge>
               <span className="step-label">{row.label}</span>
-              <TimeText iso={row.endedAt ?? row.startedAt} />
+              <TimeText iso={row.startedAt} />
               {row.detail && <span className="step-detail">{row.detail}</span>}
             </li>
           );

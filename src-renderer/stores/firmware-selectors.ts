@@ -70,8 +70,9 @@ export interface StepRow {
   label: string;
   status: StepRowStatus;
   startedAt: string;
-  endedAt: string | null;
   detail: string | null;
+  /** Runs as part of another step still open (the reset and reconnect of a revert). */
+  nested: boolean;
 }
 
 export const stepStatusText: Record<StepRowStatus, { label: string; tone: Tone }> = {
@@ -92,7 +93,8 @@ export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
   const open = new Map<FirmwareStep, StepRow>();
   job.steps.forEach((entry: FirmwareJobStep, index) => {
     if (entry.status === 'started') {
-      const row: StepRow = { key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: 'running', startedAt: entry.at, endedAt: null, detail: entry.detail };
+      const nested = open.has('revert');
+      const row: StepRow = { key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: 'running', startedAt: entry.at, detail: entry.detail, nested };
       open.set(entry.step, row);
       rows.push(row);
       return;
@@ -101,10 +103,9 @@ export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
     if (row) {
       open.delete(entry.step);
       row.status = entry.status;
-      row.endedAt = entry.at;
       row.detail = entry.detail ?? row.detail;
     } else {
-      rows.push({ key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: entry.status, startedAt: entry.at, endedAt: entry.at, detail: entry.detail });
+      rows.push({ key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: entry.status, startedAt: entry.at, detail: entry.detail, nested: open.has('revert') });
     }
   });
   // A finished job leaves nothing running: a row still open was cut short.

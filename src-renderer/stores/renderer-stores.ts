@@ -30,7 +30,10 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const cases = createCasesStore(api, notices);
   const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
   const smp = createSmpStore(api);
-  const firmware = createFirmwareStore(api, { readSlots: (deviceId) => smp.getState().readSlots(deviceId) });
+  const firmware = createFirmwareStore(api, {
+    readSlots: (deviceId) => smp.getState().readSlots(deviceId),
+    imageChanged: (deviceId) => devices.getState().identify(deviceId),
+  });
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.

@@ -2,7 +2,7 @@
 // and slots, pick an MCUboot image made in the test, see its inspection, flash it with
 // progress and steps to "confirmed", then flash a newer one with "do not confirm" and see
 // MCUboot revert it; the case the device is worked on records every step on its timeline.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -11,11 +11,13 @@ import { expect, screenshot, test } from './fixtures/fieldbench-serve';
 
 /** Long enough that the upload is seen moving, well inside the profile's 384 KiB slot. */
 const PAYLOAD_BYTES = 160 * 1024;
+/** Nearly a full slot, so there is time to cancel the upload. */
+const LARGE_PAYLOAD_BYTES = 360 * 1024;
 /** Upload, reset, reboot, health check and confirm on the virtual node. */
 const UPDATE_DEADLINE_MS = 75_000;
 
-function writeImage(dir: string, version: string): string {
-  const payload = new Uint8Array(PAYLOAD_BYTES);
+function writeImage(dir: string, version: string, payloadBytes = PAYLOAD_BYTES): string {
+  const payload = new Uint8Array(payloadBytes);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + version.length) & 0xff;
   const path = join(dir, `sensor-node-${version.replace('+', '-')}.signed.bin`);
   writeFileSync(path, createMcubootImage({ version, payload }));
@@ -27,6 +29,17 @@ function slotRow(page: Page, table: string, version: string) {
   return page.getByTestId(table).getByTestId('slot-row').filter({ has: page.getByRole('rowheader', { name: version, exact: true }) });
 }
 
+/** Attach the virtual sensor node from the device list and open its page. */
+async function openVirtualDevice(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
+  await page.getByRole('button', { name: 'Attach virtual device' }).click();
+  const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
+  await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
+  await row.getByTestId('device-link').click();
+  await expect(page.getByTestId('firmware-panel')).toBeVisible();
+}
+
 test.describe('firmware update in Chromium', () => {
   test.setTimeout(240_000);
   let imageDir: string;
@@ -36,14 +49,8 @@ test.describe('firmware update in Chromium', () => {
   test.afterEach(() => rmSync(imageDir, { recursive: true, force: true }));
 
   test('flash an image to confirmed, then test another and see it reverted, with the steps on the case timeline', async ({ page, fieldbench, problems }) => {
-    await page.goto(fieldbench.url);
-    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
-
     // The virtual sensor node, and a case opened for it (the panel records steps on it).
-    await page.getByRole('button', { name: 'Attach virtual device' }).click();
-    const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
-    await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
-    await row.getByTestId('device-link').click();
+    await openVirtualDevice(page, fieldbench.url);
     const deviceUrl = page.url();
     const title = 'Update to 1.5.0 in the field';
     await page.getByLabel('Case title').fill(title);
@@ -79,6 +86,9 @@ test.describe('firmware update in Chromium', () => {
     await expect(panel.getByTestId('firmware-cancel')).toBeEnabled();
     await screenshot(page, 'fw-03-uploading');
     await expect(panel.getByTestId('firmware-step').filter({ hasText: 'Upload' }).first()).toHaveAttribute('data-status', /running|done/);
+    // Once the device is switching images, Cancel is refused, and the panel says why.
+    await expect(panel.getByTestId('firmware-cancel-explanation')).toContainText('switching images', { timeout: 30_000 });
+    await expect(panel.getByTestId('firmware-cancel')).toBeDisabled();
     const outcome = panel.getByTestId('firmware-outcome');
     await expect(outcome).toHaveAttribute('data-outcome', 'confirmed', { timeout: UPDATE_DEADLINE_MS });
     await expect(panel.getByTestId('firmware-outcome-title')).toHaveText('Confirmed: the device runs 1.5.0');
@@ -91,6 +101,7 @@ test.describe('firmware update in Chromium', () => {
     await expect(confirmed.getByTestId('slot-state')).toHaveText(/confirmed/);
     await expect(slotRow(page, 'slots-before', '1.5.0')).toHaveCount(0);
     await expect(slotRow(page, 'smp-slots-table', '1.5.0').getByTestId('slot-state')).toHaveText(/active, confirmed/);
+    await expect(page.getByTestId('identity-firmware')).toHaveText('1.5.0');
     await screenshot(page, 'fw-04-confirmed');
 
     // A newer image, booted for a test only: MCUboot goes back to 1.5.0.
@@ -113,6 +124,34 @@ test.describe('firmware update in Chromium', () => {
     await screenshot(page, 'fw-06-case-timeline');
 
     expect(await page.locator('[style]').count()).toBe(0);
+    expect(problems.messages).toEqual([]);
+  });
+
+  test('an image dropped on the panel uploads until Cancel, and the device keeps its image', async ({ page, fieldbench, problems }) => {
+    await openVirtualDevice(page, fieldbench.url);
+
+    // Drop the file as a file manager would: a drop event carrying it.
+    const bytes = readFileSync(writeImage(imageDir, '1.7.0+0', LARGE_PAYLOAD_BYTES));
+    const panel = page.getByTestId('firmware-panel');
+    const dataTransfer = await page.evaluateHandle((base64) => {
+      const transfer = new DataTransfer();
+      const content = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([content], 'dropped-1.7.0.signed.bin', { type: 'application/octet-stream' }));
+      return transfer;
+    }, bytes.toString('base64'));
+    await panel.dispatchEvent('dragover', { dataTransfer });
+    await expect(panel.getByText('Drop the image to inspect it')).toBeVisible();
+    await panel.dispatchEvent('drop', { dataTransfer });
+    await expect(page.getByTestId('image-inspection').getByTestId('inspection-version')).toHaveText('1.7.0+0');
+
+    await panel.getByTestId('firmware-flash').click();
+    await expect(panel.getByTestId('firmware-progress-text')).toBeVisible({ timeout: 30_000 });
+    await panel.getByTestId('firmware-cancel').click();
+    await expect(panel.getByTestId('firmware-outcome')).toHaveAttribute('data-outcome', 'cancelled', { timeout: 30_000 });
+    await expect(panel.getByTestId('firmware-outcome')).toContainText('the device still runs its previous image');
+    await expect(panel.locator('[data-testid="firmware-step"][data-step="upload"]')).toHaveAttribute('data-status', 'failed');
+    await expect(slotRow(page, 'slots-after', '1.4.2').getByTestId('slot-state')).toHaveText(/active, confirmed/);
+    await screenshot(page, 'fw-07-cancelled');
     expect(problems.messages).toEqual([]);
   });
 });

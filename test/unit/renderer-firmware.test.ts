@@ -94,12 +94,12 @@ describe('the step list', () => {
         step('revert', 'done', 'runs 1.4.2+0 again'),
       ],
     });
-    expect(rows.map((r) => [r.step, r.status, r.detail])).toEqual([
-      ['preflight', 'done', 'image ok'],
-      ['upload', 'done', '1000 bytes'],
-      ['reset', 'done', null],
-      ['revert', 'done', 'runs 1.4.2+0 again'],
-      ['reset', 'done', 'back'],
+    expect(rows.map((r) => [r.step, r.status, r.detail, r.nested])).toEqual([
+      ['preflight', 'done', 'image ok', false],
+      ['upload', 'done', '1000 bytes', false],
+      ['reset', 'done', null, false],
+      ['revert', 'done', 'runs 1.4.2+0 again', false],
+      ['reset', 'done', 'back', true], // part of the revert
     ]);
   });
 
