@@ -52,6 +52,7 @@ function spawnPair(options: PtyPairOptions, hostLink: string | null): Promise<Pt
     });
     let stderr = '';
     let settled = false;
+    let closing: Promise<void> | null = null;
     const exited = new Promise<void>((done) => socat.once('exit', () => done()));
 
     const fail = (error: FieldbenchError): void => {
@@ -107,15 +108,20 @@ function spawnPair(options: PtyPairOptions, hostLink: string | null): Promise<Pt
         devicePath,
         hostPath,
         hostLink,
-        close: async () => {
-          if (socat.exitCode !== null || socat.signalCode !== null) return;
-          socat.kill('SIGTERM');
-          const stopped = await Promise.race([exited.then(() => true), delay(EXIT_DEADLINE_MS).then(() => false)]);
-          if (!stopped) {
-            socat.kill('SIGKILL');
-            await Promise.race([exited, delay(EXIT_DEADLINE_MS)]);
-          }
-        },
+        // One SIGTERM only, however many callers close: socat gives up its clean-up (the link
+        // among it) when a second signal arrives while it handles the first.
+        close: () =>
+          (closing ??= (async () => {
+            if (socat.exitCode !== null || socat.signalCode !== null) return;
+            socat.kill('SIGTERM');
+            const stopped = await Promise.race([exited.then(() => true), delay(EXIT_DEADLINE_MS).then(() => false)]);
+            if (!stopped) {
+              socat.kill('SIGKILL');
+              await Promise.race([exited, delay(EXIT_DEADLINE_MS)]);
+              // Killed, socat could not remove its link: do it, if the link is still ours.
+              if (hostLink !== null && (await readlink(hostLink).catch(() => null)) === hostPath) await unlink(hostLink).catch(() => undefined);
+            }
+          })()),
       });
     });
   });

@@ -285,7 +285,8 @@ describe('SmpClient errors', () => {
 
   test('an answer damaged on the line (bad CRC) is asked for again at once when repeating is safe, never for a write', async () => {
     const damaged = (header: Received['header'], body: CborValue): Uint8Array => {
-      const frames = encodeSmpSerialFrames(encodeSmpPacketBytes({ ...header, op: header.op + 1 }, encodeCbor(body)));
+      const op = header.op === SmpOp.READ ? SmpOp.READ_RSP : SmpOp.WRITE_RSP;
+      const frames = encodeSmpSerialFrames(encodeSmpPacketBytes({ ...header, op }, encodeCbor(body)));
       frames[6] = frames[6] === 0x41 ? 0x42 : 0x41; // one base64 digit changed: the frame parses, its CRC fails
       return frames;
     };
