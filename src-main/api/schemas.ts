@@ -60,6 +60,10 @@ export const Device = z.object({
   profileId: z.string().nullable(),
   profileName: z.string().nullable(),
   identity: DeviceIdentity.nullable(),
+  /** How its firmware is updated, from its profile; null when the profile offers no update. */
+  firmware: z
+    .object({ method: z.literal('mcumgr-serial'), slotSize: z.number().int(), signatureRequired: z.boolean() })
+    .nullable(),
   state: DeviceState,
   /** Why the device is in its state, in words ("no answer to 'device info' in 2000 ms"). */
   stateDetail: z.string().optional(),
@@ -255,6 +259,8 @@ export const FirmwareJob = z.object({
   image: FirmwareImageInfo,
   options: FirmwareJobOptions,
   state: z.enum(['running', 'finished']),
+  /** Cancel is honoured now: only while the upload runs, never once the device is switching images. */
+  cancellable: z.boolean(),
   outcome: FirmwareOutcome.nullable(),
   /** Why it ended as it did, in words: "the bootloader refused the image", "health check failed: battery". */
   reason: z.string().nullable(),
@@ -269,8 +275,8 @@ export const FirmwareJob = z.object({
 });
 export type FirmwareJob = z.infer<typeof FirmwareJob>;
 
-/** A firmware file, base64 as it crosses the doors; MCUboot slots are far smaller than this. */
-export const FirmwareFileContent = z.base64().max(48 * 1024 * 1024);
+/** A firmware file, base64 as it crosses the doors: up to 18 MiB of image, far more than any MCUboot slot. */
+export const FirmwareFileContent = z.base64().max(24 * 1024 * 1024);
 
 /** A public key given with a request: its name (the file it came from) and its PEM text. */
 export const PublicKeyPem = z.object({ name: z.string().min(1).max(4096), pem: z.string().min(1).max(16 * 1024) }).strict();

@@ -5,8 +5,11 @@ import { z } from 'zod';
 import { Envelope } from './contract';
 
 export const WS_PATH = '/api';
-/** Longest frame the server accepts; a note is capped at 1 MB of text, this leaves room. */
-export const WS_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/**
+ * Longest frame the server accepts: a firmware file travels base64 in one request
+ * (FirmwareFileContent, 24 MiB of base64), with room for the rest of the message.
+ */
+export const WS_MAX_FRAME_BYTES = 25 * 1024 * 1024;
 
 export const WsClientMessage = z
   .object({ id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), channel: z.string().max(100), payload: z.unknown() })

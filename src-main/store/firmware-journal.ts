@@ -147,6 +147,8 @@ export class FirmwareJournal {
       image: this.json(row.image_json, jobId),
       options: this.json(row.options_json, jobId),
       state: row.finished_at === null ? 'running' : 'finished',
+      // Only the process running the job knows; FirmwareUpdates says so for its own jobs.
+      cancellable: false,
       outcome: row.outcome,
       reason: row.reason,
       versionBefore: row.before_json === null ? null : this.json(row.before_json, jobId),

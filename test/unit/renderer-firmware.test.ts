@@ -35,6 +35,7 @@ function job(patch: Partial<FirmwareJob>): FirmwareJob {
     image: { fileName: 'app.bin', sha256: 'a'.repeat(64), version: '1.5.0+0', size: 1000 },
     options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto' },
     state: 'finished',
+    cancellable: false,
     outcome: null,
     reason: null,
     versionBefore: '1.4.2+0',

@@ -398,6 +398,7 @@ export class DeviceRegistry {
       profileId: null,
       profileName: null,
       identity: null,
+      firmware: null,
       state: 'present',
       seenAt: this.deps.now().toISOString(),
     };
@@ -476,9 +477,7 @@ export class DeviceRegistry {
     if (!slots) return false;
     entry.inRecovery = true;
     entry.shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
-    entry.profile = profile;
-    entry.device.profileId = profile.id;
-    entry.device.profileName = profile.name;
+    applyProfile(entry, profile);
     this.setState(entry, 'recovery', describeRecovery(slots));
     return true;
   }
@@ -500,9 +499,7 @@ export class DeviceRegistry {
           }
           const identity = await readIdentity(shell, profile);
           entry.inRecovery = false;
-          entry.profile = profile;
-          entry.device.profileId = profile.id;
-          entry.device.profileName = profile.name;
+          applyProfile(entry, profile);
           entry.device.identity = identity;
           this.setState(entry, 'ready');
           return;
@@ -538,6 +535,16 @@ export class DeviceRegistry {
   private emit(): void {
     if (!this.closed) this.deps.onChange(this.list());
   }
+}
+
+/** The device is of this family: its profile, and what the profile says about updating it. */
+function applyProfile(entry: DeviceEntry, profile: DeviceProfile): void {
+  entry.profile = profile;
+  entry.device.profileId = profile.id;
+  entry.device.profileName = profile.name;
+  entry.device.firmware = profile.firmware
+    ? { method: profile.firmware.method, slotSize: profile.firmware.slotSize, signatureRequired: (profile.firmware.signingKeys?.length ?? 0) > 0 }
+    : null;
 }
 
 export function serialDeviceId(path: string): string {

@@ -125,11 +125,13 @@ export class FirmwareUpdates {
     this.running.set(job.id, running);
     void running.done.finally(() => this.running.delete(job.id));
     this.changed(job.id);
-    return job;
+    return this.get(job.id);
   }
 
   get(jobId: string): FirmwareJob {
-    return this.deps.journal.get(jobId);
+    const job = this.deps.journal.get(jobId);
+    const running = this.running.get(jobId);
+    return running && job.state === 'running' ? { ...job, cancellable: running.cancellable } : job;
   }
 
   /** Resolves with the finished job; for callers that wait (the CLI). */
@@ -228,6 +230,7 @@ export class FirmwareUpdates {
 
           // From here on the device changes images; a cancel would leave it half-way.
           job.cancellable = false;
+          this.changed(job.id);
           try {
             // -------------------------------------------------- test, reset, reconnect
             if (recovering) {
@@ -304,7 +307,12 @@ export class FirmwareUpdates {
     } catch (error) {
       return this.failed(job, input, currentStep, error, lastSlots, journal, finish);
     } finally {
+      this.running.delete(job.id);
       this.changed(job.id);
+      // The device may run another image now: read its identity again so every door shows it.
+      void this.deps.devices.identify(input.deviceId).catch((error: unknown) => {
+        this.deps.log('info', `after firmware job ${job.id}: could not read the device's identity again: ${String(error)}`);
+      });
     }
   }
 
@@ -545,7 +553,7 @@ export class FirmwareUpdates {
   }
 
   private changed(jobId: string): void {
-    this.deps.events.emit('firmware.job', this.deps.journal.get(jobId));
+    this.deps.events.emit('firmware.job', this.get(jobId));
   }
 
   private toCase(jobId: string, caseId: string | null, summary: string, data: Record<string, unknown>): void {
