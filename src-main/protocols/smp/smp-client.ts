@@ -1,6 +1,7 @@
 // Drives an MCUmgr (SMP) device over a Link: one request at a time, each with a sequence
 // number, a deadline and, for reads only, retries; answers matched by sequence, group and
-// command so late and stray packets are ignored; the device's result codes turned into
+// command so late and stray packets are ignored; an image upload alone keeps several chunk
+// requests in flight when the device's buffers allow it (smp-upload-window.ts); the device's result codes turned into
 // FieldbenchErrors a person can act on. The framing is a strategy (serial console lines by
 // default), so the same client runs over BLE's bare packets. On a serial line the device's
 // console text arrives between frames; it goes to onText and is otherwise left alone.
@@ -14,6 +15,7 @@ import { describeSmpError, ImageCommand, MgmtErr, OsCommand, SmpGroup, type SmpR
 import { decodeSmpPacket, encodeSmpPacket, type SmpHeader, SmpOp } from './smp-packet';
 import { smpSerialFraming } from './smp-serial';
 import { largestUploadChunk, type UploadRequestFields, uploadRequestBody } from './smp-upload-chunk';
+import { uploadWindow } from './smp-upload-window';
 
 export const SMP_DEFAULT_TIMEOUT_MS = 5000;
 export const SMP_DEFAULT_RETRIES = 2;
@@ -40,6 +42,11 @@ export interface SmpClientOptions {
   retries?: number;
   /** Console text that arrived between frames (serial only). */
   onText?: (text: Uint8Array) => void;
+  /**
+   * Most image upload requests in flight at once (default 3), never more than the device's
+   * buf_count − 1 and 1 when it does not report buf_count; 1 is plain stop-and-wait.
+   */
+  uploadWindow?: number;
 }
 
 export interface SmpRequest {
@@ -112,8 +119,9 @@ export interface SmpUploadOptions {
   image?: number;
   /** SHA-256 of the whole image: names the upload, so a device can resume it, and checks it. */
   sha256: Uint8Array;
+  /** The offset the device acknowledged; with several requests in flight it never goes back. */
   onProgress?(sent: number, total: number): void;
-  /** Stops before the next chunk; the chunk in flight is answered first. */
+  /** Stops before the next chunk; the chunks in flight are answered first. */
   signal?: AbortSignal;
   /** Start here instead of 0 (a journaled upload after a restart); the device corrects it if it disagrees. */
   startOffset?: number;
@@ -206,7 +214,10 @@ export class SmpClient {
   private queue: Promise<unknown> = Promise.resolve();
   /** Frames rejected or ignored while the current request waited: the story a time-out tells. */
   private notes: string[] = [];
-  private bufferSize: number | null = null;
+  /** The device's buffer size and count (null: not reported), asked once. */
+  private uploadParamsCache: { bufSize: number; bufCount: number | null } | null = null;
+  /** Packets decoded beyond the answer being waited for: the next answers, or strays. */
+  private pendingPackets: Uint8Array[] = [];
 
   constructor(
     private readonly link: Link,
@@ -345,7 +356,9 @@ export class SmpClient {
     if (!Buffer.from(createHash('sha256').update(image).digest()).equals(options.sha256)) {
       throw bad('the SHA-256 given is not the SHA-256 of the image');
     }
-    const bufSize = await this.uploadBufferSize();
+    const { bufSize, bufCount } = await this.uploadParams();
+    const window = uploadWindow(bufCount, this.options.uploadWindow);
+    if (window > 1) return this.exclusive(() => this.pipelinedUpload(image, options, bufSize, window));
     let offset = Math.min(Math.max(0, options.startOffset ?? 0), total);
     /** Lowered when the device says a request was too large. */
     let cap = total;
@@ -435,16 +448,188 @@ export class SmpClient {
     return { bytes: total, requests, chunkSize, match };
   }
 
-  /** The device's buffer, asked once; the MCUmgr default when it cannot say. */
-  private async uploadBufferSize(): Promise<number> {
-    if (this.bufferSize !== null) return this.bufferSize;
+  /** The device's buffers, asked once; the MCUmgr default size (and no count) when it cannot say. */
+  private async uploadParams(): Promise<{ bufSize: number; bufCount: number | null }> {
+    if (this.uploadParamsCache !== null) return this.uploadParamsCache;
     try {
-      this.bufferSize = (await this.params()).bufSize;
+      const params = await this.params();
+      this.uploadParamsCache = { bufSize: params.bufSize, bufCount: params.bufCount };
     } catch (error) {
       if (!isSmpError(error, MgmtErr.ENOTSUP)) throw error;
-      this.bufferSize = SMP_DEFAULT_BUFFER_SIZE;
+      this.uploadParamsCache = { bufSize: SMP_DEFAULT_BUFFER_SIZE, bufCount: null };
     }
-    return this.bufferSize;
+    return this.uploadParamsCache;
+  }
+
+  /**
+   * The upload with up to `window` chunk requests in flight, each with its own sequence
+   * number and deadline. Rules, after nRF Connect Device Manager's windowed uploader:
+   * - The device's `off` is the only truth. An answer that says `off` = the end of its chunk
+   *   acknowledges it (and any earlier chunk whose answer was lost: the device took those
+   *   too, or it would not be there). Any other `off` (a chunk lost or refused, a rewind, a
+   *   resume further on) drops everything in flight: their answers, when they come, carry
+   *   sequence numbers no longer waited for and are ignored, and the upload goes on from
+   *   the device's offset. Whatever a stale request wrote is image data at its own offset,
+   *   so it can do no harm; at worst the next answer moves the offset again.
+   * - After the first request and after every resync, one request goes alone until an
+   *   answer confirms where the device stands; only then does the window open again.
+   * - No answer by the oldest request's deadline, or a damaged answer with nothing else in
+   *   flight, counts as an attempt at that offset and sends it again alone; past the
+   *   retries, the time-out error. EMSGSIZE halves the chunk, as stop-and-wait does.
+   * - Cancel stops sending and waits for the answers in flight, so the offset reported is
+   *   the device's and no answer is left over for the next request.
+   */
+  private async pipelinedUpload(image: Uint8Array, options: SmpUploadOptions, bufSize: number, window: number): Promise<SmpUploadResult> {
+    const total = image.length;
+    interface Flight {
+      sequence: number;
+      off: number;
+      end: number;
+      deadline: number;
+      request: SmpRequest;
+    }
+    const inFlight: Flight[] = [];
+    /** The offset the device last confirmed (or the one assumed before its first answer). */
+    let acked = Math.min(Math.max(0, options.startOffset ?? 0), total);
+    let next = acked;
+    let reported = -1;
+    let probing = true;
+    let cap = total;
+    let requests = 0;
+    let chunkSize = 0;
+    let resyncs = 0;
+    let match: boolean | null = null;
+    const attempts = new Map<number, number>();
+    const budget = 16 + 4 * Math.ceil(total / Math.max(1, largestUploadChunk({ off: total }, total, bufSize, this.framing)));
+    const cancelled = () => new SmpUploadCancelledError(acked, total, this.label);
+    this.notes = [];
+
+    const sendChunk = async (off: number): Promise<void> => {
+      const fields: UploadRequestFields = off === 0 ? { image: options.image, off: 0, len: total, sha: options.sha256 } : { off };
+      const size = Math.min(cap, largestUploadChunk(fields, total - off, bufSize, this.framing));
+      const step = `image upload at byte ${off} of ${total}`;
+      if (size <= 0) {
+        throw new FieldbenchError({
+          code: 'device-error',
+          message: `the device buffer of ${bufSize} bytes cannot hold an upload request with any image data`,
+          device: this.label,
+          step: 'image upload',
+          hint: 'Raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE in the device firmware, or use a longer line length.',
+        });
+      }
+      if (requests > budget) {
+        throw new FieldbenchError({
+          code: 'device-error',
+          message: `the device keeps moving the upload offset back (${requests} requests for a ${total}-byte image)`,
+          device: this.label,
+          step,
+          hint: 'Reset the device and upload again; if it repeats, its flash may be failing.',
+        });
+      }
+      const request: SmpRequest = {
+        op: 'write',
+        group: SmpGroup.IMAGE,
+        command: ImageCommand.UPLOAD,
+        body: uploadRequestBody(fields, image.subarray(off, off + size)),
+        step,
+        idempotent: true,
+      };
+      const sequences = new Set<number>();
+      requests += 1;
+      await this.send(request, this.version, sequences);
+      const [sequence] = sequences;
+      inFlight.push({ sequence: sequence!, off, end: off + size, deadline: Date.now() + this.timeoutMs, request });
+      chunkSize = Math.max(chunkSize, size);
+      next = off + size;
+    };
+    /** Forget what is in flight and go on from `off`, one request at a time until it is confirmed. */
+    const resync = (off: number): void => {
+      inFlight.length = 0;
+      acked = off;
+      next = off;
+      probing = true;
+    };
+    /** One more attempt at the oldest request's offset, or the time-out error past the retries. */
+    const retryOldest = (oldest: Flight): void => {
+      const tries = (attempts.get(oldest.off) ?? 0) + 1;
+      attempts.set(oldest.off, tries);
+      if (tries > this.retries) throw this.timeoutError(oldest.request, this.timeoutMs, 1 + this.retries);
+      resync(oldest.off);
+    };
+
+    for (;;) {
+      const aborted = options.signal?.aborted === true;
+      while (!aborted && inFlight.length < (probing ? 1 : window) && next < total) await sendChunk(next);
+      const oldest = inFlight[0];
+      if (oldest === undefined) {
+        if (acked >= total) break;
+        throw cancelled();
+      }
+      const answer = await this.awaitAnswer(oldest.request, new Set(inFlight.map((flight) => flight.sequence)), oldest.deadline);
+      if (answer === null || (answer === 'garbled' && inFlight.length === 1)) {
+        if (options.signal?.aborted) throw cancelled();
+        retryOldest(oldest);
+        continue;
+      }
+      // A damaged answer with more in flight: the answers after it say how far the device got.
+      if (answer === 'garbled') continue;
+      const index = inFlight.findIndex((flight) => flight.sequence === answer.header.sequence);
+      const flight = inFlight[index]!;
+      const result = smpResultOf(answer.body, SmpGroup.IMAGE);
+      if (result !== null) {
+        // The device's own buffer is the last word on size: halve and go on from that chunk.
+        const size = flight.end - flight.off;
+        if (result.version === 1 && result.rc === MgmtErr.EMSGSIZE && size > 32) {
+          cap = Math.floor(size / 2);
+          resync(flight.off);
+          continue;
+        }
+        throw new SmpDeviceError(result, { device: this.label, step: flight.request.step });
+      }
+      const off = new SmpAnswer(answer.body, this.label, flight.request.step).number('off');
+      if (!Number.isInteger(off) || off < 0 || off > total) {
+        throw new FieldbenchError({
+          code: 'device-error',
+          message: `the device reported upload offset ${off}, outside the ${total}-byte image`,
+          device: this.label,
+          step: flight.request.step,
+          hint: 'Erase the secondary slot and upload again.',
+        });
+      }
+      if (off === flight.end) {
+        inFlight.splice(0, index + 1);
+        acked = off;
+        probing = false;
+        resyncs = 0;
+        if (off === total && answer.body['match'] !== undefined) match = new SmpAnswer(answer.body, this.label, flight.request.step).flag('match');
+      } else {
+        resyncs += 1;
+        if (resyncs > MAX_UPLOAD_STALLS) {
+          throw new FieldbenchError({
+            code: 'device-error',
+            message: `the device stopped taking data at byte ${off} of ${total}`,
+            device: this.label,
+            step: flight.request.step,
+            hint: 'Reset the device and upload again; it resumes from where it stopped.',
+          });
+        }
+        resync(off);
+      }
+      if (acked > reported) {
+        reported = acked;
+        options.onProgress?.(acked, total);
+      }
+    }
+    if (match === false) {
+      throw new FieldbenchError({
+        code: 'device-error',
+        message: 'the device received the whole image, but its hash does not match the SHA-256 sent',
+        device: this.label,
+        step: 'image upload',
+        hint: 'The image was damaged on the way; erase the secondary slot and upload again.',
+      });
+    }
+    return { bytes: total, requests, chunkSize, match };
   }
 
   // ---------------------------------------------------------------- statistics group
@@ -470,10 +655,16 @@ export class SmpClient {
   }
 
   private call(request: SmpRequest): Promise<SmpAnswer> {
-    // The deadline of a queued request starts when its turn comes: time spent behind another
-    // request is bounded by that one's own deadlines, so nothing waits forever.
-    const run = () => this.exchange(request);
-    const result = this.queue.then(run, run);
+    return this.exclusive(() => this.exchange(request));
+  }
+
+  /**
+   * Runs `task` when the link is free of every other request. The deadline of a queued
+   * request starts when its turn comes: time spent behind another request (or a whole
+   * pipelined upload) is bounded by that one's own deadlines, so nothing waits forever.
+   */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -533,20 +724,11 @@ export class SmpClient {
     deadline: number,
   ): Promise<{ header: SmpHeader; body: { [key: string]: CborValue } } | 'garbled' | null> {
     const expectedOp = request.op === 'read' ? SmpOp.READ_RSP : SmpOp.WRITE_RSP;
+    let garbled = false;
     for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
-      let chunk: Uint8Array;
-      try {
-        chunk = await this.link.read(remaining);
-      } catch (error) {
-        throw this.wrapLinkError(error, request.step);
-      }
-      if (chunk.length === 0) continue;
-      const { packets, text, errors } = this.decoder.push(chunk);
-      if (text.length > 0) this.passText(text);
-      for (const error of errors) this.note(error);
-      for (const bytes of packets) {
+      // Packets left from an earlier read come first: with requests in flight, one read may carry several answers.
+      while (this.pendingPackets.length > 0) {
+        const bytes = this.pendingPackets.shift()!;
         let packet;
         try {
           packet = decodeSmpPacket(bytes);
@@ -570,7 +752,21 @@ export class SmpClient {
         }
         return { header, body };
       }
-      if (errors.length > 0 && request.idempotent) return 'garbled';
+      if (garbled) return 'garbled';
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      let chunk: Uint8Array;
+      try {
+        chunk = await this.link.read(remaining);
+      } catch (error) {
+        throw this.wrapLinkError(error, request.step);
+      }
+      if (chunk.length === 0) continue;
+      const { packets, text, errors } = this.decoder.push(chunk);
+      if (text.length > 0) this.passText(text);
+      for (const error of errors) this.note(error);
+      this.pendingPackets.push(...packets);
+      garbled = errors.length > 0 && request.idempotent;
     }
   }
 
