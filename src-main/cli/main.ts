@@ -31,6 +31,10 @@ Commands:
                           and, per key, valid / bad-hash / no-signature-for-key
   sim sensor-node         Attach a virtual sensor node on a pseudo-terminal and print its port
       [--answer-delay MS] [--garbage P] [--silent] [--drop-after BYTES] [--seed N]
+      [--drop-at-received BYTES] [--stable-path] [--replug-after MS]
+                          --drop-at-received unplugs it once it has received BYTES (mid-upload, say);
+                          --stable-path prints a fixed link instead of /dev/pts/N, and --replug-after
+                          plugs the node back in at it MS after it drops off
   help                    Show this help
 
 Options:
@@ -53,6 +57,9 @@ const options = {
   garbage: { type: 'string' },
   silent: { type: 'boolean' },
   'drop-after': { type: 'string' },
+  'drop-at-received': { type: 'string' },
+  'stable-path': { type: 'boolean' },
+  'replug-after': { type: 'string' },
   seed: { type: 'string' },
   image: { type: 'string' },
   key: { type: 'string', multiple: true },
@@ -146,10 +153,15 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
           garbage,
           silent: values.silent,
           dropAfterBytes: integerOption('drop-after', values['drop-after'], 0, Number.MAX_SAFE_INTEGER),
+          dropAtReceivedBytes: integerOption('drop-at-received', values['drop-at-received'], 0, 1_000_000_000),
         });
         if (!faults.success) throw new UsageError(`--garbage takes a probability from 0 to 1, not '${values.garbage}'`);
         const seed = integerOption('seed', values.seed, 0, 0xffffffff);
-        return await simCommand(io, { model, faults: faults.data, seed }, signal);
+        const replugAfterMs = integerOption('replug-after', values['replug-after'], 0, 60_000);
+        if (replugAfterMs !== undefined && !values['stable-path']) {
+          throw new UsageError('--replug-after needs --stable-path: the node comes back on a new /dev/pts/N, so only the stable path finds it again');
+        }
+        return await simCommand(io, { model, faults: faults.data, seed, stablePath: values['stable-path'] ?? false, replugAfterMs }, signal);
       }
       default:
         throw new UsageError(`unknown command '${command}'`);

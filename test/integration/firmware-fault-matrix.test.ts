@@ -171,7 +171,6 @@ describe.concurrent('the link dropped at every tenth of an upload', () => {
         } else {
           await expectOldImage(deviceId, job);
         }
-        console.info(`drop at ${percent}% (byte ${dropAt} of ${wire.params + wire.upload}): ${job.outcome} ${job.reason ?? ''} | ${[...details(job, 'reconnect', 'started'), ...details(job, 'upload', 'started')].join(' | ')}`);
       }),
     );
   }

@@ -65,7 +65,9 @@ export async function flashCommand(session: CoreSessionOptions, flash: FlashOpti
         keys,
       });
       jobId = job.id;
-      const end = job.state === 'finished' ? job : await done;
+      // Events before jobId was known were not matched: look once, then wait for the last one.
+      const now = job.state === 'finished' ? job : await call(core, 'firmware.job', { jobId: job.id });
+      const end = now.state === 'finished' ? now : await done;
       return report(session, end, (Date.now() - started) / 1000, json);
     } finally {
       offJob();

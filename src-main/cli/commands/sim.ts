@@ -1,5 +1,7 @@
 // `fieldbench sim sensor-node`: a virtual device on a real pseudo-terminal, for trying
 // Fieldbench (or any serial tool) without hardware. Prints one JSON line, runs until stopped.
+// With --stable-path the port is a fixed link that survives the node dropping off and being
+// plugged back in (--replug-after), as /dev/serial/by-id/... does for a USB adapter.
 import type { VirtualFaults } from '../../api/schemas';
 import { attachSensorNodeOnPty } from '../../virtual/attach-sensor-node';
 import { SENSOR_NODE_PROFILE_ID } from '../../core/devices/virtual-attachment';
@@ -9,6 +11,10 @@ export interface SimOptions {
   model: string;
   faults: VirtualFaults;
   seed: number | undefined;
+  /** Print a stable path (a link to the pseudo-terminal) instead of /dev/pts/N. */
+  stablePath: boolean;
+  /** After the node drops off its link, plug it back in this many milliseconds later. */
+  replugAfterMs: number | undefined;
 }
 
 export async function simCommand(io: Io, options: SimOptions, signal: AbortSignal): Promise<number> {
@@ -16,6 +22,8 @@ export async function simCommand(io: Io, options: SimOptions, signal: AbortSigna
   const attached = await attachSensorNodeOnPty({
     faults: options.faults,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.stablePath ? { stablePath: true } : {}),
+    ...(options.replugAfterMs !== undefined ? { replugAfterMs: options.replugAfterMs } : {}),
   });
   printJson(io, {
     port: attached.hostPath,
