@@ -3,7 +3,7 @@
 import { useId } from 'react';
 import type { ApiErrorShape } from '../../src-main/api/errors';
 import type { FirmwareJob, FirmwareProgress } from '../../src-main/api/schemas';
-import { canCancel, NOT_CANCELLABLE, progressView, stepRows, stepStatusText } from '../stores/firmware-selectors';
+import { NOT_CANCELLABLE, progressView, stepRows, stepStatusText } from '../stores/firmware-selectors';
 import { Badge } from './Badge';
 import { ErrorDetails } from './ErrorDetails';
 import { TimeText } from './TimeText';
@@ -19,7 +19,7 @@ interface FirmwareJobViewProps {
 export function FirmwareJobView({ job, progress, cancelling, cancelError, onCancel }: FirmwareJobViewProps) {
   const rows = stepRows(job);
   const running = job.state === 'running';
-  const cancellable = canCancel(job);
+  const cancellable = job.cancellable;
   const current = running ? rows.findLast((row) => row.status === 'running') : undefined;
   const uploading = current?.step === 'upload' && progress !== null && progress.jobId === job.id;
   const view = uploading ? progressView(progress) : null;

@@ -113,15 +113,6 @@ export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
   return rows;
 }
 
-/** Steps after which the device is changing images; the core refuses a cancel from then on. */
-const switchingSteps: ReadonlySet<FirmwareStep> = new Set(['test', 'reset', 'verify', 'health-check', 'confirm', 'revert']);
-
-/** The core's rule, read from the journal: cancel only until the upload is through. */
-export function canCancel(job: Pick<FirmwareJob, 'state' | 'steps'>): boolean {
-  if (job.state !== 'running') return false;
-  return !job.steps.some((s) => switchingSteps.has(s.step) || (s.step === 'upload' && s.status === 'done'));
-}
-
 export const NOT_CANCELLABLE =
   'Cancel is no longer possible: the device is switching images, and stopping now could leave it between images. It finishes by itself within seconds.';
 

@@ -78,11 +78,6 @@ export type FirmwareStore = StoreApi<FirmwareState> & { stop(): void };
 export interface FirmwareStoreDeps {
   /** Reads the slots (and shows them on the device page); rejects when the device cannot say. */
   readSlots(deviceId: string): Promise<ImageSlot[]>;
-  /**
-   * The device runs another image now: its identity (firmware version) as the device list
-   * holds it is out of date until the device is asked again.
-   */
-  imageChanged?(deviceId: string): Promise<void>;
 }
 
 export const NO_FIRMWARE: DeviceFirmware = Object.freeze({
@@ -308,9 +303,8 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
       byDevice: take ? { ...state.byDevice, [job.deviceId]: { ...device, ...slotsFor, jobId: job.id } } : state.byDevice,
     });
     if (finishedNow && take) {
-      void readSlotsAfter(job.deviceId, job.id).then(() => {
-        if (job.outcome === 'confirmed') return deps.imageChanged?.(job.deviceId);
-      });
+      // The core reads the device's identity again itself; 'devices.changed' brings it here.
+      void readSlotsAfter(job.deviceId, job.id);
     }
   }
 

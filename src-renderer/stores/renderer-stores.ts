@@ -32,7 +32,6 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const smp = createSmpStore(api);
   const firmware = createFirmwareStore(api, {
     readSlots: (deviceId) => smp.getState().readSlots(deviceId),
-    imageChanged: (deviceId) => devices.getState().identify(deviceId),
   });
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the

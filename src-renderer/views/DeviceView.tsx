@@ -120,9 +120,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
         )}
       </section>
 
-      {/* The contract does not say which profiles offer updates; a profile that does not
-          answers the request with its own error, shown in the panel. */}
-      {device.profileId !== null && (
+      {/* SMP and firmware updates only where the device's profile offers them. */}
+      {device.firmware !== null && (
         <>
           <SmpPanel deviceId={device.id} updating={updating} />
           <FirmwarePanel device={device} />

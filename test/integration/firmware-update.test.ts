@@ -71,6 +71,15 @@ describe('firmware update over SMP', () => {
 
     const after = await ok(core, 'firmware.slots', { deviceId: device.id });
     expect(after.find((s) => s.active)).toMatchObject({ version: '1.5.0', confirmed: true, hash: job.image.sha256 });
+    // Every door's device list comes to show the new version without being asked.
+    const deadline = Date.now() + 5000;
+    let listed = (await ok(core, 'devices.list', {})).find((d) => d.id === device.id);
+    while (listed?.identity?.firmwareVersion !== '1.5.0' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await ok(core, 'devices.list', {})).find((d) => d.id === device.id);
+    }
+    expect(listed?.identity?.firmwareVersion).toBe('1.5.0');
+    expect(listed?.firmware).toEqual({ method: 'mcumgr-serial', slotSize: 393216, signatureRequired: false });
     const report = await ok(core, 'diagnostics.read', { deviceId: device.id });
     expect(report.identity?.firmwareVersion).toBe('1.5.0');
 

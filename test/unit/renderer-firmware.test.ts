@@ -8,7 +8,6 @@ import { formatBytes, formatRate, formatTimeLeft, percentOf } from '../../src-re
 import { caseTimeline } from '../../src-renderer/stores/case-timeline';
 import {
   bootloaderModeText,
-  canCancel,
   flashBlocker,
   outcomeView,
   progressView,
@@ -113,13 +112,6 @@ describe('the step list', () => {
     expect(stepRows({ state: 'running', steps: [step('upload', 'started')] })[0]?.status).toBe('running');
   });
 
-  it('offers Cancel only until the upload is through, as the core allows', () => {
-    expect(canCancel({ state: 'running', steps: [step('preflight', 'started')] })).toBe(true);
-    expect(canCancel({ state: 'running', steps: [step('upload', 'started'), step('reconnect', 'started')] })).toBe(true);
-    expect(canCancel({ state: 'running', steps: [step('upload', 'started'), step('upload', 'done')] })).toBe(false);
-    expect(canCancel({ state: 'running', steps: [step('test', 'started')] })).toBe(false);
-    expect(canCancel({ state: 'finished', steps: [] })).toBe(false);
-  });
 });
 
 describe('the final result', () => {
