@@ -32,6 +32,8 @@ interface Received {
   wireBytes: number;
   /** Answers the device had sent when the bytes of this request arrived. */
   answeredBefore: number;
+  /** Requests received and not yet answered when this one arrived, itself included. */
+  unanswered: number;
 }
 
 /** What the fake device does with one request: a body to answer, 'silence', or raw CBOR bytes. */
@@ -41,6 +43,13 @@ interface FakeOptions {
   /** The device speaks only version 1: it answers with a version 1 header, or refuses version 2 with rc 8. */
   only1?: 'answers-v1' | 'refuses-v2';
   bufSize?: number | 'unsupported';
+  /** buf_count in the MCUmgr parameters (default 4). */
+  bufCount?: number;
+  /**
+   * Answers go out this long after their request, one after another, while the device goes
+   * on reading (a device with several buffers); unset: each is answered before the next is read.
+   */
+  answerDelayMs?: number;
   /** Console text the device prints before each answer. */
   chatter?: string;
   /** Sent before each answer: a response nobody asked for. */
@@ -56,6 +65,7 @@ class FakeDevice {
   upload: { sha: Uint8Array | null; len: number; data: Uint8Array; off: number } | null = null;
   text = '';
   answered = 0;
+  private backlog: Promise<void> = Promise.resolve();
 
   constructor(
     readonly link: Link,
@@ -76,10 +86,13 @@ class FakeDevice {
       this.text += new TextDecoder().decode(text);
       for (const bytes of packets) {
         const { header, body } = decodeSmpPacket(bytes);
-        const request: Received = { header, body: (body ?? {}) as Received['body'], wireBytes: pendingWire, answeredBefore };
+        const unanswered = this.requests.length + 1 - this.answered;
+        const request: Received = { header, body: (body ?? {}) as Received['body'], wireBytes: pendingWire, answeredBefore, unanswered };
         pendingWire = 0;
         this.requests.push(request);
-        await this.answer(request);
+        const delay = this.options.answerDelayMs;
+        if (delay === undefined) await this.answer(request);
+        else this.backlog = this.backlog.then(() => new Promise((resolve) => setTimeout(resolve, delay))).then(() => this.answer(request));
       }
     }
   }
@@ -112,7 +125,7 @@ class FakeDevice {
     if (key === `${SmpGroup.OS}/${OsCommand.ECHO}`) return { r: body['d'] ?? null };
     if (key === `${SmpGroup.OS}/${OsCommand.MCUMGR_PARAMS}`) {
       const size = this.options.bufSize ?? 512;
-      return size === 'unsupported' ? { rc: MgmtErr.ENOTSUP } : { buf_size: size, buf_count: 4 };
+      return size === 'unsupported' ? { rc: MgmtErr.ENOTSUP } : { buf_size: size, buf_count: this.options.bufCount ?? 4 };
     }
     if (key === `${SmpGroup.IMAGE}/${ImageCommand.UPLOAD}`) return this.uploadChunk(body);
     return { rc: MgmtErr.ENOTSUP };
@@ -555,5 +568,171 @@ describe('SmpClient image upload', () => {
     expect((await failureOf(smp.imageUpload(image, { sha256: sha256.subarray(0, 20) }))).message).toContain('32 bytes');
     expect((await failureOf(smp.imageUpload(image, { sha256: new Uint8Array(32) }))).message).toContain('not the SHA-256 of the image');
     expect(device.requests).toHaveLength(0);
+  });
+});
+
+describe('SmpClient pipelined image upload', () => {
+  const uploadsOf = (device: FakeDevice) => device.requests.filter((r) => r.header.group === SmpGroup.IMAGE);
+  const mostInFlight = (device: FakeDevice) => Math.max(...uploadsOf(device).map((r) => r.unanswered));
+
+  test('keeps up to three chunk requests in flight, never more than buf_count − 1, and one without parameters', async () => {
+    const { image, sha256 } = imageOf(12_000);
+    const cases: [FakeOptions, SmpClientOptions, number][] = [
+      [{}, {}, 3],
+      [{}, { uploadWindow: 2 }, 2],
+      [{ bufCount: 8 }, { uploadWindow: 5 }, 5],
+      [{ bufCount: 3 }, {}, 2],
+      [{ bufCount: 2 }, {}, 1],
+      [{ bufSize: 'unsupported' }, { uploadWindow: 4 }, 1],
+    ];
+    for (const [fake, client, window] of cases) {
+      const { smp, device } = setup({ bufSize: 384, answerDelayMs: 2, ...fake }, client);
+      const progress: number[] = [];
+      const result = await smp.imageUpload(image, { sha256, onProgress: (sent) => progress.push(sent) });
+      expect(device.upload?.data).toEqual(image);
+      expect(result.match).toBe(true);
+      expect(mostInFlight(device)).toBe(window);
+      expect(progress).toEqual([...new Set(progress)].sort((a, b) => a - b));
+      expect(progress.at(-1)).toBe(12_000);
+      // The first chunk goes alone: it may be answered with a resume offset.
+      expect(uploadsOf(device)[1]!.answeredBefore).toBeGreaterThan(uploadsOf(device)[0]!.answeredBefore);
+    }
+  });
+
+  test('window 1 is stop-and-wait exactly as before', async () => {
+    const { image, sha256 } = imageOf(5000);
+    const { smp, device } = setup({ bufSize: 384, answerDelayMs: 2 }, { uploadWindow: 1 });
+    const result = await smp.imageUpload(image, { sha256 });
+    expect(device.upload?.data).toEqual(image);
+    // Every request reached the device only after the one before it was answered.
+    expect(device.requests.every((request, index) => request.answeredBefore === index)).toBe(true);
+    expect(result.requests).toBe(uploadsOf(device).length);
+  });
+
+  test('a chunk the device never received: the next answer names its offset and the upload resumes there, without waiting for a deadline', async () => {
+    const { image, sha256 } = imageOf(12_000);
+    let lost: number | null = null;
+    const { smp, device } = setup(
+      {
+        bufSize: 384,
+        answerDelayMs: 2,
+        // The fourth upload frame is lost on the line: the device neither takes nor answers it.
+        handle: ({ header, body }) => {
+          if (header.group !== SmpGroup.IMAGE || lost !== null || uploadsOf(device).length < 4) return undefined;
+          lost = body['off'] as number;
+          return 'silence';
+        },
+      },
+      { timeoutMs: 3000 },
+    );
+    const started = Date.now();
+    const progress: number[] = [];
+    const result = await smp.imageUpload(image, { sha256, onProgress: (sent) => progress.push(sent) });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(device.upload?.data).toEqual(image);
+    expect(result.match).toBe(true);
+    const offsets = uploadsOf(device).map((r) => r.body['off']);
+    expect(lost).not.toBeNull();
+    expect(offsets.filter((off) => off === lost)).toHaveLength(2);
+    expect(progress).toEqual([...new Set(progress)].sort((a, b) => a - b));
+  });
+
+  test('the device rewinds mid-window: the answers to what was in flight are ignored, the upload follows it back, progress never goes back', async () => {
+    const { image, sha256 } = imageOf(12_000);
+    let rewound = false;
+    const { smp, device } = setup({
+      bufSize: 384,
+      answerDelayMs: 2,
+      handle: ({ header, body }, fake) => {
+        if (header.group === SmpGroup.IMAGE && !rewound && (body['off'] as number) > 6000 && fake.upload) {
+          rewound = true;
+          fake.upload.off = 700;
+          return { off: 700 };
+        }
+        return undefined;
+      },
+    });
+    const progress: number[] = [];
+    const result = await smp.imageUpload(image, { sha256, onProgress: (sent) => progress.push(sent) });
+    expect(rewound).toBe(true);
+    expect(device.upload?.data).toEqual(image);
+    expect(result.match).toBe(true);
+    expect(progress).toEqual([...new Set(progress)].sort((a, b) => a - b));
+    const offsets = uploadsOf(device).map((r) => r.body['off'] as number);
+    const back = offsets.indexOf(700);
+    // After the rewind, one request alone until the device confirms the offset.
+    expect(uploadsOf(device)[back + 1]!.unanswered).toBe(1);
+  });
+
+  test('stray and late answers are ignored', async () => {
+    const { image, sha256 } = imageOf(8000);
+    const { smp, device } = setup({ bufSize: 384, answerDelayMs: 1, stray: true });
+    const result = await smp.imageUpload(image, { sha256 });
+    expect(device.upload?.data).toEqual(image);
+    expect(result.match).toBe(true);
+    expect(await smp.echo('after')).toBe('after');
+  });
+
+  test('an answer lost at the end of the window is asked again after its deadline', async () => {
+    const { image, sha256 } = imageOf(3000);
+    let dropped = false;
+    const { smp, device } = setup(
+      {
+        bufSize: 384,
+        answerDelayMs: 1,
+        handle: ({ header, body }) => {
+          if (header.group !== SmpGroup.IMAGE || dropped) return undefined;
+          const end = (body['off'] as number) + (body['data'] as Uint8Array).length;
+          if (end < 3000) return undefined;
+          dropped = true;
+          return 'silence';
+        },
+      },
+      { timeoutMs: 80 },
+    );
+    const result = await smp.imageUpload(image, { sha256 });
+    expect(dropped).toBe(true);
+    expect(result.match).toBe(true);
+    expect(device.upload?.data).toEqual(image);
+  });
+
+  test('a device that never answers uploads fails with the time-out after the retries', async () => {
+    const { image, sha256 } = imageOf(3000);
+    const { smp, device } = setup({ bufSize: 384, handle: ({ header }) => (header.group === SmpGroup.IMAGE ? 'silence' : undefined) }, { timeoutMs: 40, retries: 2 });
+    const error = await failureOf(smp.imageUpload(image, { sha256 }));
+    expect(error.code).toBe('timeout');
+    expect(uploadsOf(device)).toHaveLength(3);
+  });
+
+  test('cancel mid-window stops sending, waits for the answers in flight and reports the device offset', async () => {
+    const { image, sha256 } = imageOf(12_000);
+    const { smp, device } = setup({ bufSize: 384, answerDelayMs: 2 });
+    const controller = new AbortController();
+    const error = await failureOf(
+      smp.imageUpload(image, { sha256, signal: controller.signal, onProgress: (sent) => (sent >= 3000 ? controller.abort() : undefined) }),
+    );
+    expect(error).toBeInstanceOf(SmpUploadCancelledError);
+    const cancelled = error as SmpUploadCancelledError;
+    expect(cancelled.offset).toBe(device.upload?.off);
+    expect(cancelled.offset).toBeGreaterThanOrEqual(3000);
+    expect(cancelled.offset).toBeLessThan(12_000);
+    // Every request sent was answered before the promise settled: nothing is left on the line.
+    expect(device.answered).toBe(device.requests.length);
+    expect(await smp.echo('next')).toBe('next');
+    const progress: number[] = [];
+    await smp.imageUpload(image, { sha256, onProgress: (sent) => progress.push(sent) });
+    expect(progress[0]).toBe(cancelled.offset);
+    expect(device.upload?.data).toEqual(image);
+  });
+
+  test('other requests wait for a pipelined upload to finish', async () => {
+    const { image, sha256 } = imageOf(8000);
+    const { smp, device } = setup({ bufSize: 384, answerDelayMs: 1 });
+    let echo: Promise<string> | null = null;
+    await smp.imageUpload(image, { sha256, onProgress: () => void (echo ??= smp.echo('queued')) });
+    expect(await echo).toBe('queued');
+    const echoAt = device.requests.findIndex((r) => r.header.group === SmpGroup.OS && r.header.command === OsCommand.ECHO);
+    expect(echoAt).toBe(device.requests.length - 1);
+    expect(device.requests[echoAt]!.unanswered).toBe(1);
   });
 });

@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, MgmtErr, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
 import { encodeCbor } from '../../src-main/protocols/cbor/cbor';
-import { SMP_HEADER_SIZE, SmpOp } from '../../src-main/protocols/smp/smp-packet';
+import { SMP_HEADER_SIZE, SmpOp, decodeSmpPacket, encodeSmpPacket } from '../../src-main/protocols/smp/smp-packet';
+import { SmpSerialDecoder, encodeSmpSerialFrames } from '../../src-main/protocols/smp/smp-serial';
 import { SmpClient, SmpDeviceError } from '../../src-main/protocols/smp/smp-client';
 import { ShellClient } from '../../src-main/protocols/shell/shell-client';
 import type { Link } from '../../src-main/transports/link';
@@ -307,6 +308,48 @@ describe('serial recovery', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(node.simulator.mode).toBe('serial-recovery');
     expect(await node.smp.imageState()).toHaveLength(0);
+  });
+});
+
+describe('request buffers', () => {
+  const echoFrames = (sequences: number[]) =>
+    Buffer.concat(
+      sequences.map((sequence) =>
+        encodeSmpSerialFrames(encodeSmpPacket({ version: 2, op: SmpOp.WRITE, flags: 0, group: SmpGroup.OS, sequence, command: OsCommand.ECHO }, { d: `n${sequence}` })),
+      ),
+    );
+  async function answeredSequences(link: Link, ms: number): Promise<number[]> {
+    const decoder = new SmpSerialDecoder();
+    const packets = (await drain(link, ms)).flatMap((chunk) => decoder.push(chunk).packets);
+    return packets.map((packet) => decodeSmpPacket(packet).header.sequence);
+  }
+
+  it('holds buf_count − 1 requests, as Zephyr shares its buffers between requests and answers; frames beyond are dropped unanswered', async () => {
+    const node = attach();
+    await booted(node.link);
+    const dropped = (await node.smp.statsRead('smp')).fields['dropped'] ?? 0;
+    // Five frames at once: one handled (with its answer's buffer), two waiting, two with no buffer left.
+    await node.link.write(echoFrames([1, 2, 3, 4, 5]));
+    expect(await answeredSequences(node.link, 300)).toEqual([1, 2, 3]);
+    expect((await node.smp.statsRead('smp')).fields['dropped']).toBe(dropped + 2);
+    // Three at once, the most a client may have in flight, are all answered.
+    await node.link.write(echoFrames([6, 7, 8]));
+    expect(await answeredSequences(node.link, 300)).toEqual([6, 7, 8]);
+  });
+
+  it('in serial recovery MCUboot holds one request: it reports buf_count 1 and drops a frame that arrives while it is busy', async () => {
+    const node = attach({ mode: 'serial-recovery' });
+    expect((await node.smp.params()).bufCount).toBe(1);
+    await node.link.write(echoFrames([1, 2]));
+    expect(await answeredSequences(node.link, 300)).toEqual([1]);
+  });
+
+  it('a pipelined upload at line rate is taken whole, with no frame dropped', async () => {
+    const node = attach({ lineRateBaud: 1_000_000 });
+    await booted(node.link);
+    const { result } = await uploadImage(node, '1.6.0');
+    expect(result.match).toBe(true);
+    expect((await node.smp.statsRead('smp')).fields['dropped']).toBe(0);
   });
 });
 

@@ -329,6 +329,8 @@ export class SensorNodeSimulator {
       this.bytesReceivedSinceDropArmed += chunk.length;
       await this.receive(chunk);
       if (cut) {
+        // What arrived before the cut is answered before the line goes.
+        await this.smp.idle();
         this.takeFault(cut.knob);
         // Power gone: the MCU is down until power comes back with the cable, then boots through MCUboot.
         if (cut.knob === 'powerLossAtReceivedBytes') this.reboot('power-on');
@@ -370,8 +372,8 @@ export class SensorNodeSimulator {
         this.stalledUntil = performance.now() + stallMs;
         return;
       }
-      const frames = await this.smp.answer(packet);
-      if (frames) await this.send(frames, epoch);
+      // Handed to the SMP work queue, so the UART goes on receiving while a request is handled.
+      this.smp.take(packet, (frames) => this.send(frames, epoch));
     }
   }
 

@@ -4,6 +4,17 @@
 // text goes on to the shell, as Zephyr's shell MCUmgr transport does); each packet's answer
 // goes back framed in base64 lines. The SMP fault knobs that act on a single exchange
 // (corrupt a frame, answer an error code, reboot partway through an upload) are applied here.
+//
+// Request frames are held as Zephyr's UART transport holds them: MCUmgr's pool of buf_count
+// buffers serves requests and responses alike. The request being handled keeps its buffer
+// and one for its answer until the answer has left the UART; each finished request waiting
+// behind it keeps one; a frame that finds no buffer free is dropped whole, without an answer
+// (Zephyr counts it nowhere; the node counts it in its SMP statistics as `dropped`). So the
+// node holds at most buf_count − 1 unanswered requests. Zephyr takes the buffer at a frame's
+// first line and the node counts it when the frame is complete, which differs only when a
+// buffer frees while a frame is arriving. In serial recovery MCUboot reads into a single
+// buffer and handles one request at a time: it reports buf_count 1, and a frame that
+// arrives whole while it is busy is dropped.
 import type { KeyObject } from 'node:crypto';
 import { createMcubootImage } from '../../firmware-images/create-mcuboot-image';
 import { SMP_SERIAL_BUFFER_OVERHEAD, SMP_SERIAL_DEFAULT_LINE_LENGTH, SmpSerialDecoder, encodeSmpSerialFrames } from '../../protocols/smp/smp-serial';
@@ -45,12 +56,24 @@ export interface SensorNodeSmpHooks {
   resetsDuringUpload(offset: number, length: number): boolean;
 }
 
+interface HeldRequest {
+  packet: Uint8Array;
+  deliver: (frames: Uint8Array) => Promise<void>;
+}
+
 export class SensorNodeSmp {
   readonly flash: SimulatedFlash;
   readonly slots: McubootSlots;
   readonly images: SmpImageGroup;
   readonly server: SmpServer;
   private decoder = new SmpSerialDecoder();
+  /** Finished requests waiting for the SMP work queue, oldest first. */
+  private waiting: HeldRequest[] = [];
+  /** A request is being handled or its answer sent: it holds two buffers. */
+  private handling = false;
+  /** Bumped at every reset: a handler that started before it sends nothing. */
+  private generation = 0;
+  private worker: Promise<void> = Promise.resolve();
 
   constructor(
     options: SensorNodeSmpOptions,
@@ -69,7 +92,7 @@ export class SensorNodeSmp {
     const os = new SmpOsGroup({
       mode: () => hooks.mode(),
       bufSize,
-      bufCount: SMP_BUF_COUNT,
+      bufCount: () => this.bufferCount(),
       nodeName: options.nodeName,
       uptimeMs: () => hooks.uptimeMs(),
       scheduleReset: () => hooks.scheduleReset(),
@@ -99,6 +122,52 @@ export class SensorNodeSmp {
     return { packets, text };
   }
 
+  /** MCUmgr buffers: buf_count in the application, MCUboot's single input buffer in serial recovery. */
+  bufferCount(): number {
+    return this.hooks.mode() === 'serial-recovery' ? 1 : SMP_BUF_COUNT;
+  }
+
+  /**
+   * A request frame has arrived whole: hold it for the SMP work queue, which answers
+   * through `deliver`, or drop it when no buffer is free (see the top of this file).
+   * Returns false for a dropped frame.
+   */
+  take(packet: Uint8Array, deliver: (frames: Uint8Array) => Promise<void>): boolean {
+    const held = this.waiting.length + (this.handling ? 2 : 0);
+    if (held + 1 > this.bufferCount()) {
+      this.server.noteDropped();
+      return false;
+    }
+    this.waiting.push({ packet, deliver });
+    if (!this.handling) {
+      this.handling = true;
+      this.worker = this.work(this.generation);
+    }
+    return true;
+  }
+
+  /** Settles once every request held has been answered (or dropped by a reset). */
+  idle(): Promise<void> {
+    return this.worker;
+  }
+
+  /** The SMP work queue: one request at a time, its answer sent before the next is taken. */
+  private async work(generation: number): Promise<void> {
+    try {
+      for (let held = this.waiting.shift(); held !== undefined; held = this.waiting.shift()) {
+        const frames = await this.answer(held.packet);
+        if (generation !== this.generation) return;
+        if (frames) await held.deliver(frames);
+        if (generation !== this.generation) return;
+      }
+    } catch {
+      // The line went away under an answer: nothing more to send on it.
+      this.waiting = [];
+    } finally {
+      if (generation === this.generation) this.handling = false;
+    }
+  }
+
   /** The answer to one request, framed for the serial line; null when nothing goes back. */
   async answer(packet: Uint8Array): Promise<Uint8Array | null> {
     const response = await this.server.handle(packet);
@@ -116,9 +185,12 @@ export class SensorNodeSmp {
     this.decoder = new SmpSerialDecoder();
   }
 
-  /** A reset loses RAM: a half-received frame and any upload in progress. */
+  /** A reset loses RAM: a half-received frame, the requests held and any upload in progress. */
   reset(): void {
     this.lineBroken();
+    this.generation += 1;
+    this.waiting = [];
+    this.handling = false;
     this.images.forgetUpload();
   }
 }

@@ -22,7 +22,8 @@ export const SMP_RESET_DELAY_MS = 250;
 export interface OsGroupOptions {
   mode: () => NodeMode;
   bufSize: number;
-  bufCount: number;
+  /** MCUmgr buffers, as the mode has them (MCUboot serial recovery holds one request). */
+  bufCount: () => number;
   /** The board's name for `uname -n`. */
   nodeName: string;
   uptimeMs: () => number;
@@ -64,7 +65,7 @@ export class SmpOsGroup implements SmpGroupHandler {
         this.options.scheduleReset();
         return ok();
       case OsCommand.MCUMGR_PARAMS:
-        return request.write ? notSupported() : ok({ buf_size: this.options.bufSize, buf_count: this.options.bufCount });
+        return request.write ? notSupported() : ok({ buf_size: this.options.bufSize, buf_count: this.options.bufCount() });
       case OsCommand.BOOTLOADER_INFO:
         return request.write ? notSupported() : this.bootloaderInfo(request.body, recovery);
     }

@@ -57,7 +57,7 @@ export interface SmpServerCounters {
   requests: number;
   responses: number;
   errors: number;
-  /** Request packets that could not be read at all and were dropped. */
+  /** Request packets dropped unanswered: unreadable, or no buffer free to take them in. */
   dropped: number;
 }
 
@@ -71,6 +71,11 @@ export class SmpServer {
 
   get stats(): SmpServerCounters {
     return { ...this.counters };
+  }
+
+  /** A request frame the transport had no buffer for, dropped before it reached the server. */
+  noteDropped(): void {
+    this.counters.dropped++;
   }
 
   /** A request packet (header and CBOR body); the response packet, or null when nothing is sent back. */
