@@ -1,34 +1,11 @@
 // The built `fieldbench` command as a user runs it: a virtual device in one process, the
 // CLI reading it in another, errors on stderr with a non-zero exit.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
-import { FIELDBENCH_BIN as BIN } from './fixtures/fieldbench-serve';
+import { startSim, stopSim as stop } from './fixtures/fieldbench-sim';
 import { runFieldbench } from './fixtures/run-fieldbench';
-
-/** Start `fieldbench sim` and wait for its one JSON line. */
-async function startSim(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: string; serialNumber: string }> {
-  const child = spawn(process.execPath, [BIN, 'sim', 'sensor-node', ...args], { env });
-  const lines = createInterface({ input: child.stdout! });
-  const first = await Promise.race([
-    new Promise<string>((resolve) => lines.once('line', resolve)),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fieldbench sim printed nothing within 10 s')), 10_000)),
-  ]);
-  const info = JSON.parse(first) as { port: string; serialNumber: string };
-  return { child, port: info.port, serialNumber: info.serialNumber };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 test.describe('fieldbench CLI', () => {
   let dataDir: string;

@@ -3,20 +3,13 @@
 // process. The last line of a flash says which image the device runs (confirmed, reverted,
 // uploaded), a refused image exits 1 with the reason, and a cable pulled mid-upload and
 // pushed back in still ends confirmed.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
-import { FIELDBENCH_BIN } from './fixtures/fieldbench-serve';
+import { startSim, stopSim, type RunningSim } from './fixtures/fieldbench-sim';
 import { runFieldbench } from './fixtures/run-fieldbench';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
-
-interface Sim {
-  child: ChildProcess;
-  port: string;
-}
 
 interface Slot {
   slot: number;
@@ -45,36 +38,6 @@ interface Line {
   total?: number;
 }
 
-/** Start `fieldbench sim sensor-node` and wait (bounded) for the JSON line with its port. */
-async function startSim(args: string[], env: NodeJS.ProcessEnv): Promise<Sim> {
-  const child = spawn(process.execPath, [FIELDBENCH_BIN, 'sim', 'sensor-node', ...args], { env });
-  const lines = createInterface({ input: child.stdout! });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const first = await Promise.race([
-      new Promise<string>((resolve) => lines.once('line', resolve)),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('fieldbench sim printed nothing within 10 s')), 10_000);
-      }),
-    ]);
-    return { child, port: (JSON.parse(first) as { port: string }).port };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const jsonLines = (text: string): Line[] =>
   text
     .trim()
@@ -85,14 +48,14 @@ const jsonLines = (text: string): Line[] =>
 test.describe('fieldbench flash and smp', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  let sim: Sim | null = null;
+  let sim: RunningSim | null = null;
 
   test.beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'fieldbench-flash-'));
     env = { ...process.env, FIELDBENCH_DATA_DIR: join(dir, 'data') };
   });
   test.afterEach(async () => {
-    if (sim) await stop(sim.child);
+    if (sim) await stopSim(sim.child);
     sim = null;
     rmSync(dir, { recursive: true, force: true });
   });

@@ -205,8 +205,10 @@ export class FirmwareUpdates {
 
           // -------------------------------------------------- upload
           journal('upload', 'started', `${input.bytes.length} bytes`);
-          session = await this.upload(job, input, session, rebootTimeoutMs);
-          const uploaded = slotWithHash(await readSlots(), hash);
+          const done = await this.upload(job, input, session, rebootTimeoutMs);
+          session = done.session;
+          lastSlots = done.slots;
+          const uploaded = slotWithHash(lastSlots, hash);
           if (!uploaded) {
             throw new FieldbenchError({
               code: 'device-error',
@@ -316,8 +318,17 @@ export class FirmwareUpdates {
     }
   }
 
-  /** Upload, following the device's offset; after a link drop, wait for the device and go on from where it stopped. */
-  private async upload(job: RunningJob, input: StartUpdateInput, opened: DeviceSession, rebootTimeoutMs: number): Promise<DeviceSession> {
+  /**
+   * Upload, following the device's offset, then read the slots to check it; after a link drop
+   * (the last answer may have got out just before it), wait for the device and go on from
+   * where it stopped.
+   */
+  private async upload(
+    job: RunningJob,
+    input: StartUpdateInput,
+    opened: DeviceSession,
+    rebootTimeoutMs: number,
+  ): Promise<{ session: DeviceSession; slots: ImageSlot[] }> {
     let session = opened;
     const sha256 = createHash('sha256').update(input.bytes).digest();
     const started = Date.now();
@@ -359,7 +370,7 @@ export class FirmwareUpdates {
           },
         });
         this.deps.journal.uploaded(job.id, input.bytes.length);
-        return session;
+        return { session, slots: await this.deps.smpFor(session).imageState() };
       } catch (error) {
         if (job.controller.signal.aborted) throw error;
         const recoverable = isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout');
