@@ -201,6 +201,39 @@ function hashBytes(hash: string | Uint8Array, device: string, step: string): Uin
   return Uint8Array.from(Buffer.from(hash, 'hex'));
 }
 
+/** What can end an upload on the device's side, in words a person can act on. */
+type UploadFault =
+  | { kind: 'buffer-too-small'; bufSize: number }
+  | { kind: 'offset-loop'; requests: number; total: number }
+  | { kind: 'offset-outside'; off: number; total: number }
+  | { kind: 'stopped'; offset: number; total: number }
+  | { kind: 'hash-mismatch' };
+
+function uploadFault(fault: UploadFault, device: string, step = 'image upload'): FieldbenchError {
+  const say = (message: string, hint: string) => new FieldbenchError({ code: 'device-error', message, device, step, hint });
+  switch (fault.kind) {
+    case 'buffer-too-small':
+      return say(
+        `the device buffer of ${fault.bufSize} bytes cannot hold an upload request with any image data`,
+        'Raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE in the device firmware, or use a longer line length.',
+      );
+    case 'offset-loop':
+      return say(
+        `the device keeps moving the upload offset back (${fault.requests} requests for a ${fault.total}-byte image)`,
+        'Reset the device and upload again; if it repeats, its flash may be failing.',
+      );
+    case 'offset-outside':
+      return say(`the device reported upload offset ${fault.off}, outside the ${fault.total}-byte image`, 'Erase the secondary slot and upload again.');
+    case 'stopped':
+      return say(`the device stopped taking data at byte ${fault.offset} of ${fault.total}`, 'Reset the device and upload again; it resumes from where it stopped.');
+    case 'hash-mismatch':
+      return say(
+        'the device received the whole image, but its hash does not match the SHA-256 sent',
+        'The image was damaged on the way; erase the secondary slot and upload again.',
+      );
+  }
+}
+
 export class SmpClient {
   private readonly label: string;
   private readonly framing: SmpFraming;
@@ -374,23 +407,11 @@ export class SmpClient {
         offset === 0 ? { image: options.image, off: 0, len: total, sha: options.sha256 } : { off: offset };
       const size = Math.min(cap, largestUploadChunk(fields, total - offset, bufSize, this.framing));
       if (size <= 0) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device buffer of ${bufSize} bytes cannot hold an upload request with any image data`,
-          device: this.label,
-          step: 'image upload',
-          hint: 'Raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE in the device firmware, or use a longer line length.',
-        });
+        throw uploadFault({ kind: 'buffer-too-small', bufSize }, this.label);
       }
       const step = `image upload at byte ${offset} of ${total}`;
       if (requests > budget) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device keeps moving the upload offset back (${requests} requests for a ${total}-byte image)`,
-          device: this.label,
-          step,
-          hint: 'Reset the device and upload again; if it repeats, its flash may be failing.',
-        });
+        throw uploadFault({ kind: 'offset-loop', requests, total }, this.label, step);
       }
       let answer: SmpAnswer;
       try {
@@ -414,36 +435,18 @@ export class SmpClient {
       chunkSize = Math.max(chunkSize, size);
       const next = answer.number('off');
       if (!Number.isInteger(next) || next < 0 || next > total) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device reported upload offset ${next}, outside the ${total}-byte image`,
-          device: this.label,
-          step,
-          hint: 'Erase the secondary slot and upload again.',
-        });
+        throw uploadFault({ kind: 'offset-outside', off: next, total }, this.label, step);
       }
       stalls = next === offset ? stalls + 1 : 0;
       if (stalls > MAX_UPLOAD_STALLS) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device stopped taking data at byte ${offset} of ${total}`,
-          device: this.label,
-          step,
-          hint: 'Reset the device and upload again; it resumes from where it stopped.',
-        });
+        throw uploadFault({ kind: 'stopped', offset, total }, this.label, step);
       }
       offset = next;
       options.onProgress?.(offset, total);
       if (offset === total && answer.body['match'] !== undefined) match = answer.flag('match');
     }
     if (match === false) {
-      throw new FieldbenchError({
-        code: 'device-error',
-        message: 'the device received the whole image, but its hash does not match the SHA-256 sent',
-        device: this.label,
-        step: 'image upload',
-        hint: 'The image was damaged on the way; erase the secondary slot and upload again.',
-      });
+      throw uploadFault({ kind: 'hash-mismatch' }, this.label);
     }
     return { bytes: total, requests, chunkSize, match };
   }
@@ -509,22 +512,10 @@ export class SmpClient {
       const size = Math.min(cap, largestUploadChunk(fields, total - off, bufSize, this.framing));
       const step = `image upload at byte ${off} of ${total}`;
       if (size <= 0) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device buffer of ${bufSize} bytes cannot hold an upload request with any image data`,
-          device: this.label,
-          step: 'image upload',
-          hint: 'Raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE in the device firmware, or use a longer line length.',
-        });
+        throw uploadFault({ kind: 'buffer-too-small', bufSize }, this.label);
       }
       if (requests > budget) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device keeps moving the upload offset back (${requests} requests for a ${total}-byte image)`,
-          device: this.label,
-          step,
-          hint: 'Reset the device and upload again; if it repeats, its flash may be failing.',
-        });
+        throw uploadFault({ kind: 'offset-loop', requests, total }, this.label, step);
       }
       const request: SmpRequest = {
         op: 'write',
@@ -588,13 +579,7 @@ export class SmpClient {
       }
       const off = new SmpAnswer(answer.body, this.label, flight.request.step).number('off');
       if (!Number.isInteger(off) || off < 0 || off > total) {
-        throw new FieldbenchError({
-          code: 'device-error',
-          message: `the device reported upload offset ${off}, outside the ${total}-byte image`,
-          device: this.label,
-          step: flight.request.step,
-          hint: 'Erase the secondary slot and upload again.',
-        });
+        throw uploadFault({ kind: 'offset-outside', off: off, total }, this.label, flight.request.step);
       }
       if (off === flight.end) {
         inFlight.splice(0, index + 1);
@@ -605,13 +590,7 @@ export class SmpClient {
       } else {
         resyncs += 1;
         if (resyncs > MAX_UPLOAD_STALLS) {
-          throw new FieldbenchError({
-            code: 'device-error',
-            message: `the device stopped taking data at byte ${off} of ${total}`,
-            device: this.label,
-            step: flight.request.step,
-            hint: 'Reset the device and upload again; it resumes from where it stopped.',
-          });
+          throw uploadFault({ kind: 'stopped', offset: off, total }, this.label, flight.request.step);
         }
         resync(off);
       }
@@ -621,13 +600,7 @@ export class SmpClient {
       }
     }
     if (match === false) {
-      throw new FieldbenchError({
-        code: 'device-error',
-        message: 'the device received the whole image, but its hash does not match the SHA-256 sent',
-        device: this.label,
-        step: 'image upload',
-        hint: 'The image was damaged on the way; erase the secondary slot and upload again.',
-      });
+      throw uploadFault({ kind: 'hash-mismatch' }, this.label);
     }
     return { bytes: total, requests, chunkSize, match };
   }
