@@ -12,3 +12,14 @@ export function fieldbenchErrorFrom(work: () => unknown): FieldbenchError {
   }
   throw new Error('expected a FieldbenchError, but the work succeeded');
 }
+
+/** The same for a promise: the FieldbenchError it rejects with. */
+export async function fieldbenchErrorOf(promise: Promise<unknown>): Promise<FieldbenchError> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(FieldbenchError);
+  return outcome.error as FieldbenchError;
+}

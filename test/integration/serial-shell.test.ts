@@ -2,25 +2,16 @@
 // virtual sensor node on the other end: the same path bytes take to a USB-serial adapter.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import type { LinkCloseReason } from '../../src-main/transports/link';
 import { openSerialLink } from '../../src-main/transports/serial/serial-link';
 import { openPtyPair } from '../../src-main/virtual/pty-pair';
 import { BOOT_BANNER } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 import { Cleanups, withSensorNodeOnPty } from '../helpers/sensor-node-shell';
+import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.runAll());
 
-async function failureOf(promise: Promise<unknown>): Promise<FieldbenchError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(FieldbenchError);
-  return outcome.error as FieldbenchError;
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +50,7 @@ describe('the virtual sensor node on a pseudo-terminal, through serialport', () 
 
   test('a slow answer past the deadline times out, and the next command is not confused by it', async () => {
     const { shell, simulator, hostPath } = await withSensorNodeOnPty(cleanups, { faults: { answerDelayMs: 500 } });
-    const error = await failureOf(shell.run('device info', { timeoutMs: 200 }));
+    const error = await fieldbenchErrorOf(shell.run('device info', { timeoutMs: 200 }));
     expect(error).toMatchObject({ code: 'timeout', device: hostPath });
     simulator.setFaults({});
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -78,7 +69,7 @@ describe('the virtual sensor node on a pseudo-terminal, through serialport', () 
   test('a silent device: time-out naming the port and the command', async () => {
     const { shell, simulator, hostPath } = await withSensorNodeOnPty(cleanups);
     simulator.setFaults({ silent: true });
-    const error = await failureOf(shell.run('battery', { timeoutMs: 500 }));
+    const error = await fieldbenchErrorOf(shell.run('battery', { timeoutMs: 500 }));
     expect(error.code).toBe('timeout');
     expect(error.device).toBe(hostPath);
     expect(error.step).toBe("command 'battery'");
@@ -91,7 +82,7 @@ describe('the virtual sensor node on a pseudo-terminal, through serialport', () 
     const reasons: LinkCloseReason[] = [];
     link.onClose((reason) => reasons.push(reason));
     simulator.setFaults({ dropAfterBytes: 40 });
-    const error = await failureOf(shell.run('device info', { timeoutMs: 3_000 }));
+    const error = await fieldbenchErrorOf(shell.run('device info', { timeoutMs: 3_000 }));
     expect(error).toMatchObject({ code: 'device-gone', device: hostPath, step: "command 'device info'" });
     await waitUntil(() => reasons.length > 0, 2_000, 'the close event');
     expect(reasons[0]?.kind).toBe('lost');
@@ -132,7 +123,7 @@ describe('the virtual sensor node on a pseudo-terminal, through serialport', () 
 
 describe('opening serial ports', () => {
   test('a port that does not exist: a clear error naming the port and what to do', async () => {
-    const error = await failureOf(openSerialLink('/dev/ttyUSB-fieldbench-missing', { baudRate: 115200 }));
+    const error = await fieldbenchErrorOf(openSerialLink('/dev/ttyUSB-fieldbench-missing', { baudRate: 115200 }));
     expect(error).toMatchObject({ code: 'not-found', device: '/dev/ttyUSB-fieldbench-missing', step: 'open port' });
     expect(error.hint).toMatch(/plugged in/);
   });
@@ -142,7 +133,7 @@ describe('opening serial ports', () => {
     cleanups.add(() => pty.close());
     const holder = await openSerialLink(pty.hostPath, { baudRate: 115200 });
     cleanups.add(() => holder.close());
-    const error = await failureOf(openSerialLink(pty.hostPath, { baudRate: 115200 }));
+    const error = await fieldbenchErrorOf(openSerialLink(pty.hostPath, { baudRate: 115200 }));
     expect(error).toMatchObject({ code: 'device-busy', device: pty.hostPath, step: 'open port' });
     expect(error.message).toContain('Fieldbench itself');
   });
@@ -168,7 +159,7 @@ describe('opening serial ports', () => {
   });
 
   test('socat missing: unavailable, with the install hint', async () => {
-    const error = await failureOf(openPtyPair({ socatPath: '/nonexistent/socat' }));
+    const error = await fieldbenchErrorOf(openPtyPair({ socatPath: '/nonexistent/socat' }));
     expect(error.code).toBe('unavailable');
     expect(error.hint).toBe('Install socat (Debian/Ubuntu: sudo apt install socat) or attach the virtual device in memory');
   });

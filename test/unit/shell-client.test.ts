@@ -7,19 +7,11 @@ import type { Link } from '../../src-main/transports/link';
 import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
 import { BOOT_BANNER, SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 import { Cleanups, sensorNodeInMemory, sensorNodeShell } from '../helpers/sensor-node-shell';
+import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.runAll());
 
-async function failureOf(promise: Promise<unknown>): Promise<FieldbenchError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(FieldbenchError);
-  return outcome.error as FieldbenchError;
-}
 
 /** A device end that answers each line it receives with whatever `answer` returns. */
 function scriptedDevice(device: Link, answer: (line: string) => (string | Uint8Array)[]): void {
@@ -156,7 +148,7 @@ describe('ShellClient against the virtual sensor node', () => {
 
   test('an unknown command is a device-error quoting the device, without colour codes', async () => {
     const { shell, label } = await sensorNodeInMemory(cleanups);
-    const error = await failureOf(shell.run('frobnicate'));
+    const error = await fieldbenchErrorOf(shell.run('frobnicate'));
     expect(error.code).toBe('device-error');
     expect(error.device).toBe(label);
     expect(error.step).toBe("command 'frobnicate'");
@@ -169,7 +161,7 @@ describe('ShellClient against the virtual sensor node', () => {
 
   test('a wrong parameter count matches an error pattern too; the step can be named', async () => {
     const { shell } = await sensorNodeInMemory(cleanups);
-    const error = await failureOf(shell.run('battery now', { step: 'read diagnostics: battery' }));
+    const error = await fieldbenchErrorOf(shell.run('battery now', { step: 'read diagnostics: battery' }));
     expect(error).toMatchObject({ code: 'device-error', step: 'read diagnostics: battery' });
     expect(error.message).toContain('battery: wrong parameter count');
   });
@@ -229,7 +221,7 @@ describe('ShellClient when the device misbehaves', () => {
   test('a silent device times out with the port, the command and what was expected', async () => {
     const { shell, simulator, label } = await sensorNodeInMemory(cleanups);
     simulator.setFaults({ silent: true });
-    const error = await failureOf(shell.run('battery', { timeoutMs: 300 }));
+    const error = await fieldbenchErrorOf(shell.run('battery', { timeoutMs: 300 }));
     expect(error.code).toBe('timeout');
     expect(error.device).toBe(label);
     expect(error.step).toBe("command 'battery'");
@@ -241,7 +233,7 @@ describe('ShellClient when the device misbehaves', () => {
   test('sync on a silent device says which prompt it waited for', async () => {
     const attached = await sensorNodeInMemory(cleanups);
     attached.simulator.setFaults({ silent: true });
-    const error = await failureOf(attached.shell.sync(200));
+    const error = await fieldbenchErrorOf(attached.shell.sync(200));
     expect(error.code).toBe('timeout');
     expect(error.message).toContain("no prompt 'uart:~$ ' within 200 ms");
   });
@@ -251,7 +243,7 @@ describe('ShellClient when the device misbehaves', () => {
     simulator.setFaults({ answerDelayMs: 150 });
     expect(await shell.run('hwinfo reset_cause', { timeoutMs: 1_000 })).toEqual(['reset cause: power-on']);
     simulator.setFaults({ answerDelayMs: 400 });
-    const error = await failureOf(shell.run('battery', { timeoutMs: 150 }));
+    const error = await fieldbenchErrorOf(shell.run('battery', { timeoutMs: 150 }));
     expect(error.code).toBe('timeout');
     // The late answer to 'battery' arrives while the next command runs, and must not be taken for its answer.
     simulator.setFaults({});
@@ -285,7 +277,7 @@ describe('ShellClient when the device misbehaves', () => {
   test('the device dropping off mid-answer is device-gone, and so is every command after it', async () => {
     const { shell, simulator, link } = await sensorNodeInMemory(cleanups);
     simulator.setFaults({ dropAfterBytes: 30 });
-    const error = await failureOf(shell.run('device info'));
+    const error = await fieldbenchErrorOf(shell.run('device info'));
     expect(error.code).toBe('device-gone');
     expect(error.step).toBe("command 'device info'");
     expect(link.isOpen).toBe(false);
@@ -304,7 +296,7 @@ describe('ShellClient when the device misbehaves', () => {
   test('an answer that never ends is cut off at the size limit with a clear error', async () => {
     const block = 'x'.repeat(64 * 1024) + '\r\n';
     const shell = scriptedPair({}, (line) => [`${line}\r\n`, ...Array.from({ length: MAX_ANSWER_CHARS / block.length + 2 }, () => block)]);
-    const error = await failureOf(shell.run('log stream', { timeoutMs: 5_000 }));
+    const error = await fieldbenchErrorOf(shell.run('log stream', { timeoutMs: 5_000 }));
     expect(error.code).toBe('device-error');
     expect(error.message).toContain('without a prompt');
   });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import { type CborValue, encodeCbor } from '../../src-main/protocols/cbor/cbor';
 import { SmpClient, type SmpClientOptions, SmpDeviceError, SmpUploadCancelledError } from '../../src-main/protocols/smp/smp-client';
 import { ImageCommand, MgmtErr, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
@@ -9,21 +8,13 @@ import { encodeSmpSerialFrames, SmpSerialDecoder, smpSerialFramedSize } from '..
 import { largestUploadChunk, uploadRequestBody } from '../../src-main/protocols/smp/smp-upload-chunk';
 import type { Link } from '../../src-main/transports/link';
 import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
+import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<FieldbenchError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(FieldbenchError);
-  return outcome.error as FieldbenchError;
-}
 
 interface Received {
   header: SmpHeader;
@@ -243,12 +234,12 @@ describe('SmpClient requests', () => {
       [SmpOp.WRITE, { hash, confirm: false }],
       [SmpOp.WRITE, { confirm: true }],
     ]);
-    expect((await failureOf(smp.imageTest('xyz'))).code).toBe('invalid-request');
+    expect((await fieldbenchErrorOf(smp.imageTest('xyz'))).code).toBe('invalid-request');
   });
 
   test('a device that lacks a field answers with a clear device-error', async () => {
     const { smp } = setup({ handle: () => ({ buf_count: 4 }) });
-    const error = await failureOf(smp.params());
+    const error = await fieldbenchErrorOf(smp.params());
     expect(error.code).toBe('device-error');
     expect(error.message).toContain("nothing where a number 'buf_size' was expected");
   });
@@ -257,7 +248,7 @@ describe('SmpClient requests', () => {
 describe('SmpClient errors', () => {
   test('a version 1 rc becomes a device-error in words', async () => {
     const { smp } = setup({ handle: () => ({ rc: MgmtErr.EBUSY }) });
-    const error = await failureOf(smp.imageErase(1));
+    const error = await fieldbenchErrorOf(smp.imageErase(1));
     expect(error).toBeInstanceOf(SmpDeviceError);
     expect(error).toMatchObject({ code: 'device-error', device: 'virtual mcuboot node', step: 'image erase' });
     expect(error.message).toBe('the device is busy with another operation (MGMT_ERR_EBUSY)');
@@ -266,14 +257,14 @@ describe('SmpClient errors', () => {
 
   test('a version 2 group error becomes a device-error in the group words', async () => {
     const { smp } = setup({ handle: () => ({ err: { group: 1, rc: 9 } }) });
-    const error = await failureOf(smp.imageTest('ab'.repeat(32)));
+    const error = await fieldbenchErrorOf(smp.imageTest('ab'.repeat(32)));
     expect(error.message).toContain('IMG_MGMT_ERR_NO_FREE_SLOT');
     expect(error.hint).toMatch(/erase the secondary slot/);
   });
 
   test('silence: reads are tried 1 + retries times, then a timeout names the device, the command and the deadline', async () => {
     const { smp, device } = setup({ handle: () => 'silence' }, { timeoutMs: 60, retries: 2 });
-    const error = await failureOf(smp.imageState());
+    const error = await fieldbenchErrorOf(smp.imageState());
     expect(error).toMatchObject({ code: 'timeout', device: 'virtual mcuboot node', step: 'image state read' });
     expect(error.message).toContain('no answer to image state read within 60 ms (3 attempts)');
     expect(device.requests).toHaveLength(3);
@@ -281,7 +272,7 @@ describe('SmpClient errors', () => {
 
   test('a write is never sent twice on silence, and the message says it may have happened', async () => {
     const { smp, device } = setup({ handle: () => 'silence' }, { timeoutMs: 60 });
-    const error = await failureOf(smp.reset({ force: true }));
+    const error = await fieldbenchErrorOf(smp.reset({ force: true }));
     expect(error.code).toBe('timeout');
     expect(error.hint).toMatch(/may still have carried out/);
     expect(device.requests).toHaveLength(1);
@@ -328,7 +319,7 @@ describe('SmpClient errors', () => {
       },
       { timeoutMs: 60 },
     );
-    expect((await failureOf(writes.smp.reset({ force: true }))).code).toBe('timeout');
+    expect((await fieldbenchErrorOf(writes.smp.reset({ force: true }))).code).toBe('timeout');
     expect(writes.device.requests).toHaveLength(1);
   });
 
@@ -353,7 +344,7 @@ describe('SmpClient errors', () => {
       { timeoutMs: 60, retries: 0 },
     );
     holder.device = device;
-    expect((await failureOf(smp.echo('first'))).code).toBe('timeout');
+    expect((await fieldbenchErrorOf(smp.echo('first'))).code).toBe('timeout');
     expect(await smp.echo('second')).toBe('second');
   });
 
@@ -364,9 +355,9 @@ describe('SmpClient errors', () => {
         return 'silence';
       },
     });
-    const error = await failureOf(smp.imageState());
+    const error = await fieldbenchErrorOf(smp.imageState());
     expect(error).toMatchObject({ code: 'device-gone', device: 'virtual mcuboot node', step: 'image state read' });
-    expect((await failureOf(smp.echo('x'))).code).toBe('device-gone');
+    expect((await fieldbenchErrorOf(smp.echo('x'))).code).toBe('device-gone');
     expect(device.link.isOpen).toBe(false);
   });
 });
@@ -389,7 +380,7 @@ describe('SmpClient protocol versions', () => {
 
   test('a version 2 device without the command stays at version 2 and reports ENOTSUP', async () => {
     const { smp, device } = setup();
-    const error = await failureOf(smp.statsList());
+    const error = await fieldbenchErrorOf(smp.statsList());
     expect(error.message).toContain('MGMT_ERR_ENOTSUP');
     expect(smp.protocolVersion).toBe(2);
     expect(device.requests.map((r) => r.header.version)).toEqual([2, 1]);
@@ -521,7 +512,7 @@ describe('SmpClient image upload', () => {
         return end >= 1000 ? { off: 1000, match: false } : undefined;
       },
     });
-    const error = await failureOf(smp.imageUpload(image, { sha256 }));
+    const error = await fieldbenchErrorOf(smp.imageUpload(image, { sha256 }));
     expect(error.message).toContain('hash does not match');
   });
 
@@ -529,7 +520,7 @@ describe('SmpClient image upload', () => {
     const { image, sha256 } = imageOf(6000);
     const { smp, device } = setup();
     const controller = new AbortController();
-    const error = await failureOf(
+    const error = await fieldbenchErrorOf(
       smp.imageUpload(image, { sha256, signal: controller.signal, onProgress: (sent) => (sent >= 2000 ? controller.abort() : undefined) }),
     );
     expect(error).toBeInstanceOf(SmpUploadCancelledError);
@@ -547,7 +538,7 @@ describe('SmpClient image upload', () => {
   test('a device that never moves the offset is reported as stuck', async () => {
     const { image, sha256 } = imageOf(2000);
     const { smp } = setup({ handle: ({ header }) => (header.group === SmpGroup.IMAGE ? { off: 0 } : undefined) });
-    expect((await failureOf(smp.imageUpload(image, { sha256 }))).message).toContain('stopped taking data at byte 0');
+    expect((await fieldbenchErrorOf(smp.imageUpload(image, { sha256 }))).message).toContain('stopped taking data at byte 0');
   });
 
   test('the chunk size is the same rule over bare packets (BLE): the largest request that fits the buffer', () => {
@@ -564,9 +555,9 @@ describe('SmpClient image upload', () => {
   test('bad arguments are refused before anything is sent', async () => {
     const { image, sha256 } = imageOf(100);
     const { smp, device } = setup();
-    expect((await failureOf(smp.imageUpload(new Uint8Array(0), { sha256 }))).code).toBe('invalid-request');
-    expect((await failureOf(smp.imageUpload(image, { sha256: sha256.subarray(0, 20) }))).message).toContain('32 bytes');
-    expect((await failureOf(smp.imageUpload(image, { sha256: new Uint8Array(32) }))).message).toContain('not the SHA-256 of the image');
+    expect((await fieldbenchErrorOf(smp.imageUpload(new Uint8Array(0), { sha256 }))).code).toBe('invalid-request');
+    expect((await fieldbenchErrorOf(smp.imageUpload(image, { sha256: sha256.subarray(0, 20) }))).message).toContain('32 bytes');
+    expect((await fieldbenchErrorOf(smp.imageUpload(image, { sha256: new Uint8Array(32) }))).message).toContain('not the SHA-256 of the image');
     expect(device.requests).toHaveLength(0);
   });
 });
@@ -699,7 +690,7 @@ describe('SmpClient pipelined image upload', () => {
   test('a device that never answers uploads fails with the time-out after the retries', async () => {
     const { image, sha256 } = imageOf(3000);
     const { smp, device } = setup({ bufSize: 384, handle: ({ header }) => (header.group === SmpGroup.IMAGE ? 'silence' : undefined) }, { timeoutMs: 40, retries: 2 });
-    const error = await failureOf(smp.imageUpload(image, { sha256 }));
+    const error = await fieldbenchErrorOf(smp.imageUpload(image, { sha256 }));
     expect(error.code).toBe('timeout');
     expect(uploadsOf(device)).toHaveLength(3);
   });
@@ -708,7 +699,7 @@ describe('SmpClient pipelined image upload', () => {
     const { image, sha256 } = imageOf(12_000);
     const { smp, device } = setup({ bufSize: 384, answerDelayMs: 2 });
     const controller = new AbortController();
-    const error = await failureOf(
+    const error = await fieldbenchErrorOf(
       smp.imageUpload(image, { sha256, signal: controller.signal, onProgress: (sent) => (sent >= 3000 ? controller.abort() : undefined) }),
     );
     expect(error).toBeInstanceOf(SmpUploadCancelledError);
