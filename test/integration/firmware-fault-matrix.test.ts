@@ -192,6 +192,20 @@ describe.concurrent('faults around the upload and the switch of images', () => {
       await expectOldImage(deviceId, job);
     }));
 
+  it('the link lost after the new image boots, without a reset: the job says it is unconfirmed, and flashing it again only confirms it', () =>
+    withDevice(async (deviceId) => {
+      const first = await flash(deviceId, '1.6.1+0', { when: at('verify', 'done'), faults: { dropAtReceivedBytes: 0 } });
+      expect(first.outcome).toBe('failed');
+      expect(first.reason).toMatch(/running 1\.6\.1, not confirmed.*Flash the same image again to finish/);
+      expect(active(await ok(core, 'firmware.slots', { deviceId }))).toMatchObject({ version: '1.6.1', confirmed: false });
+
+      const again = await flash(deviceId, '1.6.1+0', null);
+      expect(again, again.reason ?? '').toMatchObject({ outcome: 'confirmed', versionBefore: OLD_VERSION, versionAfter: '1.6.1' });
+      expect(details(again, 'upload', 'skipped')).toEqual(['the device already runs this image, not yet confirmed']);
+      expect(details(again, 'health-check', 'done')).toHaveLength(1);
+      expect(active(await ok(core, 'firmware.slots', { deviceId }))).toMatchObject({ version: '1.6.1', confirmed: true });
+    }));
+
   it('a corrupted answer mid-upload: the client asks again at once and the image still verifies', () =>
     withDevice(async (deviceId) => {
       const job = await flash(deviceId, '1.6.1+0', { whenProgress: (p) => p.sent > 0, faults: { corruptNextFrame: true } });

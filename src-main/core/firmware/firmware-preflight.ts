@@ -8,8 +8,13 @@ import type { FirmwareSpec } from '../profiles/profile-types';
 import type { ImageSlot } from './image-slots';
 
 export interface PreflightResult {
-  /** The version the device runs now, as the bootloader reports it. */
+  /** The version to go back to if this update is not confirmed: the one the device ran before it. */
   runningVersion: string | null;
+  /**
+   * The device already runs this very image, not yet confirmed (an earlier update was cut off
+   * before its confirm): nothing to upload; check its health and confirm it.
+   */
+  finishEarlierUpdate: boolean;
   /** Sentences for the journal: what was checked and found good. */
   checked: string[];
 }
@@ -67,7 +72,12 @@ export function checkAgainstDevice(
   const checked: string[] = [];
   const running = slots.find((slot) => slot.active) ?? null;
   if (running && running.hash === hash) {
-    throw refusal(deviceLabel, `the device already runs this image (${running.version})`, 'Nothing to do; pick another image to change the firmware.');
+    if (running.confirmed) {
+      throw refusal(deviceLabel, `the device already runs this image (${running.version})`, 'Nothing to do; pick another image to change the firmware.');
+    }
+    const previous = slots.find((slot) => !slot.active && slot.hash !== hash) ?? null;
+    checked.push(`the device already runs ${running.version}, not yet confirmed: its health is checked and it is confirmed, without uploading again`);
+    return { runningVersion: previous?.version ?? null, checked, finishEarlierUpdate: true };
   }
   if (running && inspection.version) {
     const order = compareMcubootVersions(parseMcubootVersion(inspection.version), parseMcubootVersion(running.version));
@@ -80,5 +90,5 @@ export function checkAgainstDevice(
     }
     checked.push(order < 0 ? `downgrade from ${running.version} allowed` : `newer than or equal to the running ${running.version}`);
   }
-  return { runningVersion: running?.version ?? null, checked };
+  return { runningVersion: running?.version ?? null, checked, finishEarlierUpdate: false };
 }

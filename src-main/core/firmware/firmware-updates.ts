@@ -203,54 +203,65 @@ export class FirmwareUpdates {
           deps.journal.versionAfter(job.id, versionBefore); // until something else runs
           journal('preflight', 'done', [...imageCheck.checked, ...pre.checked].join('; '));
 
-          // -------------------------------------------------- upload
-          journal('upload', 'started', `${input.bytes.length} bytes`);
-          const done = await this.upload(job, input, session, rebootTimeoutMs);
-          session = done.session;
-          lastSlots = done.slots;
-          const uploaded = slotWithHash(lastSlots, hash);
-          if (!uploaded) {
-            throw new FieldbenchError({
-              code: 'device-error',
-              message: `after the upload the device does not list the image (${describeSlots(lastSlots)})`,
-              device: session.link.label,
-              step: 'verify upload',
-              hint: 'The upload may have been refused; flash again.',
-            });
-          }
-          journal('upload', 'done', `hash checked on the device; ${describeSlots(lastSlots)}`);
-          // Serial recovery writes the only slot in place: nothing to test, nothing to revert to.
+          // An earlier update was cut off after the device started this image but before the
+          // confirm: nothing to upload, test or reset; go on from the check of what runs.
+          const resumeAtVerify = pre.finishEarlierUpdate;
           const recovering = session.inRecovery;
-          if (input.options.uploadOnly) {
-            return finish(
-              'uploaded',
-              recovering
-                ? "written to the only slot by the bootloader's serial recovery; it runs after a reset"
-                : 'the image is in the secondary slot; it runs after it is marked for test and the device is reset',
-            );
-          }
-
-          // From here on the device changes images; a cancel would leave it half-way.
-          job.cancellable = false;
-          this.changed(job.id);
-          try {
-            // -------------------------------------------------- test, reset, reconnect
-            if (recovering) {
-              journal('test', 'skipped', 'serial recovery wrote the image in place; there is no test swap');
-            } else {
-              journal('test', 'started');
-              await smp().imageTest(hash);
-              journal('test', 'done', describeSlots(await readSlots()));
-            }
-            session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
-            if (session.inRecovery) {
+          if (resumeAtVerify) {
+            for (const step of ['upload', 'test', 'reset'] as const) journal(step, 'skipped', 'the device already runs this image, not yet confirmed');
+            job.cancellable = false;
+            this.changed(job.id);
+          } else {
+            // -------------------------------------------------- upload
+            journal('upload', 'started', `${input.bytes.length} bytes`);
+            const done = await this.upload(job, input, session, rebootTimeoutMs);
+            session = done.session;
+            lastSlots = done.slots;
+            const uploaded = slotWithHash(lastSlots, hash);
+            if (!uploaded) {
               throw new FieldbenchError({
                 code: 'device-error',
-                message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
+                message: `after the upload the device does not list the image (${describeSlots(lastSlots)})`,
                 device: session.link.label,
-                step: 'verify',
-                hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
+                step: 'verify upload',
+                hint: 'The upload may have been refused; flash again.',
               });
+            }
+            journal('upload', 'done', `hash checked on the device; ${describeSlots(lastSlots)}`);
+            // Serial recovery writes the only slot in place: nothing to test, nothing to revert to.
+            if (input.options.uploadOnly) {
+              return finish(
+                'uploaded',
+                recovering
+                  ? "written to the only slot by the bootloader's serial recovery; it runs after a reset"
+                  : 'the image is in the secondary slot; it runs after it is marked for test and the device is reset',
+              );
+            }
+
+            // From here on the device changes images; a cancel would leave it half-way.
+            job.cancellable = false;
+            this.changed(job.id);
+          }
+          try {
+            if (!resumeAtVerify) {
+              // -------------------------------------------------- test, reset, reconnect
+              if (recovering) {
+                journal('test', 'skipped', 'serial recovery wrote the image in place; there is no test swap');
+              } else {
+                journal('test', 'started');
+                await smp().imageTest(hash);
+                journal('test', 'done', describeSlots(await readSlots()));
+              }
+              session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+              if (session.inRecovery) {
+                throw new FieldbenchError({
+                  code: 'device-error',
+                  message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
+                  device: session.link.label,
+                  step: 'verify',
+                  hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
+                });
+              }
             }
 
             // -------------------------------------------------- verify
