@@ -80,4 +80,14 @@ describe('checkAgainstDevice', () => {
     const allowed = checkAgainstDevice(inspection, inspection.sha256!, [running('1.4.2')], { ...options, allowDowngrade: true }, DEVICE);
     expect(allowed.checked).toContain('downgrade from 1.4.2 allowed');
   });
+
+  it('the image already running but unconfirmed (an update cut off before its confirm) is finished, not refused', () => {
+    const inspection = image('1.5.0+0');
+    const hash = inspection.sha256!;
+    const runningNew: ImageSlot = { ...running('1.5.0', hash), confirmed: false };
+    const previous: ImageSlot = { ...running('1.4.2'), slot: 1, active: false };
+    const result = checkAgainstDevice(inspection, hash, [runningNew, previous], options, DEVICE);
+    expect(result).toMatchObject({ finishEarlierUpdate: true, runningVersion: '1.4.2' });
+    expect(checkAgainstDevice(image('1.6.0+0'), image('1.6.0+0').sha256!, [running('1.5.0')], options, DEVICE).finishEarlierUpdate).toBe(false);
+  });
 });
