@@ -1,4 +1,4 @@
-// The reference firmware files made by imgtool and srecord, read in place, and what
+// The reference firmware files made by imgtool, srecord and dfu-util, read in place, and what
 // expected.json in each folder says the reference tools found in them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,15 +25,29 @@ export interface SegmentsExpectation {
   segments: { address: number; size: number; sha256: string }[];
 }
 
-export function fixturePath(folder: 'mcuboot' | 'ihex', file: string): string {
+/** What dfu-util's dfu-suffix and dfuse-pack put in each .dfu file. */
+export interface DfuExpectation {
+  file: string;
+  format: 'dfu' | 'dfuse';
+  suffix: { bcdDevice?: number; idProduct?: number; idVendor?: number; bcdDFU?: number; crc?: string; crc_ok: boolean };
+  payload_sha256?: string;
+  payload_size?: number;
+  targets?: { alt: number; elements: { address: number; size: number; sha256: string }[] }[];
+  /** "rejected: …" for a file dfu-util refuses. */
+  expect?: string;
+}
+
+export type FixtureFolder = 'mcuboot' | 'ihex' | 'dfu';
+
+export function fixturePath(folder: FixtureFolder, file: string): string {
   return join(FIRMWARE_FIXTURES, folder, file);
 }
 
-export function readFixture(folder: 'mcuboot' | 'ihex', file: string): Uint8Array {
+export function readFixture(folder: FixtureFolder, file: string): Uint8Array {
   return new Uint8Array(readFileSync(fixturePath(folder, file)));
 }
 
-export function readExpectations<T>(folder: 'mcuboot' | 'ihex'): T[] {
+export function readExpectations<T>(folder: FixtureFolder): T[] {
   return JSON.parse(readFileSync(fixturePath(folder, 'expected.json'), 'utf8')) as T[];
 }
 
