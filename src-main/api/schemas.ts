@@ -348,7 +348,7 @@ export type SystemInfo = z.infer<typeof SystemInfo>;
 
 // ---------------------------------------------------------------- firmware images
 
-export const ImageFormat = z.enum(['mcuboot', 'ihex', 'srec', 'raw']);
+export const ImageFormat = z.enum(['mcuboot', 'ihex', 'srec', 'raw', 'dfu', 'dfuse']);
 export type ImageFormat = z.infer<typeof ImageFormat>;
 
 /** imgtool's verdict on an image for one public key. */
@@ -393,6 +393,31 @@ export const ImageKeyCheck = z.object({
 });
 export type ImageKeyCheck = z.infer<typeof ImageKeyCheck>;
 
+const Uint16 = z.number().int().min(0).max(0xffff);
+
+/** A USB DFU file's suffix and, for DfuSe, its targets (one per alternate setting). */
+export const ImageDfu = z.object({
+  suffix: z.object({
+    idVendor: Uint16,
+    idProduct: Uint16,
+    bcdDevice: Uint16,
+    bcdDFU: Uint16,
+    /** dwCRC as the suffix stores it, "0x" and 8 hex digits. */
+    crc: z.string().regex(/^0x[0-9a-f]{8}$/),
+    crcOk: z.boolean(),
+  }),
+  targets: z
+    .array(
+      z.object({
+        alt: z.number().int().min(0).max(0xff),
+        name: z.string(),
+        elements: z.array(ImageSegment),
+      }),
+    )
+    .optional(),
+});
+export type ImageDfu = z.infer<typeof ImageDfu>;
+
 /** What Fieldbench found in a firmware file, before anything touches a device. */
 export const ImageInspection = z.object({
   fileName: z.string(),
@@ -418,11 +443,16 @@ export const ImageInspection = z.object({
   hashes: z.array(ImageHash),
   tlvs: z.array(ImageTlv),
   securityCounter: Uint32.nullable(),
-  /** Address and size of each run of data; one for MCUboot (the whole file, at slot offset 0) and raw binaries. */
+  /**
+   * Address and size of each run of data; one for MCUboot (the whole file, at slot offset 0),
+   * raw binaries and DFU files (the payload before the suffix, at 0); DfuSe: every element.
+   */
   segments: z.array(ImageSegment),
   /** Entry point from an Intel HEX or S-record file, if it names one. */
   startAddress: Uint32.nullable(),
   keys: z.array(ImageKeyCheck),
+  /** DFU and DfuSe files: the suffix and the DfuSe targets; null for other formats. */
+  dfu: ImageDfu.nullable(),
   /** Sentences for a person: unsigned, larger than the slot, not an MCUboot image … */
   warnings: z.array(z.string()),
 });

@@ -1,8 +1,9 @@
 // One answer to "what is this firmware file?": its format, and for an MCUboot image the
 // header, TLVs, hash check and a verdict per public key; for Intel HEX, S-record and raw
-// binaries the runs of data. Anything wrong with the file is a FieldbenchError naming where.
+// binaries the runs of data; for USB DFU files the suffix and the payload or DfuSe elements. Anything wrong with the file is a FieldbenchError naming where.
 import { createHash } from 'node:crypto';
-import type { ImageFormat, ImageInspection, ImageKeyCheck, ImageSegment } from '../api/schemas';
+import type { ImageDfu, ImageFormat, ImageInspection, ImageKeyCheck, ImageSegment } from '../api/schemas';
+import { crcText, hasDfusePrefix, hasDfuSuffix, parseDfuFile } from './dfu-file';
 import { imageError } from './image-error';
 import { parseIntelHex } from './intel-hex';
 import { ImageFlag, TlvType, flagNames } from './mcuboot-format';
@@ -36,11 +37,13 @@ const SREC_NAMES = /\.(srec|s19|s28|s37|mot|mhx)$/i;
 const SIGNATURE_TLVS = new Set<number>([TlvType.RSA2048_PSS, TlvType.ECDSA224, TlvType.ECDSA_SIG, TlvType.RSA3072_PSS, TlvType.ED25519, TlvType.SIG_PURE]);
 
 /**
- * MCUboot only by its magic; Intel HEX and S-record by their first record, or by the file
+ * MCUboot only by its magic; DFU by the 'UFD' suffix signature (DfuSe also by its prefix);
+ * Intel HEX and S-record by their first record, or by the file
  * name (so a damaged .hex is reported as a damaged HEX file, not flashed as bytes); else raw.
  */
 export function detectFormat(bytes: Uint8Array, fileName?: string): ImageFormat {
   if (hasMcubootMagic(bytes)) return 'mcuboot';
+  if (hasDfuSuffix(bytes)) return hasDfusePrefix(bytes) ? 'dfuse' : 'dfu';
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 600)).toString('latin1');
   if (IHEX_FIRST_LINE.test(head)) return 'ihex';
   if (SREC_FIRST_LINE.test(head)) return 'srec';
@@ -98,6 +101,7 @@ function inspectMcuboot(bytes: Uint8Array, fileName: string, keys: PublicKeyPem[
     segments: [{ address: 0, size: bytes.length, sha256: sha256Hex(bytes) }],
     startAddress: null,
     keys: keys.map((key) => checkKey(image, key.name, readPublicKey(key.name, key.pem))),
+    dfu: null,
     warnings: [...mcubootWarnings(image, bytes.length), ...slotWarning(bytes.length, slotSize)],
   };
 }
@@ -113,8 +117,34 @@ function loadableWarnings(loadable: LoadableImage, format: ImageFormat): string[
   return warnings;
 }
 
+/** The data a DFU file carries, and what its suffix and DfuSe targets say about it. */
+function readDfu(bytes: Uint8Array): { loadable: LoadableImage; dfu: ImageDfu } {
+  const file = parseDfuFile(bytes);
+  const { suffix } = file;
+  const dfuSuffix = {
+    idVendor: suffix.idVendor,
+    idProduct: suffix.idProduct,
+    bcdDevice: suffix.bcdDevice,
+    bcdDFU: suffix.bcdDFU,
+    crc: crcText(suffix.crc),
+    crcOk: suffix.crc === suffix.computedCrc,
+  };
+  if (file.kind === 'dfu') return { loadable: { segments: [{ address: 0, data: file.payload }] }, dfu: { suffix: dfuSuffix } };
+  // Elements stay as the file lists them: targets are different memories, so their addresses may repeat.
+  const segments = file.targets.flatMap((t) => t.elements);
+  const targets = file.targets.map((t) => ({ alt: t.alt, name: t.name, elements: t.elements.map((e) => ({ address: e.address, size: e.data.length, sha256: sha256Hex(e.data) })) }));
+  return { loadable: { segments }, dfu: { suffix: dfuSuffix, targets } };
+}
+
 function inspectLoadable(bytes: Uint8Array, format: ImageFormat, fileName: string, keys: PublicKeyPem[], options: InspectImageOptions): ImageInspection {
-  const loadable = format === 'ihex' ? parseIntelHex(bytes) : format === 'srec' ? parseSrec(bytes) : rawBinaryImage(bytes, options.rawAddress ?? 0);
+  const dfuFile = format === 'dfu' || format === 'dfuse' ? readDfu(bytes) : null;
+  const loadable = dfuFile
+    ? dfuFile.loadable
+    : format === 'ihex'
+      ? parseIntelHex(bytes)
+      : format === 'srec'
+        ? parseSrec(bytes)
+        : rawBinaryImage(bytes, options.rawAddress ?? 0);
   const segments: ImageSegment[] = loadable.segments.map((s) => ({ address: s.address, size: s.data.length, sha256: sha256Hex(s.data) }));
   const imageSize = segments.reduce((sum, s) => sum + s.size, 0);
   // Each key is still read, so a broken key file is reported whatever the image is.
@@ -140,6 +170,7 @@ function inspectLoadable(bytes: Uint8Array, format: ImageFormat, fileName: strin
     segments,
     startAddress: loadable.startAddress ?? null,
     keys: keys.map(noSignature),
+    dfu: dfuFile?.dfu ?? null,
     warnings: [...loadableWarnings(loadable, format), ...slotWarning(imageSize, options.slotSize)],
   };
 }

@@ -32,6 +32,8 @@ export const imageFormatLabel: Record<ImageFormat, string> = {
   ihex: 'Intel HEX',
   srec: 'Motorola S-record',
   raw: 'Raw binary',
+  dfu: 'USB DFU file',
+  dfuse: 'DfuSe file',
 };
 
 export const keyVerdictText: Record<KeyVerdict, { label: string; tone: Tone }> = {
@@ -212,6 +214,8 @@ const formatPhrase: Record<ImageFormat, string> = {
   ihex: 'an Intel HEX file',
   srec: 'a Motorola S-record file',
   raw: 'a raw binary',
+  dfu: 'a USB DFU file',
+  dfuse: 'a DfuSe file',
 };
 
 export function flashBlocker(inspection: ImageInspection): string | null {

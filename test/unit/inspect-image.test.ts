@@ -5,10 +5,12 @@ import { ImageInspection } from '../../src-main/api/schemas';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
 import { detectFormat, inspectImage, type PublicKeyPem } from '../../src-main/firmware-images/inspect-image';
 import { toIntelHex } from '../../src-main/firmware-images/intel-hex';
-import { inspectionPerImgtool, readExpectations, readFixture, tlvRows, type McubootExpectation, type SegmentsExpectation } from '../helpers/firmware-fixtures';
+import { withDfuSuffix } from '../../src-main/firmware-images/dfu-file';
+import { inspectionPerImgtool, readExpectations, readFixture, tlvRows, type DfuExpectation, type McubootExpectation, type SegmentsExpectation } from '../helpers/firmware-fixtures';
 
 const mcuboot = readExpectations<McubootExpectation>('mcuboot');
 const segmentFiles = readExpectations<SegmentsExpectation>('ihex');
+const dfuFiles = readExpectations<DfuExpectation>('dfu');
 const keyFiles = ['test-pub-ed25519.pem', 'test-pub-ecdsa-p256.pem', 'test-pub-rsa-2048.pem'];
 const keys: PublicKeyPem[] = keyFiles.map((name) => ({ name, pem: Buffer.from(readFixture('mcuboot', name)).toString('utf8') }));
 const text = (s: string) => new TextEncoder().encode(s);
@@ -43,6 +45,43 @@ describe('detectFormat', () => {
         expect(detectFormat(bytes, name) === 'mcuboot').toBe(magic);
       }),
     );
+  });
+});
+
+describe('inspectImage on DFU files', () => {
+  it.each(dfuFiles.map((e) => [e.file, e] as const))('%s: known by its suffix, whatever its name', (file, expected) => {
+    expect(detectFormat(readFixture('dfu', file), 'renamed.bin')).toBe(expected.format);
+  });
+
+  it.each(dfuFiles.filter((e) => e.expect === undefined).map((e) => [e.file, e] as const))('%s agrees with dfu-util', (file, expected) => {
+    const result = inspectOrReason(readFixture('dfu', file), file);
+    if (result instanceof FieldbenchError) throw result;
+    const { crc_ok: crcOk, ...suffix } = expected.suffix;
+    expect(result.format).toBe(expected.format);
+    expect(result.dfu?.suffix).toMatchObject({ ...suffix, crcOk });
+    expect(result.hashOk).toBeNull();
+    expect(result.keys.map((k) => k.verdict)).toEqual(keys.map(() => 'no-signature-for-key'));
+    if (expected.format === 'dfu') {
+      expect(result.segments).toEqual([{ address: 0, size: expected.payload_size, sha256: expected.payload_sha256 }]);
+      expect(result.dfu?.targets).toBeUndefined();
+    } else {
+      expect(result.dfu?.targets?.map((t) => ({ alt: t.alt, elements: t.elements }))).toEqual(expected.targets);
+      expect(result.segments).toEqual(expected.targets?.flatMap((t) => t.elements));
+    }
+  });
+
+  it('refuses a file whose suffix CRC does not match', () => {
+    const error = inspectOrReason(readFixture('dfu', 'app-suffixed-badcrc.dfu'), 'app.dfu');
+    expect(error).toBeInstanceOf(FieldbenchError);
+    expect((error as FieldbenchError).message).toMatch(/^suffix CRC mismatch/);
+  });
+
+  it('has no DFU part for other formats, and warns about an empty DFU file', () => {
+    const raw = inspectOrReason(readFixture('dfu', 'app.bin'), 'app.bin');
+    expect(raw).toMatchObject({ format: 'raw', dfu: null });
+    const empty = inspectOrReason(withDfuSuffix(new Uint8Array()), 'empty.dfu');
+    expect(empty).toMatchObject({ format: 'dfu', imageSize: 0 });
+    expect((empty as ImageInspection).warnings).toContain('the file holds no data');
   });
 });
 
@@ -138,10 +177,11 @@ describe('inspectImage on damaged and arbitrary input', () => {
   });
 
   it('never throws anything but a FieldbenchError, for any bytes and name', () => {
-    const prefixes = [new Uint8Array([0x3d, 0xb8, 0xf3, 0x96]), text(':'), text('S1'), new Uint8Array()];
+    const prefixes = [new Uint8Array([0x3d, 0xb8, 0xf3, 0x96]), text(':'), text('S1'), text('DfuSe\x01'), new Uint8Array()];
     fc.assert(
       fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 600 }), fc.constantFrom('a.bin', 'a.hex', 'a.srec', ''), (prefix, rest, name) => {
         inspectOrReason(Uint8Array.from([...prefix, ...rest]), name);
+        inspectOrReason(withDfuSuffix(Uint8Array.from([...prefix, ...rest]), { bcdDFU: prefix.length === 6 ? 0x011a : 0x0100 }), name);
       }),
       { numRuns: 2000 },
     );

@@ -402,6 +402,7 @@ function inspectionOf(fileName: string, patch: Partial<ImageInspection> = {}): I
     segments: [],
     startAddress: null,
     keys: [],
+    dfu: null,
     warnings: ['the image is not signed'],
     ...patch,
   };

@@ -32,8 +32,14 @@ function summary(file: string, inspection: ImageInspection): string {
     lines.push(`TLVs: ${inspection.tlvs.map((t) => `${t.name}${t.protected ? ' (protected)' : ''}`).join(', ')}`);
     if (inspection.securityCounter !== null) lines.push(`security counter: ${inspection.securityCounter}`);
   } else {
-    const kind = { ihex: 'Intel HEX file', srec: 'S-record file', raw: 'raw binary' }[inspection.format];
+    const kind = { ihex: 'Intel HEX file', srec: 'S-record file', raw: 'raw binary', dfu: 'DFU file', dfuse: 'DfuSe file' }[inspection.format];
     lines.push(`${file}: ${kind}, ${inspection.imageSize} bytes of data in ${inspection.segments.length} segment(s), sha256 ${inspection.sha256}`);
+    if (inspection.dfu) {
+      const { suffix, targets } = inspection.dfu;
+      const id = (value: number) => value.toString(16).padStart(4, '0');
+      lines.push(`DFU suffix: device ${id(suffix.idVendor)}:${id(suffix.idProduct)}, bcdDevice ${hex(suffix.bcdDevice)}, bcdDFU ${hex(suffix.bcdDFU)}, CRC ${suffix.crc} ${suffix.crcOk ? 'ok' : 'DOES NOT MATCH'}`);
+      for (const target of targets ?? []) lines.push(`target alt ${target.alt}${target.name ? ` "${target.name}"` : ''}: ${target.elements.length} element(s)`);
+    }
     lines.push(table([['ADDRESS', 'SIZE', 'SHA-256'], ...inspection.segments.map((s) => [hex(s.address), String(s.size), s.sha256])]));
     if (inspection.startAddress !== null) lines.push(`start address: ${hex(inspection.startAddress)}`);
   }

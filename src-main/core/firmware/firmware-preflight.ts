@@ -23,13 +23,22 @@ function refusal(deviceLabel: string, message: string, hint: string): Fieldbench
   return new FieldbenchError({ code: 'invalid-request', message, device: deviceLabel, step: 'firmware preflight', hint });
 }
 
+const FORMAT_PHRASE: Record<ImageInspection['format'], string> = {
+  mcuboot: 'an MCUboot image',
+  ihex: 'an ihex file',
+  srec: 'an srec file',
+  raw: 'a raw binary',
+  dfu: 'a USB DFU file',
+  dfuse: 'a DfuSe file',
+};
+
 /** What can be told from the file and the profile alone; refused before a job even starts. Returns the image hash. */
 export function checkImage(inspection: ImageInspection, firmware: FirmwareSpec, requiredKeys: string[], deviceLabel: string): { hash: string; checked: string[] } {
   const checked: string[] = [];
   if (inspection.format !== 'mcuboot') {
     throw refusal(
       deviceLabel,
-      `the file is ${inspection.format === 'raw' ? 'a raw binary' : `an ${inspection.format} file`}, not an MCUboot image`,
+      `the file is ${FORMAT_PHRASE[inspection.format]}, not an MCUboot image`,
       'Flash the signed .bin that the build wrote for MCUboot (zephyr.signed.bin), not the plain application image.',
     );
   }
