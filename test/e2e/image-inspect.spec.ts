@@ -1,5 +1,5 @@
 // `fieldbench image inspect` as a user runs it, on the files MCUboot's imgtool and srecord
-// made: the built command must say what those tools say, and refuse a damaged file with a
+// and dfu-util made: the built command must say what those tools say, and refuse a damaged file with a
 // reason, exit status 1 and no stack trace.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { runFieldbench } from './fixtures/run-fieldbench';
 import { ImageInspection } from '../../src-main/api/schemas';
 import { FIRMWARE_FIXTURES } from '../helpers/fixtures';
-import { fixturePath, inspectionPerImgtool, readExpectations, tlvRows, type McubootExpectation, type SegmentsExpectation } from '../helpers/firmware-fixtures';
+import { fixturePath, inspectionPerImgtool, readExpectations, tlvRows, type DfuExpectation, type McubootExpectation, type SegmentsExpectation } from '../helpers/firmware-fixtures';
 
 const run = (args: string[], env: NodeJS.ProcessEnv) => runFieldbench(args, env, 20_000);
 
@@ -50,6 +50,43 @@ test.describe('fieldbench image inspect', () => {
       expect(result.code, expected.file).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ format: expected.format, segments: expected.segments });
     }
+  });
+
+  test('agrees with dfu-util on every DFU fixture, and refuses the one with a bad CRC', async () => {
+    const expectations = readExpectations<DfuExpectation>('dfu');
+    expect(expectations.length).toBeGreaterThan(0);
+    for (const expected of expectations) {
+      const result = await run(['image', 'inspect', fixturePath('dfu', expected.file), '--json'], env);
+      if (expected.expect !== undefined) {
+        expect(expected.expect).toMatch(/^rejected: suffix CRC mismatch/);
+        expect(result.code, expected.file).toBe(1);
+        expect(result.stdout).toBe('');
+        const { error } = JSON.parse(result.stderr) as { error: { code: string; message: string; step: string } };
+        expect(error).toMatchObject({ code: 'invalid-request', step: 'read DFU suffix' });
+        expect(error.message).toMatch(/^suffix CRC mismatch/);
+        continue;
+      }
+      expect(result.stderr, expected.file).toBe('');
+      expect(result.code, expected.file).toBe(0);
+      const inspection = ImageInspection.parse(JSON.parse(result.stdout));
+      const { crc_ok: crcOk, ...suffix } = expected.suffix;
+      expect(inspection.format, expected.file).toBe(expected.format);
+      expect(inspection.dfu?.suffix, expected.file).toMatchObject({ ...suffix, crcOk });
+      if (expected.format === 'dfu') {
+        expect(inspection.segments).toEqual([{ address: 0, size: expected.payload_size, sha256: expected.payload_sha256 }]);
+      } else {
+        expect(inspection.dfu?.targets?.map((t) => ({ alt: t.alt, elements: t.elements }))).toEqual(expected.targets);
+        expect(inspection.segments).toEqual(expected.targets?.flatMap((t) => t.elements));
+      }
+    }
+
+    const human = await run(['image', 'inspect', fixturePath('dfu', 'stm32-two-elements.dfu')], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/DfuSe file, 14096 bytes of data in 2 segment\(s\)/);
+    expect(human.stdout).toMatch(/DFU suffix: device 0483:df11, .* CRC 0x[0-9a-f]{8} ok/);
+    const bad = await run(['image', 'inspect', fixturePath('dfu', 'app-suffixed-badcrc.dfu')], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^fieldbench: invalid-request: read DFU suffix: suffix CRC mismatch/);
   });
 
   test('a truncated image, a missing file and a key that is not PEM exit 1 with a reason', async () => {
