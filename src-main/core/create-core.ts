@@ -15,6 +15,7 @@ import { attachVirtualDevice } from './devices/virtual-attachment';
 import { EventBus } from './event-bus';
 import { FirmwareUpdates } from './firmware/firmware-updates';
 import { inspectFirmware } from './firmware/inspect-firmware';
+import { inspectImage } from '../firmware-images/inspect-image';
 import { smpFor } from './firmware/smp-session';
 import { isSmpError } from '../protocols/smp/smp-client';
 import { MgmtErr } from '../protocols/smp/smp-groups';
@@ -62,7 +63,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     cases: store.cases,
     events,
     smpFor,
-    inspect: (bytes, fileName, keys) => inspectFirmware({ fileName, contentBase64: Buffer.from(bytes).toString('base64'), keys }),
+    inspect: (bytes, fileName, keys) => inspectImage(bytes, { fileName, keys }),
     signingKeysOf: (profileId) => profiles.signingKeysOf(profileId),
     now,
     log,

@@ -72,6 +72,7 @@ const RECONNECT_PAUSE_MS = 250;
 
 interface RunningJob {
   id: string;
+  deviceId: string;
   controller: AbortController;
   /** Cancelling is honoured only while nothing irreversible is under way. */
   cancellable: boolean;
@@ -108,8 +109,7 @@ export class FirmwareUpdates {
       });
     }
     for (const job of this.running.values()) {
-      const other = this.deps.journal.get(job.id);
-      if (other.deviceId === input.deviceId) {
+      if (job.deviceId === input.deviceId) {
         throw new FieldbenchError({ code: 'device-busy', message: 'a firmware update is already running on this device', device: device.path, step: 'firmware update' });
       }
     }
@@ -120,10 +120,9 @@ export class FirmwareUpdates {
     const caseDevice: CaseDevice = { deviceId: device.id, transport: device.transport, path: device.path, profileId: device.profileId, identity: device.identity };
     if (input.caseId) this.deps.cases.get(input.caseId); // not-found before anything starts
     const job = this.deps.journal.start({ device: caseDevice, caseId: input.caseId, image, options: input.options, versionBefore: null });
-    const running: RunningJob = { id: job.id, controller: new AbortController(), cancellable: true, done: Promise.resolve(job) };
+    const running: RunningJob = { id: job.id, deviceId: input.deviceId, controller: new AbortController(), cancellable: true, done: Promise.resolve(job) };
     running.done = this.run(running, input, inspection, imageCheck);
     this.running.set(job.id, running);
-    void running.done.finally(() => this.running.delete(job.id));
     this.changed(job.id);
     return this.get(job.id);
   }
