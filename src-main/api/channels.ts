@@ -12,6 +12,7 @@ export const requestChannelNames = [
   'devices.detach',
   'devices.addPort',
   'devices.identify',
+  'devices.enterDfu',
   'diagnostics.read',
   'diagnostics.last',
   'cases.list',

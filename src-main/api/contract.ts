@@ -25,6 +25,7 @@ import {
   SystemInfo,
   Uuid,
   VirtualFaults,
+  VirtualModel,
 } from './schemas';
 import type { EventChannelName, RequestChannelName } from './channels';
 
@@ -43,10 +44,13 @@ export const requests = {
   'devices.attachVirtual': {
     request: z
       .object({
-        model: z.literal('sensor-node').default('sensor-node'),
+        model: VirtualModel.default('sensor-node'),
         faults: VirtualFaults.optional(),
-        /** Start in the application (default) or in MCUboot serial recovery, as after a failed update. */
-        startIn: z.enum(['application', 'serial-recovery']).optional(),
+        /**
+         * Start in the application (default), in MCUboot serial recovery as after a failed
+         * update (sensor-node), or in the USB DFU bootloader (stm32-dfu, dfu-gadget).
+         */
+        startIn: z.enum(['application', 'serial-recovery', 'bootloader']).optional(),
       })
       .strict(),
     response: Device,
@@ -65,6 +69,11 @@ export const requests = {
   },
   /** Probe a device again to recognise it from the profiles. */
   'devices.identify': { request: z.object({ deviceId: Id }).strict(), response: Device },
+  /**
+   * Switch a USB device whose application offers DFU runtime into its bootloader (DFU DETACH),
+   * and follow it across the re-enumeration by its serial number; answers with it in DFU mode.
+   */
+  'devices.enterDfu': { request: z.object({ deviceId: Id }).strict(), response: Device },
 
   'diagnostics.read': { request: z.object({ deviceId: Id }).strict(), response: DiagnosticsReport },
   /** The most recent report read this session, if any. */

@@ -42,12 +42,92 @@ export const DeviceIdentity = z.object({
 });
 export type DeviceIdentity = z.infer<typeof DeviceIdentity>;
 
+const Uint32Value = z.number().int().min(0).max(0xffffffff);
+
+/** One run of equal pages in a DfuSe memory layout ("04*016Kg": four 16 KiB pages, readable, erasable, writable). */
+export const DfuMemoryRegion = z.object({
+  /** First byte of the run. */
+  address: Uint32Value,
+  /** Bytes in the run: pageCount × pageSize. */
+  size: z.number().int().min(0),
+  pageSize: z.number().int().min(1),
+  pageCount: z.number().int().min(1),
+  readable: z.boolean(),
+  erasable: z.boolean(),
+  writable: z.boolean(),
+});
+export type DfuMemoryRegion = z.infer<typeof DfuMemoryRegion>;
+
+/** A DfuSe memory layout, parsed from an alternate setting's name ("@Internal Flash /0x08000000/04*016Kg,…"). */
+export const DfuMemoryLayout = z.object({
+  /** The name before the first address ("Internal Flash"). */
+  name: z.string(),
+  regions: z.array(DfuMemoryRegion),
+});
+export type DfuMemoryLayout = z.infer<typeof DfuMemoryLayout>;
+
+/** One alternate setting of a DFU interface: what can be flashed through it. */
+export const DfuAltSetting = z.object({
+  interfaceNumber: z.number().int().min(0).max(0xff),
+  alternateSetting: z.number().int().min(0).max(0xff),
+  /** The alternate setting's string descriptor, as the device gives it. */
+  name: z.string().nullable(),
+  /** DfuSe only: the memory layout in the name; null when the name is not one. */
+  layout: DfuMemoryLayout.nullable(),
+});
+export type DfuAltSetting = z.infer<typeof DfuAltSetting>;
+
+/** The DFU functional descriptor: what the device says it can do. */
+export const DfuFunctional = z.object({
+  canDownload: z.boolean(),
+  canUpload: z.boolean(),
+  manifestationTolerant: z.boolean(),
+  willDetach: z.boolean(),
+  detachTimeoutMs: z.number().int().min(0).max(0xffff),
+  /** Largest block per DNLOAD or UPLOAD request. */
+  transferSize: z.number().int().min(1).max(0xffff),
+  /** bcdDFUVersion in hex: "0110" for DFU 1.1, "011a" for ST's DfuSe. */
+  dfuVersion: z.string().regex(/^[0-9a-f]{4}$/),
+});
+export type DfuFunctional = z.infer<typeof DfuFunctional>;
+
+export const UsbDfuInfo = z.object({
+  /** 'runtime': the application offers DETACH into its bootloader; 'dfu': the bootloader itself runs. */
+  mode: z.enum(['runtime', 'dfu']),
+  /** ST's DfuSe extensions (set address, erase, read-unprotect, leave). */
+  dfuse: z.boolean(),
+  /** Null where the device gave no functional descriptor (it is then assumed: download only, 1 KiB blocks). */
+  functional: DfuFunctional.nullable(),
+  alts: z.array(DfuAltSetting),
+});
+export type UsbDfuInfo = z.infer<typeof UsbDfuInfo>;
+
 export const UsbInfo = z.object({
   vendorId: z.string().regex(/^[0-9a-f]{4}$/),
   productId: z.string().regex(/^[0-9a-f]{4}$/),
   serialNumber: z.string().optional(),
   manufacturer: z.string().optional(),
+  product: z.string().optional(),
+  /** Where it sits on the host: bus and port chain ("1-2.3"); absent for serial adapters and virtual devices. */
+  location: z.string().optional(),
+  /** USB DFU interfaces, when the device offers one. */
+  dfu: UsbDfuInfo.optional(),
 });
+export type UsbInfo = z.infer<typeof UsbInfo>;
+
+/** How a device's firmware is updated, from its profile (or, for a DFU device no profile claims, from its descriptors). */
+export const DeviceFirmware = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('mcumgr-serial'), slotSize: z.number().int(), signatureRequired: z.boolean() }),
+  z.object({
+    method: z.literal('usb-dfu'),
+    dfuse: z.boolean(),
+    /** The device can be read back (UPLOAD), so a flash is verified byte for byte. */
+    canVerify: z.boolean(),
+    /** The application must first DETACH into its bootloader ('runtime'); the job does it. */
+    mode: z.enum(['runtime', 'dfu']),
+  }),
+]);
+export type DeviceFirmware = z.infer<typeof DeviceFirmware>;
 
 export const Device = z.object({
   id: Id,
@@ -61,15 +141,43 @@ export const Device = z.object({
   profileName: z.string().nullable(),
   identity: DeviceIdentity.nullable(),
   /** How its firmware is updated, from its profile; null when the profile offers no update. */
-  firmware: z
-    .object({ method: z.literal('mcumgr-serial'), slotSize: z.number().int(), signatureRequired: z.boolean() })
-    .nullable(),
+  firmware: DeviceFirmware.nullable(),
   state: DeviceState,
   /** Why the device is in its state, in words ("no answer to 'device info' in 2000 ms"). */
   stateDetail: z.string().optional(),
   seenAt: IsoTime,
 });
 export type Device = z.infer<typeof Device>;
+
+/** DFU 1.1's error statuses (bStatus 0x01..0x0F), by the names the specification gives them. */
+export const DFU_ERROR_STATUSES = [
+  'errTARGET',
+  'errFILE',
+  'errWRITE',
+  'errERASE',
+  'errCHECK_ERASED',
+  'errPROG',
+  'errVERIFY',
+  'errADDRESS',
+  'errNOTDONE',
+  'errFIRMWARE',
+  'errVENDOR',
+  'errUSBR',
+  'errPOR',
+  'errUNKNOWN',
+  'errSTALLEDPKT',
+] as const;
+export type DfuErrorStatus = (typeof DFU_ERROR_STATUSES)[number];
+
+/** The virtual devices Fieldbench can attach: the Zephyr sensor node (serial), and two USB DFU devices. */
+export const VirtualModel = z.enum([
+  'sensor-node',
+  /** An STM32 board: its application offers DFU runtime; its ROM bootloader is ST's DfuSe (0483:df11). */
+  'stm32-dfu',
+  /** A DFU 1.1 device without DfuSe: its application detaches into a plain DFU bootloader. */
+  'dfu-gadget',
+]);
+export type VirtualModel = z.infer<typeof VirtualModel>;
 
 export const VirtualFaults = z
   .object({
@@ -99,6 +207,18 @@ export const VirtualFaults = z
     refuseImage: z.boolean().optional(),
     /** Answer the next SMP request with this SMP error code (rc) instead of doing it. */
     smpErrorRc: z.number().int().min(1).max(0xffff).optional(),
+    /** USB: stall the next control request to the DFU interface (the host sees a STALL handshake). */
+    usbStallNext: z.boolean().optional(),
+    /**
+     * USB DFU: report this error status (dfuERROR) when a download reaches this byte of the
+     * transfer (absent: the next block), as flash that fails to program or verify does.
+     */
+    dfuError: z
+      .object({ status: z.enum(DFU_ERROR_STATUSES), atByte: z.number().int().min(0).max(1_000_000_000).optional() })
+      .strict()
+      .optional(),
+    /** USB DfuSe: the flash is read-protected (RDP level 1): upload and writes fail until read-unprotect mass-erases it. */
+    readProtected: z.boolean().optional(),
   })
   .strict();
 export type VirtualFaults = z.infer<typeof VirtualFaults>;
@@ -216,10 +336,30 @@ export type CaseDetail = z.infer<typeof CaseDetail>;
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** The steps of an update, in the order they run; a job journals each as it starts and ends. */
-export const FirmwareStep = z.enum(['preflight', 'upload', 'test', 'reset', 'reconnect', 'verify', 'health-check', 'confirm', 'revert']);
+export const FirmwareStep = z.enum([
+  'preflight',
+  // MCUboot over SMP
+  'upload',
+  'test',
+  'reset',
+  'reconnect',
+  'verify',
+  'health-check',
+  'confirm',
+  'revert',
+  // USB DFU: detach the application into its bootloader, erase, write, verify (read back), manifest
+  'detach',
+  'erase',
+  'write',
+  'manifest',
+]);
 export type FirmwareStep = z.infer<typeof FirmwareStep>;
 
-export const FirmwareOutcome = z.enum(['uploaded', 'confirmed', 'reverted', 'failed', 'cancelled']);
+/**
+ * uploaded, confirmed, reverted: MCUboot. verified: USB DFU, written and read back identical.
+ * written: USB DFU, written, but the device allows no read-back, so it could not be verified.
+ */
+export const FirmwareOutcome = z.enum(['uploaded', 'confirmed', 'reverted', 'verified', 'written', 'failed', 'cancelled']);
 export type FirmwareOutcome = z.infer<typeof FirmwareOutcome>;
 
 export const FirmwareImageInfo = z.object({
@@ -238,6 +378,24 @@ export const FirmwareJobOptions = z
     allowDowngrade: z.boolean().default(false),
     /** After the new image boots: confirm it if healthy ('auto'), or never, so the next reset reverts. */
     confirm: z.enum(['auto', 'never']).default('auto'),
+    /** USB DFU only. */
+    dfu: z
+      .object({
+        /** The alternate setting to flash through (default: the profile's, else 0). */
+        alt: z.number().int().min(0).max(0xff).optional(),
+        /** Where a raw binary goes (DfuSe); files with addresses (DfuSe, HEX, S-record) carry their own. */
+        address: z.number().int().min(0).max(0xffffffff).optional(),
+        /** Flash a .dfu file whose suffix names another VID:PID. */
+        ignoreIdMismatch: z.boolean().optional(),
+        /** DfuSe: erase the whole flash, not only the pages the image covers. */
+        massErase: z.boolean().optional(),
+        /** DfuSe: remove read protection first. This ERASES THE WHOLE FLASH, including data kept there. */
+        readUnprotect: z.boolean().optional(),
+        /** Leave DFU mode and start the new firmware afterwards (default true). */
+        leave: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type FirmwareJobOptions = z.infer<typeof FirmwareJobOptions>;
