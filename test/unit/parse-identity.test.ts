@@ -8,9 +8,9 @@ import { FieldbenchError } from '../../src-main/api/errors';
 import { DeviceIdentity } from '../../src-main/api/schemas';
 import { parseIdentity } from '../../src-main/core/diagnostics/parse-identity';
 import { defaultProfilesDir } from '../../src-main/core/profiles/profile-registry';
-import type { DeviceProfile, IdentitySpec } from '../../src-main/core/profiles/profile-types';
+import type { IdentitySpec, SerialProfile } from '../../src-main/core/profiles/profile-types';
 
-const profile: DeviceProfile = JSON.parse(readFileSync(join(defaultProfilesDir(), 'sensor-node.json'), 'utf8'));
+const profile: SerialProfile = JSON.parse(readFileSync(join(defaultProfilesDir(), 'sensor-node.json'), 'utf8'));
 const spec = profile.identity;
 const deviceInfo = ['model: sensor-node', 'serial: SN-1A2B3C4D', 'firmware: 1.4.2', 'hardware: rev C'];
 

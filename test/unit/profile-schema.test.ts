@@ -18,13 +18,14 @@ import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
   CountDiagnostic,
   DeviceProfile,
-  FirmwareSpec,
+  McumgrSerialFirmware,
   IdentitySpec,
   NumberDiagnostic,
   NumberLimits,
   ProfileMatch,
   ShellSettings,
   TextDiagnostic,
+  UsbDfuFirmware,
 } from '../../src-main/core/profiles/profile-types';
 
 const shippedDir = defaultProfilesDir();
@@ -84,12 +85,12 @@ const shapes = {
     vendor: 'required',
     description: 'optional',
     match: 'required',
-    shell: 'required',
-    identity: 'required',
+    shell: 'optional',
+    identity: 'optional',
     diagnostics: 'required',
     firmware: 'optional',
   } satisfies KeyList<DeviceProfile>,
-  '/properties/firmware': {
+  '/$defs/mcumgrSerialFirmware': {
     method: 'required',
     slotSize: 'required',
     lineLength: 'optional',
@@ -97,9 +98,21 @@ const shapes = {
     healthCheck: 'optional',
     rebootTimeoutMs: 'optional',
     resetDelayMs: 'optional',
-  } satisfies KeyList<FirmwareSpec>,
+  } satisfies KeyList<McumgrSerialFirmware>,
+  '/$defs/usbDfuFirmware': {
+    method: 'required',
+    alt: 'optional',
+    defaultAddress: 'optional',
+    detachTimeoutMs: 'optional',
+    reenumerateTimeoutMs: 'optional',
+  } satisfies KeyList<UsbDfuFirmware>,
   '/properties/match': { usb: 'optional', serialProbe: 'optional' } satisfies KeyList<ProfileMatch>,
-  '/properties/match/properties/usb/items': { vendorId: 'required', productId: 'required' } satisfies KeyList<
+  '/properties/match/properties/usb/items': {
+    vendorId: 'required',
+    productId: 'required',
+    serialNumber: 'optional',
+    dfu: 'optional',
+  } satisfies KeyList<
     NonNullable<ProfileMatch['usb']>[number]
   >,
   '/properties/match/properties/serialProbe': { command: 'required', expect: 'required' } satisfies KeyList<

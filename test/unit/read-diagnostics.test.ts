@@ -12,9 +12,9 @@ import {
   type ShellCommandRunner,
 } from '../../src-main/core/diagnostics/read-diagnostics';
 import { defaultProfilesDir } from '../../src-main/core/profiles/profile-registry';
-import type { DeviceProfile } from '../../src-main/core/profiles/profile-types';
+import type { SerialProfile } from '../../src-main/core/profiles/profile-types';
 
-const profile: DeviceProfile = JSON.parse(readFileSync(join(defaultProfilesDir(), 'sensor-node.json'), 'utf8'));
+const profile: SerialProfile = JSON.parse(readFileSync(join(defaultProfilesDir(), 'sensor-node.json'), 'utf8'));
 
 const errLine = '[00:00:12.345,000] <err> i2c_nrfx_twim: Error on I2C line occurred';
 
@@ -282,7 +282,7 @@ describe('readDiagnostics', () => {
 
   it('runs a command shared by diagnostics apart in the profile once, keeping profile order', async () => {
     const base = profile.diagnostics;
-    const spread: DeviceProfile = {
+    const spread: SerialProfile = {
       ...profile,
       diagnostics: [base[1]!, base[3]!, base[2]!, { ...base[6]!, command: 'battery', id: 'battery-status', pattern: '^status: (\\S+)', timeoutMs: 3000 }],
     };

@@ -5,7 +5,7 @@ import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import type { Device, DeviceIdentity, DeviceState, DiscoveryStatus, VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
 import { ShellClient } from '../../protocols/shell/shell-client';
-import type { DeviceProfile } from '../profiles/profile-types';
+import type { SerialProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { readIdentity } from '../diagnostics/read-diagnostics';
 import { AsyncMutex } from './async-mutex';
@@ -40,7 +40,7 @@ interface DeviceEntry {
   device: Device;
   source: Source;
   virtual: VirtualAttachment | null;
-  profile: DeviceProfile | null;
+  profile: SerialProfile | null;
   link: Link | null;
   shell: ShellClient | null;
   mutex: AsyncMutex;
@@ -55,7 +55,7 @@ interface DeviceEntry {
 export interface DeviceSession {
   link: Link;
   shell: ShellClient;
-  profile: DeviceProfile;
+  profile: SerialProfile;
   /** The device is in MCUboot serial recovery: SMP only, one slot, the shell is not there. */
   inRecovery: boolean;
   reopen(): Promise<DeviceSession>;
@@ -121,7 +121,7 @@ export class DeviceRegistry {
       // A port we opened for a virtual device or added by hand may also be listed; keep one entry.
       const entry = this.addEntry(id, 'discovered', port.path, false, port);
       changed = true;
-      const matches = port.vendorId && port.productId ? this.deps.profiles.matchUsb(port.vendorId, port.productId) : [];
+      const matches = port.vendorId && port.productId ? this.deps.profiles.matchSerialPort(port.vendorId, port.productId) : [];
       if (matches.length > 0) {
         // A USB id a profile claims: safe to talk to. Unknown ports are only probed when asked.
         this.track(this.identifyEntry(entry, matches));
@@ -169,7 +169,7 @@ export class DeviceRegistry {
     return { ...this.entry(deviceId).device };
   }
 
-  profileOf(deviceId: string): DeviceProfile {
+  profileOf(deviceId: string): SerialProfile {
     const entry = this.entry(deviceId);
     if (!entry.profile) {
       throw new FieldbenchError({
@@ -192,7 +192,7 @@ export class DeviceRegistry {
     const entry = this.addEntry(id, 'virtual', attachment.path, true);
     entry.virtual = attachment;
     this.emit();
-    const profile = this.deps.profiles.get(attachment.profileId);
+    const profile = this.deps.profiles.serialProfiles().find((candidate) => candidate.id === attachment.profileId);
     if (!profile) {
       await this.removeEntry(entry, 'no profile');
       throw new FieldbenchError({
@@ -222,13 +222,13 @@ export class DeviceRegistry {
     const entry = this.addEntry(id, 'added', path, false);
     this.emit();
     // The port stays in the list either way; a failed probe is the answer to this request.
-    await this.identifyEntry(entry, this.deps.profiles.all());
+    await this.identifyEntry(entry, this.deps.profiles.serialProfiles());
     return this.get(id);
   }
 
   async identify(deviceId: string): Promise<Device> {
     const entry = this.entry(deviceId);
-    const candidates = entry.profile ? [entry.profile] : this.deps.profiles.all();
+    const candidates = entry.profile ? [entry.profile] : this.deps.profiles.serialProfiles();
     await this.identifyEntry(entry, candidates);
     return this.get(deviceId);
   }
@@ -268,7 +268,7 @@ export class DeviceRegistry {
    * says busy meanwhile, and afterwards says what happened: ready, unresponsive after a
    * time-out (with the message), or error.
    */
-  async withShell<T>(deviceId: string, step: string, operation: (shell: ShellClient, profile: DeviceProfile) => Promise<T>): Promise<T> {
+  async withShell<T>(deviceId: string, step: string, operation: (shell: ShellClient, profile: SerialProfile) => Promise<T>): Promise<T> {
     return this.withSession(deviceId, step, (session) => {
       if (session.inRecovery) {
         throw new FieldbenchError({
@@ -331,7 +331,7 @@ export class DeviceRegistry {
    * drop off and re-appear (USB CDC ACM re-enumerating). Close what we hold, open the port
    * again and wake the shell; the caller retries until its own deadline.
    */
-  private async reopen(entry: DeviceEntry, profile: DeviceProfile): Promise<DeviceSession> {
+  private async reopen(entry: DeviceEntry, profile: SerialProfile): Promise<DeviceSession> {
     this.ensurePresent(entry, 'reconnect');
     await this.closeLink(entry);
     // After a reset the application should be back; if only the bootloader answers, say so.
@@ -458,7 +458,7 @@ export class DeviceRegistry {
   }
 
   /** The open link and its shell, opened and woken if need be; a pair, so a removal in between cannot split them. */
-  private async ensureShell(entry: DeviceEntry, profile: DeviceProfile): Promise<{ link: Link; shell: ShellClient }> {
+  private async ensureShell(entry: DeviceEntry, profile: SerialProfile): Promise<{ link: Link; shell: ShellClient }> {
     if (entry.shell && entry.link?.isOpen && entry.profile === profile) return { link: entry.link, shell: entry.shell };
     await this.closeLink(entry);
     const link = await this.openLink(entry, profile.shell.baudRate);
@@ -470,7 +470,7 @@ export class DeviceRegistry {
   }
 
   /** The shell did not answer: if the bootloader does (serial recovery), mark the device so. */
-  private async enterRecoveryIfBootloader(entry: DeviceEntry, profile: DeviceProfile): Promise<boolean> {
+  private async enterRecoveryIfBootloader(entry: DeviceEntry, profile: SerialProfile): Promise<boolean> {
     const link = entry.link;
     if (!link?.isOpen) return false;
     const slots = await probeSerialRecovery(link, profile);
@@ -483,7 +483,7 @@ export class DeviceRegistry {
   }
 
   /** Try the candidate profiles in turn; the first whose probe answers as expected wins. */
-  private async identifyEntry(entry: DeviceEntry, candidates: DeviceProfile[]): Promise<void> {
+  private async identifyEntry(entry: DeviceEntry, candidates: SerialProfile[]): Promise<void> {
     await entry.mutex.run(async () => {
       this.ensurePresent(entry, 'identify');
       this.setState(entry, 'identifying');
@@ -538,13 +538,15 @@ export class DeviceRegistry {
 }
 
 /** The device is of this family: its profile, and what the profile says about updating it. */
-function applyProfile(entry: DeviceEntry, profile: DeviceProfile): void {
+function applyProfile(entry: DeviceEntry, profile: SerialProfile): void {
   entry.profile = profile;
   entry.device.profileId = profile.id;
   entry.device.profileName = profile.name;
-  entry.device.firmware = profile.firmware
-    ? { method: profile.firmware.method, slotSize: profile.firmware.slotSize, signatureRequired: (profile.firmware.signingKeys?.length ?? 0) > 0 }
-    : null;
+  // A serial device is updated over its shell's port; a usb-dfu section is for the same board seen on USB.
+  entry.device.firmware =
+    profile.firmware?.method === 'mcumgr-serial'
+      ? { method: profile.firmware.method, slotSize: profile.firmware.slotSize, signatureRequired: (profile.firmware.signingKeys?.length ?? 0) > 0 }
+      : null;
 }
 
 export function serialDeviceId(path: string): string {

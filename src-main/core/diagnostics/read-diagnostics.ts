@@ -13,7 +13,7 @@
 // Any other error (busy, unavailable, a bug) is rethrown as it is.
 import { isFieldbenchError } from '../../api/errors';
 import type { DeviceIdentity, DiagnosticsReport, Reading } from '../../api/schemas';
-import type { DeviceProfile, DiagnosticSpec } from '../profiles/profile-types';
+import type { DiagnosticSpec, SerialProfile } from '../profiles/profile-types';
 import { describeSpecLimits, judgeReading } from './judge-reading';
 import { parseIdentity } from './parse-identity';
 
@@ -34,7 +34,7 @@ export const IDENTITY_READING_ID = 'identity';
 
 const IDENTITY_STEP = 'read identity';
 
-export async function readIdentity(shell: ShellCommandRunner, profile: DeviceProfile): Promise<DeviceIdentity> {
+export async function readIdentity(shell: ShellCommandRunner, profile: SerialProfile): Promise<DeviceIdentity> {
   const lines = await shell.run(profile.identity.command, {
     timeoutMs: profile.shell.commandTimeoutMs,
     step: IDENTITY_STEP,
@@ -44,7 +44,7 @@ export async function readIdentity(shell: ShellCommandRunner, profile: DevicePro
 
 export async function readDiagnostics(
   shell: ShellCommandRunner,
-  profile: DeviceProfile,
+  profile: SerialProfile,
   options: ReadDiagnosticsOptions,
 ): Promise<DiagnosticsReport> {
   const now = options.now ?? (() => new Date());
@@ -108,7 +108,7 @@ function groupByCommand(diagnostics: DiagnosticSpec[]): Map<string, DiagnosticSp
 }
 
 /** The longest deadline any diagnostic sharing the command asks for. */
-function timeoutFor(specs: DiagnosticSpec[], profile: DeviceProfile): number {
+function timeoutFor(specs: DiagnosticSpec[], profile: SerialProfile): number {
   return Math.max(...specs.map((spec) => spec.timeoutMs ?? profile.shell.commandTimeoutMs));
 }
 

@@ -17,8 +17,8 @@ import profileSchema from '../../../device-profiles/profile.schema.json' with { 
 import { FieldbenchError } from '../../api/errors';
 import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
 import { findJsonSyntaxError } from './json-syntax-error';
-import { captureGroupCount, tryCompilePattern } from './profile-patterns';
-import type { DeviceProfile, DiagnosticSpec, NumberLimits } from './profile-types';
+import { captureGroupCount, compilePattern, tryCompilePattern } from './profile-patterns';
+import { isSerialProfile, type DeviceProfile, type DiagnosticSpec, type NumberLimits, type SerialProfile } from './profile-types';
 
 export interface LoadedProfile {
   profile: DeviceProfile;
@@ -118,9 +118,13 @@ async function checkProfileFile(file: string): Promise<Checked> {
   const profile = data as DeviceProfile & { $schema?: string };
   const senseProblems = checkSense(profile).map((p) => ({ file, ...p }));
   if (senseProblems.length > 0) return { ok: false, problems: senseProblems };
-  const keys = await readSigningKeys(file, profile.firmware?.signingKeys ?? []);
+  const keys = await readSigningKeys(file, profile.firmware?.method === 'mcumgr-serial' ? (profile.firmware.signingKeys ?? []) : []);
   if (!keys.ok) return keys;
   delete profile.$schema;
+  if (profile.firmware?.method === 'usb-dfu' && profile.firmware.defaultAddress !== undefined) {
+    // JSON has no hex numbers, so the schema takes "0x08000000"; the code wants the number.
+    profile.firmware.defaultAddress = Number.parseInt(String(profile.firmware.defaultAddress), 16);
+  }
   return { ok: true, profile: deepFreeze(profile), signingKeys: keys.signingKeys };
 }
 
@@ -205,11 +209,15 @@ function describeSchemaError(error: ErrorObject): { field: string; message: stri
       const meaning = parent['x-pattern-message'];
       return { field: at, message: typeof meaning === 'string' ? meaning : `must match ${String(params.pattern)}` };
     }
-    case 'discriminator':
+    case 'discriminator': {
+      const tag = String(params.tag);
+      const tagSchema = ((parent.properties ?? {}) as Record<string, { enum?: unknown[] }>)[tag];
+      const allowed = (tagSchema?.enum ?? []).map((v) => `'${String(v)}'`).join(', ');
       return {
-        field: `${at}/${pointerToken(String(params.tag))}`,
-        message: params.error === 'mapping' ? "must be one of 'number', 'text', 'count'" : 'must be a string',
+        field: `${at}/${pointerToken(tag)}`,
+        message: params.error === 'mapping' ? `must be one of ${allowed}` : 'must be a string',
       };
+    }
     case 'not': {
       const schema = error.schema as Record<string, unknown>;
       const message = 'const' in schema ? `must not be ${JSON.stringify(schema.const)}` : 'has a value that is not allowed here';
@@ -274,9 +282,13 @@ function checkSense(profile: DeviceProfile): { field: string; message: string }[
     }
   };
 
+  problems.push(...checkTransports(profile));
   if (profile.match.serialProbe) pattern('/match/serialProbe/expect', profile.match.serialProbe.expect, 'any');
-  profile.shell.errorPatterns.forEach((source, i) => pattern(`/shell/errorPatterns/${i}`, source, 'any'));
-  for (const [field, source] of Object.entries(profile.identity.fields)) {
+  profile.match.usb?.forEach((entry, i) => {
+    if (entry.serialNumber !== undefined) pattern(`/match/usb/${i}/serialNumber`, entry.serialNumber, 'any');
+  });
+  profile.shell?.errorPatterns.forEach((source, i) => pattern(`/shell/errorPatterns/${i}`, source, 'any'));
+  for (const [field, source] of Object.entries(profile.identity?.fields ?? {})) {
     if (typeof source === 'string') pattern(`/identity/fields/${field}`, source, 'one');
   }
 
@@ -296,11 +308,37 @@ function checkSense(profile: DeviceProfile): { field: string; message: string }[
     if (spec.type !== 'text' && spec.limits) problems.push(...checkLimits(`${at}/limits`, spec.limits));
     if (spec.type === 'text') problems.push(...checkLists(at, spec));
   });
-  profile.firmware?.healthCheck?.forEach((id, i) => {
+  const healthCheck = profile.firmware?.method === 'mcumgr-serial' ? profile.firmware.healthCheck : undefined;
+  healthCheck?.forEach((id, i) => {
     if (!firstIndexOfId.has(id)) {
       problems.push({ field: `/firmware/healthCheck/${i}`, message: `no diagnostic has the id '${id}'` });
     }
   });
+  return problems;
+}
+
+/**
+ * Shell and identity go together, and whatever talks over the serial port (a probe, MCUmgr,
+ * diagnostics) needs them; a USB DFU profile needs neither but must say which USB ids it claims.
+ */
+function checkTransports(profile: DeviceProfile): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (profile.shell && !profile.identity) {
+    problems.push({ field: '/identity', message: 'a profile with a shell needs an identity command too' });
+  }
+  if (profile.identity && !profile.shell) {
+    problems.push({ field: '/shell', message: 'an identity command is run over the shell: describe the shell too' });
+  }
+  if (!profile.shell) {
+    const needsShell = (field: string, what: string) =>
+      problems.push({ field, message: `${what} runs over the device's serial shell: add shell and identity, or remove it` });
+    if (profile.match.serialProbe) needsShell('/match/serialProbe', 'a serial probe');
+    if (profile.firmware?.method === 'mcumgr-serial') needsShell('/firmware/method', "'mcumgr-serial' firmware");
+    if (profile.diagnostics.length > 0) needsShell('/diagnostics', 'reading diagnostics');
+  }
+  if (profile.firmware?.method === 'usb-dfu' && !(profile.match.usb?.length ?? 0)) {
+    problems.push({ field: '/match/usb', message: "'usb-dfu' firmware needs the USB ids the device enumerates with" });
+  }
   return problems;
 }
 
@@ -365,8 +403,7 @@ export class ProfileRegistry {
       name: profile.name,
       vendor: profile.vendor,
       file,
-      // Every profile today speaks a line shell over a serial port (USB CDC ACM included).
-      transports: ['serial'],
+      transports: transportsOf(profile),
     }));
   }
 
@@ -395,12 +432,55 @@ export class ProfileRegistry {
     });
   }
 
-  /** Profiles claiming this USB id, in load order; ids compare without regard to case. */
+  /** The profiles that talk over a serial port (they have a shell), in load order. */
+  serialProfiles(): SerialProfile[] {
+    return this.all().filter(isSerialProfile);
+  }
+
+  /** Profiles claiming this USB id in any of their entries, in load order; ids compare without regard to case. */
   matchUsb(vendorId: string, productId: string): DeviceProfile[] {
     const vid = vendorId.toLowerCase();
     const pid = productId.toLowerCase();
     return this.all().filter((profile) => profile.match.usb?.some((id) => id.vendorId === vid && id.productId === pid) ?? false);
   }
+
+  /** Serial profiles claiming a serial port's USB id (the adapter's, or the device's own CDC ACM). */
+  matchSerialPort(vendorId: string, productId: string): SerialProfile[] {
+    return this.matchUsb(vendorId, productId).filter(isSerialProfile);
+  }
+
+  /**
+   * The first profile, in load order, with a USB entry this device fits: its ids, its serial
+   * number where the entry gives a pattern, and its DFU mode where the entry asks for one.
+   */
+  matchUsbDevice(device: UsbDeviceFacts): DeviceProfile | null {
+    const vid = device.vendorId.toLowerCase();
+    const pid = device.productId.toLowerCase();
+    const fits = (entry: NonNullable<DeviceProfile['match']['usb']>[number]) =>
+      entry.vendorId === vid &&
+      entry.productId === pid &&
+      (entry.serialNumber === undefined || (device.serialNumber !== undefined && compilePattern(entry.serialNumber).test(device.serialNumber))) &&
+      (entry.dfu === undefined || entry.dfu === device.dfuMode);
+    return this.all().find((profile) => profile.match.usb?.some(fits) ?? false) ?? null;
+  }
+}
+
+/** What a USB device shows that profiles match on. */
+export interface UsbDeviceFacts {
+  vendorId: string;
+  productId: string;
+  serialNumber?: string;
+  /** The mode of its DFU interface, or null when it offers none. */
+  dfuMode: 'runtime' | 'dfu' | null;
+}
+
+/** Which transports a profile's devices are found on. */
+function transportsOf(profile: DeviceProfile): ProfileSummary['transports'] {
+  const transports: ProfileSummary['transports'] = [];
+  if (isSerialProfile(profile)) transports.push('serial');
+  // A profile without a shell is a USB device in its own right, not a USB-serial adapter.
+  if (!isSerialProfile(profile) || profile.firmware?.method === 'usb-dfu') transports.push('usb');
+  return transports;
 }
 
 // ---------------------------------------------------------------- where profiles live

@@ -10,17 +10,29 @@ export interface DeviceProfile {
   description?: string;
   /** How to recognise a device as this family. */
   match: ProfileMatch;
-  /** How to talk to its line-based shell over serial. */
-  shell: ShellSettings;
-  /** The command that tells who the device is, and how to read its answer. */
-  identity: IdentitySpec;
-  /** Readings shown on the device page, in this order. */
+  /** How to talk to its line-based shell over serial; absent for devices Fieldbench only flashes (a USB DFU bootloader). */
+  shell?: ShellSettings;
+  /** The command that tells who the device is, and how to read its answer; present exactly when shell is. */
+  identity?: IdentitySpec;
+  /** Readings shown on the device page, in this order (read over the shell, so empty without one). */
   diagnostics: DiagnosticSpec[];
   /** How its firmware is updated; absent: no firmware update is offered. */
   firmware?: FirmwareSpec;
 }
 
-export interface FirmwareSpec {
+/**
+ * A profile that talks over a serial port: it has a shell and an identity command. The
+ * serial registry and everything that runs over a device's shell only ever see these.
+ */
+export type SerialProfile = DeviceProfile & { shell: ShellSettings; identity: IdentitySpec };
+
+export function isSerialProfile(profile: DeviceProfile): profile is SerialProfile {
+  return profile.shell !== undefined && profile.identity !== undefined;
+}
+
+export type FirmwareSpec = McumgrSerialFirmware | UsbDfuFirmware;
+
+export interface McumgrSerialFirmware {
   /** MCUboot images through SMP (MCUmgr) on the shell's serial port. */
   method: 'mcumgr-serial';
   /** Bytes in an image slot; a larger image is refused up front. */
@@ -37,9 +49,33 @@ export interface FirmwareSpec {
   resetDelayMs?: number;
 }
 
+export interface UsbDfuFirmware {
+  /** USB DFU 1.1, or ST's DfuSe when the device's DFU version says so (bcdDFUVersion 0x011a). */
+  method: 'usb-dfu';
+  /** The alternate setting to flash through (default 0). */
+  alt?: number;
+  /** DfuSe: where a raw binary goes ("0x08000000" in the file, a number here). */
+  defaultAddress?: number;
+  /** How long the application may take to detach after DFU_DETACH; overrides the device's wDetachTimeOut. */
+  detachTimeoutMs?: number;
+  /** How long the device may take to come back on the bus in its other mode (detach, leave, reset). */
+  reenumerateTimeoutMs?: number;
+}
+
+/** One USB id a profile claims, optionally narrowed by serial number and DFU mode. */
+export interface UsbMatch {
+  /** Lower-case 4-digit hex. */
+  vendorId: string;
+  productId: string;
+  /** A regex the device's serial number must match (no flags); a device without one never matches. */
+  serialNumber?: string;
+  /** The entry matches only when the device offers a DFU interface in this mode. */
+  dfu?: 'runtime' | 'dfu';
+}
+
 export interface ProfileMatch {
-  /** USB-serial adapters: lower-case 4-digit hex ids. */
-  usb?: { vendorId: string; productId: string }[];
+  /** USB devices, or the USB-serial adapters serial devices sit behind. */
+  usb?: UsbMatch[];
   /**
    * Sent to an unknown port only when the user asks to identify it, or for a USB match.
    * expect is a regex over the answer's lines joined with '\n', tested with the 'm' flag.
