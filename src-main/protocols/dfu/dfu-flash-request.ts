@@ -51,4 +51,10 @@ export interface DfuFlashResult {
   verifyDetail: string;
   /** The device left DFU mode (DfuSe leave, or DFU 1.1 manifestation finished). */
   left: boolean;
+  /**
+   * DfuSe read-unprotect ran: the device mass-erased its flash and is resetting, so nothing was
+   * written (written 0). The caller follows the re-enumeration and flashes again without
+   * readUnprotect.
+   */
+  readUnprotected?: boolean;
 }
