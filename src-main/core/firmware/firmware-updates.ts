@@ -11,7 +11,6 @@ import type {
   FirmwareJob,
   FirmwareJobOptions,
   FirmwareOutcome,
-  FirmwareProgress,
   FirmwareStep,
   ImageInspection,
   ImageSlot,
@@ -22,7 +21,9 @@ import type { DeviceRegistry, DeviceSession } from '../devices/device-registry';
 import { readDiagnostics } from '../diagnostics/read-diagnostics';
 import type { EventBus } from '../event-bus';
 import type { SigningKey } from '../profiles/profile-registry';
+import type { McumgrSerialFirmware } from '../profiles/profile-types';
 import { checkAgainstDevice, checkImage } from './firmware-preflight';
+import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
 import { activeSlot, describeSlots, slotWithHash } from './image-slots';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
@@ -83,26 +84,19 @@ export class FirmwareUpdates {
   private readonly running = new Map<string, RunningJob>();
 
   constructor(private readonly deps: FirmwareUpdateDeps) {
-    // A job the journal says was running belongs to a Fieldbench that stopped mid-update.
-    for (const job of deps.journal.unfinished()) {
-      const step = job.steps.at(-1)?.step ?? 'preflight';
-      deps.journal.finish(
-        job.id,
-        'failed',
-        `Fieldbench stopped during ${step}${step === 'upload' ? ` after ${job.uploaded} of ${job.image.size} bytes` : ''}. ` +
-          'Flash the same image again: the upload resumes where the device left off.',
-      );
-    }
+    // A job the journal says was running belongs to a Fieldbench that stopped mid-update
+    // (of any kind: the journal is shared with the USB DFU job).
+    closeInterruptedJobs(deps.journal);
   }
 
   /** Check the request, journal the job, and run it; returns at once with the job as started. */
   start(input: StartUpdateInput): FirmwareJob {
     const device = this.deps.devices.get(input.deviceId);
     const profile = this.deps.devices.profileOf(input.deviceId);
-    if (!profile.firmware) {
+    if (profile.firmware?.method !== 'mcumgr-serial') {
       throw new FieldbenchError({
         code: 'invalid-request',
-        message: `the ${profile.name} profile says nothing about firmware updates`,
+        message: `the ${profile.name} profile says nothing about firmware updates over MCUmgr`,
         device: device.path,
         step: 'firmware update',
         hint: 'Add a firmware section to the device profile.',
@@ -165,22 +159,13 @@ export class FirmwareUpdates {
   private async run(job: RunningJob, input: StartUpdateInput, inspection: ImageInspection, imageCheck: { hash: string; checked: string[] }): Promise<FirmwareJob> {
     const { deps } = this;
     const hash = imageCheck.hash;
-    let currentStep: FirmwareStep = 'preflight';
     let versionBefore: string | null = null;
     let lastSlots: ImageSlot[] = [];
-    const journal = (step: FirmwareStep, status: 'started' | 'done' | 'failed' | 'skipped', detail: string | null = null) => {
-      currentStep = step;
-      deps.journal.step(job.id, step, status, detail);
-      this.toCase(job.id, input.caseId, `Firmware ${inspection.version ?? hash.slice(0, 8)}: ${step} ${status}${detail ? ` — ${detail}` : ''}`, { step, status, detail });
-      this.changed(job.id);
-    };
+    const record = new FirmwareJobRecord(deps, job.id, input.caseId, `Firmware ${inspection.version ?? hash.slice(0, 8)}`, () => this.get(job.id));
+    const journal = (step: FirmwareStep, status: StepStatus, detail: string | null = null) => record.step(step, status, detail);
     // The last 'firmware.job' event goes out once the device is released (below), so a
     // client that acts on it finds the device free.
-    const finish = (outcome: FirmwareOutcome, reason: string | null) => {
-      const finished = deps.journal.finish(job.id, outcome, reason);
-      this.toCase(job.id, input.caseId, `Firmware update ${outcome}${reason ? `: ${reason}` : ''}`, { outcome, reason, versionBefore, versionAfter: finished.versionAfter });
-      return finished;
-    };
+    const finish = (outcome: FirmwareOutcome, reason: string | null) => record.finish(outcome, reason);
 
     try {
       return await deps.devices.withSession(
@@ -189,7 +174,7 @@ export class FirmwareUpdates {
         async (opened) => {
           let session = opened;
           const profile = session.profile;
-          const firmware = profile.firmware!;
+          const firmware = profile.firmware as McumgrSerialFirmware;
           const rebootTimeoutMs = firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS;
           const smp = () => deps.smpFor(session);
           const readSlots = async () => (lastSlots = await smp().imageState());
@@ -311,13 +296,13 @@ export class FirmwareUpdates {
             // The link went (an unplug, a power loss) while the device was switching images: find
             // out which image it runs now rather than guess from what was last seen.
             if (recovering || !lostTheDevice(error)) throw error;
-            return await this.afterLoss(job.id, session, currentStep, error, hash, versionBefore, rebootTimeoutMs, journal, finish);
+            return await this.afterLoss(job.id, session, record.current, error, hash, versionBefore, rebootTimeoutMs, journal, finish);
           }
         },
         { long: true },
       );
     } catch (error) {
-      return this.failed(job, input, currentStep, error, lastSlots, journal, finish);
+      return this.failed(job, input, record.current, error, lastSlots, journal, finish);
     } finally {
       this.running.delete(job.id);
       this.changed(job.id);
@@ -375,7 +360,7 @@ export class FirmwareUpdates {
             }
             if (now - lastEmit >= PROGRESS_EVERY_MS || sent === total) {
               lastEmit = now;
-              this.progress(job.id, 'upload', sent, total, firstSent, started);
+              emitProgress(this.deps.events, job.id, 'upload', sent, total, firstSent, started);
             }
           },
         });
@@ -415,7 +400,7 @@ export class FirmwareUpdates {
       // A device may reset before its answer gets out; the reconnect below tells the truth.
       if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, session.profile.firmware?.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
+    await new Promise((resolve) => setTimeout(resolve, (session.profile.firmware as McumgrSerialFirmware | undefined)?.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
     journal('reset', 'done');
     journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
     const back = await this.reconnect(session, rebootTimeoutMs);
@@ -559,32 +544,8 @@ export class FirmwareUpdates {
     }
   }
 
-  private progress(jobId: string, step: FirmwareStep, sent: number, total: number, firstSent: number, startedMs: number): void {
-    const seconds = (Date.now() - startedMs) / 1000;
-    const bytesPerSecond = seconds > 0 ? Math.max(0, sent - firstSent) / seconds : 0;
-    const payload: FirmwareProgress = {
-      jobId,
-      step,
-      sent,
-      total,
-      bytesPerSecond,
-      secondsLeft: bytesPerSecond > 0 ? (total - sent) / bytesPerSecond : null,
-    };
-    this.deps.events.emit('firmware.progress', payload);
-  }
-
   private changed(jobId: string): void {
     this.deps.events.emit('firmware.job', this.get(jobId));
-  }
-
-  private toCase(jobId: string, caseId: string | null, summary: string, data: Record<string, unknown>): void {
-    if (!caseId) return;
-    try {
-      this.deps.cases.appendEvent({ caseId, kind: 'firmware', summary, data: { jobId, ...data } });
-    } catch (error) {
-      // The job's own journal has the step; a case that cannot be written must not stop a flash mid-way.
-      this.deps.log('warn', `firmware job ${jobId}: could not add to case ${caseId}: ${String(error)}`);
-    }
   }
 }
 
