@@ -12,6 +12,8 @@ const deviceChannels: ReadonlySet<RequestChannel> = new Set<RequestChannel>([
   'devices.identify',
   'devices.attachVirtual',
   'devices.addPort',
+  // DETACH, the re-enumeration and reading the bootloader's descriptors.
+  'devices.enterDfu',
   'cases.open',
 ]);
 

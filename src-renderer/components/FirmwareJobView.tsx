@@ -1,9 +1,10 @@
-// A firmware job while it runs and after: upload progress (percent, rate, time left), the
+// A firmware job while it runs and after: the transfer's progress (upload, or erase, write
+// and read-back for DFU: percent, bytes, rate, time left), the
 // live list of steps with status and detail, and Cancel while cancelling is still safe.
 import { useId } from 'react';
 import type { ApiErrorShape } from '../../src-main/api/errors';
 import type { FirmwareJob, FirmwareProgress } from '../../src-main/api/schemas';
-import { NOT_CANCELLABLE, progressView, stepRows, stepStatusText } from '../stores/firmware-selectors';
+import { notCancellableText, progressPhase, progressView, stepRows, stepStatusText } from '../stores/firmware-selectors';
 import { Badge } from './Badge';
 import { ErrorDetails } from './ErrorDetails';
 import { TimeText } from './TimeText';
@@ -21,8 +22,9 @@ export function FirmwareJobView({ job, progress, cancelling, cancelError, onCanc
   const running = job.state === 'running';
   const cancellable = job.cancellable;
   const current = running ? rows.findLast((row) => row.status === 'running') : undefined;
-  const uploading = current?.step === 'upload' && progress !== null && progress.jobId === job.id;
-  const view = uploading ? progressView(progress) : null;
+  // Progress belongs to the step that runs now; a late event of the previous phase is not shown as this one.
+  const moving = current !== undefined && progressPhase[current.step] !== undefined && progress !== null && progress.jobId === job.id && progress.step === current.step;
+  const view = moving ? progressView(progress) : null;
   const explainId = useId();
 
   return (
@@ -31,8 +33,10 @@ export function FirmwareJobView({ job, progress, cancelling, cancelError, onCanc
         <div className="firmware-progress" role="status" aria-live="polite">
           {view ? (
             <>
-              <progress value={view.percent} max={100} aria-label="Upload progress" data-testid="firmware-progress" />
-              <span data-testid="firmware-progress-text">{view.text}</span>
+              <progress value={view.percent} max={100} aria-label={`${view.phase} progress`} data-testid="firmware-progress" data-phase={progress?.step} />
+              <span>
+                <span data-testid="firmware-progress-phase">{view.phase}</span>: <span data-testid="firmware-progress-text">{view.text}</span>
+              </span>
             </>
           ) : (
             <>
@@ -71,7 +75,7 @@ export function FirmwareJobView({ job, progress, cancelling, cancelError, onCanc
           </button>
           {!cancellable && (
             <span id={explainId} className="muted" data-testid="firmware-cancel-explanation">
-              {NOT_CANCELLABLE}
+              {notCancellableText(job.device.transport)}
             </span>
           )}
         </div>

@@ -1,5 +1,6 @@
-// How to run the update: upload only, allow a downgrade, or boot the image for a test and
-// let MCUboot revert it; and which open case of the device the steps are recorded on.
+// How to run an MCUboot update: upload only, allow a downgrade, or boot the image for a test
+// and let MCUboot revert it; and, for any update, which open case of the device the steps
+// are recorded on.
 import { useId } from 'react';
 import type { CaseSummary } from '../../src-main/api/schemas';
 import type { FirmwareChoices } from '../stores/firmware-store';
@@ -9,6 +10,8 @@ interface FirmwareOptionsProps {
   cases: readonly CaseSummary[];
   caseId: string | null;
   disabled: boolean;
+  /** The MCUboot choices apply (a USB DFU device has none of them). */
+  mcuboot: boolean;
   onChoice(name: keyof FirmwareChoices, value: boolean): void;
   onCase(caseId: string | null): void;
 }
@@ -23,28 +26,30 @@ const options: { name: keyof FirmwareChoices; label: string; hint: string }[] = 
   },
 ];
 
-export function FirmwareOptions({ choices, cases, caseId, disabled, onChoice, onCase }: FirmwareOptionsProps) {
+export function FirmwareOptions({ choices, cases, caseId, disabled, mcuboot, onChoice, onCase }: FirmwareOptionsProps) {
   const caseSelectId = useId();
   return (
     <div className="firmware-options">
-      <fieldset className="check-group" disabled={disabled}>
-        <legend>How to update</legend>
-        {options.map((option) => (
-          <label key={option.name} className="check-option">
-            <input
-              type="checkbox"
-              checked={choices[option.name]}
-              // Without the test-and-confirm part there is nothing to leave unconfirmed.
-              disabled={option.name === 'doNotConfirm' && choices.uploadOnly}
-              onChange={(event) => onChoice(option.name, event.target.checked)}
-            />
-            <span>
-              <span className="check-label">{option.label}</span>
-              <span className="field-hint">{option.hint}</span>
-            </span>
-          </label>
-        ))}
-      </fieldset>
+      {mcuboot && (
+        <fieldset className="check-group" disabled={disabled}>
+          <legend>How to update</legend>
+          {options.map((option) => (
+            <label key={option.name} className="check-option">
+              <input
+                type="checkbox"
+                checked={choices[option.name]}
+                // Without the test-and-confirm part there is nothing to leave unconfirmed.
+                disabled={option.name === 'doNotConfirm' && choices.uploadOnly}
+                onChange={(event) => onChoice(option.name, event.target.checked)}
+              />
+              <span>
+                <span className="check-label">{option.label}</span>
+                <span className="field-hint">{option.hint}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+      )}
       <div className="field">
         <label htmlFor={caseSelectId}>Record the steps on a case</label>
         <select id={caseSelectId} value={caseId ?? ''} disabled={disabled || cases.length === 0} onChange={(event) => onCase(event.target.value || null)} data-testid="firmware-case">

@@ -1,13 +1,15 @@
 // The firmware panel on the device page: pick or drop an image, read what it is, choose
-// how to update, flash, follow the steps and the upload, cancel while that is safe, and
-// read the result with the slots before and after. All state lives in the firmware store.
+// how to update, flash, follow the steps and the transfer, cancel while that is safe, and
+// read the result (with the slots before and after for MCUboot). The same panel flashes
+// USB DFU devices with their own options. All state lives in the firmware store.
 import { useEffect, useState, type DragEvent } from 'react';
 import { useStore } from 'zustand';
 import type { Device } from '../../src-main/api/schemas';
 import { useStores } from '../app/renderer-context';
 import { formatBytes, percentOf } from '../format/format-transfer';
 import { flashBlocker } from '../stores/firmware-selectors';
-import { currentJob, NO_FIRMWARE } from '../stores/firmware-store';
+import { currentJob, dfuJobOptions, NO_FIRMWARE } from '../stores/firmware-store';
+import { DfuOptions } from './DfuOptions';
 import { ErrorDetails } from './ErrorDetails';
 import { FirmwareFileField } from './FirmwareFileField';
 import { FirmwareJobView } from './FirmwareJobView';
@@ -23,19 +25,22 @@ export function FirmwarePanel({ device }: { device: Device }) {
     const jobId = s.byDevice[device.id]?.jobId;
     return jobId ? (s.progress[jobId] ?? null) : null;
   });
-  const { chooseFile, chooseKeys, setChoice, setCase, flash, cancel, loadCases } = store.getState();
+  const { chooseFile, chooseKeys, setChoice, setDfuChoice, setCase, flash, cancel, loadCases } = store.getState();
+  const dfu = device.firmware?.method === 'usb-dfu';
   const [dropping, setDropping] = useState(false);
 
-  const serial = device.identity?.serialNumber ?? null;
+  const serial = device.identity?.serialNumber ?? device.usb?.serialNumber ?? null;
   useEffect(() => {
     if (serial !== null) void loadCases(device.id, serial);
   }, [device.id, serial, loadCases]);
 
   const running = job?.state === 'running';
   const locked = running || fw.starting;
-  const blocker = fw.inspection ? flashBlocker(fw.inspection) : null;
+  const blocker = fw.inspection ? flashBlocker(fw.inspection, device.firmware) : null;
   const ready = fw.inspection !== null && fw.preparing === null && !fw.inspecting;
-  const canFlash = ready && blocker === null && !locked && device.state !== 'identifying';
+  // A typed start address that is not hex keeps Flash off; the field says why.
+  const optionsValid = !dfu || (fw.inspection !== null && dfuJobOptions(fw.dfu, fw.inspection, device) !== null);
+  const canFlash = ready && blocker === null && optionsValid && !locked && device.state !== 'identifying' && device.state !== 'busy';
 
   function onDragOver(event: DragEvent<HTMLElement>) {
     if (locked || !event.dataTransfer.types.includes('Files')) return;
@@ -106,11 +111,13 @@ export function FirmwarePanel({ device }: { device: Device }) {
 
       {fw.inspection && (
         <>
+          {dfu && <DfuOptions device={device} inspection={fw.inspection} choices={fw.dfu} disabled={locked} onChange={(change) => setDfuChoice(device.id, change)} />}
           <FirmwareOptions
             choices={fw.choices}
             cases={fw.cases}
             caseId={fw.caseId}
             disabled={locked}
+            mcuboot={!dfu}
             onChoice={(name, value) => setChoice(device.id, name, value)}
             onCase={(caseId) => setCase(device.id, caseId)}
           />
@@ -144,7 +151,7 @@ export function FirmwarePanel({ device }: { device: Device }) {
             cancelError={fw.cancelError}
             onCancel={() => void cancel(device.id)}
           />
-          <SlotsBeforeAfter finished={job.state === 'finished'} before={fw.slotsBefore} after={fw.slotsAfter} readingAfter={fw.readingSlotsAfter} />
+          {!dfu && <SlotsBeforeAfter finished={job.state === 'finished'} before={fw.slotsBefore} after={fw.slotsAfter} readingAfter={fw.readingSlotsAfter} />}
         </>
       )}
     </section>

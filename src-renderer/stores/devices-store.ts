@@ -2,7 +2,9 @@
 // and then from every 'devices.changed' event, so it is always the core's own view.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FieldbenchApi } from '../../src-main/api/contract';
-import type { Device, DiscoveryStatus, ProfileProblem } from '../../src-main/api/schemas';
+import type { ApiErrorShape } from '../../src-main/api/errors';
+import type { Device, DiscoveryStatus, ProfileProblem, VirtualModel } from '../../src-main/api/schemas';
+import { toApiRequestError } from '../api/api-request-error';
 import type { NoticesStore } from './notices-store';
 
 export interface DevicesState {
@@ -16,14 +18,21 @@ export interface DevicesState {
   addingPort: boolean;
   /** Device ids with a detach or identify request out. */
   busyIds: string[];
+  /** Device ids being switched into DFU mode (DETACH, then waiting for the bootloader). */
+  enteringDfu: string[];
+  /** Why the last "Enter DFU mode" of a device failed, shown on its page until the next try. */
+  enterDfuErrors: Record<string, ApiErrorShape>;
   load(): Promise<void>;
-  attachVirtual(): Promise<Device | null>;
+  attachVirtual(model?: VirtualModel, startIn?: VirtualStart): Promise<Device | null>;
+  enterDfu(deviceId: string): Promise<Device | null>;
   addPort(path: string): Promise<Device | null>;
   detach(deviceId: string): Promise<boolean>;
   identify(deviceId: string): Promise<void>;
 }
 
 export type DevicesStore = StoreApi<DevicesState> & { stop(): void };
+
+export type VirtualStart = 'application' | 'bootloader' | 'serial-recovery';
 
 export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): DevicesStore {
   const report = (action: string, error: unknown) => notices.getState().report(action, error);
@@ -43,6 +52,8 @@ export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): D
       attaching: false,
       addingPort: false,
       busyIds: [],
+      enteringDfu: [],
+      enterDfuErrors: {},
 
       async load() {
         const [list, info] = await Promise.allSettled([api.invoke('devices.list', {}), api.invoke('system.info', {})]);
@@ -53,11 +64,13 @@ export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): D
         } else report('Read how device discovery is doing', info.reason);
       },
 
-      async attachVirtual() {
+      async attachVirtual(model = 'sensor-node', startIn) {
         if (get().attaching) return null;
         set({ attaching: true });
         try {
-          const device = await api.invoke('devices.attachVirtual', { model: 'sensor-node' });
+          // The application is the core's default start; only a choice away from it is sent.
+          const start = startIn && startIn !== 'application' ? { startIn } : {};
+          const device = await api.invoke('devices.attachVirtual', { model, ...start });
           upsert(device);
           return device;
         } catch (error) {
@@ -95,6 +108,25 @@ export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): D
           return false;
         } finally {
           markBusy(deviceId, false);
+        }
+      },
+
+      async enterDfu(deviceId) {
+        if (get().enteringDfu.includes(deviceId)) return null;
+        set((state) => {
+          const { [deviceId]: _dropped, ...enterDfuErrors } = state.enterDfuErrors;
+          return { enteringDfu: [...state.enteringDfu, deviceId], enterDfuErrors };
+        });
+        try {
+          const device = await api.invoke('devices.enterDfu', { deviceId });
+          upsert(device);
+          return device;
+        } catch (error) {
+          const shape = toApiRequestError(error, 'devices.enterDfu').toShape();
+          set((state) => ({ enterDfuErrors: { ...state.enterDfuErrors, [deviceId]: shape } }));
+          return null;
+        } finally {
+          set((state) => ({ enteringDfu: state.enteringDfu.filter((id) => id !== deviceId) }));
         }
       },
 

@@ -1,6 +1,8 @@
 // How a firmware job, its steps, its progress and an image inspection read on screen.
 // Kept out of components so the wording is tested under Node and the same everywhere.
 import type {
+  Device,
+  DeviceFirmware,
   FirmwareJob,
   FirmwareJobStep,
   FirmwareOutcome,
@@ -12,6 +14,7 @@ import type {
   KeyVerdict,
 } from '../../src-main/api/schemas';
 import { formatBytes, formatRate, formatTimeLeft, percentOf } from '../format/format-transfer';
+import { suffixIds, usbIds } from './usb-selectors';
 
 export type Tone = 'ok' | 'warn' | 'fail' | 'busy' | 'neutral';
 
@@ -25,7 +28,22 @@ export const stepLabel: Record<FirmwareStep, string> = {
   'health-check': 'Health check',
   confirm: 'Confirm',
   revert: 'Revert',
+  detach: 'Switch into DFU mode (detach)',
+  erase: 'Erase',
+  write: 'Write',
+  manifest: 'Leave DFU mode and start the firmware',
 };
+
+/** Where a DFU job's step means something else than the MCUboot step of the same name. */
+const dfuStepLabel: Partial<Record<FirmwareStep, string>> = {
+  reconnect: 'Wait for the bootloader',
+  verify: 'Read back and compare',
+};
+
+/** A step's label for the job's kind: a USB job is a DFU job. */
+export function stepLabelFor(step: FirmwareStep, transport: FirmwareJob['device']['transport']): string {
+  return (transport === 'usb' ? dfuStepLabel[step] : undefined) ?? stepLabel[step];
+}
 
 export const imageFormatLabel: Record<ImageFormat, string> = {
   mcuboot: 'MCUboot image',
@@ -90,13 +108,15 @@ export const stepStatusText: Record<StepRowStatus, { label: string; tone: Tone }
  * same step (done, failed, skipped) closes it. A step can run twice (reset and reconnect
  * come again when reverting), so rows pair up in order rather than by name alone.
  */
-export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
+export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'> & { device?: Pick<FirmwareJob['device'], 'transport'> }): StepRow[] {
+  const transport = job.device?.transport ?? 'serial';
+  const label = (step: FirmwareStep) => stepLabelFor(step, transport);
   const rows: StepRow[] = [];
   const open = new Map<FirmwareStep, StepRow>();
   job.steps.forEach((entry: FirmwareJobStep, index) => {
     if (entry.status === 'started') {
       const nested = open.has('revert');
-      const row: StepRow = { key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: 'running', startedAt: entry.at, detail: entry.detail, nested };
+      const row: StepRow = { key: `${index}`, step: entry.step, label: label(entry.step), status: 'running', startedAt: entry.at, detail: entry.detail, nested };
       open.set(entry.step, row);
       rows.push(row);
       return;
@@ -107,7 +127,7 @@ export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
       row.status = entry.status;
       row.detail = entry.detail ?? row.detail;
     } else {
-      rows.push({ key: `${index}`, step: entry.step, label: stepLabel[entry.step], status: entry.status, startedAt: entry.at, detail: entry.detail, nested: open.has('revert') });
+      rows.push({ key: `${index}`, step: entry.step, label: label(entry.step), status: entry.status, startedAt: entry.at, detail: entry.detail, nested: open.has('revert') });
     }
   });
   // A finished job leaves nothing running: a row still open was cut short.
@@ -118,19 +138,37 @@ export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'>): StepRow[] {
 export const NOT_CANCELLABLE =
   'Cancel is no longer possible: the device is switching images, and stopping now could leave it between images. It finishes by itself within seconds.';
 
+export const NOT_CANCELLABLE_DFU =
+  'Cancel is possible only while the flash is erased or written; in the other steps the device is switching modes or checking what was written, and that finishes by itself within seconds.';
+
+export function notCancellableText(transport: FirmwareJob['device']['transport']): string {
+  return transport === 'usb' ? NOT_CANCELLABLE_DFU : NOT_CANCELLABLE;
+}
+
 // ------------------------------------------------------------------ progress
 
 export interface ProgressView {
   percent: number;
+  /** "Uploading", "Erasing", "Writing", "Verifying" */
+  phase: string;
   /** "42% · 120 KiB of 284 KiB · 11.2 KiB/s · 15 s left" */
   text: string;
 }
 
-export function progressView(progress: Pick<FirmwareProgress, 'sent' | 'total' | 'bytesPerSecond' | 'secondsLeft'>): ProgressView {
+/** The steps that move bytes and so report progress, with what the bar is doing. */
+export const progressPhase: Partial<Record<FirmwareStep, string>> = {
+  upload: 'Uploading',
+  erase: 'Erasing',
+  write: 'Writing',
+  verify: 'Verifying',
+};
+
+export function progressView(progress: Pick<FirmwareProgress, 'sent' | 'total' | 'bytesPerSecond' | 'secondsLeft'> & { step?: FirmwareStep }): ProgressView {
   const percent = percentOf(progress.sent, progress.total);
   const parts = [`${percent}%`, `${formatBytes(progress.sent)} of ${formatBytes(progress.total)}`, formatRate(progress.bytesPerSecond)];
   if (progress.sent < progress.total) parts.push(formatTimeLeft(progress.secondsLeft));
-  return { percent, text: parts.join(' · ') };
+  const step = progress.step ?? 'upload';
+  return { percent, phase: progressPhase[step] ?? stepLabel[step], text: parts.join(' · ') };
 }
 
 // ------------------------------------------------------------------ outcome
@@ -144,7 +182,7 @@ export interface OutcomeView {
   lines: string[];
 }
 
-function failedStep(job: FirmwareJob): FirmwareStep | null {
+function failedStep(job: Pick<FirmwareJob, 'steps'>): FirmwareStep | null {
   return [...job.steps].reverse().find((s) => s.status === 'failed')?.step ?? null;
 }
 
@@ -154,7 +192,22 @@ export function outcomeView(job: FirmwareJob): OutcomeView | null {
   const before = job.versionBefore ?? 'its previous image';
   const runs = job.versionAfter ? `The device runs ${job.versionAfter}.` : 'Which image the device runs now is not known; read the slots.';
   const reason = job.reason ? [`Reason: ${job.reason}`] : [];
+  const dfu = job.device.transport === 'usb';
   switch (job.outcome) {
+    case 'verified':
+      return {
+        outcome: 'verified',
+        tone: 'ok',
+        title: `Verified: ${job.image.fileName} written and read back identical`,
+        lines: [`${formatBytes(job.uploaded)} written; every byte read back from the device matches the file.`, ...reason],
+      };
+    case 'written':
+      return {
+        outcome: 'written',
+        tone: 'warn',
+        title: `Written: ${job.image.fileName} is on the device, not verified`,
+        lines: [`${formatBytes(job.uploaded)} written, but the device allows no read-back, so it was not verified.`, ...reason],
+      };
     case 'confirmed':
       return {
         outcome: 'confirmed',
@@ -181,12 +234,13 @@ export function outcomeView(job: FirmwareJob): OutcomeView | null {
       return {
         outcome: 'failed',
         tone: 'fail',
-        title: step ? `Failed at “${stepLabel[step]}”` : 'Failed',
-        lines: [...reason, runs],
+        title: step ? `Failed at “${stepLabelFor(step, job.device.transport)}”` : 'Failed',
+        // A DFU job's reason says what state the flash was left in; DFU reports no image version.
+        lines: dfu ? reason : [...reason, runs],
       };
     }
     case 'cancelled':
-      return { outcome: 'cancelled', tone: 'neutral', title: 'Cancelled', lines: [...reason, runs] };
+      return { outcome: 'cancelled', tone: 'neutral', title: 'Cancelled', lines: dfu ? reason : [...reason, runs] };
   }
 }
 
@@ -218,10 +272,51 @@ const formatPhrase: Record<ImageFormat, string> = {
   dfuse: 'a DfuSe file',
 };
 
-export function flashBlocker(inspection: ImageInspection): string | null {
+export function flashBlocker(inspection: ImageInspection, firmware: DeviceFirmware | null = null): string | null {
+  if (firmware?.method === 'usb-dfu') return dfuFlashBlocker(inspection, firmware);
   if (inspection.format !== 'mcuboot') {
     return `This is ${formatPhrase[inspection.format]}, not an MCUboot image; an update over SMP needs the signed .bin the build wrote for MCUboot.`;
   }
   if (inspection.hashOk === false) return 'The image hash does not match its contents: the file is damaged or was changed after signing.';
   return null;
+}
+
+function dfuFlashBlocker(inspection: ImageInspection, firmware: Extract<DeviceFirmware, { method: 'usb-dfu' }>): string | null {
+  if (inspection.dfu && !inspection.dfu.suffix.crcOk) return 'The DFU suffix CRC does not match the file: it is damaged or was changed after it was made.';
+  if (inspection.format === 'dfuse' && !firmware.dfuse) {
+    return 'This is a DfuSe file (addresses per element), but the device speaks plain DFU 1.1; flash the raw binary or a plain .dfu file instead.';
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------ DFU options
+
+/** What a USB DFU device and a file say about the options the panel must offer. */
+export interface DfuFileFacts {
+  /** A raw binary for a DfuSe device: it needs a start address. */
+  addressNeeded: boolean;
+  /** The file's suffix names other ids than the device's: ignoring that must be asked for. */
+  idMismatch: { file: string; device: string } | null;
+  /** The alt setting a DfuSe file's (first) target is for. */
+  fileAlt: number | null;
+}
+
+export function dfuFileFacts(inspection: ImageInspection, device: Pick<Device, 'usb' | 'firmware'>): DfuFileFacts {
+  const dfuse = device.firmware?.method === 'usb-dfu' && device.firmware.dfuse;
+  const addressNeeded = dfuse && (inspection.format === 'raw' || inspection.format === 'mcuboot');
+  const fileAlt = inspection.dfu?.targets?.[0]?.alt ?? null;
+  return { addressNeeded, idMismatch: suffixMismatch(inspection, device), fileAlt };
+}
+
+function suffixMismatch(inspection: ImageInspection, device: Pick<Device, 'usb'>): DfuFileFacts['idMismatch'] {
+  const suffix = inspection.dfu?.suffix;
+  const usb = device.usb;
+  if (!suffix || !usb) return null;
+  const vendor = Number.parseInt(usb.vendorId, 16);
+  const product = Number.parseInt(usb.productId, 16);
+  const vendorDiffers = suffix.idVendor !== 0xffff && suffix.idVendor !== vendor;
+  // An application's product id is not its bootloader's: in runtime mode only the vendor can be
+  // compared now, and the job compares both once the device is in DFU mode.
+  const productDiffers = usb.dfu?.mode === 'dfu' && suffix.idProduct !== 0xffff && suffix.idProduct !== product;
+  return vendorDiffers || productDiffers ? { file: suffixIds(suffix), device: usbIds(usb) } : null;
 }

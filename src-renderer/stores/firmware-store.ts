@@ -6,9 +6,11 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ApiErrorShape } from '../../src-main/api/errors';
-import type { CaseSummary, FirmwareJob, FirmwareJobOptions, FirmwareProgress, ImageInspection, ImageSlot } from '../../src-main/api/schemas';
+import type { CaseSummary, Device, FirmwareJob, FirmwareJobOptions, FirmwareProgress, ImageInspection, ImageSlot } from '../../src-main/api/schemas';
 import { toApiRequestError } from '../api/api-request-error';
 import { bytesToBase64 } from '../firmware/bytes-to-base64';
+import { dfuFileFacts } from './firmware-selectors';
+import { firstWritableAddress, hex32, parseHexAddress } from './usb-selectors';
 
 /** What the panel needs of a picked or dropped File (a File has it; tests pass plain objects). */
 export interface FileSource {
@@ -30,6 +32,20 @@ export interface FirmwareChoices {
   doNotConfirm: boolean;
 }
 
+/** How to flash a USB DFU device (FirmwareJobOptions.dfu as the panel holds it). */
+export interface DfuChoices {
+  /** The alt setting picked; null: the file's target, else the profile's, else 0. */
+  alt: number | null;
+  /** Where a raw binary goes on a DfuSe device, as typed ("0x08000000"). */
+  addressText: string;
+  massErase: boolean;
+  /** Leave DFU mode and start the new firmware afterwards. */
+  leave: boolean;
+  /** Only ever true after the person confirmed that it erases the whole flash. */
+  readUnprotect: boolean;
+  ignoreIdMismatch: boolean;
+}
+
 export interface DeviceFirmware {
   file: { name: string; size: number } | null;
   /** While the file is read and encoded: bytes done of total. */
@@ -40,6 +56,7 @@ export interface DeviceFirmware {
   fileError: ApiErrorShape | null;
   keyNames: string[];
   choices: FirmwareChoices;
+  dfu: DfuChoices;
   /** The device's open cases, newest first, for the journal. */
   cases: CaseSummary[];
   caseId: string | null;
@@ -65,6 +82,7 @@ export interface FirmwareState {
   chooseFile(deviceId: string, file: FileSource): Promise<void>;
   chooseKeys(deviceId: string, keys: readonly KeySource[]): Promise<void>;
   setChoice(deviceId: string, name: keyof FirmwareChoices, value: boolean): void;
+  setDfuChoice(deviceId: string, change: Partial<DfuChoices>): void;
   loadCases(deviceId: string, deviceSerial: string): Promise<void>;
   setCase(deviceId: string, caseId: string | null): void;
   flash(deviceId: string): Promise<void>;
@@ -78,6 +96,8 @@ export type FirmwareStore = StoreApi<FirmwareState> & { stop(): void };
 export interface FirmwareStoreDeps {
   /** Reads the slots (and shows them on the device page); rejects when the device cannot say. */
   readSlots(deviceId: string): Promise<ImageSlot[]>;
+  /** The device as the device list has it now: how it is flashed, its USB descriptors. */
+  deviceOf?(deviceId: string): Device | undefined;
 }
 
 export const NO_FIRMWARE: DeviceFirmware = Object.freeze({
@@ -88,6 +108,7 @@ export const NO_FIRMWARE: DeviceFirmware = Object.freeze({
   fileError: null,
   keyNames: [],
   choices: Object.freeze({ uploadOnly: false, allowDowngrade: false, doNotConfirm: false }),
+  dfu: Object.freeze({ alt: null, addressText: '', massErase: false, leave: true, readUnprotect: false, ignoreIdMismatch: false }),
   cases: [],
   caseId: null,
   starting: false,
@@ -102,6 +123,33 @@ export const NO_FIRMWARE: DeviceFirmware = Object.freeze({
 
 export function jobOptions(choices: FirmwareChoices): FirmwareJobOptions {
   return { uploadOnly: choices.uploadOnly, allowDowngrade: choices.allowDowngrade, confirm: choices.doNotConfirm ? 'never' : 'auto' };
+}
+
+/** The alt setting a DFU flash goes through: the one picked, else the file's target; null leaves it to the device's profile. */
+export function chosenAlt(dfu: Pick<DfuChoices, 'alt'>, inspection: ImageInspection, device: Pick<Device, 'usb' | 'firmware'>): number | null {
+  return dfu.alt ?? dfuFileFacts(inspection, device).fileAlt;
+}
+
+/**
+ * A USB DFU job's options from the panel's choices. The address goes only with a file that
+ * needs one, and ignoring an id mismatch only when there is one, so a stale tick on an
+ * earlier file never loosens a check for this one. Null when the typed address is not hex.
+ */
+export function dfuJobOptions(dfu: DfuChoices, inspection: ImageInspection, device: Pick<Device, 'usb' | 'firmware'>): FirmwareJobOptions | null {
+  const facts = dfuFileFacts(inspection, device);
+  const dfuse = device.firmware?.method === 'usb-dfu' && device.firmware.dfuse;
+  const alt = chosenAlt(dfu, inspection, device);
+  const options: NonNullable<FirmwareJobOptions['dfu']> = { leave: dfu.leave };
+  if (alt !== null) options.alt = alt;
+  if (facts.addressNeeded && dfu.addressText.trim() !== '') {
+    const address = parseHexAddress(dfu.addressText);
+    if (address === null) return null;
+    options.address = address;
+  }
+  if (facts.idMismatch && dfu.ignoreIdMismatch) options.ignoreIdMismatch = true;
+  if (dfuse && dfu.massErase) options.massErase = true;
+  if (dfuse && dfu.readUnprotect) options.readUnprotect = true;
+  return { uploadOnly: false, allowDowngrade: false, confirm: 'auto', dfu: options };
 }
 
 /**
@@ -146,10 +194,20 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
       patch(deviceId, { inspecting: true, fileError: null });
       try {
         const inspection = await api.invoke('firmware.inspect', { fileName: content.fileName, contentBase64: content.base64, ...keysFor(deviceId) });
-        if (picks.get(deviceId) === pick) patch(deviceId, { inspection, inspecting: false });
+        if (picks.get(deviceId) === pick) patch(deviceId, { inspection, inspecting: false, ...addressPrefill(deviceId, inspection) });
       } catch (error) {
         if (picks.get(deviceId) === pick) patch(deviceId, { inspection: null, inspecting: false, fileError: toApiRequestError(error, 'firmware.inspect').toShape() });
       }
+    }
+
+    /** A raw binary for a DfuSe device gets the start of the alt's first writable region, unless an address is typed already. */
+    function addressPrefill(deviceId: string, inspection: ImageInspection): Partial<DeviceFirmware> {
+      const device = deps.deviceOf?.(deviceId);
+      const dfu = entry(deviceId).dfu;
+      if (!device || dfu.addressText !== '' || !dfuFileFacts(inspection, device).addressNeeded) return {};
+      const alt = chosenAlt(dfu, inspection, device) ?? 0;
+      const address = firstWritableAddress(device.usb?.dfu?.alts.find((a) => a.alternateSetting === alt));
+      return address === null ? {} : { dfu: { ...dfu, addressText: hex32(address) } };
     }
 
     return {
@@ -207,6 +265,10 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
         patch(deviceId, { choices: { ...entry(deviceId).choices, [name]: value } });
       },
 
+      setDfuChoice(deviceId, change) {
+        patch(deviceId, { dfu: { ...entry(deviceId).dfu, ...change } });
+      },
+
       async loadCases(deviceId, deviceSerial) {
         try {
           const cases = await api.invoke('cases.list', { status: 'open', deviceSerial });
@@ -231,12 +293,26 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
         const state = entry(deviceId);
         const running = currentJob(get(), deviceId)?.state === 'running';
         if (!content || state.starting || running) return;
+        const device = deps.deviceOf?.(deviceId);
+        const dfu = device?.firmware?.method === 'usb-dfu';
+        let options = jobOptions(state.choices);
+        if (dfu) {
+          const dfuOptions = state.inspection ? dfuJobOptions(state.dfu, state.inspection, device) : null;
+          if (!dfuOptions) {
+            patch(deviceId, { startError: { code: 'invalid-request', message: `'${state.dfu.addressText}' is not a start address`, hint: 'Type it in hex, such as 0x08000000.' } });
+            return;
+          }
+          options = dfuOptions;
+        }
         patch(deviceId, { starting: true, startError: null, cancelError: null, slotsBefore: null, slotsAfter: null });
         let slotsBefore: ImageSlot[] | null = null;
-        try {
-          slotsBefore = await deps.readSlots(deviceId);
-        } catch {
-          // The job's own preflight reads them again and says what is wrong.
+        // A DFU device has no image slots: its bootloader only writes and reads flash.
+        if (!dfu) {
+          try {
+            slotsBefore = await deps.readSlots(deviceId);
+          } catch {
+            // The job's own preflight reads them again and says what is wrong.
+          }
         }
         patch(deviceId, { slotsBefore });
         try {
@@ -244,7 +320,7 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
             deviceId,
             fileName: content.fileName,
             contentBase64: content.base64,
-            options: jobOptions(state.choices),
+            options,
             ...keysFor(deviceId),
             ...(state.caseId ? { caseId: state.caseId } : {}),
           });
@@ -302,7 +378,7 @@ export function createFirmwareStore(api: FieldbenchApi, deps: FirmwareStoreDeps)
       progress,
       byDevice: take ? { ...state.byDevice, [job.deviceId]: { ...device, ...slotsFor, jobId: job.id } } : state.byDevice,
     });
-    if (finishedNow && take) {
+    if (finishedNow && take && job.device.transport !== 'usb') {
       // The core reads the device's identity again itself; 'devices.changed' brings it here.
       void readSlotsAfter(job.deviceId, job.id);
     }

@@ -32,6 +32,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const smp = createSmpStore(api);
   const firmware = createFirmwareStore(api, {
     readSlots: (deviceId) => smp.getState().readSlots(deviceId),
+    deviceOf: (deviceId) => devices.getState().devices.find((d) => d.id === deviceId),
   });
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the

@@ -45,8 +45,11 @@ export function deviceStateTone(state: Device['state']): 'ok' | 'busy' | 'warn' 
 export const transportLabel: Record<Device['transport'], string> = { serial: 'Serial', usb: 'USB', ble: 'Bluetooth LE' };
 
 /** What a person calls this device: its model and serial once known, else its port. */
-export function deviceName(device: Pick<Device, 'identity' | 'profileName' | 'path'>): string {
+export function deviceName(device: Pick<Device, 'identity' | 'profileName' | 'path'> & { usb?: Device['usb'] }): string {
   if (device.identity) return `${device.profileName ?? device.identity.model} ${device.identity.serialNumber}`;
+  // A USB device names itself in its descriptors; its serial number outlives a re-enumeration, its path does not.
+  const usb = device.usb;
+  if (usb) return `${device.profileName ?? usb.product ?? 'USB device'} ${usb.serialNumber ?? `${usb.vendorId}:${usb.productId}`}`;
   if (device.profileName) return `${device.profileName} on ${device.path}`;
   return device.path;
 }

@@ -1,5 +1,6 @@
 // One device: who it is, its diagnostics with a Refresh, its SMP readings and firmware
-// update, and opening a case for it.
+// update, and opening a case for it. A USB DFU device shows its descriptors, alt settings and
+// memory layouts instead of diagnostics, and can be switched into its bootloader.
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
@@ -11,11 +12,13 @@ import { IdentityList } from '../components/IdentityList';
 import { OpenCaseForm } from '../components/OpenCaseForm';
 import { PageHeading } from '../components/PageHeading';
 import { SmpPanel } from '../components/SmpPanel';
+import { DfuDetails, UsbIdentityList } from '../components/UsbDevicePanels';
 import { hrefFor } from '../router/routes';
 import { navigate } from '../router/use-route';
 import { NO_DIAGNOSTICS } from '../stores/diagnostics-store';
 import { currentJob } from '../stores/firmware-store';
 import { deviceName } from '../stores/selectors';
+import { NO_USB_DIAGNOSTICS } from '../stores/usb-selectors';
 
 export function DeviceView({ deviceId }: { deviceId: string }) {
   const { devices: devicesStore, diagnostics: diagnosticsStore, cases: casesStore, firmware: firmwareStore } = useStores();
@@ -24,6 +27,9 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   const busy = useStore(devicesStore, (s) => s.busyIds.includes(deviceId));
   const detach = useStore(devicesStore, (s) => s.detach);
   const identify = useStore(devicesStore, (s) => s.identify);
+  const enterDfu = useStore(devicesStore, (s) => s.enterDfu);
+  const enteringDfu = useStore(devicesStore, (s) => s.enteringDfu.includes(deviceId));
+  const enterDfuError = useStore(devicesStore, (s) => s.enterDfuErrors[deviceId] ?? null);
   const diagnostics = useStore(diagnosticsStore, (s) => s.byDevice[deviceId] ?? NO_DIAGNOSTICS);
   const loadLast = useStore(diagnosticsStore, (s) => s.loadLast);
   const refresh = useStore(diagnosticsStore, (s) => s.refresh);
@@ -32,9 +38,10 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   const updating = useStore(firmwareStore, (s) => currentJob(s, deviceId)?.state === 'running');
 
   const present = device !== undefined;
+  const usb = device?.transport === 'usb';
   useEffect(() => {
-    if (present) void loadLast(deviceId);
-  }, [deviceId, present, loadLast]);
+    if (present && !usb) void loadLast(deviceId);
+  }, [deviceId, present, usb, loadLast]);
 
   if (!device) {
     return (
@@ -63,7 +70,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
 
       <section className="panel" aria-labelledby="identity-heading">
         <h2 id="identity-heading">Identity</h2>
-        <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
+        {device.usb ? (
+          <UsbIdentityList usb={device.usb} profileName={device.profileName} />
+        ) : (
+          <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
+        )}
         <div className="toolbar">
           {(device.profileId === null || device.state === 'unresponsive' || device.state === 'unknown') && (
             <button type="button" onClick={() => void identify(device.id)} disabled={busy}>
@@ -85,48 +96,60 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
         </div>
       </section>
 
-      <section className="panel" aria-labelledby="diagnostics-heading" aria-busy={diagnostics.reading}>
-        <div className="panel-heading">
-          <h2 id="diagnostics-heading">Diagnostics</h2>
-          <button
-            type="button"
-            className="button-primary"
-            onClick={() => void refresh(device.id)}
-            disabled={diagnostics.reading || !canTalk || updating}
-            data-testid="refresh-diagnostics"
-          >
-            {diagnostics.reading ? 'Reading…' : 'Refresh'}
-          </button>
-        </div>
-        {diagnostics.reading && (
-          <div className="progress" role="status" data-testid="diagnostics-progress">
-            <progress aria-label="Reading diagnostics" />
-            <span>Reading diagnostics from the device…</span>
-          </div>
-        )}
-        {diagnostics.error && (
-          <div className="inline-error" role="alert" data-testid="diagnostics-error">
-            <h3>Diagnostics could not be read</h3>
-            <ErrorDetails error={diagnostics.error} />
-          </div>
-        )}
-        {!canTalk && device.profileId === null && (
-          <p className="muted">No device profile recognises this device, so Fieldbench does not know how to read it. Try Identify.</p>
-        )}
-        {diagnostics.report ? (
-          <DiagnosticsTable report={diagnostics.report} caption="Latest readings" />
-        ) : (
-          !diagnostics.reading && !diagnostics.error && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
-        )}
-      </section>
-
-      {/* SMP and firmware updates only where the device's profile offers them. */}
-      {device.firmware !== null && (
-        <>
-          <SmpPanel deviceId={device.id} updating={updating} />
-          <FirmwarePanel device={device} />
-        </>
+      {device.usb?.dfu && (
+        <DfuDetails
+          dfu={device.usb.dfu}
+          entering={enteringDfu}
+          enterError={enterDfuError}
+          disabled={busy || updating || device.state === 'busy'}
+          onEnterDfu={() => void enterDfu(device.id)}
+        />
       )}
+
+      {usb ? (
+        <p className="muted" data-testid="no-diagnostics">
+          {NO_USB_DIAGNOSTICS}
+        </p>
+      ) : (
+        <section className="panel" aria-labelledby="diagnostics-heading" aria-busy={diagnostics.reading}>
+          <div className="panel-heading">
+            <h2 id="diagnostics-heading">Diagnostics</h2>
+            <button
+              type="button"
+              className="button-primary"
+              onClick={() => void refresh(device.id)}
+              disabled={diagnostics.reading || !canTalk || updating}
+              data-testid="refresh-diagnostics"
+            >
+              {diagnostics.reading ? 'Reading…' : 'Refresh'}
+            </button>
+          </div>
+          {diagnostics.reading && (
+            <div className="progress" role="status" data-testid="diagnostics-progress">
+              <progress aria-label="Reading diagnostics" />
+              <span>Reading diagnostics from the device…</span>
+            </div>
+          )}
+          {diagnostics.error && (
+            <div className="inline-error" role="alert" data-testid="diagnostics-error">
+              <h3>Diagnostics could not be read</h3>
+              <ErrorDetails error={diagnostics.error} />
+            </div>
+          )}
+          {!canTalk && device.profileId === null && (
+            <p className="muted">No device profile recognises this device, so Fieldbench does not know how to read it. Try Identify.</p>
+          )}
+          {diagnostics.report ? (
+            <DiagnosticsTable report={diagnostics.report} caption="Latest readings" />
+          ) : (
+            !diagnostics.reading && !diagnostics.error && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
+          )}
+        </section>
+      )}
+
+      {/* SMP and firmware updates only where the device's profile (or its DFU interface) offers them. */}
+      {device.firmware?.method === 'mcumgr-serial' && <SmpPanel deviceId={device.id} updating={updating} />}
+      {device.firmware !== null && <FirmwarePanel device={device} />}
 
       <section className="panel" aria-labelledby="case-heading">
         <h2 id="case-heading">Open a case</h2>

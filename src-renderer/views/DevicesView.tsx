@@ -1,13 +1,15 @@
-// The device list: what is plugged in, what it is, and what state it is in; plus the two
-// ways to get a device when discovery finds none (a virtual one, or a port by hand).
+// The device list: what is plugged in (serial and USB), what it is, and what state it is in;
+// plus the two ways to get a device when discovery finds none (a virtual one, or a port by hand).
 import { useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { AddPortForm } from '../components/AddPortForm';
+import { AttachVirtualForm } from '../components/AttachVirtualForm';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { PageHeading } from '../components/PageHeading';
 import { hrefFor } from '../router/routes';
 import { degradedDiscovery, deviceName, transportLabel } from '../stores/selectors';
+import { usbIds } from '../stores/usb-selectors';
 
 export function DevicesView() {
   const { devices: store } = useStores();
@@ -20,6 +22,7 @@ export function DevicesView() {
   const attachVirtual = useStore(store, (s) => s.attachVirtual);
   const addPort = useStore(store, (s) => s.addPort);
   const [addPortOpen, setAddPortOpen] = useState(false);
+  const [attachOpen, setAttachOpen] = useState(false);
   const degraded = useMemo(() => degradedDiscovery(discovery), [discovery]);
 
   return (
@@ -27,8 +30,15 @@ export function DevicesView() {
       <PageHeading
         aside={
           <div className="toolbar">
-            <button type="button" className="button-primary" onClick={() => void attachVirtual()} disabled={attaching} data-testid="attach-virtual">
-              {attaching ? 'Attaching…' : 'Attach virtual device'}
+            <button
+              type="button"
+              className="button-primary"
+              onClick={() => setAttachOpen(true)}
+              aria-expanded={attachOpen}
+              disabled={attachOpen}
+              data-testid="attach-virtual"
+            >
+              Attach virtual device…
             </button>
             <button type="button" onClick={() => setAddPortOpen(true)} aria-expanded={addPortOpen} disabled={addPortOpen}>
               Add port…
@@ -38,6 +48,14 @@ export function DevicesView() {
       >
         Devices
       </PageHeading>
+
+      {attachOpen && (
+        <AttachVirtualForm
+          busy={attaching}
+          onAttach={async (model, startIn) => (await attachVirtual(model, startIn)) !== null}
+          onClose={() => setAttachOpen(false)}
+        />
+      )}
 
       {addPortOpen && (
         <AddPortForm busy={addingPort} onAdd={async (path) => (await addPort(path)) !== null} onClose={() => setAddPortOpen(false)} />
@@ -80,8 +98,8 @@ export function DevicesView() {
           <h2>No devices connected</h2>
           <p>Plug a device in over USB or serial; it appears here by itself within a second or two.</p>
           <p>
-            No hardware at hand? Choose <strong>Attach virtual device</strong> for a simulated sensor node that behaves like a real board,
-            to explore every screen or to practise.
+            No hardware at hand? Choose <strong>Attach virtual device</strong> for a simulated board that behaves like a real one (a
+            serial sensor node, or an STM32 or DFU 1.1 board on USB), to explore every screen or to practise.
           </p>
           <p>
             Using a port discovery cannot see (a socat link, <code>fieldbench sim</code>)? Choose <strong>Add port…</strong>.
@@ -115,9 +133,17 @@ export function DevicesView() {
                     {device.identity?.model ?? '—'}
                     {device.profileName && <span className="subtle-line">{device.profileName}</span>}
                   </td>
-                  <td data-testid="device-serial">{device.identity?.serialNumber ?? '—'}</td>
+                  <td data-testid="device-serial">{device.identity?.serialNumber ?? device.usb?.serialNumber ?? '—'}</td>
                   <td>{device.identity?.firmwareVersion ?? '—'}</td>
-                  <td>{transportLabel[device.transport]}</td>
+                  <td data-testid="device-transport">
+                    {transportLabel[device.transport]}
+                    {device.usb && (
+                      <span className="subtle-line">
+                        <code>{usbIds(device.usb)}</code>
+                        {device.usb.dfu && ` · ${device.usb.dfu.mode === 'dfu' ? 'DFU mode' : 'DFU runtime'}`}
+                      </span>
+                    )}
+                  </td>
                   <td>
                     <code>{device.path}</code>
                   </td>
