@@ -3,6 +3,8 @@
 // for the renderer, and the architecture's boundaries as errors:
 //
 //   - only src-main/shell and src-preload import 'electron';
+//   - only src-main/transports/usb/node-usb-bus.ts loads 'usb' (a native package that may have
+//     no binary for the platform: it is loaded lazily there, and a failure becomes a status line);
 //   - only the IPC binding (src-main/shell/ipc-binding.ts) and the preload entry
 //     (src-preload/index.ts) touch ipcMain / ipcRenderer;
 //   - src-main/api imports nothing but itself and zod;
@@ -39,6 +41,9 @@ const ELECTRON_TESTS = [
 const PLAIN_NODE = ['core', 'protocols', 'firmware-images', 'transports', 'store', 'virtual', 'server', 'cli'].map((folder) => `src-main/${folder}/**`);
 
 const ELECTRON_MESSAGE = "Only src-main/shell and src-preload import 'electron'; everything else runs under plain Node.";
+const USB_ZONE = ['src-main/transports/usb/node-usb-bus.ts'];
+const USB_MESSAGE =
+  "Only src-main/transports/usb/node-usb-bus.ts loads 'usb'; everything else sees the bus through UsbBus (src-main/transports/usb/usb-bus.ts).";
 const IPC_MESSAGE =
   'Only src-main/shell/ipc-binding.ts and src-preload/index.ts use ipcMain/ipcRenderer; everything else goes through the contract.';
 
@@ -51,6 +56,12 @@ const dynamicElectronSyntax = [
   { selector: "ImportExpression[source.value='electron']", message: ELECTRON_MESSAGE },
   { selector: "CallExpression[callee.name='require'][arguments.0.value='electron']", message: ELECTRON_MESSAGE },
 ];
+const dynamicUsbSyntax = [
+  { selector: "ImportExpression[source.value=/^usb(\\u002F.*)?$/]", message: USB_MESSAGE },
+  { selector: "CallExpression[callee.name='require'][arguments.0.value=/^usb(\\u002F.*)?$/]", message: USB_MESSAGE },
+];
+const usbImport = { name: 'usb', message: USB_MESSAGE };
+const usbPatterns = [{ group: ['usb/*'], message: USB_MESSAGE }];
 
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_') && !name.startsWith('node:'));
 
@@ -159,8 +170,8 @@ export default tseslint.config(
       // Device output is full of control characters (ANSI escapes, NUL padding); matching them is the point.
       'no-control-regex': 'off',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }] }],
-      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax],
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport], patterns: usbPatterns }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax],
     },
   },
 
@@ -178,12 +189,13 @@ export default tseslint.config(
         {
           paths: [
             { name: 'electron', message: ELECTRON_MESSAGE },
+            usbImport,
             ...nodeBuiltins.map((name) => ({
               name,
               message: 'The renderer is a web page (also served to browsers by fieldbench serve): no Node modules.',
             })),
           ],
-          patterns: [{ group: ['node:*'], message: 'The renderer is a web page: no Node modules.' }],
+          patterns: [{ group: ['node:*'], message: 'The renderer is a web page: no Node modules.' }, ...usbPatterns],
         },
       ],
       'fieldbench/import-boundaries': [
@@ -255,7 +267,17 @@ export default tseslint.config(
   },
   {
     files: [...ELECTRON_ZONE, ...ELECTRON_TESTS],
-    rules: { 'no-restricted-imports': 'off', 'no-restricted-syntax': ['error', ...ipcSyntax] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: [usbImport], patterns: usbPatterns }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicUsbSyntax],
+    },
+  },
+  {
+    files: USB_ZONE,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }] }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax],
+    },
   },
   {
     files: [...IPC_ZONE, ...ELECTRON_TESTS],

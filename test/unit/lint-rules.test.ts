@@ -40,6 +40,42 @@ describe('lint: only the shell and the preload import electron', () => {
   });
 });
 
+const USB_IMPORT = "import { WebUSB } from 'usb';\nexport const bus = new WebUSB({ allowAllDevices: true });\n";
+
+describe("lint: only the node-usb bus loads 'usb'", () => {
+  it('is an error in core, the registry, protocols, virtual devices, the shell, the renderer and tests', async () => {
+    for (const path of [
+      'src-main/core/usb/x.ts',
+      'src-main/transports/usb/x.ts',
+      'src-main/protocols/dfu/x.ts',
+      'src-main/virtual/usb-dfu/x.ts',
+      'src-main/shell/x.ts',
+      'src-renderer/x.tsx',
+      'test/unit/x.test.ts',
+    ]) {
+      expect(await boundaryHits(path, USB_IMPORT), path).toContain('no-restricted-imports');
+    }
+  });
+
+  it('also catches type-only, subpath, dynamic and require imports', async () => {
+    expect(await boundaryHits('src-main/core/x.ts', "import type { WebUSB } from 'usb';\nexport type W = WebUSB;\n")).toContain('no-restricted-imports');
+    expect(await boundaryHits('src-main/core/x.ts', "import { WebUSB } from 'usb/dist/index.js';\nexport const w = WebUSB;\n")).toContain('no-restricted-imports');
+    expect(await boundaryHits('src-main/core/x.ts', "export const load = () => import('usb');\n")).toContain('no-restricted-syntax');
+    expect(await boundaryHits('src-main/core/x.ts', "export const u = require('usb');\n")).toContain('no-restricted-syntax');
+  });
+
+  it('is allowed in src-main/transports/usb/node-usb-bus.ts, which still may not import electron', async () => {
+    const path = 'src-main/transports/usb/node-usb-bus.ts';
+    expect(await boundaryHits(path, USB_IMPORT)).toEqual([]);
+    expect(await boundaryHits(path, "export const load = () => import('usb');\n")).toEqual([]);
+    expect(await boundaryHits(path, ELECTRON_IMPORT)).toContain('no-restricted-imports');
+  });
+
+  it('leaves packages whose names only start with usb alone', async () => {
+    expect(await boundaryHits('src-main/core/x.ts', "import * as m from 'usb-detection';\nexport const x = m;\n")).toEqual([]);
+  });
+});
+
 describe('lint: only the IPC binding and the preload entry touch ipcMain/ipcRenderer', () => {
   const useIpcMain = "import { ipcMain } from 'electron';\nipcMain.handle('x', () => 1);\n";
   const useIpcRenderer = "import { ipcRenderer } from 'electron';\nexport const send = () => ipcRenderer.invoke('x');\n";

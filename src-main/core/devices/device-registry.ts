@@ -28,6 +28,8 @@ export interface DeviceRegistryDeps {
   portExists(path: string): Promise<boolean>;
   now(): Date;
   onChange(devices: Device[]): void;
+  /** Throws the reason a device this registry does not hold (a USB one) cannot take a shell or SMP request. */
+  refuseForeign?(deviceId: string, step: string): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -294,6 +296,7 @@ export class DeviceRegistry {
     operation: (session: DeviceSession) => Promise<T>,
     options: { long?: boolean } = {},
   ): Promise<T> {
+    if (!this.entries.has(deviceId)) this.deps.refuseForeign?.(deviceId, step);
     const entry = this.entry(deviceId);
     const profile = this.profileOf(deviceId);
     if (entry.longOperation) {

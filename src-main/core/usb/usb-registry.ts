@@ -70,6 +70,8 @@ interface UsbEntry {
   device: Device;
   /** The device as it is on the bus now; null while it is off the bus during a long operation. */
   usb: USBDevice | null;
+  /** How the bus listed it (where it sits, virtual or not), for reading it again. */
+  listed: UsbBusDevice | null;
   info: UsbDfuInfo | null;
   profile: DeviceProfile | null;
   /** Set for boards attached through the API, which detach unplugs. */
@@ -157,7 +159,7 @@ export class UsbRegistry {
     for (const item of listed) {
       if (this.seen.has(item.device)) continue;
       this.seen.set(item.device, null);
-      if (this.isCandidate(item.device)) this.track(this.identify(item));
+      if (this.isCandidate(item.device)) this.track(this.readDevice(item));
     }
   }
 
@@ -177,7 +179,7 @@ export class UsbRegistry {
   }
 
   /** Read a new device's DFU interfaces and give it its entry, or join the entry it had before re-enumerating. */
-  private async identify(item: UsbBusDevice): Promise<void> {
+  private async readDevice(item: UsbBusDevice): Promise<void> {
     const { device } = item;
     const label = labelOf(device);
     let info: UsbDfuInfo | null = null;
@@ -207,6 +209,7 @@ export class UsbRegistry {
       this.entries.set(id, entry);
     }
     entry.usb = device;
+    entry.listed = item;
     entry.info = info;
     entry.profile = this.deps.profiles.matchUsbDevice({
       vendorId: hex4(device.vendorId),
@@ -267,6 +270,28 @@ export class UsbRegistry {
   }
 
   // ------------------------------------------------------------ operations
+
+  /** Read the device's descriptors again and recognise it anew (after a profile was added, or a failed read). */
+  async identify(deviceId: string): Promise<Device> {
+    const entry = this.entry(deviceId);
+    if (entry.longOperation) {
+      throw new FieldbenchError({
+        code: 'device-busy',
+        message: `${entry.longOperation} is running on this device`,
+        device: entry.device.path,
+        step: 'identify',
+        hint: 'Wait for it to finish, or cancel it first.',
+      });
+    }
+    await entry.mutex.run(async () => {
+      if (!entry.usb || !entry.listed || entry.removed) {
+        throw new FieldbenchError({ code: 'device-gone', message: 'the device is not on the bus', device: entry.device.path, step: 'identify', hint: 'Plug it in again.' });
+      }
+      this.setState(entry, 'identifying');
+      await this.readDevice(entry.listed);
+    });
+    return this.get(deviceId);
+  }
 
   /**
    * Run an operation on the device, one at a time. With long, others fail at once with
@@ -548,6 +573,7 @@ export class UsbRegistry {
         seenAt: this.deps.now().toISOString(),
       },
       usb: null,
+      listed: null,
       info: null,
       profile: null,
       board: null,
