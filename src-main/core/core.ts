@@ -2,6 +2,7 @@
 // a typed event source, and a way to shut everything down cleanly.
 import type { Dispatch } from '../api/dispatch';
 import type { EventChannel, EventOf } from '../api/contract';
+import type { UsbBus } from '../transports/usb/usb-bus';
 
 export interface CoreEvents {
   on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void;
@@ -27,5 +28,13 @@ export interface CoreOptions {
   checkResponses?: boolean;
   /** Poll interval for serial discovery; 0 looks once at start-up only (CLI one-shots), -1 never looks (commands that need no device). */
   discoveryIntervalMs?: number;
+  /**
+   * The USB bus to watch. Default: the real bus (the usb package) joined with a virtual one.
+   * Tests pass a VirtualUsbBus: a bus that can plug boards is also where devices.attachVirtual
+   * puts the USB models.
+   */
+  usbBus?: UsbBus;
+  /** The clock of virtual boards attached through the API: 1 (default) is as slow as real hardware; tests pass less. */
+  virtualTimeScale?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }

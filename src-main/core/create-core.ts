@@ -1,4 +1,4 @@
-// Builds the core: profiles, the device registry, diagnostics and the case store, wired to
+// Builds the core: profiles, the device registries (serial, USB), diagnostics and the case store, wired to
 // the contract's handlers. Every door (Electron IPC, `fieldbench serve`, the CLI) calls
 // createCore and then only ever talks to the returned dispatch function and event source.
 import { access } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { listSerialPorts } from '../transports/serial/serial-discovery';
 import { openSerialLink } from '../transports/serial/serial-link';
 import type { Core, CoreOptions } from './core';
 import { readDiagnostics } from './diagnostics/read-diagnostics';
+import { DeviceDirectory } from './devices/device-directory';
 import { DeviceRegistry } from './devices/device-registry';
 import { attachVirtualDevice } from './devices/virtual-attachment';
 import { EventBus } from './event-bus';
@@ -20,6 +21,10 @@ import { smpFor } from './firmware/smp-session';
 import { isSmpError } from '../protocols/smp/smp-client';
 import { MgmtErr } from '../protocols/smp/smp-groups';
 import { ProfileRegistry } from './profiles/profile-registry';
+import { UsbRegistry, type VirtualUsbPlugger } from './usb/usb-registry';
+import { JoinedUsbBus } from '../transports/usb/joined-usb-bus';
+import { NodeUsbBus } from '../transports/usb/node-usb-bus';
+import type { UsbBus } from '../transports/usb/usb-bus';
 import { FIELDBENCH_VERSION } from './version';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
@@ -51,9 +56,23 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         () => false,
       ),
     now,
-    onChange: (list) => events.emit('devices.changed', list),
+    onChange: () => directory.changed(),
+    refuseForeign: (deviceId, step) => directory.refuseShell(deviceId, step),
     log,
   });
+
+  const usb = usbBusOf(options);
+  const usbDevices = new UsbRegistry({
+    bus: usb.bus,
+    profiles,
+    virtual: usb.virtual,
+    virtualTimeScale: options.virtualTimeScale ?? 1,
+    now,
+    onChange: () => directory.changed(),
+    log,
+  });
+
+  const directory: DeviceDirectory = new DeviceDirectory(devices, usbDevices, (list) => events.emit('devices.changed', list));
 
   const lastReports = new Map<string, DiagnosticsReport>();
 
@@ -89,7 +108,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
 
   function caseDeviceOf(deviceId: string): CaseDevice {
-    const device = devices.get(deviceId);
+    const device = directory.get(deviceId);
     return {
       deviceId: device.id,
       transport: device.transport,
@@ -103,26 +122,27 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
       dataDir: options.dataDir,
-      discovery: devices.discoveryStatus(),
+      discovery: directory.discoveryStatus(),
       profiles: { loaded: profiles.list().length, problems: profiles.problems },
     }),
 
     'profiles.list': async () => ({ profiles: profiles.list(), problems: profiles.problems }),
 
-    'devices.list': async () => devices.list(),
-    'devices.attachVirtual': async ({ model, faults, startIn }) => devices.attachVirtual(model, faults, startIn),
-    'devices.setFaults': async ({ deviceId, faults }) => devices.setFaults(deviceId, faults),
+    'devices.list': async () => directory.list(),
+    'devices.attachVirtual': async ({ model, faults, startIn }) => directory.attachVirtual(model, faults, startIn),
+    'devices.setFaults': async ({ deviceId, faults }) => directory.setFaults(deviceId, faults),
     'devices.detach': async ({ deviceId }) => {
-      await devices.detach(deviceId);
+      await directory.detach(deviceId);
       lastReports.delete(deviceId);
       return {};
     },
     'devices.addPort': async ({ path }) => devices.addPort(path),
-    'devices.identify': async ({ deviceId }) => devices.identify(deviceId),
+    'devices.identify': async ({ deviceId }) => directory.identify(deviceId),
+    'devices.enterDfu': async ({ deviceId }) => directory.enterDfu(deviceId),
 
     'diagnostics.read': async ({ deviceId }) => readDeviceDiagnostics(deviceId),
     'diagnostics.last': async ({ deviceId }) => {
-      devices.get(deviceId); // not-found for an unknown device, rather than a silent null
+      directory.get(deviceId); // not-found for an unknown device, rather than a silent null
       return lastReports.get(deviceId) ?? null;
     },
 
@@ -131,7 +151,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'cases.open': async ({ title, deviceId }) => {
       let device: CaseDevice | null = null;
       let snapshot: DiagnosticsReport | null = null;
-      if (deviceId !== undefined) {
+      if (deviceId !== undefined && directory.isUsb(deviceId)) {
+        // A USB DFU device has no diagnostics: the case records who it is, without a snapshot.
+        device = caseDeviceOf(deviceId);
+      } else if (deviceId !== undefined) {
         device = caseDeviceOf(deviceId);
         const last = lastReports.get(deviceId);
         const fresh = last && now().getTime() - Date.parse(last.finishedAt) < SNAPSHOT_MAX_AGE_MS;
@@ -200,20 +223,37 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
 
   const discoveryIntervalMs = options.discoveryIntervalMs ?? 1000;
-  if (discoveryIntervalMs >= 0) devices.start(discoveryIntervalMs);
+  if (discoveryIntervalMs >= 0) {
+    devices.start(discoveryIntervalMs);
+    usbDevices.start();
+  }
 
   let closing: Promise<void> | null = null;
   return {
     dispatch,
     events,
-    ready: () => devices.quiet(),
+    ready: async () => {
+      await Promise.all([devices.quiet(), usbDevices.quiet()]);
+    },
     close: () => {
       closing ??= (async () => {
         await firmware.close();
         await devices.close();
+        await usbDevices.close();
         store.close();
       })();
       return closing;
     },
   };
+}
+
+/** The USB bus to watch, and where virtual USB boards are plugged in. */
+function usbBusOf(options: CoreOptions): { bus: UsbBus; virtual: VirtualUsbPlugger | null } {
+  if (options.usbBus) return { bus: options.usbBus, virtual: isPlugger(options.usbBus) ? options.usbBus : null };
+  // The real bus first: its status is the line the device list shows.
+  return { bus: new JoinedUsbBus(new NodeUsbBus()), virtual: null };
+}
+
+function isPlugger(bus: UsbBus): bus is UsbBus & VirtualUsbPlugger {
+  return typeof (bus as Partial<VirtualUsbPlugger>).plug === 'function';
 }
