@@ -71,6 +71,7 @@ describe('sizes, rates and time left', () => {
     expect(percentOf(1000, 1000)).toBe(100);
     expect(progressView({ sent: 145_408, total: 290_816, bytesPerSecond: 11_468.8, secondsLeft: 12.7 })).toEqual({
       percent: 50,
+      phase: 'Uploading',
       text: '50% · 142 KiB of 284 KiB · 11.2 KiB/s · 13 s left',
     });
     expect(progressView({ sent: 10, total: 10, bytesPerSecond: 5, secondsLeft: 0 }).text).toBe('100% · 10 B of 10 B · 5 B/s');

@@ -616,3 +616,140 @@ describe('SMP store', () => {
     expect(stores.notices.getState().notices).toEqual([]);
   });
 });
+
+// ------------------------------------------------------------------ USB DFU
+
+function stm32(mode: 'runtime' | 'dfu', patch: Partial<Device> = {}): Device {
+  const dfuMode = mode === 'dfu';
+  return device('usb:3276384B3339', {
+    transport: 'usb',
+    path: dfuMode ? 'usb 0483:df11 (virtual)' : 'usb 0483:5740 (virtual)',
+    profileId: dfuMode ? 'stm32-system-bootloader' : 'stm32-dfu-runtime-board',
+    profileName: dfuMode ? 'STM32 system bootloader' : 'STM32 board',
+    identity: null,
+    usb: {
+      vendorId: '0483',
+      productId: dfuMode ? 'df11' : '5740',
+      serialNumber: '3276384B3339',
+      product: dfuMode ? 'STM32  BOOTLOADER' : 'Sensor board',
+      dfu: {
+        mode,
+        dfuse: dfuMode,
+        functional: { canDownload: true, canUpload: true, manifestationTolerant: true, willDetach: true, detachTimeoutMs: 255, transferSize: 2048, dfuVersion: dfuMode ? '011a' : '0110' },
+        alts: dfuMode
+          ? [
+              {
+                interfaceNumber: 0,
+                alternateSetting: 0,
+                name: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg',
+                layout: {
+                  name: 'Internal Flash',
+                  regions: [
+                    { address: 0x08000000, size: 65536, pageSize: 16384, pageCount: 4, readable: true, erasable: true, writable: true },
+                    { address: 0x08010000, size: 65536, pageSize: 65536, pageCount: 1, readable: true, erasable: true, writable: true },
+                  ],
+                },
+              },
+              { interfaceNumber: 0, alternateSetting: 1, name: '@Option Bytes  /0x1FFFC000/01*016 e', layout: { name: 'Option Bytes', regions: [{ address: 0x1fffc000, size: 16, pageSize: 16, pageCount: 1, readable: true, erasable: true, writable: false }] } },
+            ]
+          : [{ interfaceNumber: 2, alternateSetting: 0, name: null, layout: null }],
+      },
+    },
+    firmware: { method: 'usb-dfu', dfuse: dfuMode, canVerify: true, mode },
+    ...patch,
+  });
+}
+
+describe('devices store with USB boards', () => {
+  it('attaches the chosen virtual board where asked, sending a start only when it is not the application', async () => {
+    const { api, stores, setStatus } = setup();
+    setStatus('open');
+    await vi.advanceTimersByTimeAsync(0);
+    api.handlers['devices.attachVirtual'] = () => stm32('dfu');
+    await stores.devices.getState().attachVirtual('stm32-dfu', 'bootloader');
+    await stores.devices.getState().attachVirtual('dfu-gadget', 'application');
+    expect(api.callsTo('devices.attachVirtual')).toEqual([{ model: 'stm32-dfu', startIn: 'bootloader' }, { model: 'dfu-gadget' }]);
+    expect(stores.devices.getState().devices.map((d) => d.id)).toContain('usb:3276384B3339');
+  });
+
+  it('enters DFU mode: marks the device while it waits, takes the device back in DFU mode, and keeps why it failed', async () => {
+    const { api, stores, setStatus } = setup();
+    api.handlers['devices.list'] = () => [stm32('runtime')];
+    setStatus('open');
+    await vi.advanceTimersByTimeAsync(0);
+    let answer!: (d: Device) => void;
+    api.handlers['devices.enterDfu'] = () => new Promise<Device>((resolve) => (answer = resolve));
+    const entering = stores.devices.getState().enterDfu('usb:3276384B3339');
+    expect(stores.devices.getState().enteringDfu).toEqual(['usb:3276384B3339']);
+    await expect(stores.devices.getState().enterDfu('usb:3276384B3339')).resolves.toBeNull(); // one at a time
+    answer(stm32('dfu'));
+    await entering;
+    expect(api.callsTo('devices.enterDfu')).toEqual([{ deviceId: 'usb:3276384B3339' }]);
+    expect(stores.devices.getState()).toMatchObject({ enteringDfu: [], enterDfuErrors: {} });
+    expect(stores.devices.getState().devices.find((d) => d.id === 'usb:3276384B3339')?.usb?.dfu?.mode).toBe('dfu');
+
+    api.handlers['devices.enterDfu'] = () => {
+      throw new ApiRequestError({ code: 'timeout', message: 'the bootloader did not appear within 10 s', device: '0483:5740 serial 3276384B3339', step: 'enter DFU mode', hint: 'Unplug and replug it while holding BOOT0.' });
+    };
+    await stores.devices.getState().enterDfu('usb:3276384B3339');
+    expect(stores.devices.getState().enterDfuErrors['usb:3276384B3339']).toMatchObject({ code: 'timeout', step: 'enter DFU mode', hint: 'Unplug and replug it while holding BOOT0.' });
+    // A new try clears the old error while it runs.
+    api.handlers['devices.enterDfu'] = () => stm32('dfu');
+    await stores.devices.getState().enterDfu('usb:3276384B3339');
+    expect(stores.devices.getState().enterDfuErrors).toEqual({});
+  });
+});
+
+describe('firmware store with a USB DFU device', () => {
+  const bytes = Uint8Array.from({ length: 4096 }, (_, i) => i & 0xff);
+
+  function withDfuDevice(target: Device, inspection: Partial<ImageInspection>) {
+    const ctx = setup();
+    ctx.api.handlers['devices.list'] = () => [target];
+    ctx.api.handlers['firmware.inspect'] = (p) => inspectionOf((p as { fileName: string }).fileName, { version: null, hashOk: null, warnings: [], ...inspection });
+    ctx.api.handlers['firmware.slots'] = () => {
+      throw new ApiRequestError({ code: 'unavailable', message: 'a USB DFU device has no image slots' });
+    };
+    ctx.setStatus('open');
+    return ctx;
+  }
+
+  it('prefills the start of the alt’s flash for a raw binary, sends the DFU options, reads no slots, and takes a verified end', async () => {
+    const { api, stores } = withDfuDevice(stm32('dfu'), { format: 'raw' });
+    await vi.advanceTimersByTimeAsync(0);
+    const fw = () => stores.firmware.getState().byDevice['usb:3276384B3339']!;
+    await stores.firmware.getState().chooseFile('usb:3276384B3339', fileOf('app.bin', bytes));
+    expect(fw().dfu).toMatchObject({ addressText: '0x08000000', leave: true, readUnprotect: false });
+    stores.firmware.getState().setDfuChoice('usb:3276384B3339', { massErase: true, ignoreIdMismatch: true });
+
+    const dfuJob = firmwareJob({ deviceId: 'usb:3276384B3339', device: { deviceId: 'usb:3276384B3339', transport: 'usb', path: 'usb 0483:df11 (virtual)', profileId: null, identity: null } });
+    api.handlers['firmware.flash'] = () => dfuJob;
+    await stores.firmware.getState().flash('usb:3276384B3339');
+    // No id mismatch for a raw binary, so the stale tick is not sent.
+    expect(api.callsTo('firmware.flash')).toEqual([
+      expect.objectContaining({ options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto', dfu: { leave: true, address: 0x08000000, massErase: true } } }),
+    ]);
+    api.emit('firmware.job', { ...dfuJob, state: 'finished', outcome: 'verified', updatedAt: LATER });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.callsTo('firmware.slots')).toEqual([]);
+    expect(fw()).toMatchObject({ slotsBefore: null, slotsAfter: null, readingSlotsAfter: false });
+  });
+
+  it('does not start with a start address that is not hex, and says so', async () => {
+    const { api, stores } = withDfuDevice(stm32('dfu'), { format: 'raw' });
+    await vi.advanceTimersByTimeAsync(0);
+    await stores.firmware.getState().chooseFile('usb:3276384B3339', fileOf('app.bin', bytes));
+    stores.firmware.getState().setDfuChoice('usb:3276384B3339', { addressText: '0x0800zz00' });
+    api.handlers['firmware.flash'] = () => firmwareJob();
+    await stores.firmware.getState().flash('usb:3276384B3339');
+    expect(api.callsTo('firmware.flash')).toEqual([]);
+    expect(stores.firmware.getState().byDevice['usb:3276384B3339']?.startError).toMatchObject({ code: 'invalid-request', hint: expect.stringContaining('0x08000000') });
+  });
+
+  it('prefills no address for a DfuSe file, which carries its own', async () => {
+    const { stores } = withDfuDevice(stm32('dfu'), { format: 'dfuse', dfu: { suffix: { idVendor: 0x0483, idProduct: 0xdf11, bcdDevice: 0, bcdDFU: 0x011a, crc: '0x00000000', crcOk: true }, targets: [{ alt: 0, name: 'ST...', elements: [] }] } });
+    await vi.advanceTimersByTimeAsync(0);
+    await stores.firmware.getState().chooseFile('usb:3276384B3339', fileOf('two.dfu', bytes));
+    expect(stores.firmware.getState().byDevice['usb:3276384B3339']?.dfu.addressText).toBe('');
+  });
+});
