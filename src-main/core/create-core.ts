@@ -15,6 +15,9 @@ import { DeviceRegistry } from './devices/device-registry';
 import { attachVirtualDevice } from './devices/virtual-attachment';
 import { EventBus } from './event-bus';
 import { FirmwareUpdates } from './firmware/firmware-updates';
+import { DfuUpdates } from './firmware/dfu-updates';
+import { flashDfu } from '../protocols/dfu/dfu-flash';
+import { detachToBootloader } from '../protocols/dfu/dfu-info';
 import { inspectFirmware } from './firmware/inspect-firmware';
 import { inspectImage } from '../firmware-images/inspect-image';
 import { smpFor } from './firmware/smp-session';
@@ -87,6 +90,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     now,
     log,
   });
+
+  // USB DFU jobs share the journal with the MCUmgr job: firmware.job and firmware.cancel find either.
+  const dfuFirmware = new DfuUpdates({
+    usb: usbDevices,
+    journal: store.firmware,
+    cases: store.cases,
+    events,
+    flash: flashDfu,
+    detach: detachToBootloader,
+    log,
+  });
+  const firmwareJobsOf = (jobId: string) => (dfuFirmware.owns(jobId) ? dfuFirmware : firmware);
 
   /** An SMP read the device may not implement: null instead of an error. */
   async function optional<T>(read: () => Promise<T>): Promise<T | null> {
@@ -177,17 +192,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
 
     'firmware.inspect': async (request) => inspectFirmware(request),
-    'firmware.flash': async ({ deviceId, fileName, contentBase64, options, keys, caseId }) =>
-      firmware.start({
-        deviceId,
-        fileName,
-        bytes: new Uint8Array(Buffer.from(contentBase64, 'base64')),
-        options,
-        keys: keys ?? [],
-        caseId: caseId ?? null,
-      }),
-    'firmware.job': async ({ jobId }) => firmware.get(jobId),
-    'firmware.cancel': async ({ jobId }) => firmware.cancel(jobId),
+    'firmware.flash': async ({ deviceId, fileName, contentBase64, options, keys, caseId }) => {
+      const bytes = new Uint8Array(Buffer.from(contentBase64, 'base64'));
+      if (directory.isUsb(deviceId)) return dfuFirmware.start({ deviceId, fileName, bytes, options, caseId: caseId ?? null });
+      return firmware.start({ deviceId, fileName, bytes, options, keys: keys ?? [], caseId: caseId ?? null });
+    },
+    'firmware.job': async ({ jobId }) => firmwareJobsOf(jobId).get(jobId),
+    'firmware.cancel': async ({ jobId }) => firmwareJobsOf(jobId).cancel(jobId),
     'firmware.slots': async ({ deviceId }) =>
       devices.withSession(deviceId, 'read image slots', async (session) => [...(await smpFor(session).imageState())]),
 
@@ -237,7 +248,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     close: () => {
       closing ??= (async () => {
-        await firmware.close();
+        await Promise.all([firmware.close(), dfuFirmware.close()]);
         await devices.close();
         await usbDevices.close();
         store.close();
