@@ -501,7 +501,7 @@ describe('loading a folder with broken profiles', () => {
 describe('ProfileRegistry', () => {
   it('summarises, finds and matches the loaded profiles', async () => {
     const registry = await ProfileRegistry.load(shippedDir);
-    const [summary] = registry.list();
+    const summary = registry.list().find((p) => p.id === 'fieldbench-sensor-node');
     expect(ProfileSummary.parse(summary)).toEqual({
       id: 'fieldbench-sensor-node',
       name: 'Sensor Node',
@@ -563,4 +563,106 @@ describe('findJsonSyntaxError', () => {
       expect(error?.message).toMatch(message);
     });
   }
+});
+
+// ---------------------------------------------------------------- USB devices
+
+describe('profiles for USB devices', () => {
+  it('the shipped USB DFU profiles load without a shell and claim their ids in the right DFU mode', async () => {
+    const registry = await ProfileRegistry.load(shippedDir);
+    const bootloader = registry.get('stm32-system-bootloader');
+    expect(bootloader?.shell).toBeUndefined();
+    expect(bootloader?.firmware).toEqual({ method: 'usb-dfu', alt: 0, defaultAddress: 0x08000000, reenumerateTimeoutMs: 10000 });
+    const match = (vendorId: string, productId: string, dfuMode: 'runtime' | 'dfu' | null, serialNumber?: string) =>
+      registry.matchUsbDevice({ vendorId, productId, dfuMode, ...(serialNumber ? { serialNumber } : {}) })?.id ?? null;
+    expect(match('0483', 'df11', 'dfu')).toBe('stm32-system-bootloader');
+    expect(match('0483', 'DF11', 'dfu')).toBe('stm32-system-bootloader');
+    expect(match('0483', 'df11', 'runtime')).toBeNull();
+    expect(match('0483', '5740', 'runtime')).toBe('stm32-dfu-runtime-board');
+    expect(match('0483', '5740', null)).toBeNull();
+    expect(match('1209', '0005', 'runtime')).toBe('fieldbench-dfu-gadget');
+    expect(match('1209', '0006', 'dfu')).toBe('fieldbench-dfu-gadget');
+    // Serial code sees only profiles with a shell: ST's VCP id is not a sensor node's port.
+    expect(registry.serialProfiles().map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
+    expect(registry.matchSerialPort('0483', '5740')).toEqual([]);
+    expect(registry.matchSerialPort('2fe3', '0100').map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
+    const transports = Object.fromEntries(registry.list().map((p) => [p.id, p.transports]));
+    expect(transports).toMatchObject({ 'fieldbench-sensor-node': ['serial'], 'stm32-system-bootloader': ['usb'], 'fieldbench-dfu-gadget': ['usb'] });
+    for (const summary of registry.list()) expect(ProfileSummary.parse(summary)).toEqual(summary);
+  });
+
+  describe('loading USB profiles', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fieldbench-usb-profiles-'));
+    });
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const usbProfile = (change: (p: LooseJson) => void = () => undefined): LooseJson => {
+      const profile: LooseJson = {
+        id: 'lab-board',
+        name: 'Lab board',
+        vendor: 'Lab',
+        match: { usb: [{ vendorId: '0483', productId: 'df11', serialNumber: '^LAB-\\d+$', dfu: 'dfu' }] },
+        diagnostics: [],
+        firmware: { method: 'usb-dfu', alt: 1, defaultAddress: '0x08004000', detachTimeoutMs: 500, reenumerateTimeoutMs: 4000 },
+      };
+      change(profile);
+      return profile;
+    };
+
+    async function problemsOf(profile: unknown): Promise<string[]> {
+      await writeFile(join(dir, 'board.json'), JSON.stringify(profile, null, 2));
+      const { profiles, problems } = await loadProfiles(dir);
+      if (problems.length === 0) expect(profiles).toHaveLength(1);
+      return problems.map((p) => `${p.field}: ${p.message}`);
+    }
+
+    it('loads every new field, the address as a number, and matches serial numbers by pattern', async () => {
+      expect(await problemsOf(usbProfile())).toEqual([]);
+      const registry = await ProfileRegistry.load(dir);
+      expect(registry.get('lab-board')?.firmware).toEqual({ method: 'usb-dfu', alt: 1, defaultAddress: 0x08004000, detachTimeoutMs: 500, reenumerateTimeoutMs: 4000 });
+      const facts = { vendorId: '0483', productId: 'df11', dfuMode: 'dfu' as const };
+      expect(registry.matchUsbDevice({ ...facts, serialNumber: 'LAB-42' })?.id).toBe('lab-board');
+      expect(registry.matchUsbDevice({ ...facts, serialNumber: 'OTHER-42' })).toBeNull();
+      expect(registry.matchUsbDevice(facts)).toBeNull();
+    });
+
+    it('refuses what runs over a serial shell in a profile without one', async () => {
+      expect(await problemsOf(usbProfile((p) => (p.match.serialProbe = { command: 'device info', expect: '^model' })))).toEqual([
+        "/match/serialProbe: a serial probe runs over the device's serial shell: add shell and identity, or remove it",
+      ]);
+      expect(await problemsOf(usbProfile((p) => (p.firmware = { method: 'mcumgr-serial', slotSize: 393216 })))).toEqual([
+        "/firmware/method: 'mcumgr-serial' firmware runs over the device's serial shell: add shell and identity, or remove it",
+      ]);
+      expect(
+        await problemsOf(usbProfile((p) => (p.diagnostics = [{ type: 'count', id: 'errors', label: 'Errors', command: 'log errors', pattern: 'err' }]))),
+      ).toEqual(["/diagnostics: reading diagnostics runs over the device's serial shell: add shell and identity, or remove it"]);
+    });
+
+    it('refuses a shell without an identity, and an identity without a shell', async () => {
+      const node = (await sensorNode()) as LooseJson;
+      expect(await problemsOf(usbProfile((p) => (p.shell = node.shell)))).toEqual(['/identity: a profile with a shell needs an identity command too']);
+      expect(await problemsOf(usbProfile((p) => (p.identity = node.identity)))).toEqual([
+        '/shell: an identity command is run over the shell: describe the shell too',
+      ]);
+    });
+
+    it('refuses broken usb-dfu sections and USB matches, naming the field', async () => {
+      expect(await problemsOf(usbProfile((p) => (p.firmware.slotSize = 1024)))).toEqual(["/firmware/slotSize: unknown field 'slotSize' (known fields: method, alt, defaultAddress, detachTimeoutMs, reenumerateTimeoutMs)"]);
+      expect(await problemsOf(usbProfile((p) => (p.firmware.defaultAddress = '08000000')))).toEqual([
+        '/firmware/defaultAddress: must be a hex address with 0x and 1 to 8 digits, like "0x08000000"',
+      ]);
+      expect(await problemsOf(usbProfile((p) => (p.firmware.defaultAddress = 0x08000000)))).toEqual(['/firmware/defaultAddress: must be string']);
+      expect(await problemsOf(usbProfile((p) => (p.firmware.alt = 256)))).toEqual(['/firmware/alt: must be <= 255']);
+      expect(await problemsOf(usbProfile((p) => (p.firmware.method = 'jtag')))).toEqual(['/firmware/method: must be one of "mcumgr-serial", "usb-dfu"']);
+      expect(await problemsOf(usbProfile((p) => (p.match.usb[0].dfu = 'bootloader')))).toEqual(['/match/usb/0/dfu: must be one of "runtime", "dfu"']);
+      const badPattern = await problemsOf(usbProfile((p) => (p.match.usb[0].serialNumber = '(unclosed')));
+      expect(badPattern).toHaveLength(1);
+      expect(badPattern[0]).toMatch(/^\/match\/usb\/0\/serialNumber: not a valid regex: /);
+      expect(await problemsOf(usbProfile((p) => delete p.match.usb))).toEqual(["/match/usb: 'usb-dfu' firmware needs the USB ids the device enumerates with"]);
+    });
+  });
 });
