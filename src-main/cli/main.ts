@@ -4,8 +4,9 @@ import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
 import { casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
+import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './commands/dfu';
 import { diagCommand } from './commands/diag';
-import { flashCommand } from './commands/flash';
+import { flashCommand, type FlashTarget } from './commands/flash';
 import { imageInspectCommand } from './commands/image';
 import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
@@ -13,17 +14,30 @@ import { simCommand } from './commands/sim';
 import type { CoreSessionOptions } from './core-session';
 import { EXIT_OK, printFailure, processIo, UsageError, type Io } from './output';
 import { defaultDataDir } from './paths';
+import { parseUsbSelector, parseVirtualUsb } from './usb-target';
 
 export const USAGE = `Usage: fieldbench <command> [options]
 
 Commands:
-  devices                 List connected devices, recognised from the device profiles
+  devices                 List connected devices (serial and USB), recognised from the device profiles
   diag --port PATH        Read a device's identity and diagnostics
   cases [--status S]      List the cases on this machine (S: open or resolved)
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
                           Update an MCUboot device over SMP; progress, then a last line with the result
+  flash --usb VID:PID[:SERIAL] --image FILE
+      [--alt N] [--address 0x...] [--mass-erase] [--read-unprotect] [--no-leave] [--ignore-id-mismatch]
+                          Flash a USB DFU 1.1 or ST DfuSe device (.dfu, DfuSe, Intel HEX, S-record or raw
+                          binary; --address places a raw binary on a DfuSe device). VID:PID is the
+                          device's ids in either mode (0483:df11, or its application's). It detaches
+                          an application into its bootloader first, erases, writes, reads back to
+                          verify where the device allows it, and leaves DFU mode unless --no-leave.
+                          --read-unprotect removes DfuSe read protection: it ERASES THE WHOLE FLASH.
+                          Last line: result verified (read back identical) or written (not verifiable)
+  dfu list                List USB DFU interfaces, their alt settings and memory layouts (like dfu-util -l)
+  dfu detach --usb VID:PID[:SERIAL]
+                          Switch an application offering DFU runtime into its bootloader (DFU mode)
   smp echo TEXT|info|params|images|reset --port PATH
                           Talk MCUmgr (SMP) to a device on a serial port
   image inspect FILE [--key PUB.pem ...]
@@ -36,6 +50,14 @@ Commands:
                           --stable-path prints a fixed link instead of /dev/pts/N, and --replug-after
                           plugs the node back in at it MS after it drops off
   help                    Show this help
+
+Virtual USB boards (devices, flash, dfu), to try DFU without hardware:
+  --virtual-usb stm32-dfu|dfu-gadget[:bootloader]
+                          Attach a virtual STM32 board (DfuSe, 0483:5740 / 0483:df11) or DFU 1.1 gadget
+                          (1209:0005 / 1209:0006) to this command first, in its application or bootloader
+  --virtual-faults JSON   Its fault knobs, e.g. '{"dfuError":{"status":"errWRITE","atByte":4096}}',
+                          '{"usbStallNext":true}', '{"readProtected":true}', '{"dropAtReceivedBytes":8192}'
+                          Virtual boards run at real speed; FIELDBENCH_VIRTUAL_TIME_SCALE=0.1 runs them 10x faster
 
 Options:
   --json                  Machine-readable output (one JSON object or line)
@@ -66,7 +88,27 @@ const options = {
   'upload-only': { type: 'boolean' },
   'allow-downgrade': { type: 'boolean' },
   'no-confirm': { type: 'boolean' },
+  usb: { type: 'string' },
+  alt: { type: 'string' },
+  address: { type: 'string' },
+  'mass-erase': { type: 'boolean' },
+  'read-unprotect': { type: 'boolean' },
+  'no-leave': { type: 'boolean' },
+  'ignore-id-mismatch': { type: 'boolean' },
+  'virtual-usb': { type: 'string' },
+  'virtual-faults': { type: 'string' },
 } as const;
+
+/** The DFU-only flags, refused for a serial flash rather than silently ignored. */
+const DFU_FLAGS = ['alt', 'address', 'mass-erase', 'read-unprotect', 'no-leave', 'ignore-id-mismatch'] as const;
+const MCUBOOT_FLAGS = ['upload-only', 'allow-downgrade', 'no-confirm', 'key'] as const;
+
+function addressOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^0x([0-9a-f]{1,8})$/i.exec(text.trim());
+  if (!match?.[1]) throw new UsageError(`--address takes a hex address such as 0x08000000, not '${text}'`);
+  return Number.parseInt(match[1], 16);
+}
 
 function integerOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -97,10 +139,15 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
     const noMoreArguments = () => {
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' for ${command}`);
     };
+    // Only commands that look for USB devices take a virtual board; parsed here so a bad knob is a usage error.
+    const virtualUsb = parseVirtualUsb(values['virtual-usb'], values['virtual-faults']);
+    if (virtualUsb && command !== 'devices' && command !== 'flash' && command !== 'dfu') {
+      throw new UsageError(`--virtual-usb works with devices, flash and dfu, not ${command}`);
+    }
     switch (command) {
       case 'devices':
         noMoreArguments();
-        return await devicesCommand(session, json);
+        return await devicesCommand(session, json, virtualUsb);
       case 'diag':
         noMoreArguments();
         if (!values.port) throw new UsageError('diag needs --port PATH (for example --port /dev/ttyACM0)');
@@ -114,24 +161,50 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
       case 'serve':
         noMoreArguments();
         return await serveCommand(session, integerOption('port', values.port, 0, 65535) ?? 0, signal);
-      case 'flash':
+      case 'flash': {
         noMoreArguments();
-        if (!values.port || !values.image) throw new UsageError('flash needs --port PATH and --image FILE');
+        if ((!values.port && !values.usb) || (values.port && values.usb) || !values.image) {
+          throw new UsageError('flash needs --image FILE and one of --port PATH (MCUboot over SMP) or --usb VID:PID[:SERIAL] (USB DFU)');
+        }
+        const misplaced = values.usb ? MCUBOOT_FLAGS.find((f) => values[f] !== undefined) : DFU_FLAGS.find((f) => values[f] !== undefined);
+        if (misplaced) throw new UsageError(`--${misplaced} ${values.usb ? 'is for MCUboot updates over --port' : 'is for USB DFU flashing with --usb'}`);
+        if (values.port && virtualUsb) throw new UsageError('--virtual-usb attaches a USB board: flash it with --usb VID:PID');
+        const target: FlashTarget = values.usb ? { usb: parseUsbSelector(values.usb), virtualUsb } : { port: values.port! };
+        const alt = integerOption('alt', values.alt, 0, 255);
+        const address = addressOption(values.address);
+        const dfu = {
+          ...(alt !== undefined ? { alt } : {}),
+          ...(address !== undefined ? { address } : {}),
+          ...(values['mass-erase'] ? { massErase: true } : {}),
+          ...(values['read-unprotect'] ? { readUnprotect: true } : {}),
+          ...(values['ignore-id-mismatch'] ? { ignoreIdMismatch: true } : {}),
+          leave: !values['no-leave'],
+        };
         return await flashCommand(
           session,
           {
-            port: values.port,
+            target,
             image: values.image,
             keys: values.key ?? [],
             options: {
               uploadOnly: values['upload-only'] ?? false,
               allowDowngrade: values['allow-downgrade'] ?? false,
               confirm: values['no-confirm'] ? 'never' : 'auto',
+              ...(values.usb ? { dfu } : {}),
             },
           },
           json,
           signal,
         );
+      }
+      case 'dfu': {
+        const [action, ...extra] = rest;
+        if (!isDfuAction(action)) throw new UsageError(`dfu needs one of: ${DFU_ACTIONS.join(', ')}`);
+        if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' for dfu ${action}`);
+        if (action === 'list') return await dfuListCommand(session, virtualUsb, json);
+        if (!values.usb) throw new UsageError('dfu detach needs --usb VID:PID[:SERIAL] (the application\'s ids, such as 0483:5740)');
+        return await dfuDetachCommand(session, parseUsbSelector(values.usb), virtualUsb, json);
+      }
       case 'image': {
         const [action, file, ...extra] = rest;
         if (action !== 'inspect' || file === undefined || extra.length > 0) throw new UsageError('image needs: image inspect FILE [--key PUB.pem ...]');

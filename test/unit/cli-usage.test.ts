@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
+import { virtualTimeScale } from '../../src-main/cli/core-session';
 import { defaultDataDir } from '../../src-main/cli/paths';
 import type { Io } from '../../src-main/cli/output';
 
@@ -14,6 +15,9 @@ describe('fieldbench CLI usage', () => {
     const io = capture();
     expect(await runCli(['help'], io)).toBe(0);
     expect(io.stdout.join('\n')).toContain('fieldbench <command>');
+    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH']) {
+      expect(io.stdout.join('\n')).toContain(command);
+    }
     const v = capture();
     expect(await runCli(['--version'], v)).toBe(0);
     expect(v.stdout[0]).toMatch(/^\d+\.\d+\.\d+/);
@@ -28,6 +32,24 @@ describe('fieldbench CLI usage', () => {
     [['sim'], /sim needs one model/],
     [['sim', 'sensor-node', '--garbage', '2'], /--garbage takes a probability/],
     [['sim', 'toaster'], /no virtual device model 'toaster'/],
+    [['flash', '--image', 'app.dfu'], /flash needs --image FILE and one of --port PATH .* or --usb VID:PID/],
+    [['flash', '--port', '/dev/ttyACM0', '--usb', '0483:df11', '--image', 'app.dfu'], /one of --port PATH/],
+    [['flash', '--usb', '0483', '--image', 'app.dfu'], /--usb takes VID:PID\[:SERIAL\] in hex/],
+    [['flash', '--usb', '0483:df11', '--image', 'app.dfu', '--upload-only'], /--upload-only is for MCUboot updates over --port/],
+    [['flash', '--port', '/dev/ttyACM0', '--image', 'app.bin', '--mass-erase'], /--mass-erase is for USB DFU flashing with --usb/],
+    [['flash', '--usb', '0483:df11', '--image', 'app.bin', '--address', '8000000'], /--address takes a hex address such as 0x08000000/],
+    [['flash', '--usb', '0483:df11', '--image', 'app.bin', '--alt', '256'], /--alt takes a whole number from 0 to 255/],
+    [['flash', '--port', '/dev/ttyACM0', '--image', 'app.bin', '--virtual-usb', 'stm32-dfu'], /flash it with --usb VID:PID/],
+    [['dfu'], /dfu needs one of: list, detach/],
+    [['dfu', 'list', 'extra'], /unexpected argument 'extra' for dfu list/],
+    [['dfu', 'detach'], /dfu detach needs --usb VID:PID/],
+    [['dfu', 'list', '--virtual-usb', 'toaster'], /--virtual-usb takes stm32-dfu or dfu-gadget/],
+    [['dfu', 'list', '--virtual-usb', 'stm32-dfu:recovery'], /--virtual-usb takes stm32-dfu or dfu-gadget, optionally :bootloader/],
+    [['dfu', 'list', '--virtual-faults', '{"usbStallNext":true}'], /give --virtual-usb too/],
+    [['dfu', 'list', '--virtual-usb', 'stm32-dfu', '--virtual-faults', 'stall please'], /--virtual-faults takes a JSON object/],
+    [['dfu', 'list', '--virtual-usb', 'stm32-dfu', '--virtual-faults', '{"dfuError":{"status":"errNOPE"}}'], /--virtual-faults has a bad knob: dfuError\.status/],
+    [['dfu', 'list', '--virtual-usb', 'stm32-dfu', '--virtual-faults', '{"frobnicate":1}'], /--virtual-faults has a bad knob: .*frobnicate/],
+    [['diag', '--port', '/dev/ttyACM0', '--virtual-usb', 'stm32-dfu'], /--virtual-usb works with devices, flash and dfu, not diag/],
   ])('refuses %j with exit 2 and a reason on stderr', async (argv, reason) => {
     const io = capture();
     expect(await runCli(argv, io)).toBe(2);
@@ -39,5 +61,12 @@ describe('fieldbench CLI usage', () => {
     expect(defaultDataDir({ XDG_CONFIG_HOME: '/home/u/.config' }, 'linux')).toBe('/home/u/.config/fieldbench');
     expect(defaultDataDir({ FIELDBENCH_DATA_DIR: '/tmp/x' }, 'linux')).toBe('/tmp/x');
     expect(defaultDataDir({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32')).toContain('fieldbench');
+  });
+
+  it('runs virtual boards at real speed unless FIELDBENCH_VIRTUAL_TIME_SCALE says otherwise, and refuses nonsense there', () => {
+    expect(virtualTimeScale({})).toBe(1);
+    expect(virtualTimeScale({ FIELDBENCH_VIRTUAL_TIME_SCALE: '0.05' })).toBe(0.05);
+    expect(virtualTimeScale({ FIELDBENCH_VIRTUAL_TIME_SCALE: '0' })).toBe(0);
+    for (const bad of ['fast', '-1', '1e9']) expect(() => virtualTimeScale({ FIELDBENCH_VIRTUAL_TIME_SCALE: bad })).toThrow(/FIELDBENCH_VIRTUAL_TIME_SCALE is/);
   });
 });

@@ -1,10 +1,18 @@
-// `fieldbench devices [--json]`: what is plugged in now, recognised from the profiles.
-import type { Device } from '../../api/schemas';
+// `fieldbench devices [--json]`: what is plugged in now (serial and USB), recognised from the
+// profiles, with a line for each kind of discovery that cannot see everything here.
+import type { Device, DiscoveryStatus } from '../../api/schemas';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_OK, printJson, table } from '../output';
+import { attachVirtualUsb, type VirtualUsbRequest } from '../usb-target';
 
-export async function devicesCommand(session: CoreSessionOptions, json: boolean): Promise<number> {
+/** "usb: <what failed and what to do>" for each degraded transport, for stderr. */
+export function usbStatusLines(discovery: readonly DiscoveryStatus[]): string[] {
+  return discovery.filter((status) => status.note).map((status) => `${status.transport}: ${status.note}`);
+}
+
+export async function devicesCommand(session: CoreSessionOptions, json: boolean, virtualUsb: VirtualUsbRequest | null = null): Promise<number> {
   return withCore(session, async (core) => {
+    await attachVirtualUsb(core, virtualUsb);
     await core.ready();
     const devices = await call(core, 'devices.list', {});
     const info = await call(core, 'system.info', {});
@@ -12,7 +20,7 @@ export async function devicesCommand(session: CoreSessionOptions, json: boolean)
       printJson(session.io, { devices, discovery: info.discovery });
       return EXIT_OK;
     }
-    for (const status of info.discovery) if (status.note) session.io.err(`${status.transport}: ${status.note}`);
+    for (const line of usbStatusLines(info.discovery)) session.io.err(line);
     if (devices.length === 0) {
       session.io.out('No devices found. Plug one in, or run `fieldbench sim sensor-node` to attach a virtual one.');
       return EXIT_OK;
@@ -23,10 +31,11 @@ export async function devicesCommand(session: CoreSessionOptions, json: boolean)
 }
 
 function deviceRow(device: Device): string[] {
+  const dfu = device.usb?.dfu;
   return [
     device.path,
-    device.transport,
-    device.identity?.model ?? device.profileName ?? '?',
+    dfu ? `usb (DFU ${dfu.mode})` : device.transport,
+    device.identity?.model ?? device.profileName ?? device.usb?.product ?? '?',
     device.identity?.serialNumber ?? device.usb?.serialNumber ?? '?',
     device.identity?.firmwareVersion ?? '?',
     device.stateDetail ? `${device.state} (${device.stateDetail})` : device.state,

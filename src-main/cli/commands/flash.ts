@@ -1,32 +1,49 @@
 // `fieldbench flash --port PATH --image FILE [--key PUB.pem] [--upload-only] [--allow-downgrade] [--no-confirm]`:
-// update an MCUboot device over SMP. Progress and steps as JSON lines, then one last line
-// { result, sha256, bytes, seconds, ... }. A failure exits 1 with the step and the state
-// the device was left in.
-import type { FirmwareJob, FirmwareJobOptions } from '../../api/schemas';
+// update an MCUboot device over SMP; `fieldbench flash --usb VID:PID[:SERIAL] --image FILE
+// [--alt N] [--address 0x…] [--mass-erase] [--read-unprotect] [--no-leave] [--ignore-id-mismatch]`:
+// flash a USB DFU or DfuSe device. Either way: progress and steps as JSON lines, then one
+// last line { result, sha256, bytes, seconds, ... }. A failure exits 1 with the step and the
+// state the device was left in.
+import { basename } from 'node:path';
+import type { Device, FirmwareJob, FirmwareJobOptions } from '../../api/schemas';
+import type { Core } from '../../core/core';
 import { FieldbenchError } from '../../api/errors';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_FAILED, EXIT_OK, printJson } from '../output';
 import { readInputFile, readKeyFiles } from '../read-files';
+import { attachVirtualUsb, findUsbDevice, loadUsbProfiles, type UsbSelector, type VirtualUsbRequest } from '../usb-target';
 import { identifiedDevice } from './diag';
 
+/** A serial port with an MCUboot device, or a USB device named by its ids (after attaching a virtual board, if asked). */
+export type FlashTarget = { port: string } | { usb: UsbSelector; virtualUsb: VirtualUsbRequest | null };
+
 export interface FlashOptions {
-  port: string;
+  target: FlashTarget;
   image: string;
   keys: string[];
   options: FirmwareJobOptions;
+}
+
+/** Outcomes where the image is on the device as asked ('written': there, but the device cannot be read back to prove it). */
+const SUCCESS: ReadonlySet<FirmwareJob['outcome']> = new Set(['uploaded', 'confirmed', 'reverted', 'verified', 'written']);
+
+async function targetDevice(core: Core, target: FlashTarget): Promise<Device> {
+  if ('port' in target) return identifiedDevice(core, target.port);
+  const [profiles] = await Promise.all([loadUsbProfiles(), attachVirtualUsb(core, target.virtualUsb)]);
+  return findUsbDevice(core, target.usb, profiles);
 }
 
 export async function flashCommand(session: CoreSessionOptions, flash: FlashOptions, json: boolean, signal: AbortSignal): Promise<number> {
   const image = await readInputFile(flash.image, 'read image');
   const keys = await readKeyFiles(flash.keys);
   return withCore(session, async (core) => {
-    const device = await identifiedDevice(core, flash.port);
+    const device = await targetDevice(core, flash.target);
     const started = Date.now();
     const seenSteps = new Set<string>();
     let finished!: (job: FirmwareJob) => void;
     const done = new Promise<FirmwareJob>((resolve) => (finished = resolve));
     let jobId: string | null = null;
-    let lastPercent = -1;
+    let lastShown = '';
 
     const offJob = core.events.on('firmware.job', (job) => {
       if (job.id !== jobId) return;
@@ -46,10 +63,12 @@ export async function flashCommand(session: CoreSessionOptions, flash: FlashOpti
         return;
       }
       const percent = Math.floor((100 * progress.sent) / Math.max(1, progress.total));
-      if (percent === lastPercent) return;
-      lastPercent = percent;
+      // One line per whole percent of each phase (upload; or erase, write, verify).
+      const shown = `${progress.step}:${percent}`;
+      if (shown === lastShown) return;
+      lastShown = shown;
       const left = progress.secondsLeft === null ? '' : `, ${Math.ceil(progress.secondsLeft)} s left`;
-      session.io.err(`upload: ${percent}% (${progress.sent}/${progress.total} bytes, ${(progress.bytesPerSecond / 1024).toFixed(1)} KiB/s${left})`);
+      session.io.err(`${progress.step}: ${percent}% (${progress.sent}/${progress.total} bytes, ${(progress.bytesPerSecond / 1024).toFixed(1)} KiB/s${left})`);
     });
     const cancel = () => {
       if (jobId) void core.dispatch('firmware.cancel', { jobId });
@@ -59,7 +78,7 @@ export async function flashCommand(session: CoreSessionOptions, flash: FlashOpti
     try {
       const job = await call(core, 'firmware.flash', {
         deviceId: device.id,
-        fileName: flash.image,
+        fileName: basename(flash.image),
         contentBase64: Buffer.from(image).toString('base64'),
         options: flash.options,
         keys,
@@ -68,7 +87,7 @@ export async function flashCommand(session: CoreSessionOptions, flash: FlashOpti
       // Events before jobId was known were not matched: look once, then wait for the last one.
       const now = job.state === 'finished' ? job : await call(core, 'firmware.job', { jobId: job.id });
       const end = now.state === 'finished' ? now : await done;
-      return report(session, end, (Date.now() - started) / 1000, json);
+      return report(session, end, device, (Date.now() - started) / 1000, json);
     } finally {
       offJob();
       offProgress();
@@ -77,7 +96,7 @@ export async function flashCommand(session: CoreSessionOptions, flash: FlashOpti
   });
 }
 
-function report(session: CoreSessionOptions, job: FirmwareJob, seconds: number, json: boolean): number {
+function report(session: CoreSessionOptions, job: FirmwareJob, device: Device, seconds: number, json: boolean): number {
   const summary = {
     result: job.outcome,
     reason: job.reason,
@@ -89,10 +108,10 @@ function report(session: CoreSessionOptions, job: FirmwareJob, seconds: number, 
     versionAfter: job.versionAfter,
     jobId: job.id,
   };
-  const ok = job.outcome === 'uploaded' || job.outcome === 'confirmed' || job.outcome === 'reverted';
-  if (ok) {
-    if (json) printJson(session.io, summary);
-    else session.io.out(`${job.outcome}: ${job.reason ?? `the device runs ${job.versionAfter ?? '?'}`}`);
+  const usb = device.transport === 'usb';
+  if (SUCCESS.has(job.outcome)) {
+    if (json) printJson(session.io, usb ? { ...summary, written: job.uploaded, device: device.id } : summary);
+    else session.io.out(`${job.outcome}: ${job.reason ?? successText(job)}`);
     return EXIT_OK;
   }
   const failedStep = [...job.steps].reverse().find((s) => s.status === 'failed')?.step ?? 'firmware update';
@@ -100,9 +119,25 @@ function report(session: CoreSessionOptions, job: FirmwareJob, seconds: number, 
     code: job.outcome === 'cancelled' ? 'device-busy' : 'device-error',
     message: job.reason ?? `the update ended ${job.outcome}`,
     step: failedStep,
-    hint: job.versionAfter ? `The device runs ${job.versionAfter}.` : 'Read the device state with fieldbench smp images.',
+    device: device.usb ? `${device.usb.vendorId}:${device.usb.productId}${device.usb.serialNumber ? ` serial ${device.usb.serialNumber}` : ''}` : device.path,
+    hint: usb
+      ? 'See where the device is now with fieldbench dfu list, and flash again.'
+      : job.versionAfter
+        ? `The device runs ${job.versionAfter}.`
+        : 'Read the device state with fieldbench smp images.',
   });
   if (json) session.io.err(JSON.stringify({ error: error.toShape(), ...summary }));
   else session.io.err(`fieldbench: ${failedStep}: ${error.message}. ${error.hint}`);
   return EXIT_FAILED;
+}
+
+function successText(job: FirmwareJob): string {
+  switch (job.outcome) {
+    case 'verified':
+      return `${job.uploaded} bytes written and read back identical`;
+    case 'written':
+      return `${job.uploaded} bytes written, but the device allows no read-back, so it was not verified`;
+    default:
+      return `the device runs ${job.versionAfter ?? '?'}`;
+  }
 }
