@@ -61,6 +61,12 @@ class Flash {
     this.request.onProgress?.(step, done, this.position.total);
   }
 
+  /** A block is done: the position is the next address, in no block yet. */
+  between(nextAddress: number | null): void {
+    this.position.address = nextAddress;
+    this.position.block = null;
+  }
+
   /** Between blocks: a cancel stops here, before the next request. */
   checkCancel(): void {
     if (this.request.signal?.aborted) throw new DfuCancelledError(this.request.label, this.position.step);
@@ -180,6 +186,7 @@ async function flashDfuse(flash: Flash, plan: DfuseFlashPlan): Promise<DfuFlashR
       await client.download(block, element.data.subarray(offset, offset + length));
       await client.waitWhileBusy('write');
       written += length;
+      flash.between(element.address + offset + length);
       flash.progress('write', written);
     });
   }
@@ -234,6 +241,7 @@ async function verifyDfuse(flash: Flash, elements: DfuFlashElement[], total: num
       const back = await client.upload(block, length);
       compare(flash, element.data.subarray(offset, offset + length), back, element.address + offset);
       read += length;
+      flash.between(element.address + offset + length);
       flash.progress('verify', read);
     });
   }
@@ -329,6 +337,7 @@ async function flashDfu11(flash: Flash): Promise<DfuFlashResult> {
     const length = Math.min(size, data.length - offset);
     await client.download(block, data.subarray(offset, offset + length));
     await client.waitWhileBusy('write');
+    flash.between(null);
     flash.progress('write', offset + length);
   }
   flash.finish('write', `${data.length} bytes`);
@@ -385,6 +394,7 @@ async function verifyDfu11(flash: Flash, data: Uint8Array): Promise<Pick<DfuFlas
     const used = Math.min(back.length, data.length - read);
     compare(flash, data.subarray(read, read + used), back.subarray(0, used), read);
     read += used;
+    flash.between(null);
     flash.progress('verify', read);
     block += 1;
     if (back.length < size) {
@@ -475,14 +485,21 @@ async function explain(flash: Flash, error: unknown): Promise<unknown> {
   return new FieldbenchError({ ...error.toShape(), device: label, step, message: `${error.message} during ${step}${where}` }, { cause: error });
 }
 
+/** " at byte 40960 of 65536 (0x0800a000, block 22)": how far the phase got, for a message. */
 function describePosition(flash: Flash): string {
   const { position, request } = flash;
-  const parts: string[] = [];
-  if (request.dfuse && position.address !== null) parts.push(`at ${hex(position.address)}`);
-  if (position.total > 0 && (position.step === 'write' || position.step === 'verify')) parts.push(`at byte ${position.done} of ${position.total}`);
-  else if (position.step === 'erase' && position.total > 0) parts.push(`after ${position.done} of ${position.total} bytes of pages`);
-  if (position.block !== null) parts.push(`(block ${position.block})`);
-  return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
+  const address = request.dfuse && position.address !== null ? hex(position.address) : null;
+  const block = position.block !== null ? `block ${position.block}` : null;
+  if (position.step === 'erase') {
+    if (address === null) return position.total > 0 ? ' (mass erase)' : '';
+    return ` at page ${address} (${position.done} of ${position.total} bytes of pages erased)`;
+  }
+  if ((position.step === 'write' || position.step === 'verify') && position.total > 0) {
+    const detail = [address, block].filter((part): part is string => part !== null);
+    return ` at byte ${position.done} of ${position.total}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`;
+  }
+  const detail = [address === null ? null : `at ${address}`, block].filter((part): part is string => part !== null);
+  return detail.length > 0 ? ` ${detail.join(', ')}` : '';
 }
 
 /** CLRSTATUS out of dfuERROR so the device takes the next flash; it may be past listening. */
