@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
+import { attachVirtualFromList } from './fixtures/attach-virtual';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
 
 /** Long enough that the upload is seen moving, well inside the profile's 384 KiB slot. */
@@ -33,7 +34,7 @@ function slotRow(page: Page, table: string, version: string) {
 async function openVirtualDevice(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
-  await page.getByRole('button', { name: 'Attach virtual device' }).click();
+  await attachVirtualFromList(page);
   const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
   await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
   await row.getByTestId('device-link').click();
