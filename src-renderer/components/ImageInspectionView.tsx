@@ -4,9 +4,8 @@ import { useId } from 'react';
 import type { ImageInspection } from '../../src-main/api/schemas';
 import { formatBytes } from '../format/format-transfer';
 import { hashText, imageFormatLabel, keyVerdictText } from '../stores/firmware-selectors';
+import { hex32 } from '../stores/usb-selectors';
 import { Badge } from './Badge';
-
-const hex32 = (value: number) => `0x${value.toString(16).padStart(8, '0')}`;
 
 export function ImageInspectionView({ inspection }: { inspection: ImageInspection }) {
   const hash = hashText(inspection);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startSim, stopSim, type RunningSim } from './fixtures/fieldbench-sim';
-import { runFieldbench } from './fixtures/run-fieldbench';
+import { jsonLines, runFieldbench } from './fixtures/run-fieldbench';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
 
 interface Slot {
@@ -38,13 +38,6 @@ interface Line {
   total?: number;
 }
 
-const jsonLines = (text: string): Line[] =>
-  text
-    .trim()
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Line);
-
 test.describe('fieldbench flash and smp', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -72,7 +65,7 @@ test.describe('fieldbench flash and smp', () => {
 
   async function flash(port: string, image: string, extra: string[] = []) {
     const run = await runFieldbench(['flash', '--port', port, '--image', image, '--json', ...extra], env, 60_000);
-    const lines = run.code === 0 ? jsonLines(run.stdout) : [];
+    const lines = run.code === 0 ? jsonLines<Line>(run.stdout) : [];
     return { run, lines, summary: lines.at(-1) as FlashSummary | undefined };
   }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { fixturePath } from '../helpers/firmware-fixtures';
-import { runFieldbench } from './fixtures/run-fieldbench';
+import { jsonLines, runFieldbench } from './fixtures/run-fieldbench';
 
 interface Line {
   event?: 'step' | 'progress';
@@ -36,13 +36,6 @@ const BAD_CRC = fixturePath('dfu', 'app-suffixed-badcrc.dfu');
 /** Bytes in the fixture's two DfuSe elements (expected.json: 4096 at 0x08000000, 10000 at 0x08010000). */
 const ELEMENT_BYTES = 4096 + 10_000;
 
-const jsonLines = (text: string): Line[] =>
-  text
-    .trim()
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Line);
-
 const lastErrorLine = (stderr: string): ErrorLine => JSON.parse(stderr.trim().split('\n').at(-1)!) as ErrorLine;
 
 test.describe('fieldbench flash --usb and fieldbench dfu', () => {
@@ -63,7 +56,7 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     const run = await runFieldbench(['flash', '--usb', '0483:df11', '--virtual-usb', 'stm32-dfu:bootloader', '--image', TWO_ELEMENTS, '--json'], env, 60_000);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lines = jsonLines(run.stdout);
+    const lines = jsonLines<Line>(run.stdout);
     const done = lines.filter((l) => l.event === 'step' && l.status === 'done').map((l) => l.step);
     expect(done).toEqual(['preflight', 'erase', 'write', 'verify', 'manifest']);
     const progress = lines.filter((l) => l.event === 'progress');
@@ -79,7 +72,7 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     const run = await runFieldbench(['flash', '--usb', '0483:df11', '--virtual-usb', 'stm32-dfu', '--image', TWO_ELEMENTS, '--json'], fastEnv, 60_000);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lines = jsonLines(run.stdout);
+    const lines = jsonLines<Line>(run.stdout);
     const done = lines.filter((l) => l.event === 'step' && l.status === 'done').map((l) => l.step);
     expect(done).toEqual(['preflight', 'detach', 'reconnect', 'erase', 'write', 'verify', 'manifest']);
     expect(lines.at(-1)).toMatchObject({ result: 'verified' });
@@ -98,7 +91,7 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     expect(failure.error.message).toMatch(/errWRITE/);
     expect(failure.error.device).toMatch(/^0483:df11/);
     expect(failure.error.hint).toMatch(/fieldbench dfu list/);
-    const steps = jsonLines(run.stdout).filter((l) => l.event === 'step');
+    const steps = jsonLines<Line>(run.stdout).filter((l) => l.event === 'step');
     expect(steps.find((l) => l.step === 'write' && l.status === 'failed')).toBeDefined();
     expect(steps.find((l) => l.step === 'verify')).toBeUndefined();
     expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
@@ -111,9 +104,9 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     expect(failure.error.code).toBe('invalid-request');
     expect(failure.error.message).toMatch(/CRC/);
     // Nothing was erased, written or even detached: no step got past the checks.
-    const touched = jsonLines(run.stdout).filter((l) => l.event === 'step' && l.step !== 'preflight');
+    const touched = jsonLines<Line>(run.stdout).filter((l) => l.event === 'step' && l.step !== 'preflight');
     expect(touched).toEqual([]);
-    expect(jsonLines(run.stdout).filter((l) => l.event === 'progress')).toEqual([]);
+    expect(jsonLines<Line>(run.stdout).filter((l) => l.event === 'progress')).toEqual([]);
   });
 
   test('no board with those ids: exit 1 listing the USB devices seen', async () => {
