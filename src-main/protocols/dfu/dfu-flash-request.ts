@@ -33,6 +33,8 @@ export interface DfuFlashRequest {
   leave?: boolean;
   /** Names the device in every message ("0483:df11 serial 3276…"). */
   label: string;
+  /** Deadline for each control transfer, and the margin a busy wait allows beyond bwPollTimeout (default 5000 ms). */
+  deadlineMs?: number;
   /** Cancels between blocks; the flasher then ABORTs the device back to dfuIDLE. */
   signal?: AbortSignal;
   onPhase?(phase: DfuPhase, status: 'started' | 'done' | 'skipped', detail: string | null): void;

@@ -109,6 +109,7 @@ export async function flashDfu(request: DfuFlashRequest): Promise<DfuFlashResult
   const plan = checkRequest(request);
   const options: DfuClientOptions = { label: request.label };
   if (request.signal) options.signal = request.signal;
+  if (request.deadlineMs !== undefined) options.deadlineMs = request.deadlineMs;
   const client = await DfuClient.open(request.device, request.target, request.functional, options);
   const flash = new Flash(request, client);
   try {
@@ -459,7 +460,7 @@ async function explain(flash: Flash, error: unknown): Promise<unknown> {
     return new FieldbenchError(
       {
         code: 'device-error',
-        message: `${dfuStatusMeaning(status)}${where}${protectedFlash ? ' (on an ST DfuSe bootloader this is how read or write protection shows)' : ''}`,
+        message: `${dfuStatusMeaning(status)}${where}${protectedFlash ? "; on ST's DfuSe bootloader this is how read or write protection shows" : ''}`,
         device: label,
         step,
         hint: protectedFlash ? 'If the flash is read-protected, flash again with read-unprotect, which erases the whole flash first.' : dfuStatusHint(status),
