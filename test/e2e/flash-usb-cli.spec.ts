@@ -58,7 +58,8 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     expect(run.code).toBe(0);
     const lines = jsonLines<Line>(run.stdout);
     const done = lines.filter((l) => l.event === 'step' && l.status === 'done').map((l) => l.step);
-    expect(done).toEqual(['preflight', 'erase', 'write', 'verify', 'manifest']);
+    // After leaving DFU mode the job waits for the application to come back, so the device list shows it.
+    expect(done).toEqual(['preflight', 'erase', 'write', 'verify', 'manifest', 'reconnect']);
     const progress = lines.filter((l) => l.event === 'progress');
     for (const phase of ['erase', 'write', 'verify']) expect(progress.some((l) => l.step === phase), phase).toBe(true);
     expect(progress.filter((l) => l.step === 'write').at(-1)).toMatchObject({ sent: ELEMENT_BYTES, total: ELEMENT_BYTES });
@@ -74,28 +75,37 @@ test.describe('fieldbench flash --usb and fieldbench dfu', () => {
     expect(run.code).toBe(0);
     const lines = jsonLines<Line>(run.stdout);
     const done = lines.filter((l) => l.event === 'step' && l.status === 'done').map((l) => l.step);
-    expect(done).toEqual(['preflight', 'detach', 'reconnect', 'erase', 'write', 'verify', 'manifest']);
+    // The image is checked against the application first, and again against the bootloader it detached into.
+    expect(done).toEqual(['preflight', 'detach', 'reconnect', 'preflight', 'erase', 'write', 'verify', 'manifest', 'reconnect']);
     expect(lines.at(-1)).toMatchObject({ result: 'verified' });
   });
 
-  test('a board that fails to program: exit 1 naming the write step and what state the flash is in', async () => {
-    const run = await runFieldbench(
-      ['flash', '--usb', '0483:df11', '--virtual-usb', 'stm32-dfu:bootloader', '--virtual-faults', '{"dfuError":{"status":"errWRITE"}}', '--image', TWO_ELEMENTS, '--json'],
-      fastEnv,
-      60_000,
-    );
-    expect(run.code).toBe(1);
-    const failure = lastErrorLine(run.stderr);
-    expect(failure.result).toBe('failed');
-    expect(failure.error).toMatchObject({ code: 'device-error', step: 'write' });
-    expect(failure.error.message).toMatch(/errWRITE/);
-    expect(failure.error.device).toMatch(/^0483:df11/);
-    expect(failure.error.hint).toMatch(/fieldbench dfu list/);
-    const steps = jsonLines<Line>(run.stdout).filter((l) => l.event === 'step');
-    expect(steps.find((l) => l.step === 'write' && l.status === 'failed')).toBeDefined();
-    expect(steps.find((l) => l.step === 'verify')).toBeUndefined();
-    expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
-  });
+  // Without atByte the next download fails, and on a DfuSe board that is the first page erase command.
+  for (const [faults, step, where] of [
+    ['{"dfuError":{"status":"errWRITE"}}', 'erase', /page 0x08000000/],
+    ['{"dfuError":{"status":"errWRITE","atByte":6144}}', 'write', /byte 6144 of 14096/],
+  ] as const) {
+    test(`a board that fails to program (${faults}): exit 1 naming the ${step} step and what state the flash is in`, async () => {
+      const run = await runFieldbench(
+        ['flash', '--usb', '0483:df11', '--virtual-usb', 'stm32-dfu:bootloader', '--virtual-faults', faults, '--image', TWO_ELEMENTS, '--json'],
+        fastEnv,
+        60_000,
+      );
+      expect(run.code).toBe(1);
+      const failure = lastErrorLine(run.stderr);
+      expect(failure.result).toBe('failed');
+      expect(failure.error).toMatchObject({ code: 'device-error', step });
+      expect(failure.error.message).toMatch(/errWRITE/);
+      expect(failure.error.message).toMatch(where);
+      expect(failure.error.message).toMatch(/the ROM bootloader is intact/);
+      expect(failure.error.device).toMatch(/^0483:df11/);
+      expect(failure.error.hint).toMatch(/fieldbench dfu list/);
+      const steps = jsonLines<Line>(run.stdout).filter((l) => l.event === 'step');
+      expect(steps.find((l) => l.status === 'failed')?.step).toBe(step);
+      expect(steps.find((l) => l.step === 'verify')).toBeUndefined();
+      expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+    });
+  }
 
   test('a file with a bad DFU suffix CRC: exit 1 before the board is touched', async () => {
     const run = await runFieldbench(['flash', '--usb', '0483:df11', '--virtual-usb', 'stm32-dfu:bootloader', '--image', BAD_CRC, '--json'], fastEnv, 30_000);
