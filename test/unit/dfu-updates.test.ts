@@ -227,7 +227,7 @@ describe('a DfuSe board in its bootloader', () => {
       'reconnect started',
       'reconnect done',
     ]);
-    expect(job.steps.find((s) => s.step === 'write' && s.status === 'started')!.detail).toMatch(/^10000 bytes in 1 element\(s\)/);
+    expect(job.steps.find((s) => s.step === 'write' && s.status === 'started')!.detail).toBe('10000 bytes; 1 element');
     expect(job.steps[1]!.detail).toMatch(/0x08000000 \(the profile's default address\).*fits the memory layout/);
     expect(detaches).toEqual([]);
     expect(requests[0]).toMatchObject({ dfuse: true, layout: LAYOUT, leave: true, massErase: false, readUnprotect: false, target: { interfaceNumber: 0, alternateSetting: 0 } });
@@ -396,7 +396,7 @@ describe('the record', () => {
     const { updates } = harness('dfu');
     const job = await updates.wait(flashRaw(updates, 3000).id);
     const cut = store.firmware.start({ device: job.device, caseId: null, image: job.image, options: job.options, versionBefore: null });
-    store.firmware.step(cut.id, 'write', 'started', '65536 bytes in 1 element(s)');
+    store.firmware.step(cut.id, 'write', 'started', '65536 bytes; 1 element');
     store.firmware.uploaded(cut.id, 40_960);
     expect(interruptedJobReason(store.firmware.get(cut.id))).toBe(
       'Fieldbench stopped during write after 40960 of 65536 bytes: the flash is partly written and the application will not start; flash again.',

@@ -51,7 +51,9 @@ interface RunningJob {
 interface FlashProgress {
   total: number;
   written: number;
-  /** A DfuSe device whose flash was erased (pages or all of it), or a DFU 1.1 device that began writing. */
+  /** Bytes of pages erased so far (DfuSe). */
+  erased: number;
+  /** Erasing or writing began: the flash may no longer hold what it held. */
   touched: boolean;
   dfuse: boolean;
   verified: boolean;
@@ -142,7 +144,7 @@ export class DfuUpdates {
   private async run(job: RunningJob, input: StartDfuUpdateInput, flashInput: DfuFlashInput, fileChecks: string[], fileWarnings: string[]): Promise<FirmwareJob> {
     const { deps } = this;
     const record = new FirmwareJobRecord(deps, job.id, input.caseId, `Firmware ${input.fileName}`, () => this.get(job.id));
-    const progress: FlashProgress = { total: 0, written: 0, touched: false, dfuse: false, verified: false };
+    const progress: FlashProgress = { total: 0, written: 0, erased: 0, touched: false, dfuse: false, verified: false };
     const signal = job.controller.signal;
     try {
       return await deps.usb.withDevice(
@@ -244,12 +246,13 @@ export class DfuUpdates {
         }
         if (status === 'done' && phase === 'verify') progress.verified = true;
         job.cancellable = (phase === 'erase' || phase === 'write') && status === 'started';
-        const text = phase === 'write' && status === 'started' ? `${writeStartedDetail(plan.total, plan.elements.length)}${detail ? `; ${detail}` : ''}` : detail;
+        const text = phase === 'write' && status === 'started' ? `${writeStartedDetail(plan.total)}${detail ? `; ${detail}` : ''}` : detail;
         if (phase === 'write' && status === 'done') deps.journal.uploaded(job.id, progress.written);
         record.step(phase, status, text);
       },
       onProgress: (phase, done, total) => {
         const now = Date.now();
+        if (phase === 'erase') progress.erased = done;
         if (phase === 'write') {
           progress.written = done;
           if (now - lastJournal >= JOURNAL_PROGRESS_EVERY_MS || done === total) {
@@ -354,15 +357,26 @@ function cancelledReason(step: FirmwareStep, progress: FlashProgress): string {
   return `cancelled during ${step}${where}: the device was told to ABORT and waits in its DFU bootloader (dfuIDLE); ${flash}, so the application will not start: flash again`;
 }
 
-/** Where the device and its flash were left, for a job that stopped at `step`. */
-function deviceState(step: FirmwareStep, progress: FlashProgress): string {
-  if (step === 'preflight' || step === 'detach') return 'nothing was written: the device runs what it ran before';
-  if (!progress.touched && step === 'reconnect') return 'nothing was written; the device may be waiting in its DFU bootloader, or still run its application';
-  if (step === 'erase') return 'the flash is partly erased and the application will not start';
-  if (step === 'write') return `the flash is partly written (${progress.written} of ${progress.total} bytes) and the application will not start`;
-  if (step === 'verify') return 'everything was written, but not read back as written';
-  if (step === 'manifest') return `everything was written${progress.verified ? ' and read back' : ''}, but the device did not leave DFU mode cleanly`;
-  return 'the flash may be incomplete';
+/** Where the device and its flash were left, for a job that stopped at `step`; `changed`: the flash no longer holds what it held. */
+function deviceState(step: FirmwareStep, error: unknown, progress: FlashProgress): { text: string; changed: boolean } {
+  if (step === 'preflight' || step === 'detach') return { text: 'nothing was written: the flash holds what it held before', changed: false };
+  if (!progress.touched && step === 'reconnect') return { text: 'nothing was written; the device may be waiting in its DFU bootloader, or still run its application', changed: false };
+  // A device that answered with an error status refused the erase; one that went away or silent may have been mid-page.
+  const refused = isFieldbenchError(error) && error.code === 'device-error';
+  if (step === 'erase' && progress.dfuse && progress.erased === 0 && refused) {
+    return { text: 'the device refused to erase its first page: the flash holds what it held before', changed: false };
+  }
+  const text =
+    step === 'erase'
+      ? 'the flash is partly erased and the application will not start'
+      : step === 'write'
+        ? `the flash is partly written (${progress.written} of ${progress.total} bytes) and the application will not start`
+        : step === 'verify'
+          ? 'everything was written, but not read back as written'
+          : step === 'manifest'
+            ? `everything was written${progress.verified ? ' and read back' : ''}, but the device did not leave DFU mode cleanly`
+            : 'the flash may be incomplete';
+  return { text, changed: true };
 }
 
 function failedReason(step: FirmwareStep, error: unknown, progress: FlashProgress): string {
@@ -372,6 +386,7 @@ function failedReason(step: FirmwareStep, error: unknown, progress: FlashProgres
     return `${message} (until then the application will not start)`;
   }
   const hint = isFieldbenchError(error) && error.hint ? ` ${error.hint}` : ' Flash again.';
+  const state = deviceState(step, error, progress);
   const bootloader = progress.dfuse ? 'the ROM bootloader is intact' : 'the DFU bootloader is intact';
-  return `${step} failed: ${message}; ${deviceState(step, progress)}${progress.touched ? `; ${bootloader}` : ''}.${hint}`;
+  return `${step} failed: ${message}; ${state.text}${state.changed ? `; ${bootloader}` : ''}.${hint}`;
 }

@@ -87,8 +87,8 @@ export function emitProgress(events: EventBus, jobId: string, step: FirmwareStep
 }
 
 /** The 'write' step's opening detail; the byte count leads, so a restart can say how far a write got. */
-export function writeStartedDetail(total: number, elements: number): string {
-  return `${total} bytes in ${elements} element(s)`;
+export function writeStartedDetail(total: number): string {
+  return `${total} bytes`;
 }
 
 function bytesToWrite(job: FirmwareJob): number | null {
