@@ -7,7 +7,7 @@ import { useStore } from 'zustand';
 import type { Device } from '../../src-main/api/schemas';
 import { useStores } from '../app/renderer-context';
 import { formatBytes, percentOf } from '../format/format-transfer';
-import { flashBlocker } from '../stores/firmware-selectors';
+import { flashBlocker, jobHeading } from '../stores/firmware-selectors';
 import { currentJob, dfuJobOptions, NO_FIRMWARE } from '../stores/firmware-store';
 import { DfuOptions } from './DfuOptions';
 import { ErrorDetails } from './ErrorDetails';
@@ -78,6 +78,7 @@ export function FirmwarePanel({ device }: { device: Device }) {
       <FirmwareFileField
         disabled={locked}
         keyNames={fw.keyNames}
+        dfu={dfu}
         onFile={(file) => void chooseFile(device.id, file)}
         onKeys={(files) => void chooseKeys(device.id, files)}
       />
@@ -102,7 +103,7 @@ export function FirmwarePanel({ device }: { device: Device }) {
           <ErrorDetails error={fw.fileError} />
         </div>
       )}
-      {fw.inspection && <ImageInspectionView inspection={fw.inspection} />}
+      {fw.inspection && <ImageInspectionView inspection={fw.inspection} dfu={dfu} />}
       {blocker && (
         <p className="inline-warning" data-testid="firmware-blocker">
           <strong>Cannot flash this file.</strong> {blocker}
@@ -139,10 +140,7 @@ export function FirmwarePanel({ device }: { device: Device }) {
 
       {job && (
         <>
-          <h3 className="job-heading">
-            Update to {job.image.version ?? job.image.fileName}
-            {job.versionBefore ? ` from ${job.versionBefore}` : ''}
-          </h3>
+          <h3 className="job-heading">{jobHeading(job)}</h3>
           <FirmwareOutcome job={job} />
           <FirmwareJobView
             job={job}

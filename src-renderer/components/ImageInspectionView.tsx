@@ -1,14 +1,17 @@
 // What Fieldbench found in a firmware file before anything touches the device: format,
-// version, sizes, whether the hash matches, each key's verdict, and every warning.
+// version, sizes, whether the hash matches, each key's verdict (MCUboot devices), and every
+// warning that concerns the device.
 import { useId } from 'react';
 import type { ImageInspection } from '../../src-main/api/schemas';
 import { formatBytes } from '../format/format-transfer';
-import { hashText, imageFormatLabel, keyVerdictText } from '../stores/firmware-selectors';
+import { hashText, imageFormatLabel, inspectionWarnings, keyVerdictText } from '../stores/firmware-selectors';
 import { hex32 } from '../stores/usb-selectors';
 import { Badge } from './Badge';
 
-export function ImageInspectionView({ inspection }: { inspection: ImageInspection }) {
+/** `dfu`: shown for a USB DFU device, which checks no signatures. */
+export function ImageInspectionView({ inspection, dfu = false }: { inspection: ImageInspection; dfu?: boolean }) {
   const hash = hashText(inspection);
+  const warnings = inspectionWarnings(inspection, dfu);
   const mcuboot = inspection.format === 'mcuboot';
   const headingId = useId();
   return (
@@ -75,8 +78,8 @@ export function ImageInspectionView({ inspection }: { inspection: ImageInspectio
         )}
       </dl>
 
-      <h4>Signature</h4>
-      {inspection.keys.length === 0 ? (
+      {!dfu && <h4>Signature</h4>}
+      {dfu ? null : inspection.keys.length === 0 ? (
         <p className="muted" data-testid="inspection-keys">
           Not checked here: no public key was given. Flashing checks the keys the device profile requires.
         </p>
@@ -104,9 +107,9 @@ export function ImageInspectionView({ inspection }: { inspection: ImageInspectio
         </>
       )}
 
-      {inspection.warnings.length > 0 && (
+      {warnings.length > 0 && (
         <ul className="warning-list" aria-label="Warnings" data-testid="inspection-warnings">
-          {inspection.warnings.map((warning) => (
+          {warnings.map((warning) => (
             <li key={warning}>
               <strong>Warning:</strong> {warning}
             </li>

@@ -121,7 +121,9 @@ function DfuAltSettings({ alts, mode }: { alts: readonly DfuAltSetting[]; mode: 
               </table>
             </div>
           ) : (
-            <p className="muted">{alt.name ? `“${alt.name}”: no memory layout in the name (plain DFU writes from the start).` : 'No name and no memory layout.'}</p>
+            mode === 'dfu' && (
+              <p className="muted">{alt.name ? `“${alt.name}”: no memory layout in the name (plain DFU writes from the start).` : 'No name and no memory layout.'}</p>
+            )
           )}
         </div>
       ))}

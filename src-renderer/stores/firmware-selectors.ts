@@ -40,9 +40,14 @@ const dfuStepLabel: Partial<Record<FirmwareStep, string>> = {
   verify: 'Read back and compare',
 };
 
-/** A step's label for the job's kind: a USB job is a DFU job. */
-export function stepLabelFor(step: FirmwareStep, transport: FirmwareJob['device']['transport']): string {
-  return (transport === 'usb' ? dfuStepLabel[step] : undefined) ?? stepLabel[step];
+/**
+ * A step's label for the job's kind: a USB job is a DFU job. A DFU job reconnects twice: to
+ * the bootloader after detach, and to the new application after manifest.
+ */
+export function stepLabelFor(step: FirmwareStep, transport: FirmwareJob['device']['transport'], afterManifest = false): string {
+  if (transport !== 'usb') return stepLabel[step];
+  if (step === 'reconnect' && afterManifest) return 'Wait for the new firmware to start';
+  return dfuStepLabel[step] ?? stepLabel[step];
 }
 
 export const imageFormatLabel: Record<ImageFormat, string> = {
@@ -110,10 +115,12 @@ export const stepStatusText: Record<StepRowStatus, { label: string; tone: Tone }
  */
 export function stepRows(job: Pick<FirmwareJob, 'steps' | 'state'> & { device?: Pick<FirmwareJob['device'], 'transport'> }): StepRow[] {
   const transport = job.device?.transport ?? 'serial';
-  const label = (step: FirmwareStep) => stepLabelFor(step, transport);
+  let manifested = false;
+  const label = (step: FirmwareStep) => stepLabelFor(step, transport, manifested);
   const rows: StepRow[] = [];
   const open = new Map<FirmwareStep, StepRow>();
   job.steps.forEach((entry: FirmwareJobStep, index) => {
+    if (entry.step === 'manifest') manifested = true;
     if (entry.status === 'started') {
       const nested = open.has('revert');
       const row: StepRow = { key: `${index}`, step: entry.step, label: label(entry.step), status: 'running', startedAt: entry.at, detail: entry.detail, nested };
@@ -245,6 +252,21 @@ export function outcomeView(job: FirmwareJob): OutcomeView | null {
 }
 
 // ------------------------------------------------------------------ slots and inspection
+
+/** The one warning firmware.inspect gives every file that is not MCUboot: about MCUboot devices only. */
+const NOT_MCUBOOT_WARNING = /^not an MCUboot image\b/;
+
+/** The inspection's warnings that concern this device: a DFU device takes files that are not MCUboot images. */
+export function inspectionWarnings(inspection: Pick<ImageInspection, 'warnings'>, dfu: boolean): string[] {
+  return dfu ? inspection.warnings.filter((warning) => !NOT_MCUBOOT_WARNING.test(warning)) : [...inspection.warnings];
+}
+
+/** What the job is called above its steps: the MCUboot version it installs, or the file a DFU job writes. */
+export function jobHeading(job: Pick<FirmwareJob, 'image' | 'versionBefore' | 'device'>): string {
+  // A DFU file's "version" is its suffix's bcdDevice, which says nothing about the firmware inside.
+  if (job.device.transport === 'usb') return `Flash ${job.image.fileName}`;
+  return `Update to ${job.image.version ?? job.image.fileName}${job.versionBefore ? ` from ${job.versionBefore}` : ''}`;
+}
 
 /** "Active, confirmed" — a slot's flags in words, so no meaning rests on a tick mark alone. */
 export function slotFlags(slot: ImageSlot): string[] {

@@ -96,6 +96,12 @@ export function formatReadingValue(reading: Pick<Reading, 'value' | 'unit'>): st
   return unit === '%' ? `${text}${unit}` : `${text} ${unit}`;
 }
 
+/** "(scan of /dev)", "(udev), not available", or just "not available" when that is the method. */
+export function discoveryMethodText(status: Pick<DiscoveryStatus, 'method' | 'available'>): string {
+  if (status.available) return `(${status.method})`;
+  return status.method === 'not available' ? 'not available' : `(${status.method}), not available`;
+}
+
 /** Discovery transports the device list must warn about. */
 export function degradedDiscovery(discovery: readonly DiscoveryStatus[]): DiscoveryStatus[] {
   return discovery.filter((d) => !d.available || d.note !== null);

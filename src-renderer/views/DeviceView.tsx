@@ -153,7 +153,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
 
       <section className="panel" aria-labelledby="case-heading">
         <h2 id="case-heading">Open a case</h2>
-        <p className="muted">The case keeps this device’s identity and a snapshot of its diagnostics, with your notes.</p>
+        <p className="muted">
+          {usb
+            ? 'The case keeps this device’s identity from its descriptors, with your notes and the firmware updates run on it.'
+            : 'The case keeps this device’s identity and a snapshot of its diagnostics, with your notes.'}
+        </p>
         <OpenCaseForm
           busy={opening}
           disabled={device.state === 'identifying'}

@@ -8,7 +8,7 @@ import { AttachVirtualForm } from '../components/AttachVirtualForm';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { PageHeading } from '../components/PageHeading';
 import { hrefFor } from '../router/routes';
-import { degradedDiscovery, deviceName, transportLabel } from '../stores/selectors';
+import { degradedDiscovery, deviceName, discoveryMethodText, transportLabel } from '../stores/selectors';
 import { usbIds } from '../stores/usb-selectors';
 
 export function DevicesView() {
@@ -65,7 +65,7 @@ export function DevicesView() {
         <ul className="discovery-notes" aria-label="Device discovery" data-testid="discovery-notes">
           {degraded.map((d) => (
             <li key={d.transport}>
-              <strong>{transportLabel[d.transport]}</strong> ({d.method}){d.available ? '' : ', not available'}
+              <strong>{transportLabel[d.transport]}</strong> {discoveryMethodText(d)}
               {d.note ? `: ${d.note}` : ''}
             </li>
           ))}

@@ -69,6 +69,9 @@ test.describe('USB DFU in Chromium', () => {
       const panel = page.getByTestId('firmware-panel');
       await panel.getByLabel('Firmware image').setInputFiles(TWO_ELEMENTS);
       await expect(page.getByTestId('inspection-format')).toHaveText('DfuSe file');
+      // Nothing about MCUboot signatures: a DFU bootloader checks none.
+      await expect(page.getByTestId('inspection-keys')).toHaveCount(0);
+      await expect(page.getByTestId('inspection-warnings')).toHaveCount(0);
       const options = panel.getByTestId('dfu-options');
       await expect(options).toBeVisible();
       await expect(options.getByTestId('dfu-alt-select')).toHaveValue('0');
@@ -77,15 +80,27 @@ test.describe('USB DFU in Chromium', () => {
       await expect(options.getByTestId('dfu-ignore-ids')).toHaveCount(0);
       await expect(panel.getByText('Upload only')).toHaveCount(0);
 
-      // Read protection removal asks first, and backing out leaves it off.
-      await options.getByTestId('dfu-read-unprotect').check();
+      // Read protection removal asks first: ticking only opens the warning. Backing out leaves it
+      // off; confirming arms it with a standing warning; unticking disarms it.
+      const unprotect = options.getByTestId('dfu-read-unprotect');
+      await unprotect.click();
       await expect(options.getByTestId('dfu-unprotect-confirm')).toContainText('ERASES THE WHOLE FLASH');
+      await expect(unprotect).not.toBeChecked();
       await options.getByTestId('dfu-unprotect-no').click();
-      await expect(options.getByTestId('dfu-read-unprotect')).not.toBeChecked();
+      await expect(options.getByTestId('dfu-unprotect-confirm')).toHaveCount(0);
+      await expect(unprotect).not.toBeChecked();
+      await unprotect.click();
+      await options.getByTestId('dfu-unprotect-yes').click();
+      await expect(unprotect).toBeChecked();
+      await expect(options.getByTestId('dfu-unprotect-armed')).toContainText('the whole flash is erased');
+      await unprotect.click();
+      await expect(unprotect).not.toBeChecked();
+      await expect(options.getByTestId('dfu-unprotect-armed')).toHaveCount(0);
       await screenshot(page, 'usb-03-options');
 
       await panel.getByTestId('firmware-flash').click();
       await expect(panel.getByTestId('firmware-job')).toBeVisible();
+      await expect(panel.getByRole('heading', { name: 'Flash stm32-two-elements.dfu' })).toBeVisible();
       // Each byte-moving phase shows its bar with bytes, rate and time left.
       const phase = panel.getByTestId('firmware-progress-phase');
       await expect(phase).toHaveText(/Erasing|Writing|Verifying/, { timeout: 30_000 });

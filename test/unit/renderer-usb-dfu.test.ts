@@ -3,9 +3,18 @@
 // verified / written outcomes worded truthfully.
 import { describe, expect, it } from 'vitest';
 import type { Device, FirmwareJob, ImageInspection } from '../../src-main/api/schemas';
-import { dfuFileFacts, flashBlocker, notCancellableText, outcomeView, progressView, stepRows } from '../../src-renderer/stores/firmware-selectors';
+import {
+  dfuFileFacts,
+  flashBlocker,
+  inspectionWarnings,
+  jobHeading,
+  notCancellableText,
+  outcomeView,
+  progressView,
+  stepRows,
+} from '../../src-renderer/stores/firmware-selectors';
 import { chosenAlt, dfuJobOptions, NO_FIRMWARE } from '../../src-renderer/stores/firmware-store';
-import { deviceName } from '../../src-renderer/stores/selectors';
+import { deviceName, discoveryMethodText } from '../../src-renderer/stores/selectors';
 import {
   altLabel,
   canEnterDfu,
@@ -203,7 +212,7 @@ describe('what a file needs from a USB DFU device', () => {
 
 describe('a DFU job on screen', () => {
   it('labels the DFU steps, and the steps DFU shares with MCUboot by what they do here', () => {
-    const steps = (['preflight', 'detach', 'reconnect', 'erase', 'write', 'verify', 'manifest'] as const).flatMap((step) => [
+    const steps = (['preflight', 'detach', 'reconnect', 'erase', 'write', 'verify', 'manifest', 'reconnect'] as const).flatMap((step) => [
       { step, status: 'started' as const, at: T0, detail: null },
       { step, status: 'done' as const, at: T0, detail: null },
     ]);
@@ -215,6 +224,7 @@ describe('a DFU job on screen', () => {
       'Write',
       'Read back and compare',
       'Leave DFU mode and start the firmware',
+      'Wait for the new firmware to start',
     ]);
     expect(stepRows({ ...dfuJob({ steps }), device: { ...dfuJob({}).device, transport: 'serial' } }).find((r) => r.step === 'verify')?.label).toBe('Check the running image');
   });
@@ -249,5 +259,28 @@ describe('a DFU job on screen', () => {
     expect(failed).toEqual({ outcome: 'failed', tone: 'fail', title: 'Failed at “Write”', lines: [`Reason: ${reason}`] });
     expect(notCancellableText('usb')).toMatch(/only while the flash is erased or written/);
     expect(notCancellableText('serial')).toMatch(/switching images/);
+  });
+});
+
+describe('the discovery line', () => {
+  it('says "not available" once, and the method where there is one', () => {
+    expect(discoveryMethodText({ method: 'not available', available: false })).toBe('not available');
+    expect(discoveryMethodText({ method: 'udev', available: false })).toBe('(udev), not available');
+    expect(discoveryMethodText({ method: 'scan of /dev', available: true })).toBe('(scan of /dev)');
+  });
+});
+
+describe('the file and the job on a DFU device', () => {
+  it('drops only the MCUboot-devices warning, and keeps every other', () => {
+    const warnings = ['not an MCUboot image: a device running MCUboot accepts only signed MCUboot images as updates', 'data after the last element'];
+    expect(inspectionWarnings({ warnings }, true)).toEqual(['data after the last element']);
+    expect(inspectionWarnings({ warnings }, false)).toEqual(warnings);
+  });
+
+  it('heads a DFU job with the file, never with the suffix’s bcdDevice as if it were a version', () => {
+    expect(jobHeading(dfuJob({ image: { fileName: 'app.dfu', sha256: 'a'.repeat(64), version: '0.00', size: 10 }, versionBefore: '2.00' }))).toBe('Flash app.dfu');
+    expect(jobHeading({ ...dfuJob({ image: { fileName: 'app.bin', sha256: 'a'.repeat(64), version: '1.5.0+0', size: 10 }, versionBefore: '1.4.2' }), device: { ...dfuJob({}).device, transport: 'serial' } })).toBe(
+      'Update to 1.5.0+0 from 1.4.2',
+    );
   });
 });
