@@ -28,6 +28,7 @@ import { UsbRegistry, type VirtualUsbPlugger } from './usb/usb-registry';
 import { JoinedUsbBus } from '../transports/usb/joined-usb-bus';
 import { NodeUsbBus } from '../transports/usb/node-usb-bus';
 import type { UsbBus } from '../transports/usb/usb-bus';
+import { VirtualUsbBus } from '../virtual/usb-dfu/virtual-usb-bus';
 import { FIELDBENCH_VERSION } from './version';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
@@ -261,8 +262,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 /** The USB bus to watch, and where virtual USB boards are plugged in. */
 function usbBusOf(options: CoreOptions): { bus: UsbBus; virtual: VirtualUsbPlugger | null } {
   if (options.usbBus) return { bus: options.usbBus, virtual: isPlugger(options.usbBus) ? options.usbBus : null };
+  const virtual = new VirtualUsbBus();
   // The real bus first: its status is the line the device list shows.
-  return { bus: new JoinedUsbBus(new NodeUsbBus()), virtual: null };
+  return { bus: new JoinedUsbBus(new NodeUsbBus(), virtual), virtual };
 }
 
 function isPlugger(bus: UsbBus): bus is UsbBus & VirtualUsbPlugger {

@@ -128,22 +128,24 @@ export class UsbRegistry {
   /** Hot-plug events arrive in bursts (a hub, a re-enumeration): scans never overlap, and one more runs after a burst. */
   private rescan(): void {
     if (this.closed) return;
-    if (this.scanning) {
-      this.scanAgain = true;
-      return;
-    }
-    this.scanning = (async () => {
-      do {
+    this.scanAgain = true;
+    // The loop clears `scanning` in the same step as it sees no more requests, so none is lost between the two.
+    this.scanning ??= this.scanLoop();
+  }
+
+  private async scanLoop(): Promise<void> {
+    try {
+      while (this.scanAgain && !this.closed) {
         this.scanAgain = false;
         try {
           await this.scan();
         } catch (error) {
           this.deps.log('error', `USB discovery failed: ${describe(error)}`);
         }
-      } while (this.scanAgain && !this.closed);
-    })().finally(() => {
+      }
+    } finally {
       this.scanning = null;
-    });
+    }
   }
 
   private async scan(): Promise<void> {
