@@ -13,6 +13,7 @@ import type { DetachOutcome } from '../../protocols/dfu/dfu-info';
 import { DEFAULT_REENUMERATE_TIMEOUT_MS, identityOf, type UsbRegistry, type UsbSession } from '../usb/usb-registry';
 import { checkForDfuMode, checkForRuntime, usbDfuFirmwareOf, type DfuFlashInput, type DfuPreflight } from './dfu-preflight';
 import { emitProgress, FirmwareJobRecord, writeStartedDetail, type JobRecordDeps } from './firmware-job-record';
+import { RunningJobs, type RunningJob } from './running-jobs';
 
 /** What the job needs of the USB registry; tests can stand in. */
 export type DfuDevices = Pick<UsbRegistry, 'get' | 'profileOf' | 'withDevice' | 'waitForMode'>;
@@ -38,15 +39,6 @@ const JOURNAL_PROGRESS_EVERY_MS = 1000;
 /** Between looks for a device that must first leave the bus before it comes back in the same mode. */
 const REENUMERATION_POLL_MS = 50;
 
-interface RunningJob {
-  id: string;
-  deviceId: string;
-  controller: AbortController;
-  /** Cancel is honoured only while erase and write run: before, the device is switching modes; after, the image is complete. */
-  cancellable: boolean;
-  done: Promise<FirmwareJob>;
-}
-
 /** Where the flash had got to, for a truthful reason when it stops. */
 interface FlashProgress {
   total: number;
@@ -60,9 +52,11 @@ interface FlashProgress {
 }
 
 export class DfuUpdates {
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running: RunningJobs;
 
-  constructor(private readonly deps: DfuUpdateDeps) {}
+  constructor(private readonly deps: DfuUpdateDeps) {
+    this.running = new RunningJobs(deps.journal);
+  }
 
   /** A job this process runs now (the journal holds every job; only running ones are told apart). */
   owns(jobId: string): boolean {
@@ -72,11 +66,7 @@ export class DfuUpdates {
   /** Check the request (everything that needs no transfer), journal the job and run it; returns at once. */
   start(input: StartDfuUpdateInput): FirmwareJob {
     const device = this.deps.usb.get(input.deviceId);
-    for (const job of this.running.values()) {
-      if (job.deviceId === input.deviceId) {
-        throw new FieldbenchError({ code: 'device-busy', message: 'a firmware update is already running on this device', device: device.path, step: 'firmware update', hint: 'Wait for it to finish, or cancel it first.' });
-      }
-    }
+    this.running.checkDeviceFree(input.deviceId, device.path);
     if (device.state === 'busy') {
       throw new FieldbenchError({ code: 'device-busy', message: `the device is busy: ${device.stateDetail ?? 'another operation holds it'}`, device: device.path, step: 'firmware update', hint: 'Wait for it to finish, then flash.' });
     }
@@ -96,30 +86,25 @@ export class DfuUpdates {
     if (input.caseId) this.deps.cases.get(input.caseId); // not-found before anything starts
     const caseDevice: CaseDevice = { deviceId: device.id, transport: device.transport, path: device.path, profileId: device.profileId, identity: device.identity };
     const job = this.deps.journal.start({ device: caseDevice, caseId: input.caseId, image: checked.image, options: input.options, versionBefore: null });
-    const running: RunningJob = { id: job.id, deviceId: input.deviceId, controller: new AbortController(), cancellable: false, done: Promise.resolve(job) };
-    this.running.set(job.id, running);
-    running.done = this.run(running, input, flashInput, checked.checked, checked.warnings);
+    // Not cancellable until erasing begins: before it the device is switching to its bootloader.
+    this.running.start(job, input.deviceId, false, (running) => this.run(running, input, flashInput, checked.checked, checked.warnings));
     return this.get(job.id);
   }
 
   get(jobId: string): FirmwareJob {
-    const job = this.deps.journal.get(jobId);
-    const running = this.running.get(jobId);
-    return running && job.state === 'running' ? { ...job, cancellable: running.cancellable } : job;
+    return this.running.get(jobId);
   }
 
   /** Resolves with the finished job; for callers that wait (the CLI, tests). */
-  async wait(jobId: string): Promise<FirmwareJob> {
-    return (await this.running.get(jobId)?.done) ?? this.get(jobId);
+  wait(jobId: string): Promise<FirmwareJob> {
+    return this.running.wait(jobId);
   }
 
   cancel(jobId: string): FirmwareJob {
-    const job = this.running.get(jobId);
-    if (!job) return this.get(jobId);
-    if (!job.cancellable) {
+    return this.running.cancel(jobId, () => {
       const step = this.deps.journal.get(jobId).steps.at(-1)?.step ?? 'preflight';
       const late = step === 'verify' || step === 'manifest' || step === 'reconnect';
-      throw new FieldbenchError({
+      return new FieldbenchError({
         code: 'device-busy',
         message: late
           ? `the flash can no longer be cancelled: everything is written and the job is in ${step}`
@@ -127,16 +112,12 @@ export class DfuUpdates {
         step: 'cancel firmware update',
         hint: late ? 'Wait a few seconds for it to finish.' : 'Cancel once erasing or writing has begun, or wait for the job to finish.',
       });
-    }
-    job.controller.abort();
-    return this.get(jobId);
+    });
   }
 
   /** Cancel what can be, and wait (bounded) for the rest, before the app closes. */
-  async close(deadlineMs = 10_000): Promise<void> {
-    for (const job of this.running.values()) if (job.cancellable) job.controller.abort();
-    const all = Promise.allSettled([...this.running.values()].map((job) => job.done));
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+  close(deadlineMs = 10_000): Promise<void> {
+    return this.running.close(deadlineMs);
   }
 
   // ------------------------------------------------------------------ the job
@@ -210,7 +191,7 @@ export class DfuUpdates {
     } catch (error) {
       return this.failed(job, record, error, progress);
     } finally {
-      this.running.delete(job.id);
+      this.running.ended(job.id);
       record.changed();
     }
   }

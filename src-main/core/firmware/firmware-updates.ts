@@ -24,6 +24,7 @@ import type { SigningKey } from '../profiles/profile-registry';
 import type { McumgrSerialFirmware } from '../profiles/profile-types';
 import { checkAgainstDevice, checkImage } from './firmware-preflight';
 import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
+import { RunningJobs, type RunningJob } from './running-jobs';
 import { activeSlot, describeSlots, slotWithHash } from './image-slots';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
@@ -71,19 +72,11 @@ const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
 const DEFAULT_RESET_DELAY_MS = 1000;
 const RECONNECT_PAUSE_MS = 250;
 
-interface RunningJob {
-  id: string;
-  deviceId: string;
-  controller: AbortController;
-  /** Cancelling is honoured only while nothing irreversible is under way. */
-  cancellable: boolean;
-  done: Promise<FirmwareJob>;
-}
-
 export class FirmwareUpdates {
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running: RunningJobs;
 
   constructor(private readonly deps: FirmwareUpdateDeps) {
+    this.running = new RunningJobs(deps.journal);
     // A job the journal says was running belongs to a Fieldbench that stopped mid-update
     // (of any kind: the journal is shared with the USB DFU job).
     closeInterruptedJobs(deps.journal);
@@ -102,11 +95,7 @@ export class FirmwareUpdates {
         hint: 'Add a firmware section to the device profile.',
       });
     }
-    for (const job of this.running.values()) {
-      if (job.deviceId === input.deviceId) {
-        throw new FieldbenchError({ code: 'device-busy', message: 'a firmware update is already running on this device', device: device.path, step: 'firmware update' });
-      }
-    }
+    this.running.checkDeviceFree(input.deviceId, device.path);
     const keys = [...this.deps.signingKeysOf(profile.id), ...input.keys];
     const inspection = this.deps.inspect(input.bytes, input.fileName, keys);
     const imageCheck = checkImage(inspection, profile.firmware, keys.map((k) => k.name), device.path);
@@ -114,44 +103,36 @@ export class FirmwareUpdates {
     const caseDevice: CaseDevice = { deviceId: device.id, transport: device.transport, path: device.path, profileId: device.profileId, identity: device.identity };
     if (input.caseId) this.deps.cases.get(input.caseId); // not-found before anything starts
     const job = this.deps.journal.start({ device: caseDevice, caseId: input.caseId, image, options: input.options, versionBefore: null });
-    const running: RunningJob = { id: job.id, deviceId: input.deviceId, controller: new AbortController(), cancellable: true, done: Promise.resolve(job) };
-    running.done = this.run(running, input, inspection, imageCheck);
-    this.running.set(job.id, running);
+    this.running.start(job, input.deviceId, true, (running) => this.run(running, input, inspection, imageCheck));
     this.changed(job.id);
     return this.get(job.id);
   }
 
   get(jobId: string): FirmwareJob {
-    const job = this.deps.journal.get(jobId);
-    const running = this.running.get(jobId);
-    return running && job.state === 'running' ? { ...job, cancellable: running.cancellable } : job;
+    return this.running.get(jobId);
   }
 
   /** Resolves with the finished job; for callers that wait (the CLI). */
-  async wait(jobId: string): Promise<FirmwareJob> {
-    return (await this.running.get(jobId)?.done) ?? this.get(jobId);
+  wait(jobId: string): Promise<FirmwareJob> {
+    return this.running.wait(jobId);
   }
 
   cancel(jobId: string): FirmwareJob {
-    const job = this.running.get(jobId);
-    if (!job) return this.get(jobId);
-    if (!job.cancellable) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: 'the update can no longer be cancelled: the device is switching images',
-        step: 'cancel firmware update',
-        hint: 'Wait a few seconds for it to finish; stopping now could leave the device between images.',
-      });
-    }
-    job.controller.abort();
-    return this.get(jobId);
+    return this.running.cancel(
+      jobId,
+      () =>
+        new FieldbenchError({
+          code: 'device-busy',
+          message: 'the update can no longer be cancelled: the device is switching images',
+          step: 'cancel firmware update',
+          hint: 'Wait a few seconds for it to finish; stopping now could leave the device between images.',
+        }),
+    );
   }
 
   /** Cancel what can be, and wait (bounded) for the rest, before the app closes. */
-  async close(deadlineMs = 10_000): Promise<void> {
-    for (const job of this.running.values()) if (job.cancellable) job.controller.abort();
-    const all = Promise.allSettled([...this.running.values()].map((job) => job.done));
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+  close(deadlineMs = 10_000): Promise<void> {
+    return this.running.close(deadlineMs);
   }
 
   // ------------------------------------------------------------------ the job
@@ -304,7 +285,7 @@ export class FirmwareUpdates {
     } catch (error) {
       return this.failed(job, input, record.current, error, lastSlots, journal, finish);
     } finally {
-      this.running.delete(job.id);
+      this.running.ended(job.id);
       this.changed(job.id);
       // The device may run another image now: read its identity again so every door shows it.
       void this.deps.devices.identify(input.deviceId).catch((error: unknown) => {
