@@ -9,6 +9,7 @@ import type { SerialProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { readIdentity } from '../diagnostics/read-diagnostics';
 import { AsyncMutex } from './async-mutex';
+import { cannotDetachPlugged, deviceBusy, noSuchDevice, notVirtual } from './device-errors';
 import { describeRecovery, probeSerialRecovery } from './serial-recovery-probe';
 import type { VirtualAttachment, VirtualStart } from './virtual-attachment';
 
@@ -237,28 +238,14 @@ export class DeviceRegistry {
 
   async setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
     const entry = this.entry(deviceId);
-    if (!entry.virtual) {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'fault knobs exist only on virtual devices',
-        device: entry.device.path,
-        step: 'set faults',
-      });
-    }
+    if (!entry.virtual) throw notVirtual(entry.device.path);
     entry.virtual.setFaults(faults);
     return this.get(deviceId);
   }
 
   async detach(deviceId: string): Promise<void> {
     const entry = this.entry(deviceId);
-    if (entry.source === 'discovered') {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'a plugged-in device goes when it is unplugged; it cannot be detached',
-        device: entry.device.path,
-        step: 'detach',
-      });
-    }
+    if (entry.source === 'discovered') throw cannotDetachPlugged(entry.device.path);
     await this.removeEntry(entry, 'detached');
     this.emit();
   }
@@ -299,15 +286,7 @@ export class DeviceRegistry {
     if (!this.entries.has(deviceId)) this.deps.refuseForeign?.(deviceId, step);
     const entry = this.entry(deviceId);
     const profile = this.profileOf(deviceId);
-    if (entry.longOperation) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: `${entry.longOperation} is running on this device`,
-        device: entry.device.path,
-        step,
-        hint: 'Wait for it to finish, or cancel it first.',
-      });
-    }
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, step);
     if (options.long) entry.longOperation = step;
     try {
       return await entry.mutex.run(async () => {
@@ -369,14 +348,7 @@ export class DeviceRegistry {
 
   private entry(deviceId: string): DeviceEntry {
     const entry = this.entries.get(deviceId);
-    if (!entry) {
-      throw new FieldbenchError({
-        code: 'not-found',
-        message: `no device ${deviceId}`,
-        step: 'find device',
-        hint: 'It may have been unplugged; look at the device list again.',
-      });
-    }
+    if (!entry) throw noSuchDevice(deviceId);
     return entry;
   }
 

@@ -10,6 +10,7 @@ import { detachToBootloader, readDfuInfo } from '../../protocols/dfu/dfu-info';
 import { isUsbAccessError, usbAccessHint } from '../../transports/usb/usb-access-hint';
 import type { UsbBus, UsbBusDevice } from '../../transports/usb/usb-bus';
 import { AsyncMutex } from '../devices/async-mutex';
+import { cannotDetachPlugged, deviceBusy, noSuchDevice } from '../devices/device-errors';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { isSerialProfile, type DeviceProfile, type UsbDfuFirmware } from '../profiles/profile-types';
 
@@ -276,15 +277,7 @@ export class UsbRegistry {
   /** Read the device's descriptors again and recognise it anew (after a profile was added, or a failed read). */
   async identify(deviceId: string): Promise<Device> {
     const entry = this.entry(deviceId);
-    if (entry.longOperation) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: `${entry.longOperation} is running on this device`,
-        device: entry.device.path,
-        step: 'identify',
-        hint: 'Wait for it to finish, or cancel it first.',
-      });
-    }
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, 'identify');
     await entry.mutex.run(async () => {
       if (!entry.usb || !entry.listed || entry.removed) {
         throw new FieldbenchError({ code: 'device-gone', message: 'the device is not on the bus', device: entry.device.path, step: 'identify', hint: 'Plug it in again.' });
@@ -302,15 +295,7 @@ export class UsbRegistry {
    */
   async withDevice<T>(deviceId: string, step: string, op: (session: UsbSession) => Promise<T>, options: { long?: boolean } = {}): Promise<T> {
     const entry = this.entry(deviceId);
-    if (entry.longOperation) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: `${entry.longOperation} is running on this device`,
-        device: entry.device.path,
-        step,
-        hint: 'Wait for it to finish, or cancel it first.',
-      });
-    }
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, step);
     if (options.long) entry.longOperation = step;
     try {
       return await entry.mutex.run(async () => {
@@ -472,23 +457,8 @@ export class UsbRegistry {
 
   async detach(deviceId: string): Promise<void> {
     const entry = this.entry(deviceId);
-    if (!entry.board) {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'a plugged-in device goes when it is unplugged; it cannot be detached',
-        device: entry.device.path,
-        step: 'detach',
-      });
-    }
-    if (entry.longOperation) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: `${entry.longOperation} is running on this device`,
-        device: entry.device.path,
-        step: 'detach',
-        hint: 'Wait for it to finish, or cancel it first.',
-      });
-    }
+    if (!entry.board) throw cannotDetachPlugged(entry.device.path);
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, 'detach');
     const board = entry.board;
     this.removeEntry(entry, 'detached');
     this.emit();
@@ -512,14 +482,7 @@ export class UsbRegistry {
 
   private entry(deviceId: string): UsbEntry {
     const entry = this.entries.get(deviceId);
-    if (!entry) {
-      throw new FieldbenchError({
-        code: 'not-found',
-        message: `no device ${deviceId}`,
-        step: 'find device',
-        hint: 'It may have been unplugged; look at the device list again.',
-      });
-    }
+    if (!entry) throw noSuchDevice(deviceId);
     return entry;
   }
 
