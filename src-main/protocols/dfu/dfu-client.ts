@@ -94,10 +94,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<'slept' | '
       clearTimeout(timer);
       resolve('aborted');
     };
-    const timer = setTimeout(() => {
+    const done = (): void => {
       signal?.removeEventListener('abort', onAbort);
       resolve('slept');
-    }, ms);
+    };
+    // A timer is at least a millisecond; a device asking for no wait gets none.
+    const timer = ms >= 1 ? setTimeout(done, ms) : undefined;
+    if (timer === undefined) setImmediate(done);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
