@@ -135,6 +135,6 @@ export async function findUsbDevice(core: Core, selector: UsbSelector, profiles:
     message: `no USB device matches ${wanted}; ${seenList(devices)}`,
     device: wanted,
     step: 'find USB device',
-    hint: blind && usbStatus.note ? usbStatus.note : 'Check the cable and the ids with `fieldbench dfu list`; a board may need its BOOT0 pin or button to start its bootloader.',
+    hint: blind && usbStatus.note ? `USB is not accessible here: ${usbStatus.note}` : 'Check the cable and the ids with `fieldbench dfu list`; a board may need its BOOT0 pin or button to start its bootloader.',
   });
 }

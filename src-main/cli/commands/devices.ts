@@ -34,7 +34,7 @@ function deviceRow(device: Device): string[] {
   const dfu = device.usb?.dfu;
   return [
     device.path,
-    dfu ? `usb (DFU ${dfu.mode})` : device.transport,
+    dfu ? `usb (${dfu.mode === 'dfu' ? 'DFU mode' : 'DFU runtime'})` : device.transport,
     device.identity?.model ?? device.profileName ?? device.usb?.product ?? '?',
     device.identity?.serialNumber ?? device.usb?.serialNumber ?? '?',
     device.identity?.firmwareVersion ?? '?',
