@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FieldbenchError } from '../../src-main/api/errors';
 import type { Device, FirmwareJob, FirmwareProgress, UsbDfuInfo } from '../../src-main/api/schemas';
 import { DfuUpdates } from '../../src-main/core/firmware/dfu-updates';
+import { FirmwareUpdates } from '../../src-main/core/firmware/firmware-updates';
 import { interruptedJobReason } from '../../src-main/core/firmware/firmware-job-record';
 import { EventBus } from '../../src-main/core/event-bus';
 import type { DeviceProfile } from '../../src-main/core/profiles/profile-types';
@@ -403,5 +404,41 @@ describe('the record', () => {
     );
     store.firmware.step(cut.id, 'manifest', 'started');
     expect(interruptedJobReason(store.firmware.get(cut.id))).toMatch(/^Fieldbench stopped during manifest, after all 40960 bytes were written: the device may still be in its DFU bootloader/);
+
+    // What the core does at start: the MCUmgr job, over the shared journal, closes every kind of job.
+    new FirmwareUpdates({
+      devices: {} as never,
+      journal: store.firmware,
+      cases: store.cases,
+      events,
+      smpFor: () => {
+        throw new Error('no device is touched at start-up');
+      },
+      inspect: () => {
+        throw new Error('no image is inspected at start-up');
+      },
+      signingKeysOf: () => [],
+      now: () => new Date(),
+      log: () => undefined,
+    });
+    expect(store.firmware.get(cut.id)).toMatchObject({ state: 'finished', outcome: 'failed', reason: expect.stringMatching(/^Fieldbench stopped during manifest/) });
+    expect(store.firmware.unfinished()).toEqual([]);
+  });
+
+  it.each([
+    ['preflight', /, before anything was written: the flash holds what it held before\.$/],
+    ['detach', /the device may be waiting in its DFU bootloader/],
+    ['erase', /: the flash is partly erased and the application will not start; flash again\.$/],
+    ['verify', /: all 0 bytes were written but not read back; flash again to be sure of them\.$/],
+  ] as const)('a restart during %s says what state that leaves', (step, reason) => {
+    const cut = store.firmware.start({
+      device: { deviceId: DEVICE_ID, transport: 'usb', path: 'usb 0483:df11', profileId: null, identity: null },
+      caseId: null,
+      image: { fileName: 'app.bin', sha256: 'ab'.repeat(32), version: null, size: 100 },
+      options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto', dfu: {} },
+      versionBefore: null,
+    });
+    store.firmware.step(cut.id, step, 'started');
+    expect(interruptedJobReason(store.firmware.get(cut.id))).toMatch(reason);
   });
 });

@@ -109,7 +109,7 @@ export function interruptedJobReason(job: FirmwareJob): string {
   }
   switch (step) {
     case 'preflight':
-      return `${stopped}, before anything was written: the device runs what it ran before.`;
+      return `${stopped}, before anything was written: the flash holds what it held before.`;
     case 'detach':
     case 'reconnect':
       return `${stopped}, before anything was written: the device may be waiting in its DFU bootloader; flash again, or power-cycle it to start its application.`;
