@@ -2,7 +2,11 @@
 // bus here) and the real simulator answering over in-memory links.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Device, DiscoveryStatus } from '../../src-main/api/schemas';
+import { isFieldbenchError } from '../../src-main/api/errors';
+import { DeviceDirectory } from '../../src-main/core/devices/device-directory';
 import { DeviceRegistry, type SerialPortSeen } from '../../src-main/core/devices/device-registry';
+import { UsbRegistry } from '../../src-main/core/usb/usb-registry';
+import { VirtualUsbBus } from '../../src-main/virtual/usb-dfu/virtual-usb-bus';
 import { ProfileRegistry } from '../../src-main/core/profiles/profile-registry';
 import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
 import type { Link } from '../../src-main/transports/link';
@@ -33,7 +37,7 @@ afterEach(async () => {
   bench = null;
 });
 
-function makeBench(): Bench {
+function makeBench(hooks: { refuseForeign?: (deviceId: string, step: string) => void } = {}): Bench {
   const ports: SerialPortSeen[] = [];
   const devices = new Map<string, SensorNodeSimulator>();
   const opened: string[] = [];
@@ -53,6 +57,7 @@ function makeBench(): Bench {
     portExists: async (path) => ports.some((p) => p.path === path) || devices.has(path),
     now: () => new Date(),
     onChange: (list) => changes.push(list),
+    ...hooks,
     log: () => undefined,
   });
   bench = { registry, ports, devices, opened, changes };
@@ -158,5 +163,73 @@ describe('DeviceRegistry', () => {
     release();
     await update;
     await expect(b.registry.withShell(deviceId, 'read diagnostics', async () => 'now')).resolves.toBe('now');
+  });
+});
+
+describe('DeviceDirectory: serial and USB devices as one list', () => {
+  let usb: UsbRegistry | null = null;
+  afterEach(async () => {
+    await usb?.close();
+    usb = null;
+  });
+
+  async function makeDirectory() {
+    const emitted: Device[][] = [];
+    let directory: DeviceDirectory | null = null;
+    const b = makeBench({ refuseForeign: (deviceId, step) => directory?.refuseShell(deviceId, step) });
+    const bus = new VirtualUsbBus();
+    usb = new UsbRegistry({ bus, profiles, virtual: bus, virtualTimeScale: 0.02, now: () => new Date(), onChange: () => directory?.changed(), log: () => undefined });
+    directory = new DeviceDirectory(b.registry, usb, (list) => emitted.push(list));
+    usb.start();
+    b.devices.set('/dev/ttyACM0', new SensorNodeSimulator({ seed: 5 }));
+    b.ports.push({ path: '/dev/ttyACM0', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    return { directory, bench: b, emitted };
+  }
+
+  async function code(work: () => Promise<unknown>): Promise<string> {
+    try {
+      await work();
+    } catch (error) {
+      if (isFieldbenchError(error)) return `${error.code}: ${error.message}`;
+      throw error;
+    }
+    return 'no error';
+  }
+
+  it('lists both sorted by path, emits the merged list on a change in either, and routes by id', async () => {
+    const { directory, emitted } = await makeDirectory();
+    const board = await directory.attachVirtual('dfu-gadget', undefined, 'bootloader');
+    const list = directory.list();
+    expect(list.map((d) => d.path)).toEqual(['/dev/ttyACM0', 'usb 1209:0006 (virtual)']);
+    expect(emitted.at(-1)?.map((d) => d.id)).toEqual(list.map((d) => d.id));
+    expect(directory.get(board.id).transport).toBe('usb');
+    expect(directory.get('serial:/dev/ttyACM0').transport).toBe('serial');
+    expect(directory.isUsb(board.id)).toBe(true);
+    expect((await directory.identify(board.id)).state).toBe('ready');
+    expect(directory.discoveryStatus().map((s) => s.transport)).toEqual(['serial', 'usb']);
+    await directory.detach(board.id);
+    expect(emitted.at(-1)?.map((d) => d.id)).toEqual(['serial:/dev/ttyACM0']);
+  });
+
+  it('takes each virtual model only in its own start modes, and enters DFU mode only on USB devices', async () => {
+    const { directory } = await makeDirectory();
+    expect(await code(() => directory.attachVirtual('stm32-dfu', undefined, 'serial-recovery'))).toMatch(/^invalid-request: the virtual stm32-dfu has no MCUboot serial recovery/);
+    expect(await code(() => directory.attachVirtual('sensor-node', undefined, 'bootloader'))).toMatch(/^invalid-request: the virtual sensor node has no USB DFU bootloader/);
+    expect(await code(() => directory.enterDfu('serial:/dev/ttyACM0'))).toBe('invalid-request: not a USB DFU device: it is a serial port');
+    expect(await code(() => directory.enterDfu('usb:nothing'))).toBe('not-found: no device usb:nothing');
+  });
+
+  it('refuses shell and SMP work on a USB device with a sentence, through the serial registry too', async () => {
+    const { directory, bench: b } = await makeDirectory();
+    const board = await directory.attachVirtual('stm32-dfu', undefined, 'bootloader');
+    expect(await code(() => b.registry.withShell(board.id, 'read diagnostics', async () => 'ran'))).toBe(
+      'unavailable: a USB DFU device has no diagnostics to read; it offers no serial shell, only its DFU interface',
+    );
+    expect(await code(() => b.registry.withSession(board.id, 'SMP echo', async () => 'ran'))).toBe(
+      'unavailable: SMP echo needs a serial shell or SMP (MCUmgr), which a USB DFU device does not offer',
+    );
+    expect(await code(() => b.registry.withSession('serial:/dev/nothing', 'SMP echo', async () => 'ran'))).toBe('not-found: no device serial:/dev/nothing');
   });
 });
