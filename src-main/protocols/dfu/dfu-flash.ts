@@ -14,6 +14,8 @@ import { DFUSE_FIRST_DATA_BLOCK, dfuseErasePage, dfuseMassErase, dfuseSetAddress
 import { type DfuseFlashPlan, planDfuseFlash } from './dfuse-plan';
 
 const ERR_VENDOR = 0x0b;
+/** How often to look whether a device that is to reset has left the bus. */
+const RESET_POLL_MS = 10;
 /** Block numbers are 16 bits; DfuSe data blocks start at 2, so one address pointer reaches this many blocks. */
 const DFUSE_BLOCKS_PER_POINTER = 0x10000 - DFUSE_FIRST_DATA_BLOCK;
 
@@ -181,9 +183,6 @@ async function flashDfuse(flash: Flash, plan: DfuseFlashPlan): Promise<DfuFlashR
   let written = 0;
   for (const element of elements) {
     await forEachDfuseBlock(flash, element, async (block, offset, length) => {
-      flash.checkCancel();
-      flash.position.address = element.address + offset;
-      flash.position.block = block;
       await client.download(block, element.data.subarray(offset, offset + length));
       await client.waitWhileBusy('write');
       written += length;
@@ -204,7 +203,11 @@ function sortedElements(elements: readonly DfuFlashElement[]): DfuFlashElement[]
   return elements.filter((element) => element.data.length > 0).sort((a, b) => a.address - b.address);
 }
 
-/** Visits the blocks of an element, setting the address pointer at its start and whenever block numbers would run out. */
+/**
+ * Visits the blocks of an element, setting the address pointer at its start and whenever
+ * block numbers would run out; a cancel stops it between blocks, and the position names the
+ * block being visited.
+ */
 async function forEachDfuseBlock(flash: Flash, element: DfuFlashElement, visit: (block: number, offset: number, length: number) => Promise<void>): Promise<void> {
   const size = flash.functional.transferSize;
   let block = DFUSE_FIRST_DATA_BLOCK + DFUSE_BLOCKS_PER_POINTER;
@@ -220,6 +223,9 @@ async function forEachDfuseBlock(flash: Flash, element: DfuFlashElement, visit: 
       if (reading) await flash.client.abort();
       block = DFUSE_FIRST_DATA_BLOCK;
     }
+    flash.checkCancel();
+    flash.position.address = element.address + offset;
+    flash.position.block = block;
     await visit(block, offset, Math.min(size, element.data.length - offset));
     block += 1;
   }
@@ -236,9 +242,6 @@ async function verifyDfuse(flash: Flash, elements: DfuFlashElement[], total: num
   let read = 0;
   for (const element of elements) {
     await forEachDfuseBlock(flash, element, async (block, offset, length) => {
-      flash.checkCancel();
-      flash.position.address = element.address + offset;
-      flash.position.block = block;
       const back = await client.upload(block, length);
       compare(flash, element.data.subarray(offset, offset + length), back, element.address + offset);
       read += length;
@@ -312,6 +315,7 @@ async function readUnprotect(flash: Flash): Promise<DfuFlashResult> {
   try {
     await dfuseStartReadUnprotect(flash.client);
     await flash.client.waitWhileBusy('erase');
+    await waitForReset(flash);
   } catch (error) {
     if (!isLeavingReset(error)) throw error;
   }
@@ -321,6 +325,27 @@ async function readUnprotect(flash: Flash): Promise<DfuFlashResult> {
   flash.skip('verify', why);
   flash.skip('manifest', why);
   return { written: 0, erasedPages: -1, verified: false, verifyDetail: why, left: true, readUnprotected: true };
+}
+
+/**
+ * The part resets itself once read-unprotect is done; until it has left the bus the caller
+ * would find the old enumeration and flash into a device about to vanish. It ends only by
+ * throwing: a GETSTATUS rejected because the device left (the reset the caller expects), or,
+ * when the device is still there at the deadline, an error saying so.
+ */
+async function waitForReset(flash: Flash): Promise<void> {
+  const deadline = Date.now() + flash.client.transferDeadlineMs;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, RESET_POLL_MS));
+    await flash.client.getStatus({ cancellable: false });
+  }
+  throw new FieldbenchError({
+    code: 'device-error',
+    message: `the device did not reset within ${flash.client.transferDeadlineMs} ms after read-unprotect`,
+    device: flash.request.label,
+    step: 'erase',
+    hint: 'Power-cycle the device into its bootloader and flash again; read-unprotect has erased the flash.',
+  });
 }
 
 // ------------------------------------------------------------------ DFU 1.1
