@@ -35,11 +35,13 @@ export function DfuOptions({ device, inspection, choices, disabled, onChange }: 
           <label htmlFor={altId}>Memory to write (alt setting)</label>
           <select
             id={altId}
-            value={alt ?? alts[0]!.alternateSetting}
+            value={alt ?? ''}
             disabled={disabled}
-            onChange={(event) => onChange({ alt: Number(event.target.value) })}
+            onChange={(event) => onChange({ alt: event.target.value === '' ? null : Number(event.target.value) })}
             data-testid="dfu-alt-select"
           >
+            {/* Nothing picked and nothing in the file: the job takes the device profile's alt. */}
+            {facts.fileAlt === null && <option value="">The device profile’s (else alt 0)</option>}
             {alts.map((a) => (
               <option key={`${a.interfaceNumber}-${a.alternateSetting}`} value={a.alternateSetting}>
                 {altLabel(a)}
