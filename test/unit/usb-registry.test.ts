@@ -202,26 +202,27 @@ describe('entering DFU mode and following the board', () => {
   });
 
   it('holds the device through a long operation that makes it re-enumerate; others fail at once naming it', async () => {
-    const { registry } = startRegistry();
+    const { registry, changes } = startRegistry();
     const attached = await registry.attachVirtual('stm32-dfu', undefined, 'application');
     let busyMeanwhile: FieldbenchError | null = null;
-    let stateWhileAway: string | undefined;
+    const from = changes.length;
     const session = await registry.withDevice(
       attached.id,
       'firmware update',
       async (runtime) => {
         busyMeanwhile = await rejection(registry.withDevice(attached.id, 'read something', async () => 'ran'));
         await detachToBootloader(runtime.device, runtime.info, runtime.label);
-        // Off the bus, or already back in its bootloader: either way the entry is held, busy.
-        stateWhileAway = registry.get(attached.id).state;
         return registry.waitForMode(attached.id, 'dfu', 5000);
       },
       { long: true },
     );
     expect(busyMeanwhile).toMatchObject({ code: 'device-busy', message: 'firmware update is running on this device' });
-    expect(stateWhileAway).toBe('busy');
     expect(session.info.mode).toBe('dfu');
     expect(session.label).toBe(`0483:df11 serial ${attached.usb?.serialNumber}`);
+    // Every list sent while the update ran kept the device, busy, including while it was off the bus.
+    const during = changes.slice(from, -1).map((list) => list.find((d) => d.id === attached.id));
+    expect(during.every((d) => d?.state === 'busy')).toBe(true);
+    expect(during.some((d) => d?.stateDetail === 'firmware update: re-enumerating…')).toBe(true);
     expect(registry.get(attached.id)).toMatchObject({ state: 'ready', usb: { productId: 'df11' } });
   });
 
