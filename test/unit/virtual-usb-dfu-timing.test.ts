@@ -122,4 +122,12 @@ describe('re-enumeration', () => {
     await arrival;
     expect(board.stats().modeledMs).toBe(controlTransferMs(0) + REENUMERATION_MS);
   });
+
+  it('at real time the leave GETSTATUS is answered before the board lets go of the bus', async () => {
+    const { device } = await stm32(1);
+    const arrival = nextArrival(bus, 'TIMED');
+    expect((await classOut(device, DfuRequest.DNLOAD, 0, new Uint8Array(0))).status).toBe('ok');
+    expect(await getStatus(device)).toMatchObject({ status: 0, state: DfuState.dfuMANIFEST });
+    expect((await arrival).productId).toBe(0x5740);
+  });
 });

@@ -184,14 +184,21 @@ export class VirtualUsbBoardImpl implements VirtualUsbBoard, DfuBoardPort, UsbDe
 
   reenumerate(mode: 'application' | 'bootloader', afterScaledMs: number): void {
     const generation = this.generation;
-    this.later(afterScaledMs, () => {
+    const depart = (): void => {
       if (generation !== this.generation) return;
+      // The answer that announced the departure (DETACH, the leave GETSTATUS) may still be
+      // on the wire: a real device finishes its status stage before it lets go of the bus.
+      if (this.device && this.device.transfersOnTheWire > 0) {
+        this.later(Math.max(0, this.busFreeAt - performance.now()), depart);
+        return;
+      }
       this.leaveBus();
       const returning = this.generation;
       this.later(this.spend(REENUMERATION_MS), () => {
         if (returning === this.generation) this.enumerate(mode);
       });
-    });
+    };
+    this.later(afterScaledMs, depart);
   }
 
   drop(): void {

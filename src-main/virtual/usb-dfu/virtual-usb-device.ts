@@ -83,6 +83,7 @@ export class VirtualUsbDevice implements USBDevice {
   private gone = false;
   /** Rejecters of every transfer still in flight, so leaving the bus or closing settles them. */
   private readonly inFlight = new Set<(error: DOMException) => void>();
+  private onTheWire = 0;
 
   constructor(
     spec: UsbModeSpec,
@@ -114,6 +115,11 @@ export class VirtualUsbDevice implements USBDevice {
 
   get configuration(): USBConfiguration | null {
     return this.configured;
+  }
+
+  /** Transfers between their setup and their status stage (a silent board's never get there). */
+  get transfersOnTheWire(): number {
+    return this.onTheWire;
   }
 
   /** Whether the device is still on the bus. */
@@ -259,6 +265,10 @@ export class VirtualUsbDevice implements USBDevice {
       };
       this.inFlight.add(fail);
       if (this.host.silent) return;
+      this.onTheWire += 1;
+      const offTheWire = (): void => {
+        this.onTheWire -= 1;
+      };
       const finish = (answer: ClassAnswer): void => {
         if (!this.inFlight.has(fail)) return;
         this.inFlight.delete(fail);
@@ -266,16 +276,14 @@ export class VirtualUsbDevice implements USBDevice {
         if (this.gone) reject(domError('NetworkError', 'A transfer error has occurred: the device was disconnected.'));
         else resolve(answer);
       };
-      if (direction === 'in') {
-        const answer = act();
-        const busMs = this.host.spend(controlTransferMs(answer.data?.length ?? 0));
-        this.host.busWait(busMs).then(() => finish(answer), fail);
-      } else {
-        const busMs = this.host.spend(controlTransferMs(outLength));
-        this.host.busWait(busMs).then(() => {
-          if (this.inFlight.has(fail)) finish(act());
-        }, fail);
-      }
+      const answer = direction === 'in' ? act() : undefined;
+      const dataStage = direction === 'in' ? (answer?.data?.length ?? 0) : outLength;
+      this.host
+        .busWait(this.host.spend(controlTransferMs(dataStage)))
+        .then(() => {
+          if (this.inFlight.has(fail)) finish(answer ?? act());
+        }, fail)
+        .finally(offTheWire);
     });
   }
 
