@@ -21,6 +21,9 @@ const DFUSE_BLOCKS_PER_POINTER = 0x10000 - DFUSE_FIRST_DATA_BLOCK;
 
 type Step = DfuPhase | 'prepare';
 
+/** An error the flasher wrote with its place already in the message: passed on as it is. */
+class PlacedError extends FieldbenchError {}
+
 /** Where the flash has got to, so an error can say so. */
 interface Position {
   step: Step;
@@ -267,7 +270,7 @@ function compare(flash: Flash, expected: Uint8Array, actual: Uint8Array, address
   for (let i = 0; i < length; i++) {
     if (expected[i] !== actual[i]) {
       const where = flash.request.dfuse ? `at ${hex(address + i)}` : `at byte ${address + i}`;
-      throw new FieldbenchError({
+      throw new PlacedError({
         code: 'device-error',
         message: `the flash does not read back as written: first difference ${where} (wrote 0x${expected[i]!.toString(16).padStart(2, '0')}, read 0x${actual[i]!.toString(16).padStart(2, '0')})`,
         device: flash.request.label,
@@ -277,7 +280,7 @@ function compare(flash: Flash, expected: Uint8Array, actual: Uint8Array, address
     }
   }
   if (actual.length < expected.length) {
-    throw new FieldbenchError({
+    throw new PlacedError({
       code: 'device-error',
       message: `the device read back ${actual.length} bytes where ${expected.length} were written, ${flash.request.dfuse ? `at ${hex(address)}` : `from byte ${address}`}`,
       device: flash.request.label,
@@ -339,7 +342,7 @@ async function waitForReset(flash: Flash): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, RESET_POLL_MS));
     await flash.client.getStatus({ cancellable: false });
   }
-  throw new FieldbenchError({
+  throw new PlacedError({
     code: 'device-error',
     message: `the device did not reset within ${flash.client.transferDeadlineMs} ms after read-unprotect`,
     device: flash.request.label,
@@ -454,7 +457,7 @@ async function explain(flash: Flash, error: unknown): Promise<unknown> {
   const label = request.label;
   const step = position.step;
   if (!isFieldbenchError(error)) return error;
-  if (error.code === 'invalid-request' || error.step === 'check image against memory layout') return error;
+  if (error instanceof PlacedError || error.code === 'invalid-request') return error;
   const where = describePosition(flash);
 
   if (error instanceof DfuCancelledError) {
