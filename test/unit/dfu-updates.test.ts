@@ -14,6 +14,7 @@ import { DfuCancelledError } from '../../src-main/protocols/dfu/dfu-client';
 import type { DfuFlashRequest, DfuFlashResult } from '../../src-main/protocols/dfu/dfu-flash-request';
 import { parseDfuseMemoryLayout } from '../../src-main/protocols/dfu/dfuse-memory-layout';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
+import { dfuseFile } from '../helpers/dfuse-file';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
 
@@ -118,6 +119,8 @@ interface EngineScript {
   blockDelayMs?: number;
   canUpload?: boolean;
   readUnprotectFirst?: boolean;
+  /** The application's runtime descriptor says plain DFU though its bootloader is DfuSe. */
+  runtimeSaysPlain?: boolean;
 }
 
 /** The engine stood in for: phases and progress as flashDfu reports them, and leaving DFU mode re-enumerates the board. */
@@ -193,12 +196,16 @@ function harness(mode: 'runtime' | 'dfu', script: EngineScript = {}) {
       return { resetSent: false, detachTimeoutMs: 255 };
     },
   });
+  const enumerated = usb.enumerated.bind(usb);
   if (script.canUpload === false) {
     const noUpload = { ...DFU_INFO, functional: { ...FUNCTIONAL, canUpload: false } };
-    const enumerated = usb.enumerated.bind(usb);
     usb.enumerated = (m) => (m === 'dfu' ? { ...enumerated(m), info: noUpload } : enumerated(m));
-    usb.session = usb.enumerated(mode);
   }
+  if (script.runtimeSaysPlain) {
+    const plain = { ...RUNTIME_INFO, dfuse: false, functional: { ...FUNCTIONAL, dfuVersion: '0110' } };
+    usb.enumerated = (m) => (m === 'runtime' ? { ...enumerated(m), info: plain } : enumerated(m));
+  }
+  usb.session = usb.enumerated(mode);
   return { usb, updates, requests, detaches };
 }
 
@@ -307,6 +314,28 @@ describe('a board in its application', () => {
     ]);
     expect(job.steps[1]!.detail).toMatch(/the rest is checked once the bootloader is up/);
     expect(job.steps[7]!.detail).toMatch(/fits the memory layout/);
+  });
+
+  it('a file for another bootloader, seen only once it is up: failed, the device left waiting in its bootloader', async () => {
+    const { updates, requests } = harness('runtime');
+    const file = dfuseFile([{ alt: 0, elements: [{ address: 0x08000000, data: image(512) }] }], { idVendor: 0x0483, idProduct: 0xdf12 });
+    const started = updates.start({ deviceId: DEVICE_ID, fileName: 'other.dfu', bytes: file, options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto' }, caseId: null });
+    const job = await updates.wait(started.id);
+    expect(job.outcome).toBe('failed');
+    expect(job.reason).toMatch(/^preflight failed: the file was made for USB device 0483:df12, but this device is 0483:df11 in DFU mode; nothing was written; the device waits in its DFU bootloader: reset or power-cycle it/);
+    expect(requests).toEqual([]);
+  });
+
+  it('what only one kind of bootloader refuses waits for the bootloader, which the runtime descriptor may not tell', async () => {
+    const { updates } = harness('runtime', { runtimeSaysPlain: true });
+    const file = dfuseFile([{ alt: 0, elements: [{ address: 0x08000000, data: image(512) }] }]);
+    const job = await updates.wait(updates.start({ deviceId: DEVICE_ID, fileName: 'app.dfu', bytes: file, options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto' }, caseId: null }).id);
+    expect(job.outcome).toBe('verified');
+    expect(job.steps[1]!.detail).toMatch(/warning: refused if the bootloader is plain DFU as the application says: the file is a DfuSe file/);
+    // What every bootloader refuses is refused at once.
+    const bad = Uint8Array.from(file);
+    bad[bad.length - 1] = bad.at(-1)! ^ 0xff;
+    expect(fieldbenchErrorFrom(() => updates.start({ deviceId: DEVICE_ID, fileName: 'bad.dfu', bytes: bad, options: { uploadOnly: false, allowDowngrade: false, confirm: 'auto' }, caseId: null })).message).toMatch(/CRC mismatch/);
   });
 
   it('fails with a timeout naming the wait when the bootloader never shows up: nothing was written', async () => {

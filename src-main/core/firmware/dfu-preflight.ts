@@ -75,15 +75,33 @@ function bootloaderIds(profile: DeviceProfile | null): { vendorId: number; produ
   return { vendorId: Number.parseInt(dfuMatches[0]!.vendorId, 16), productId: Number.parseInt(dfuMatches[0]!.productId, 16) };
 }
 
-/** What can be told while the device still runs its application: the file, for the bootloader it will detach into. */
+/**
+ * What can be told while the device still runs its application: the file, for the bootloader
+ * it will detach into. An application's runtime descriptor need not say whether that
+ * bootloader is DfuSe, so what only one kind of bootloader would refuse waits for it.
+ */
 export function checkForRuntime(input: DfuFlashInput, device: DfuDeviceFacts): DfuImageElements {
-  checkOptions(input, device.label, device.info.dfuse);
-  return dfuImageElements(
-    input.bytes,
-    input.fileName,
-    { label: device.label, ids: bootloaderIds(device.profile), dfuse: device.info.dfuse, alt: chosenAlt(input.options, device.profile) },
-    imageOptions(input, device.profile),
-  );
+  const check = (dfuse: boolean) => {
+    checkOptions(input, device.label, dfuse);
+    return dfuImageElements(
+      input.bytes,
+      input.fileName,
+      { label: device.label, ids: bootloaderIds(device.profile), dfuse, alt: chosenAlt(input.options, device.profile) },
+      imageOptions(input, device.profile),
+    );
+  };
+  try {
+    return check(device.info.dfuse);
+  } catch (error) {
+    if (!isFieldbenchError(error) || error.code !== 'invalid-request') throw error;
+    let other: DfuImageElements;
+    try {
+      other = check(!device.info.dfuse);
+    } catch {
+      throw error;
+    }
+    return { ...other, warnings: [...other.warnings, `refused if the bootloader is ${device.info.dfuse ? 'DfuSe' : 'plain DFU'} as the application says: ${error.message}`] };
+  }
 }
 
 /** Everything, for a device in DFU mode. Throws invalid-request with what to do. */

@@ -47,6 +47,8 @@ interface FlashProgress {
   erased: number;
   /** Erasing or writing began: the flash may no longer hold what it held. */
   touched: boolean;
+  /** The application was detached: the device is (or was going) into its bootloader. */
+  detached: boolean;
   dfuse: boolean;
   verified: boolean;
 }
@@ -125,7 +127,7 @@ export class DfuUpdates {
   private async run(job: RunningJob, input: StartDfuUpdateInput, flashInput: DfuFlashInput, fileChecks: string[], fileWarnings: string[]): Promise<FirmwareJob> {
     const { deps } = this;
     const record = new FirmwareJobRecord(deps, job.id, input.caseId, `Firmware ${input.fileName}`, () => this.get(job.id));
-    const progress: FlashProgress = { total: 0, written: 0, erased: 0, touched: false, dfuse: false, verified: false };
+    const progress: FlashProgress = { total: 0, written: 0, erased: 0, touched: false, detached: false, dfuse: false, verified: false };
     const signal = job.controller.signal;
     try {
       return await deps.usb.withDevice(
@@ -151,6 +153,7 @@ export class DfuUpdates {
               ...(firmware?.detachTimeoutMs !== undefined ? { deadlineMs: firmware.detachTimeoutMs } : {}),
               signal,
             });
+            progress.detached = true;
             record.step('detach', 'done', detached.resetSent ? 'DFU_DETACH, then a USB reset, as the device does not detach on its own' : 'DFU_DETACH; the device detaches on its own');
             session = await this.reconnect(record, input.deviceId, 'dfu', session, signal, 'after DETACH');
               record.step('preflight', 'started', 'in DFU mode: the image against the bootloader');
@@ -340,8 +343,11 @@ function cancelledReason(step: FirmwareStep, progress: FlashProgress): string {
 
 /** Where the device and its flash were left, for a job that stopped at `step`; `changed`: the flash no longer holds what it held. */
 function deviceState(step: FirmwareStep, error: unknown, progress: FlashProgress): { text: string; changed: boolean } {
-  if (step === 'preflight' || step === 'detach') return { text: 'nothing was written: the flash holds what it held before', changed: false };
   if (!progress.touched && step === 'reconnect') return { text: 'nothing was written; the device may be waiting in its DFU bootloader, or still run its application', changed: false };
+  if (progress.detached && !progress.touched) {
+    return { text: 'nothing was written; the device waits in its DFU bootloader: reset or power-cycle it to start its application again', changed: false };
+  }
+  if (step === 'preflight' || step === 'detach') return { text: 'nothing was written: the flash holds what it held before', changed: false };
   // A device that answered with an error status refused the erase; one that went away or silent may have been mid-page.
   const refused = isFieldbenchError(error) && error.code === 'device-error';
   if (step === 'erase' && progress.dfuse && progress.erased === 0 && refused) {
