@@ -55,7 +55,7 @@ function invalid(message: string, hint: string): FieldbenchError {
   return new FieldbenchError({ code: 'invalid-request', message, step: 'plug virtual USB board', hint });
 }
 
-export class VirtualUsbBoardImpl implements VirtualUsbBoard, DfuBoardPort, UsbDeviceHost {
+export class VirtualDfuBoard implements VirtualUsbBoard, DfuBoardPort, UsbDeviceHost {
   readonly model: VirtualUsbModel;
   readonly serialNumber: string;
   readonly spec: BoardModelSpec;

@@ -4,7 +4,7 @@
 import { FieldbenchError } from '../../api/errors';
 import type { DiscoveryStatus } from '../../api/schemas';
 import type { UsbBus, UsbBusDevice } from '../../transports/usb/usb-bus';
-import { VirtualUsbBoardImpl, type VirtualUsbBoard, type VirtualUsbBoardOptions } from './virtual-usb-board';
+import { VirtualDfuBoard, type VirtualUsbBoard, type VirtualUsbBoardOptions } from './virtual-usb-board';
 
 export type { VirtualUsbBoard, VirtualUsbBoardOptions, VirtualUsbDeviceInMode } from './virtual-usb-board';
 export { DFU_GADGET_IDS, STM32_DFU_IDS, STM32_LAYOUTS } from './board-models';
@@ -12,7 +12,7 @@ export { DFU_GADGET_IDS, STM32_DFU_IDS, STM32_LAYOUTS } from './board-models';
 type Listener = Parameters<UsbBus['onChange']>[0];
 
 export class VirtualUsbBus implements UsbBus {
-  private readonly plugged: VirtualUsbBoardImpl[] = [];
+  private readonly plugged: VirtualDfuBoard[] = [];
   private readonly listeners = new Set<Listener>();
 
   /** Makes a board and puts it on the bus now (a connect event). */
@@ -26,11 +26,11 @@ export class VirtualUsbBus implements UsbBus {
         hint: 'Give each virtual board its own serial number, or unplug the other one first.',
       });
     }
-    const board = new VirtualUsbBoardImpl(options, {
+    const board = new VirtualDfuBoard(options, {
       connect: (device) => this.emit('connect', device),
       disconnect: (device) => this.emit('disconnect', device),
       removed: (gone) => {
-        const index = this.plugged.indexOf(gone as VirtualUsbBoardImpl);
+        const index = this.plugged.indexOf(gone as VirtualDfuBoard);
         if (index >= 0) this.plugged.splice(index, 1);
       },
     });
