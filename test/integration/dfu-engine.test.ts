@@ -152,6 +152,14 @@ describe('DfuSe on the virtual STM32', () => {
     expect(await stateAfter(board)).toBe('dfuIDLE');
   });
 
+  it('without verify or leave, says why it did not read back and leaves the bootloader in dfuIDLE', async () => {
+    const board = plug('stm32-dfu');
+    const result = await flashDfu(await requestFor(board, [{ address: FLASH + 0x4000, data: pattern(5000, 13) }], { verify: false, leave: false }));
+    expect(result).toEqual({ written: 5000, erasedPages: 1, verified: false, verifyDetail: 'not read back: verification was turned off for this flash', left: false });
+    expect(board.stats().bytesRead).toBe(0);
+    expect(await stateAfter(board)).toBe('dfuIDLE');
+  });
+
   it('refuses an element outside the layout before erasing anything', async () => {
     const board = plug('stm32-dfu');
     const error = await fieldbenchErrorOf(flashDfu(await requestFor(board, [{ address: 0x20000000, data: pattern(1024, 4) }])));

@@ -198,7 +198,11 @@ async function flashDfuse(flash: Flash, plan: DfuseFlashPlan): Promise<DfuFlashR
   const verify = await verifyDfuse(flash, elements, plan.writeBytes);
   let left = false;
   if (request.leave !== false) left = await leaveDfuse(flash, elements[0]!.address);
-  else flash.skip('manifest', 'leave was not asked for: the device stays in its bootloader');
+  else {
+    // Out of the download, so the bootloader sits in dfuIDLE for whatever comes next.
+    await client.abort();
+    flash.skip('manifest', 'leave was not asked for: the device stays in its bootloader');
+  }
   return { written, erasedPages: plan.massErase ? -1 : plan.pages.length, ...verify, left };
 }
 
