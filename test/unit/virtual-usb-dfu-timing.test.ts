@@ -42,7 +42,8 @@ describe('the bus', () => {
 
 describe('the flash', () => {
   it('a 128 KiB sector erase: bwPollTimeout is its datasheet time at the timeScale, the part stays busy until then, and modeledMs counts it unscaled', async () => {
-    const scale = 0.2;
+    // 500 ms of real erase: room for the second GETSTATUS to land inside it on a loaded machine.
+    const scale = 0.5;
     const { board, device } = await stm32(scale);
     const eraseMs = STM32F405_FLASH_TIMING.eraseMs(128 * 1024);
     expect(eraseMs).toBe(1000);
@@ -60,8 +61,8 @@ describe('the flash', () => {
   });
 
   it('a request other than GETSTATUS while the part is busy stalls into dfuERROR (DFU 1.1: dfuDNBUSY takes none)', async () => {
-    const { device } = await stm32(0.2);
-    await classOut(device, DfuRequest.DNLOAD, 0, withAddress(0x41, 0x08000000));
+    const { device } = await stm32(0.5);
+    await classOut(device, DfuRequest.DNLOAD, 0, withAddress(0x41, 0x08020000));
     expect((await getStatus(device)).state).toBe(DfuState.dfuDNBUSY);
     expect((await classOut(device, DfuRequest.ABORT)).status).toBe('stall');
     expect(await getState(device)).toBe(DfuState.dfuERROR);
