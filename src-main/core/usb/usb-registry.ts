@@ -11,7 +11,7 @@ import { isUsbAccessError, usbAccessHint } from '../../transports/usb/usb-access
 import type { UsbBus, UsbBusDevice } from '../../transports/usb/usb-bus';
 import { AsyncMutex } from '../devices/async-mutex';
 import { cannotDetachPlugged, deviceBusy, noSuchDevice } from '../devices/device-errors';
-import type { ProfileRegistry } from '../profiles/profile-registry';
+import type { ProfileRegistry, UsbDeviceFacts } from '../profiles/profile-registry';
 import { isSerialProfile, type DeviceProfile, type UsbDfuFirmware } from '../profiles/profile-types';
 
 /** What an operation on a USB device gets: the device as it is on the bus now, its DFU interfaces, its profile. */
@@ -214,12 +214,7 @@ export class UsbRegistry {
     entry.usb = device;
     entry.listed = item;
     entry.info = info;
-    entry.profile = this.deps.profiles.matchUsbDevice({
-      vendorId: hex4(device.vendorId),
-      productId: hex4(device.productId),
-      ...(device.serialNumber ? { serialNumber: device.serialNumber } : {}),
-      dfuMode: info?.mode ?? null,
-    });
+    entry.profile = this.deps.profiles.matchUsbDevice(factsOf(device, info?.mode ?? null));
     describeDevice(entry, item, info);
     if (failure !== null) {
       this.setState(entry, 'error', failureDetail(failure));
@@ -232,12 +227,7 @@ export class UsbRegistry {
   }
 
   private claimedByProfile(device: USBDevice, dfuMode: 'runtime' | 'dfu' | null): boolean {
-    const profile = this.deps.profiles.matchUsbDevice({
-      vendorId: hex4(device.vendorId),
-      productId: hex4(device.productId),
-      ...(device.serialNumber ? { serialNumber: device.serialNumber } : {}),
-      dfuMode,
-    });
+    const profile = this.deps.profiles.matchUsbDevice(factsOf(device, dfuMode));
     return profile !== null && !isSerialProfile(profile);
   }
 
@@ -606,6 +596,16 @@ export function identityOf(device: USBDevice, profile: DeviceProfile | null): De
     model: device.productName || profile?.name || `${hex4(device.vendorId)}:${hex4(device.productId)}`,
     serialNumber: device.serialNumber || '(none)',
     firmwareVersion: `${device.deviceVersionMajor}.${device.deviceVersionMinor}${device.deviceVersionSubminor}`,
+  };
+}
+
+/** What profiles match a USB device on. */
+function factsOf(device: USBDevice, dfuMode: UsbDeviceFacts['dfuMode']): UsbDeviceFacts {
+  return {
+    vendorId: hex4(device.vendorId),
+    productId: hex4(device.productId),
+    ...(device.serialNumber ? { serialNumber: device.serialNumber } : {}),
+    dfuMode,
   };
 }
 
