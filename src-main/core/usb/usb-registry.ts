@@ -305,7 +305,6 @@ export class UsbRegistry {
       });
     } finally {
       if (options.long) entry.longOperation = null;
-      entry.operating = null;
       // A long operation that ends with the device still off the bus leaves nothing to show.
       if (!entry.usb && !entry.removed) {
         this.removeEntry(entry, 'did not come back on the bus');
