@@ -139,7 +139,7 @@ export class DfuUpdates {
           // The bootloader's bcdDevice is its own release, not the application's: only an application's counts.
           const versionBefore = session.info.mode === 'runtime' ? identityOf(session.device, session.profile).firmwareVersion : null;
           deps.journal.versionBefore(job.id, versionBefore);
-          let plan: DfuPreflight | null = null;
+          let plan: DfuPreflight;
           if (session.info.mode === 'dfu') {
             plan = checkForDfuMode(flashInput, this.factsOf(session));
             record.step('preflight', 'done', sentences(plan.checked, plan.warnings));
@@ -156,7 +156,7 @@ export class DfuUpdates {
             progress.detached = true;
             record.step('detach', 'done', detached.resetSent ? 'DFU_DETACH, then a USB reset, as the device does not detach on its own' : 'DFU_DETACH; the device detaches on its own');
             session = await this.reconnect(record, input.deviceId, 'dfu', session, signal, 'after DETACH');
-              record.step('preflight', 'started', 'in DFU mode: the image against the bootloader');
+            record.step('preflight', 'started', 'in DFU mode: the image against the bootloader');
             plan = checkForDfuMode(flashInput, this.factsOf(session));
             record.step('preflight', 'done', sentences(plan.checked, plan.warnings));
           }
@@ -168,7 +168,7 @@ export class DfuUpdates {
           if (result.readUnprotected) {
             // Removing read protection mass-erased the flash and resets the device: follow it and flash for real.
             session = await this.reconnect(record, input.deviceId, 'dfu', session, signal, 'after read-unprotect, which resets the device');
-              const again = checkForDfuMode({ ...flashInput, options: withoutReadUnprotect(flashInput.options) }, this.factsOf(session));
+            const again = checkForDfuMode({ ...flashInput, options: withoutReadUnprotect(flashInput.options) }, this.factsOf(session));
             result = await this.flash(job, record, session, again, withoutReadUnprotect(flashInput.options), progress);
           }
           deps.journal.uploaded(job.id, result.written);
