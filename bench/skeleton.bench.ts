@@ -12,6 +12,7 @@ import { attachSensorNodeOnPty } from '../src-main/virtual/attach-sensor-node';
 import { makeTempDir } from '../test/helpers/temp-dir';
 import { table, writeSection } from './report';
 import { loadProfiles } from '../src-main/core/profiles/profile-registry';
+import { isSerialProfile } from '../src-main/core/profiles/profile-types';
 import { PROFILES_DIR } from '../test/helpers/core-fixture';
 
 const rows: (string | number)[][] = [['what', 'measured', 'limit', 'ratio to limit']];
@@ -71,7 +72,7 @@ describe('skeleton benchmarks', () => {
   it('shell command round trips over a real serial port against 115200-baud wire time', async () => {
     const { profiles } = await loadProfiles(PROFILES_DIR);
     const profile = profiles.find((p) => p.profile.id === 'fieldbench-sensor-node')?.profile;
-    if (!profile) throw new Error('the sensor-node profile did not load');
+    if (!profile || !isSerialProfile(profile)) throw new Error('the sensor-node profile did not load with a shell');
     const node = await attachSensorNodeOnPty({ seed: 1 });
     const link = await openSerialLink(node.hostPath, { baudRate: profile.shell.baudRate });
     try {

@@ -4,7 +4,7 @@
 import { FieldbenchError } from '../../api/errors';
 import type { FirmwareJobOptions, ImageInspection } from '../../api/schemas';
 import { compareMcubootVersions, parseMcubootVersion } from '../../firmware-images/mcuboot-version';
-import type { FirmwareSpec } from '../profiles/profile-types';
+import type { McumgrSerialFirmware } from '../profiles/profile-types';
 import type { ImageSlot } from './image-slots';
 
 export interface PreflightResult {
@@ -33,7 +33,7 @@ const FORMAT_PHRASE: Record<ImageInspection['format'], string> = {
 };
 
 /** What can be told from the file and the profile alone; refused before a job even starts. Returns the image hash. */
-export function checkImage(inspection: ImageInspection, firmware: FirmwareSpec, requiredKeys: string[], deviceLabel: string): { hash: string; checked: string[] } {
+export function checkImage(inspection: ImageInspection, firmware: McumgrSerialFirmware, requiredKeys: string[], deviceLabel: string): { hash: string; checked: string[] } {
   const checked: string[] = [];
   if (inspection.format !== 'mcuboot') {
     throw refusal(

@@ -10,7 +10,8 @@ const clients = new WeakMap<DeviceSession, SmpClient>();
 export function smpFor(session: DeviceSession): SmpClient {
   let client = clients.get(session);
   if (!client) {
-    const lineLength = session.profile.firmware?.lineLength;
+    const firmware = session.profile.firmware;
+    const lineLength = firmware?.method === 'mcumgr-serial' ? firmware.lineLength : undefined;
     client = new SmpClient(session.link, {
       deviceLabel: session.link.label,
       framing: smpSerialFraming(lineLength === undefined ? {} : { lineLength }),
