@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FieldbenchError } from '../../src-main/api/errors';
 import { crcText, dfuCrc, parseDfuFile, withDfuSuffix } from '../../src-main/firmware-images/dfu-file';
+import { dfuseFile } from '../helpers/dfuse-file';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { readExpectations, readFixture, type DfuExpectation } from '../helpers/firmware-fixtures';
 import { describeSegments } from '../helpers/segment-arbitraries';
@@ -11,36 +12,6 @@ const expectations = readExpectations<DfuExpectation>('dfu');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const accepted = expectations.filter((e) => e.expect === undefined);
 const rejected = expectations.filter((e) => e.expect !== undefined);
-
-/** A DfuSe body as dfuse-pack lays it out, for the cases the fixtures do not cover. */
-function dfuseBody(targets: { alt: number; name?: string; elements: { address: number; data: Uint8Array }[] }[]): Uint8Array {
-  const parts: Buffer[] = [];
-  for (const target of targets) {
-    const elements = Buffer.concat(
-      target.elements.map((e) => {
-        const header = Buffer.alloc(8);
-        header.writeUInt32LE(e.address, 0);
-        header.writeUInt32LE(e.data.length, 4);
-        return Buffer.concat([header, e.data]);
-      }),
-    );
-    const prefix = Buffer.alloc(274);
-    prefix.write('Target', 0, 'latin1');
-    prefix.writeUInt8(target.alt, 6);
-    prefix.writeUInt32LE(target.name === undefined ? 0 : 1, 7);
-    prefix.write(target.name ?? '', 11, 'latin1');
-    prefix.writeUInt32LE(elements.length, 266);
-    prefix.writeUInt32LE(target.elements.length, 270);
-    parts.push(prefix, elements);
-  }
-  const body = Buffer.concat(parts);
-  const head = Buffer.alloc(11);
-  head.write('DfuSe', 0, 'latin1');
-  head.writeUInt8(1, 5);
-  head.writeUInt32LE(11 + body.length + 16, 6);
-  head.writeUInt8(targets.length, 10);
-  return withDfuSuffix(Buffer.concat([head, body]), { bcdDFU: 0x011a, idVendor: 0x0483, idProduct: 0xdf11 });
-}
 
 describe('DFU files made by dfu-util', () => {
   it('has every kind of fixture', () => {
@@ -118,7 +89,7 @@ describe('refusals', () => {
   });
 
   it('reads several named and unnamed targets, and an element that runs past 4 GiB is refused', () => {
-    const file = dfuseBody([
+    const file = dfuseFile([
       { alt: 0, name: 'Internal Flash', elements: [{ address: 0x08000000, data: new Uint8Array([1, 2, 3]) }] },
       { alt: 1, elements: [] },
     ]);
@@ -127,7 +98,7 @@ describe('refusals', () => {
       [0, 'Internal Flash', 1],
       [1, '', 0],
     ]);
-    const past = dfuseBody([{ alt: 0, elements: [{ address: 0xffffffff, data: new Uint8Array(2) }] }]);
+    const past = dfuseFile([{ alt: 0, elements: [{ address: 0xffffffff, data: new Uint8Array(2) }] }]);
     expect(fieldbenchErrorFrom(() => parseDfuFile(past)).message).toMatch(/do not fit 32-bit addresses/);
   });
 });

@@ -12,6 +12,7 @@ import { AsyncMutex } from './async-mutex';
 import { cannotDetachPlugged, deviceBusy, noSuchDevice, notVirtual } from './device-errors';
 import { describeRecovery, probeSerialRecovery } from './serial-recovery-probe';
 import type { VirtualAttachment, VirtualStart } from './virtual-attachment';
+import { setDeviceState } from './device-state';
 
 export interface SerialPortSeen {
   path: string;
@@ -500,10 +501,7 @@ export class DeviceRegistry {
   }
 
   private setState(entry: DeviceEntry, state: DeviceState, detail?: string): void {
-    entry.device.state = state;
-    if (detail) entry.device.stateDetail = detail;
-    else delete entry.device.stateDetail;
-    entry.device.seenAt = this.deps.now().toISOString();
+    setDeviceState(entry.device, state, detail, this.deps.now());
     if (!entry.removed) this.emit();
   }
 

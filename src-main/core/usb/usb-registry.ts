@@ -13,6 +13,7 @@ import { AsyncMutex } from '../devices/async-mutex';
 import { cannotDetachPlugged, deviceBusy, noSuchDevice } from '../devices/device-errors';
 import type { ProfileRegistry, UsbDeviceFacts } from '../profiles/profile-registry';
 import { isSerialProfile, type DeviceProfile, type UsbDfuFirmware } from '../profiles/profile-types';
+import { setDeviceState } from '../devices/device-state';
 
 /** What an operation on a USB device gets: the device as it is on the bus now, its DFU interfaces, its profile. */
 export interface UsbSession {
@@ -552,10 +553,7 @@ export class UsbRegistry {
   }
 
   private setState(entry: UsbEntry, state: DeviceState, detail?: string): void {
-    entry.device.state = state;
-    if (detail) entry.device.stateDetail = detail;
-    else delete entry.device.stateDetail;
-    entry.device.seenAt = this.deps.now().toISOString();
+    setDeviceState(entry.device, state, detail, this.deps.now());
     if (!entry.removed) this.emit();
   }
 
