@@ -5,6 +5,10 @@
 //   - only src-main/shell and src-preload import 'electron';
 //   - only src-main/transports/usb/node-usb-bus.ts loads 'usb' (a native package that may have
 //     no binary for the platform: it is loaded lazily there, and a failure becomes a status line);
+//   - only src-main/transports/ble/node-ble-central.ts loads 'node-ble' or 'dbus-next' (a system
+//     bus may be missing; everything else sees BLE through BleCentral, so a second backend fits
+//     beside it), except that the simulated BlueZ in src-main/virtual/ble owns org.bluez through
+//     'dbus-next';
 //   - only the IPC binding (src-main/shell/ipc-binding.ts) and the preload entry
 //     (src-preload/index.ts) touch ipcMain / ipcRenderer;
 //   - src-main/api imports nothing but itself and zod;
@@ -44,6 +48,10 @@ const ELECTRON_MESSAGE = "Only src-main/shell and src-preload import 'electron';
 const USB_ZONE = ['src-main/transports/usb/node-usb-bus.ts'];
 const USB_MESSAGE =
   "Only src-main/transports/usb/node-usb-bus.ts loads 'usb'; everything else sees the bus through UsbBus (src-main/transports/usb/usb-bus.ts).";
+const BLE_ZONE = ['src-main/transports/ble/node-ble-central.ts'];
+const BLE_SIMULATOR_ZONE = ['src-main/virtual/ble/**'];
+const BLE_MESSAGE =
+  "Only src-main/transports/ble/node-ble-central.ts loads 'node-ble' or 'dbus-next'; everything else sees BLE through BleCentral (src-main/transports/ble/ble-central.ts).";
 const IPC_MESSAGE =
   'Only src-main/shell/ipc-binding.ts and src-preload/index.ts use ipcMain/ipcRenderer; everything else goes through the contract.';
 
@@ -62,6 +70,17 @@ const dynamicUsbSyntax = [
 ];
 const usbImport = { name: 'usb', message: USB_MESSAGE };
 const usbPatterns = [{ group: ['usb/*'], message: USB_MESSAGE }];
+const blePackages = ['node-ble', 'dbus-next'];
+const bleSyntaxFor = (packages) =>
+  packages.flatMap((name) => [
+    { selector: `ImportExpression[source.value=/^${name}(\\u002F.*)?$/]`, message: BLE_MESSAGE },
+    { selector: `CallExpression[callee.name='require'][arguments.0.value=/^${name}(\\u002F.*)?$/]`, message: BLE_MESSAGE },
+  ]);
+const bleImportsFor = (packages) => packages.map((name) => ({ name, message: BLE_MESSAGE }));
+const blePatternsFor = (packages) => (packages.length > 0 ? [{ group: packages.map((name) => `${name}/*`), message: BLE_MESSAGE }] : []);
+const dynamicBleSyntax = bleSyntaxFor(blePackages);
+const bleImports = bleImportsFor(blePackages);
+const blePatterns = blePatternsFor(blePackages);
 
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_') && !name.startsWith('node:'));
 
@@ -170,8 +189,11 @@ export default tseslint.config(
       // Device output is full of control characters (ANSI escapes, NUL padding); matching them is the point.
       'no-control-regex': 'off',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport], patterns: usbPatterns }],
-      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport, ...bleImports], patterns: [...usbPatterns, ...blePatterns] },
+      ],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax, ...dynamicBleSyntax],
     },
   },
 
@@ -190,12 +212,13 @@ export default tseslint.config(
           paths: [
             { name: 'electron', message: ELECTRON_MESSAGE },
             usbImport,
+            ...bleImports,
             ...nodeBuiltins.map((name) => ({
               name,
               message: 'The renderer is a web page (also served to browsers by fieldbench serve): no Node modules.',
             })),
           ],
-          patterns: [{ group: ['node:*'], message: 'The renderer is a web page: no Node modules.' }, ...usbPatterns],
+          patterns: [{ group: ['node:*'], message: 'The renderer is a web page: no Node modules.' }, ...usbPatterns, ...blePatterns],
         },
       ],
       'fieldbench/import-boundaries': [
@@ -268,15 +291,35 @@ export default tseslint.config(
   {
     files: [...ELECTRON_ZONE, ...ELECTRON_TESTS],
     rules: {
-      'no-restricted-imports': ['error', { paths: [usbImport], patterns: usbPatterns }],
-      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicUsbSyntax],
+      'no-restricted-imports': ['error', { paths: [usbImport, ...bleImports], patterns: [...usbPatterns, ...blePatterns] }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicUsbSyntax, ...dynamicBleSyntax],
     },
   },
   {
     files: USB_ZONE,
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }] }],
-      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax],
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, ...bleImports], patterns: blePatterns }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicBleSyntax],
+    },
+  },
+  {
+    files: BLE_ZONE,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport], patterns: usbPatterns }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax],
+    },
+  },
+  {
+    files: BLE_SIMULATOR_ZONE,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport, ...bleImportsFor(['node-ble'])],
+          patterns: [...usbPatterns, ...blePatternsFor(['node-ble'])],
+        },
+      ],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax, ...bleSyntaxFor(['node-ble'])],
     },
   },
   {

@@ -76,6 +76,53 @@ describe("lint: only the node-usb bus loads 'usb'", () => {
   });
 });
 
+const NODE_BLE_IMPORT = "import { createBluetooth } from 'node-ble';\nexport const ble = createBluetooth;\n";
+const DBUS_IMPORT = "import { systemBus } from 'dbus-next';\nexport const bus = systemBus;\n";
+
+describe("lint: only the node-ble central loads 'node-ble' or 'dbus-next'", () => {
+  it('is an error in core, other BLE and USB transport files, protocols, the shell, the renderer and tests', async () => {
+    for (const path of [
+      'src-main/core/ble/x.ts',
+      'src-main/transports/ble/ble-smp-link.ts',
+      'src-main/transports/usb/node-usb-bus.ts',
+      'src-main/protocols/smp/x.ts',
+      'src-main/shell/x.ts',
+      'src-renderer/x.tsx',
+      'test/unit/x.test.ts',
+    ]) {
+      expect(await boundaryHits(path, NODE_BLE_IMPORT), path).toContain('no-restricted-imports');
+      expect(await boundaryHits(path, DBUS_IMPORT), path).toContain('no-restricted-imports');
+    }
+  });
+
+  it('also catches type-only, subpath, dynamic and require imports', async () => {
+    expect(await boundaryHits('src-main/core/x.ts', "import type { Adapter } from 'node-ble';\nexport type A = Adapter;\n")).toContain('no-restricted-imports');
+    expect(await boundaryHits('src-main/core/x.ts', "import { Variant } from 'dbus-next/lib/variant';\nexport const v = Variant;\n")).toContain('no-restricted-imports');
+    expect(await boundaryHits('src-main/core/x.ts', "export const load = () => import('node-ble');\n")).toContain('no-restricted-syntax');
+    expect(await boundaryHits('src-main/core/x.ts', "export const d = require('dbus-next');\n")).toContain('no-restricted-syntax');
+  });
+
+  it('is allowed in src-main/transports/ble/node-ble-central.ts, which still may not import electron or usb', async () => {
+    const path = 'src-main/transports/ble/node-ble-central.ts';
+    expect(await boundaryHits(path, NODE_BLE_IMPORT)).toEqual([]);
+    expect(await boundaryHits(path, DBUS_IMPORT)).toEqual([]);
+    expect(await boundaryHits(path, "export const load = () => import('node-ble');\n")).toEqual([]);
+    expect(await boundaryHits(path, ELECTRON_IMPORT)).toContain('no-restricted-imports');
+    expect(await boundaryHits(path, USB_IMPORT)).toContain('no-restricted-imports');
+  });
+
+  it('lets the simulated BlueZ own org.bluez through dbus-next, but not use node-ble', async () => {
+    const path = 'src-main/virtual/ble/x.ts';
+    expect(await boundaryHits(path, DBUS_IMPORT)).toEqual([]);
+    expect(await boundaryHits(path, "export const load = () => import('dbus-next');\n")).toEqual([]);
+    expect(await boundaryHits(path, NODE_BLE_IMPORT)).toContain('no-restricted-imports');
+  });
+
+  it('leaves packages whose names only start with node-ble alone', async () => {
+    expect(await boundaryHits('src-main/core/x.ts', "import * as m from 'node-blessed';\nexport const x = m;\n")).toEqual([]);
+  });
+});
+
 describe('lint: only the IPC binding and the preload entry touch ipcMain/ipcRenderer', () => {
   const useIpcMain = "import { ipcMain } from 'electron';\nipcMain.handle('x', () => 1);\n";
   const useIpcRenderer = "import { ipcRenderer } from 'electron';\nexport const send = () => ipcRenderer.invoke('x');\n";
