@@ -434,10 +434,8 @@ export class SensorNodeSimulator {
         const volts = this.batteryVolts();
         return plain([`voltage: ${volts.toFixed(2)} V`, `charge: ${chargePercent(volts)} %`]);
       }
-      case 'sensor temp': {
-        const celsius = this.baseTemperature + (this.random() - 0.5) * 0.2;
-        return plain([`temperature: ${celsius.toFixed(2)} C`]);
-      }
+      case 'sensor temp':
+        return plain([`temperature: ${this.temperatureCelsius().toFixed(2)} C`]);
       case 'hwinfo reset_cause':
         return plain([`reset cause: ${this.resetCause}`]);
       case 'log errors': {
@@ -492,6 +490,28 @@ export class SensorNodeSimulator {
     }
     if (known.includes(first)) return [error(`${first}: wrong parameter count`)];
     return [error(`${command}: unknown parameter: ${first}`)];
+  }
+
+  /** What the sensors read now, for the node's other interfaces (its BLE GATT services) than the shell. */
+  readSensors(): { batteryVolts: number; batteryPercent: number; temperatureCelsius: number } {
+    const volts = this.batteryVolts();
+    return { batteryVolts: volts, batteryPercent: chargePercent(volts), temperatureCelsius: this.temperatureCelsius() };
+  }
+
+  /**
+   * Run one command line as the shell would on another backend (Zephyr's shell over the BLE
+   * UART service): the lines it prints, red ones marked as errors. Empty when the command
+   * resets the node.
+   */
+  async runShellCommand(line: string): Promise<{ text: string; error: boolean }[]> {
+    const words = line.trim().split(/\s+/).filter((w) => w !== '');
+    if (words.length === 0) return [];
+    const answer = await this.answer(words, this.bootEpoch);
+    return answer === 'rebooting' ? [] : answer;
+  }
+
+  private temperatureCelsius(): number {
+    return this.baseTemperature + (this.random() - 0.5) * 0.2;
   }
 
   private batteryVolts(): number {
@@ -572,7 +592,7 @@ function promptText(): string {
 }
 
 /** Zephyr's log timestamp: [hh:mm:ss.mmm,uuu]. */
-function logTimestamp(ms: number): string {
+export function logTimestamp(ms: number): string {
   const hours = Math.floor(ms / 3_600_000);
   const minutes = Math.floor(ms / 60_000) % 60;
   const seconds = Math.floor(ms / 1_000) % 60;
