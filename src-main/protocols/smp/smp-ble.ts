@@ -3,8 +3,8 @@
 // device reassembles it) and the device answers in notifications, so the only way to find
 // where an answer ends is the header's length field. A stray or damaged byte would make a
 // false header, so the decoder only accepts a header whose fixed bits are right and whose
-// body, when it has one, starts as a CBOR map (every SMP body is one); anything else is
-// skipped a byte at a time until a packet lines up again.
+// body starts as a CBOR map (every SMP body is one, at least the empty map, so a length of
+// 0 is refused too); anything else is skipped a byte at a time until a packet lines up again.
 import { FieldbenchError } from '../../api/errors';
 import type { SmpDecodeResult, SmpFrameDecoder, SmpFraming } from './smp-framing';
 import { decodeSmpHeader, SMP_HEADER_SIZE, SMP_MAX_BODY_SIZE } from './smp-packet';
@@ -73,11 +73,11 @@ export class SmpBleDecoder implements SmpFrameDecoder {
       }
       if (rest.length < SMP_HEADER_SIZE) break;
       const length = bodyLength(rest);
-      if (length === null || length > this.maxBodyLength) {
+      if (length === null || length === 0 || length > this.maxBodyLength) {
         skip();
         continue;
       }
-      if (length > 0 && rest.length > SMP_HEADER_SIZE && !startsCborMap(rest[SMP_HEADER_SIZE]!)) {
+      if (rest.length > SMP_HEADER_SIZE && !startsCborMap(rest[SMP_HEADER_SIZE]!)) {
         skip();
         continue;
       }
