@@ -8,7 +8,7 @@
 //   - only src-main/transports/ble/node-ble-central.ts loads 'node-ble' or 'dbus-next' (a system
 //     bus may be missing; everything else sees BLE through BleCentral, so a second backend fits
 //     beside it), except that the simulated BlueZ in src-main/virtual/ble owns org.bluez through
-//     'dbus-next';
+//     'dbus-next', and its own tests (simulated-bluez*) prove it against node-ble itself;
 //   - only the IPC binding (src-main/shell/ipc-binding.ts) and the preload entry
 //     (src-preload/index.ts) touch ipcMain / ipcRenderer;
 //   - src-main/api imports nothing but itself and zod;
@@ -50,6 +50,7 @@ const USB_MESSAGE =
   "Only src-main/transports/usb/node-usb-bus.ts loads 'usb'; everything else sees the bus through UsbBus (src-main/transports/usb/usb-bus.ts).";
 const BLE_ZONE = ['src-main/transports/ble/node-ble-central.ts'];
 const BLE_SIMULATOR_ZONE = ['src-main/virtual/ble/**'];
+const BLE_SIMULATOR_TESTS = ['test/**/simulated-bluez*.test.ts'];
 const BLE_MESSAGE =
   "Only src-main/transports/ble/node-ble-central.ts loads 'node-ble' or 'dbus-next'; everything else sees BLE through BleCentral (src-main/transports/ble/ble-central.ts).";
 const IPC_MESSAGE =
@@ -304,6 +305,13 @@ export default tseslint.config(
   },
   {
     files: BLE_ZONE,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport], patterns: usbPatterns }],
+      'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax],
+    },
+  },
+  {
+    files: BLE_SIMULATOR_TESTS,
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: ELECTRON_MESSAGE }, usbImport], patterns: usbPatterns }],
       'no-restricted-syntax': ['error', ...ipcSyntax, ...dynamicElectronSyntax, ...dynamicUsbSyntax],

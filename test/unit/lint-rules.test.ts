@@ -118,6 +118,12 @@ describe("lint: only the node-ble central loads 'node-ble' or 'dbus-next'", () =
     expect(await boundaryHits(path, NODE_BLE_IMPORT)).toContain('no-restricted-imports');
   });
 
+  it("lets the simulated BlueZ's own tests drive it with node-ble, and no other test", async () => {
+    expect(await boundaryHits('test/integration/simulated-bluez.test.ts', NODE_BLE_IMPORT)).toEqual([]);
+    expect(await boundaryHits('test/integration/simulated-bluez.test.ts', ELECTRON_IMPORT)).toContain('no-restricted-imports');
+    expect(await boundaryHits('test/integration/ble-transport.test.ts', NODE_BLE_IMPORT)).toContain('no-restricted-imports');
+  });
+
   it('leaves packages whose names only start with node-ble alone', async () => {
     expect(await boundaryHits('src-main/core/x.ts', "import * as m from 'node-blessed';\nexport const x = m;\n")).toEqual([]);
   });
