@@ -232,7 +232,8 @@ export class NodeBleCentral implements BleCentral {
     const startedHere = !(await this.call(adapter.isDiscovering(), ADAPTER_LABEL, step.step));
     if (startedHere) await this.call(adapter.startDiscovery(), ADAPTER_LABEL, step.step).catch(() => undefined);
     try {
-      return await withDeadline(guard(adapter.waitDevice(address, step.ms, Math.min(this.scanPollMs, 500)), step.device, step.step), {
+      // node-ble's own time-out is set past ours, so the deadline that fires is the one that says what happened.
+      return await withDeadline(guard(adapter.waitDevice(address, step.ms + 1_000, Math.min(this.scanPollMs, 500)), step.device, step.step), {
         ...step,
         hint: 'The device was not heard: check that it is on, in range and advertising.',
       });
@@ -334,6 +335,7 @@ export function translate(error: unknown, device: string, step: string): Fieldbe
   if (/No available adapters found|Adapter not found/.test(text)) {
     return make({ code: 'unavailable', message: 'no Bluetooth adapter is present', hint: NO_ADAPTER });
   }
+  if (/operation timed out/.test(text)) return make({ code: 'timeout', message: 'BlueZ did not find the device in time', hint: 'Check that the device is on, in range and advertising.' });
   if (/Device not found/.test(text)) return make({ code: 'not-found', message: 'BlueZ has not heard this device', hint: 'Scan first, and check that the device advertises.' });
   if (/(Service|Characteristic) not available/.test(text)) {
     return make({ code: 'not-found', message: `the device has no such GATT entry (${text})`, hint: 'Check the UUID against the services the device lists.' });
