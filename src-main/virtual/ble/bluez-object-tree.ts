@@ -3,7 +3,7 @@
 // as BlueZ does, so a client that watches signals and one that introspects see the same
 // tree. dbus-next lists every exported path as a child node in Introspect, which is how
 // node-ble finds adapters, devices, services and characteristics.
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
 import { type ManagedObjects, ObjectManagerInterface, propertiesOf } from './bluez-interfaces';
 
 type Bus = ReturnType<typeof dbus.sessionBus>;

@@ -244,11 +244,11 @@ export class SimulatedBleDevice implements DeviceController {
   }
 
   private characteristicController(state: CharacteristicState, servicePath: string): CharacteristicController {
-    const device = this;
+    const link = this.context.link;
     const { definition } = state;
     const requireConnected = (): number => {
-      if (!device.connected) throw bluezError('Failed', 'Not connected');
-      return device.linkEpoch;
+      if (!this.connected) throw bluezError('Failed', 'Not connected');
+      return this.linkEpoch;
     };
     return {
       uuid: definition.uuid,
@@ -261,14 +261,14 @@ export class SimulatedBleDevice implements DeviceController {
         return state.notifying;
       },
       get mtu() {
-        return device.context.link.mtu;
+        return link.mtu;
       },
-      async read(offset) {
+      read: async (offset) => {
         requireConnected();
         if (!definition.flags.includes('read') || !definition.read) throw bluezError('NotPermitted', 'Read not permitted');
         // A read request and its response: one packet each way.
-        await device.pacer.next();
-        await device.pacer.next();
+        await this.pacer.next();
+        await this.pacer.next();
         requireConnected();
         const value = definition.read();
         if (offset > value.length) throw bluezError('InvalidOffset', 'Invalid offset');
@@ -276,27 +276,27 @@ export class SimulatedBleDevice implements DeviceController {
         emitChanged(state.iface, { Value: Buffer.from(value) });
         return value.subarray(offset);
       },
-      async write(value, type, offset) {
+      write: async (value, type, offset) => {
         const epoch = requireConnected();
         const withResponse = type !== 'command';
         if (withResponse ? !definition.flags.includes('write') : !definition.flags.includes('write-without-response')) {
           throw withResponse ? bluezError('NotPermitted', 'Write not permitted') : bluezError('NotSupported', 'Operation is not supported');
         }
         if (offset !== 0) throw bluezError('InvalidOffset', 'Invalid offset');
-        const payload = attPayloadSize(device.context.link.mtu);
+        const payload = attPayloadSize(this.context.link.mtu);
         if (!withResponse && value.length > payload) throw bluezError('InvalidValueLength', `Invalid Length: a write without response carries at most ${payload} bytes`);
         const packets = Math.max(1, Math.ceil(value.length / payload)) + (withResponse ? 1 : 0);
-        for (let i = 0; i < packets; i++) await device.pacer.next();
-        if (epoch !== device.linkEpoch) throw bluezError('Failed', 'Not connected');
+        for (let i = 0; i < packets; i++) await this.pacer.next();
+        if (epoch !== this.linkEpoch) throw bluezError('Failed', 'Not connected');
         let delivered = value;
         let cut = false;
-        if (definition.uuid === SMP_CHARACTERISTIC_UUID && device.currentFaults.disconnectAtSmpBytes !== undefined) {
-          const room = device.currentFaults.disconnectAtSmpBytes - device.smpBytesSinceArmed;
+        if (definition.uuid === SMP_CHARACTERISTIC_UUID && this.currentFaults.disconnectAtSmpBytes !== undefined) {
+          const room = this.currentFaults.disconnectAtSmpBytes - this.smpBytesSinceArmed;
           if (value.length >= room) {
             delivered = value.subarray(0, Math.max(0, room));
             cut = true;
           }
-          device.smpBytesSinceArmed += delivered.length;
+          this.smpBytesSinceArmed += delivered.length;
         }
         try {
           if (delivered.length > 0 || !cut) await definition.write?.(delivered, { withResponse });
@@ -305,27 +305,27 @@ export class SimulatedBleDevice implements DeviceController {
           throw error;
         }
         if (cut) {
-          const rest = { ...device.currentFaults };
+          const rest = { ...this.currentFaults };
           delete rest.disconnectAtSmpBytes;
-          device.currentFaults = rest;
-          device.dropLink('fault: disconnect mid-upload');
+          this.currentFaults = rest;
+          this.dropLink('fault: disconnect mid-upload');
           // A write command has no answer to fail; a request loses its response with the link.
           if (withResponse) throw bluezError('Failed', 'Not connected');
         }
       },
-      startNotify() {
+      startNotify: () => {
         requireConnected();
         if (!definition.flags.includes('notify') && !definition.flags.includes('indicate')) throw bluezError('NotSupported', 'Operation is not supported');
         if (state.notifying) return;
         state.notifying = true;
         emitChanged(state.iface, { Notifying: true });
-        device.gatt.notifyingChanged?.(definition.uuid, true);
+        this.gatt.notifyingChanged?.(definition.uuid, true);
       },
-      stopNotify() {
+      stopNotify: () => {
         if (!state.notifying) return;
         state.notifying = false;
         emitChanged(state.iface, { Notifying: false });
-        device.gatt.notifyingChanged?.(definition.uuid, false);
+        this.gatt.notifyingChanged?.(definition.uuid, false);
       },
     };
   }

@@ -10,6 +10,7 @@ import type { SensorNodeSimulator } from '../sensor-node/sensor-node-firmware';
 import { type BleLinkParameters, DEFAULT_LINK_PARAMETERS, checkLinkParameters } from './ble-link-model';
 import { type AdapterController, AdapterInterface, AgentManagerInterface, bluezError, emitChanged } from './bluez-interfaces';
 import { BluezObjectTree } from './bluez-object-tree';
+import { allowIntegerDictionaryKeys } from './dbus-integer-dict-keys';
 import type { GattServer } from './gatt-database';
 import { FIELDBENCH_SENSOR_SERVICE_UUID, SENSOR_NODE_COMPANY_ID, SMP_SERVICE_UUID } from './gatt-uuids';
 import { SensorNodeGatt, type SensorNodeGattOptions } from './sensor-node-gatt';
@@ -67,7 +68,7 @@ export interface SimulatedBleDeviceHandle {
 const ADDRESS = /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/;
 
 export class SimulatedBluez {
-  private readonly devices = new Map<string, { device: SimulatedBleDevice; node: SensorNodeSimulator | null; lastUptimeMs: number }>();
+  private readonly devices = new Map<string, { device: SimulatedBleDevice; handle: SimulatedBleDeviceHandle; node: SensorNodeSimulator | null; lastUptimeMs: number }>();
   private readonly tree: BluezObjectTree;
   private readonly adapterInterface: AdapterInterface;
   private powered = true;
@@ -92,6 +93,7 @@ export class SimulatedBluez {
   /** Connect to the bus, own org.bluez, and export the adapter. */
   static async start(options: SimulatedBluezOptions): Promise<SimulatedBluez> {
     const step = 'start simulated BlueZ';
+    allowIntegerDictionaryKeys();
     const bus = dbus.sessionBus({ busAddress: options.busAddress });
     try {
       const reply = await withDeadline(bus.requestName(BLUEZ_SERVICE, dbus.NameFlag.DO_NOT_QUEUE), 5_000, step);
@@ -190,8 +192,7 @@ export class SimulatedBluez {
       },
     );
     if (identity.faults) device.setFaults(identity.faults);
-    this.devices.set(address, { device, node, lastUptimeMs: node?.uptimeMs ?? 0 });
-    return {
+    const handle: SimulatedBleDeviceHandle = {
       address,
       path: device.path,
       get connected() {
@@ -206,6 +207,17 @@ export class SimulatedBluez {
       },
       dropLink: () => device.dropLink('remote'),
     };
+    this.devices.set(address, { device, handle, node, lastUptimeMs: node?.uptimeMs ?? 0 });
+    return handle;
+  }
+
+  /** A device put on the air earlier, by address. */
+  device(address: string): SimulatedBleDeviceHandle {
+    const entry = this.devices.get(address.toUpperCase());
+    if (!entry) {
+      throw new FieldbenchError({ code: 'not-found', message: `no simulated device has address ${address}`, device: address, step: 'find simulated device', hint: 'Add it first with addSensorNode or addDevice.' });
+    }
+    return entry.handle;
   }
 
   /** Take a device off the air altogether. */
@@ -242,6 +254,8 @@ export class SimulatedBluez {
   // ------------------------------------------------------------------ adapter
 
   private adapterController(): AdapterController {
+    // The getters below read live state from this instance; an object literal's own `this` is the controller.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const bluez = this;
     return {
       get address() {
