@@ -129,6 +129,46 @@ export const DeviceFirmware = z.discriminatedUnion('method', [
 ]);
 export type DeviceFirmware = z.infer<typeof DeviceFirmware>;
 
+/** A Bluetooth device address as BlueZ prints it: upper-case hex, colon-separated. */
+export const BleAddress = z.string().regex(/^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$/);
+/** A GATT UUID in its canonical form, lower-case 128-bit, as BlueZ reports it (16-bit SIG numbers on the base UUID). */
+export const BleUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+/** Signal strength and transmit power in dBm, as the controller reports them (int8). */
+const Dbm = z.number().int().min(-128).max(127);
+
+/** One device heard in a scan, as its latest advert (merged with its scan response) says. */
+export const BleAdvert = z.object({
+  address: BleAddress,
+  /** The advertised name; null when the device never gave one. */
+  name: z.string().nullable(),
+  /** Null when the radio has not heard it since BlueZ cached it. */
+  rssi: Dbm.nullable(),
+  serviceUuids: z.array(BleUuid),
+  /** Manufacturer-specific data by Bluetooth SIG company identifier, the data as lower-case hex. */
+  manufacturerData: z.array(
+    z.object({ companyId: z.number().int().min(0).max(0xffff), dataHex: z.string().regex(/^(?:[0-9a-f]{2})*$/) }),
+  ),
+  /** Advertised transmit power; null when the advert leaves it out. */
+  txPower: Dbm.nullable(),
+  seenAt: IsoTime,
+});
+export type BleAdvert = z.infer<typeof BleAdvert>;
+
+/** A device reached over Bluetooth LE: who it is on the air and how its connection stands. */
+export const BleInfo = z.object({
+  address: BleAddress,
+  /** 'random' for most peripherals (a static random address); 'public' for an IEEE-assigned one. */
+  addressType: z.enum(['public', 'random']),
+  name: z.string().nullable(),
+  rssi: Dbm.nullable(),
+  connected: z.boolean(),
+  /** The connection's ATT MTU (23 until an exchange raised it, at most 517); null while not connected. */
+  mtu: z.number().int().min(23).max(517).nullable(),
+  /** Advertised services while disconnected; every service found once connected. */
+  serviceUuids: z.array(BleUuid),
+});
+export type BleInfo = z.infer<typeof BleInfo>;
+
 export const Device = z.object({
   id: Id,
   transport: Transport,
@@ -137,6 +177,8 @@ export const Device = z.object({
   /** A virtual device made by Fieldbench (demo mode and tests). */
   virtual: z.boolean(),
   usb: UsbInfo.optional(),
+  /** Bluetooth LE devices only. */
+  ble: BleInfo.optional(),
   profileId: z.string().nullable(),
   profileName: z.string().nullable(),
   identity: DeviceIdentity.nullable(),

@@ -16,8 +16,12 @@ import {
 import { findJsonSyntaxError } from '../../src-main/core/profiles/json-syntax-error';
 import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
+  BleMatch,
+  BleSettings,
   CountDiagnostic,
   DeviceProfile,
+  GattDiagnosticSpec,
+  GattIntegerParser,
   McumgrSerialFirmware,
   IdentitySpec,
   NumberDiagnostic,
@@ -89,6 +93,7 @@ const shapes = {
     identity: 'optional',
     diagnostics: 'required',
     firmware: 'optional',
+    ble: 'optional',
   } satisfies KeyList<DeviceProfile>,
   '/$defs/mcumgrSerialFirmware': {
     method: 'required',
@@ -106,7 +111,29 @@ const shapes = {
     detachTimeoutMs: 'optional',
     reenumerateTimeoutMs: 'optional',
   } satisfies KeyList<UsbDfuFirmware>,
-  '/properties/match': { usb: 'optional', serialProbe: 'optional' } satisfies KeyList<ProfileMatch>,
+  '/properties/match': { usb: 'optional', serialProbe: 'optional', ble: 'optional' } satisfies KeyList<ProfileMatch>,
+  '/$defs/bleMatch': { serviceUuids: 'optional', namePrefix: 'optional', manufacturerId: 'optional' } satisfies KeyList<BleMatch>,
+  '/$defs/bleSettings': { diagnostics: 'required', smp: 'optional', logService: 'optional' } satisfies KeyList<BleSettings>,
+  '/$defs/gattDiagnostic': {
+    id: 'required',
+    label: 'required',
+    service: 'required',
+    characteristic: 'required',
+    mode: 'required',
+    parser: 'required',
+    limits: 'optional',
+  } satisfies KeyList<GattDiagnosticSpec>,
+  '/$defs/gattIntegerParser': {
+    type: 'required',
+    signed: 'required',
+    bytes: 'required',
+    endian: 'optional',
+    scale: 'optional',
+    offset: 'optional',
+    unit: 'optional',
+  } satisfies KeyList<GattIntegerParser>,
+  '/$defs/gattUtf8Parser': { type: 'required' },
+  '/$defs/gattBytesParser': { type: 'required' },
   '/properties/match/properties/usb/items': {
     vendorId: 'required',
     productId: 'required',
@@ -205,6 +232,19 @@ describe('the schema and profile-types.ts', () => {
     expect(at('/properties/shell/properties/lineEnding').enum).toEqual(Object.keys(lineEndings));
     const types = { number: true, text: true, count: true } satisfies Record<DeviceProfile['diagnostics'][number]['type'], true>;
     expect(at('/$defs/diagnostic/properties/type').enum).toEqual(Object.keys(types));
+  });
+
+  it('agree on the GATT parser types, widths, byte orders, modes and log services', () => {
+    const parsers = { integer: true, utf8: true, bytes: true } satisfies Record<GattDiagnosticSpec['parser']['type'], true>;
+    expect(at('/$defs/gattParser/properties/type').enum).toEqual(Object.keys(parsers));
+    const widths: GattIntegerParser['bytes'][] = [1, 2, 4, 8];
+    expect(at('/$defs/gattIntegerParser/properties/bytes').enum).toEqual(widths);
+    const endians = { little: true, big: true } satisfies Record<NonNullable<GattIntegerParser['endian']>, true>;
+    expect(at('/$defs/gattIntegerParser/properties/endian').enum).toEqual(Object.keys(endians));
+    const modes = { read: true, notify: true } satisfies Record<GattDiagnosticSpec['mode'], true>;
+    expect(at('/$defs/gattDiagnostic/properties/mode').enum).toEqual(Object.keys(modes));
+    const logServices = { nus: true } satisfies Record<NonNullable<BleSettings['logService']>, true>;
+    expect(at('/$defs/bleSettings/properties/logService').enum).toEqual(Object.keys(logServices));
   });
 
   it('allows $schema in a profile file and describes every field', () => {

@@ -91,7 +91,7 @@ function onList(list: string[] | undefined, value: string): boolean {
 }
 
 /** lead starts the message: "3.21 V is" below the fail limit 3.3 V. */
-function judgeAgainstLimits(
+export function judgeAgainstLimits(
   lead: string,
   value: number,
   limits: NumberLimits | undefined,
@@ -133,7 +133,7 @@ function describeLists(spec: TextDiagnostic): string | null {
   return parts.length > 0 ? parts.join('; ') : null;
 }
 
-function formatQuantity(value: number, unit: string | undefined): string {
+export function formatQuantity(value: number, unit: string | undefined): string {
   return unit ? `${value} ${unit}` : String(value);
 }
 

@@ -16,9 +16,19 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import profileSchema from '../../../device-profiles/profile.schema.json' with { type: 'json' };
 import { FieldbenchError } from '../../api/errors';
 import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
+import { canonicalBleUuid } from '../../transports/ble/ble-uuid';
+import { STANDARD_GATT_READING_IDS } from '../diagnostics/gatt-standard-readings';
 import { findJsonSyntaxError } from './json-syntax-error';
 import { captureGroupCount, compilePattern, tryCompilePattern } from './profile-patterns';
-import { isSerialProfile, type DeviceProfile, type DiagnosticSpec, type NumberLimits, type SerialProfile } from './profile-types';
+import {
+  isSerialProfile,
+  type DeviceProfile,
+  type DiagnosticSpec,
+  type GattDiagnosticSpec,
+  type GattIntegerParser,
+  type NumberLimits,
+  type SerialProfile,
+} from './profile-types';
 
 export interface LoadedProfile {
   profile: DeviceProfile;
@@ -125,6 +135,7 @@ async function checkProfileFile(file: string): Promise<Checked> {
     // JSON has no hex numbers, so the schema takes "0x08000000"; the code wants the number.
     profile.firmware.defaultAddress = Number.parseInt(String(profile.firmware.defaultAddress), 16);
   }
+  canonicaliseBleUuids(profile);
   return { ok: true, profile: deepFreeze(profile), signingKeys: keys.signingKeys };
 }
 
@@ -308,6 +319,7 @@ function checkSense(profile: DeviceProfile): { field: string; message: string }[
     if (spec.type !== 'text' && spec.limits) problems.push(...checkLimits(`${at}/limits`, spec.limits));
     if (spec.type === 'text') problems.push(...checkLists(at, spec));
   });
+  problems.push(...checkBle(profile));
   const healthCheck = profile.firmware?.method === 'mcumgr-serial' ? profile.firmware.healthCheck : undefined;
   healthCheck?.forEach((id, i) => {
     if (!firstIndexOfId.has(id)) {
@@ -340,6 +352,89 @@ function checkTransports(profile: DeviceProfile): { field: string; message: stri
     problems.push({ field: '/match/usb', message: "'usb-dfu' firmware needs the USB ids the device enumerates with" });
   }
   return problems;
+}
+
+/**
+ * BLE: a ble section needs adverts to recognise the device by; a UUID is named once however
+ * it is spelt; a diagnostic's id is its own; limits judge integers, and only values the
+ * integer can take.
+ */
+function checkBle(profile: DeviceProfile): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (profile.ble && !profile.match.ble) {
+    problems.push({ field: '/ble', message: 'a ble section needs match.ble: the adverts a device of this family is recognised by' });
+  }
+  const firstIndexOfService = new Map<string, number>();
+  profile.match.ble?.serviceUuids?.forEach((uuid, i) => {
+    const canonical = canonicalBleUuid(uuid);
+    const first = firstIndexOfService.get(canonical);
+    if (first !== undefined) {
+      problems.push({ field: `/match/ble/serviceUuids/${i}`, message: `'${uuid}' is the same service as /match/ble/serviceUuids/${first}` });
+    } else {
+      firstIndexOfService.set(canonical, i);
+    }
+  });
+
+  const firstIndexOfId = new Map<string, number>();
+  profile.ble?.diagnostics.forEach((spec, i) => {
+    const at = `/ble/diagnostics/${i}`;
+    if (RESERVED_DIAGNOSTIC_IDS.has(spec.id) || STANDARD_GATT_READING_IDS.has(spec.id)) {
+      problems.push({ field: `${at}/id`, message: `the id '${spec.id}' is reserved for a reading every BLE device gets` });
+    }
+    const first = firstIndexOfId.get(spec.id);
+    if (first !== undefined) {
+      problems.push({ field: `${at}/id`, message: `the id '${spec.id}' is already used by /ble/diagnostics/${first}` });
+    } else {
+      firstIndexOfId.set(spec.id, i);
+    }
+    if (!spec.limits) return;
+    if (spec.parser.type !== 'integer') {
+      problems.push({ field: `${at}/limits`, message: `limits judge numbers, and a '${spec.parser.type}' parser gives none: use an integer parser or remove the limits` });
+      return;
+    }
+    const ordered = checkLimits(`${at}/limits`, spec.limits);
+    problems.push(...ordered);
+    if (ordered.length === 0) problems.push(...checkLimitsReachable(at, spec as GattDiagnosticSpec & { parser: GattIntegerParser }));
+  });
+  return problems;
+}
+
+/** A limit beyond every value the integer can give would never be crossed: most likely the wrong width, sign or scale. */
+function checkLimitsReachable(at: string, spec: GattDiagnosticSpec & { parser: GattIntegerParser }): { field: string; message: string }[] {
+  const { parser } = spec;
+  const bits = parser.bytes * 8;
+  const rawLow = parser.signed ? -(2 ** (bits - 1)) : 0;
+  const rawHigh = parser.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const scale = parser.scale ?? 1;
+  const offset = parser.offset ?? 0;
+  const ends = [rawLow * scale + offset, rawHigh * scale + offset];
+  const low = Math.min(...ends);
+  const high = Math.max(...ends);
+  const unit = parser.unit ? ` ${parser.unit}` : '';
+  const kind = `a ${parser.bytes}-byte ${parser.signed ? 'signed' : 'unsigned'} integer`;
+  const range = parser.scale !== undefined || parser.offset !== undefined ? `${kind} with this scale and offset` : kind;
+  const problems: { field: string; message: string }[] = [];
+  for (const level of ['warn', 'fail'] as const) {
+    for (const end of ['min', 'max'] as const) {
+      const limit = spec.limits?.[level]?.[end];
+      if (limit === undefined || (limit >= low && limit <= high)) continue;
+      problems.push({
+        field: `${at}/limits/${level}/${end}`,
+        message: `${range} reads from ${low}${unit} to ${high}${unit}, so the limit ${limit}${unit} is never crossed: check bytes, signed and scale`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** BlueZ reports every UUID in lower-case 128-bit form, so a loaded profile holds only that form. */
+function canonicaliseBleUuids(profile: DeviceProfile): void {
+  const match = profile.match.ble;
+  if (match?.serviceUuids) match.serviceUuids = match.serviceUuids.map(canonicalBleUuid);
+  for (const spec of profile.ble?.diagnostics ?? []) {
+    spec.service = canonicalBleUuid(spec.service);
+    spec.characteristic = canonicalBleUuid(spec.characteristic);
+  }
 }
 
 function checkLimits(at: string, limits: NumberLimits): { field: string; message: string }[] {
@@ -450,6 +545,30 @@ export class ProfileRegistry {
   }
 
   /**
+   * Profiles whose match.ble this advert fits, in load order: it lists every service UUID
+   * the profile names (in any spelling), its name starts with the prefix, and it carries
+   * manufacturer data under the company id, as far as the profile gives each.
+   */
+  matchBle(advert: BleAdvertFacts): DeviceProfile[] {
+    const advertised = new Set(advert.serviceUuids.flatMap((uuid) => {
+      try {
+        return [canonicalBleUuid(uuid)];
+      } catch {
+        return []; // a UUID BlueZ would never report; it cannot be one a profile names
+      }
+    }));
+    return this.all().filter((profile) => {
+      const match = profile.match.ble;
+      if (!match) return false;
+      return (
+        (match.serviceUuids?.every((uuid) => advertised.has(uuid)) ?? true) &&
+        (match.namePrefix === undefined || (advert.name?.startsWith(match.namePrefix) ?? false)) &&
+        (match.manufacturerId === undefined || advert.manufacturerData.some((entry) => entry.companyId === match.manufacturerId))
+      );
+    });
+  }
+
+  /**
    * The first profile, in load order, with a USB entry this device fits: its ids, its serial
    * number where the entry gives a pattern, and its DFU mode where the entry asks for one.
    */
@@ -472,6 +591,13 @@ export interface UsbDeviceFacts {
   serialNumber?: string;
   /** The mode of its DFU interface, or null when it offers none. */
   dfuMode: 'runtime' | 'dfu' | null;
+}
+
+/** What a BLE advert shows that profiles match on; the contract's BleAdvert and the central's both fit. */
+export interface BleAdvertFacts {
+  name: string | null;
+  serviceUuids: readonly string[];
+  manufacturerData: readonly { companyId: number }[];
 }
 
 /** Which transports a profile's devices are found on. */

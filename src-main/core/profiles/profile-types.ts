@@ -18,6 +18,8 @@ export interface DeviceProfile {
   diagnostics: DiagnosticSpec[];
   /** How its firmware is updated; absent: no firmware update is offered. */
   firmware?: FirmwareSpec;
+  /** What it offers over Bluetooth LE beyond Device Information and Battery; needs match.ble. */
+  ble?: BleSettings;
 }
 
 /**
@@ -81,6 +83,64 @@ export interface ProfileMatch {
    * expect is a regex over the answer's lines joined with '\n', tested with the 'm' flag.
    */
   serialProbe?: { command: string; expect: string };
+  /** Bluetooth LE adverts: a device matches when every criterion given holds. */
+  ble?: BleMatch;
+}
+
+/** At least one criterion; service UUIDs are in the canonical lower-case 128-bit form once loaded. */
+export interface BleMatch {
+  /** The advert (with its scan response) lists every one of these services. */
+  serviceUuids?: string[];
+  /** The advertised name starts with this, case and all. */
+  namePrefix?: string;
+  /** The advert carries manufacturer data under this Bluetooth SIG company identifier. */
+  manufacturerId?: number;
+}
+
+export interface BleSettings {
+  /** Characteristics read as diagnostics, in this order, after Device Information and Battery. */
+  diagnostics: GattDiagnosticSpec[];
+  /** The device has MCUmgr's SMP GATT service, so its firmware can be updated over BLE. */
+  smp?: boolean;
+  /** It logs over the Nordic UART Service, shown as its live log. */
+  logService?: 'nus';
+}
+
+/** One characteristic shown as a reading; UUIDs are canonical (lower-case 128-bit) once loaded. */
+export interface GattDiagnosticSpec {
+  id: string;
+  label: string;
+  service: string;
+  characteristic: string;
+  /** 'read' reads the value once per diagnostics read; 'notify' also follows its notifications. */
+  mode: 'read' | 'notify';
+  parser: GattValueParser;
+  /** Only for an integer parser: judged on the value after scale and offset. */
+  limits?: NumberLimits;
+}
+
+export type GattValueParser = GattIntegerParser | GattUtf8Parser | GattBytesParser;
+
+/** A two's-complement or unsigned integer filling the whole value: shown as raw × scale + offset. */
+export interface GattIntegerParser {
+  type: 'integer';
+  signed: boolean;
+  bytes: 1 | 2 | 4 | 8;
+  /** Byte order; GATT's own is little-endian, the default. */
+  endian?: 'little' | 'big';
+  scale?: number;
+  offset?: number;
+  unit?: string;
+}
+
+/** Text in UTF-8; trailing NUL padding is dropped. */
+export interface GattUtf8Parser {
+  type: 'utf8';
+}
+
+/** The value as lower-case hex, for what has no better reading. */
+export interface GattBytesParser {
+  type: 'bytes';
 }
 
 export interface ShellSettings {
