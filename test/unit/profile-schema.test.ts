@@ -9,6 +9,7 @@ import { ProfileProblem, ProfileSummary } from '../../src-main/api/schemas';
 import {
   PROFILES_DIR_ENV,
   ProfileRegistry,
+  type BleAdvertFacts,
   defaultProfilesDir,
   loadProfiles,
   profileSchema,
@@ -703,6 +704,210 @@ describe('profiles for USB devices', () => {
       expect(badPattern).toHaveLength(1);
       expect(badPattern[0]).toMatch(/^\/match\/usb\/0\/serialNumber: not a valid regex: /);
       expect(await problemsOf(usbProfile((p) => delete p.match.usb))).toEqual(["/match/usb: 'usb-dfu' firmware needs the USB ids the device enumerates with"]);
+    });
+  });
+});
+
+// ---------------------------------------------------------------- BLE devices
+
+describe('profiles for BLE devices', () => {
+  const SENSOR_SERVICE = '5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11';
+  const advert = (change: Partial<BleAdvertFacts> = {}): BleAdvertFacts => ({ name: null, serviceUuids: [], manufacturerData: [], ...change });
+
+  it('the shipped sensor node declares its GATT readings, SMP and UART log, and is recognised by its sensor service', async () => {
+    const registry = await ProfileRegistry.load(shippedDir);
+    const profile = registry.getOrThrow('fieldbench-sensor-node');
+    expect(profile.match.ble).toEqual({ serviceUuids: [SENSOR_SERVICE] });
+    expect(profile.ble?.smp).toBe(true);
+    expect(profile.ble?.logService).toBe('nus');
+    expect(profile.ble?.diagnostics.map((d) => [d.id, d.characteristic, d.mode, d.parser])).toEqual([
+      ['temperature', '5f0a0002-6a63-4f6b-9c55-0d1e5b2e7c11', 'notify', { type: 'integer', signed: true, bytes: 2, scale: 0.01, unit: '°C' }],
+      ['uptime', '5f0a0003-6a63-4f6b-9c55-0d1e5b2e7c11', 'read', { type: 'integer', signed: false, bytes: 4, unit: 's' }],
+    ]);
+    // The same limits as the reading over the shell: one device, one judgement.
+    const serialTemperature = profile.diagnostics.find((d) => d.id === 'temperature');
+    expect(profile.ble?.diagnostics[0]?.limits).toEqual(serialTemperature?.type === 'number' ? serialTemperature.limits : 'no serial temperature');
+
+    const withSensorService = advert({ name: 'Sensor Node', serviceUuids: ['0000180f-0000-1000-8000-00805f9b34fb', SENSOR_SERVICE.toUpperCase()] });
+    expect(registry.matchBle(withSensorService).map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
+    expect(registry.matchBle(advert({ name: 'Sensor Node', serviceUuids: ['180f', 'not a uuid'] }))).toEqual([]);
+    expect(registry.matchBle(advert())).toEqual([]);
+  });
+
+  describe('loading BLE profiles', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fieldbench-ble-profiles-'));
+    });
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    /** A BLE-only tag: no shell, no USB, found by its adverts. */
+    const bleProfile = (change: (p: LooseJson) => void = () => undefined): LooseJson => {
+      const profile: LooseJson = {
+        id: 'asset-tag',
+        name: 'Asset tag',
+        vendor: 'Lab',
+        match: { ble: { serviceUuids: ['0x180F', '6E400001-B5A3-F393-E0A9-E50E24DCCA9E'], namePrefix: 'TAG-', manufacturerId: 0x0059 } },
+        diagnostics: [],
+        ble: {
+          diagnostics: [
+            {
+              id: 'pressure',
+              label: 'Pressure',
+              service: '0x181A',
+              characteristic: '2a6d',
+              mode: 'read',
+              parser: { type: 'integer', signed: false, bytes: 4, endian: 'big', scale: 0.1, offset: -5, unit: 'Pa' },
+              limits: { warn: { min: 90000, max: 110000 }, fail: { min: 80000 } },
+            },
+            { id: 'label', label: 'Label', service: '181a', characteristic: '0000ffe1', mode: 'notify', parser: { type: 'utf8' } },
+            { id: 'raw', label: 'Raw', service: '181a', characteristic: 'ffe2', mode: 'read', parser: { type: 'bytes' } },
+          ],
+          logService: 'nus',
+        },
+      };
+      change(profile);
+      return profile;
+    };
+
+    async function problemsOf(profile: unknown): Promise<string[]> {
+      await writeFile(join(dir, 'tag.json'), JSON.stringify(profile, null, 2));
+      const { profiles, problems } = await loadProfiles(dir);
+      if (problems.length === 0) expect(profiles).toHaveLength(1);
+      for (const problem of problems) expect(problem.file).toBe(join(dir, 'tag.json'));
+      return problems.map((p) => `${p.field}: ${p.message}`);
+    }
+
+    it('loads every BLE field, with every UUID spelling turned into the lower-case 128-bit form BlueZ reports', async () => {
+      expect(await problemsOf(bleProfile())).toEqual([]);
+      const registry = await ProfileRegistry.load(dir);
+      const profile = registry.getOrThrow('asset-tag');
+      expect(profile.match.ble?.serviceUuids).toEqual(['0000180f-0000-1000-8000-00805f9b34fb', '6e400001-b5a3-f393-e0a9-e50e24dcca9e']);
+      expect(profile.ble?.diagnostics.map((d) => [d.service, d.characteristic])).toEqual([
+        ['0000181a-0000-1000-8000-00805f9b34fb', '00002a6d-0000-1000-8000-00805f9b34fb'],
+        ['0000181a-0000-1000-8000-00805f9b34fb', '0000ffe1-0000-1000-8000-00805f9b34fb'],
+        ['0000181a-0000-1000-8000-00805f9b34fb', '0000ffe2-0000-1000-8000-00805f9b34fb'],
+      ]);
+      expect(profile.ble?.diagnostics[0]?.parser).toEqual({ type: 'integer', signed: false, bytes: 4, endian: 'big', scale: 0.1, offset: -5, unit: 'Pa' });
+      expect(Object.isFrozen(profile.match.ble?.serviceUuids)).toBe(true);
+      // A BLE-only profile is not a serial one, so nothing sends it shell commands.
+      expect(registry.serialProfiles()).toEqual([]);
+    });
+
+    it('matches an advert only when every criterion the profile gives holds', async () => {
+      await writeFile(join(dir, 'tag.json'), JSON.stringify(bleProfile()));
+      await writeFile(join(dir, 'by-name.json'), JSON.stringify(bleProfile((p) => ((p.id = 'by-name'), (p.match = { ble: { namePrefix: 'TAG-' } }), delete p.ble))));
+      const registry = await ProfileRegistry.load(dir);
+      expect(registry.problems).toEqual([]);
+      const full = advert({
+        name: 'TAG-0042',
+        serviceUuids: ['6e400001-b5a3-f393-e0a9-e50e24dcca9e', '0000180f-0000-1000-8000-00805f9b34fb', '0000180a-0000-1000-8000-00805f9b34fb'],
+        manufacturerData: [{ companyId: 0x004c }, { companyId: 0x0059 }],
+      });
+      const ids = (facts: BleAdvertFacts) => registry.matchBle(facts).map((p) => p.id);
+      expect(ids(full)).toEqual(['by-name', 'asset-tag']);
+      expect(ids({ ...full, serviceUuids: ['0000180f-0000-1000-8000-00805f9b34fb'] })).toEqual(['by-name']);
+      expect(ids({ ...full, name: 'tag-0042' })).toEqual([]);
+      expect(ids({ ...full, name: null })).toEqual([]);
+      expect(ids({ ...full, manufacturerData: [{ companyId: 0x004c }] })).toEqual(['by-name']);
+      expect(ids({ ...full, serviceUuids: full.serviceUuids.map((u) => u.toUpperCase()) })).toEqual(['by-name', 'asset-tag']);
+    });
+
+    it('refuses UUIDs that are not Bluetooth UUIDs, and a service named twice in two spellings', async () => {
+      const uuidMessage = 'must be a Bluetooth UUID: a 16-bit SIG number like "180f" or "0x180F", or a 128-bit UUID like "6e400001-b5a3-f393-e0a9-e50e24dcca9e"';
+      expect(
+        await problemsOf(
+          bleProfile((p) => {
+            p.match.ble.serviceUuids = ['180', '0x180G', '6e400001b5a3f393e0a9e50e24dcca9e'];
+            p.ble.diagnostics[0].service = ' 181a';
+            p.ble.diagnostics[0].characteristic = '{2a6d}';
+          }),
+        ),
+      ).toEqual([
+        `/match/ble/serviceUuids/0: ${uuidMessage}`,
+        `/match/ble/serviceUuids/1: ${uuidMessage}`,
+        `/match/ble/serviceUuids/2: ${uuidMessage}`,
+        `/ble/diagnostics/0/service: ${uuidMessage}`,
+        `/ble/diagnostics/0/characteristic: ${uuidMessage}`,
+      ]);
+      expect(await problemsOf(bleProfile((p) => (p.match.ble.serviceUuids = ['180f', '0000180F-0000-1000-8000-00805F9B34FB'])))).toEqual([
+        "/match/ble/serviceUuids/1: '0000180F-0000-1000-8000-00805F9B34FB' is the same service as /match/ble/serviceUuids/0",
+      ]);
+    });
+
+    it('refuses a match.ble without a criterion, unknown fields, and a ble section with no adverts to match', async () => {
+      expect(await problemsOf(bleProfile((p) => (p.match.ble = {})))).toEqual(['/match/ble: must not be empty']);
+      expect(await problemsOf(bleProfile((p) => (p.match.ble.serviceUuids = [])))).toEqual(['/match/ble/serviceUuids: must not be empty']);
+      expect(await problemsOf(bleProfile((p) => (p.match.ble.manufacturerId = 0x10000)))).toEqual(['/match/ble/manufacturerId: must be <= 65535']);
+      expect(await problemsOf(bleProfile((p) => (p.match.ble.namePrefx = 'TAG')))).toEqual([
+        "/match/ble/namePrefx: unknown field 'namePrefx' (did you mean 'namePrefix'?)",
+      ]);
+      expect(await problemsOf(bleProfile((p) => delete p.match.ble))).toEqual([
+        '/ble: a ble section needs match.ble: the adverts a device of this family is recognised by',
+      ]);
+      expect(await problemsOf(bleProfile((p) => delete p.ble.diagnostics))).toEqual(["/ble/diagnostics: missing required field 'diagnostics'"]);
+      expect(await problemsOf(bleProfile((p) => (p.ble.logService = 'uart')))).toEqual(['/ble/logService: must be one of "nus"']);
+      expect(await problemsOf(bleProfile((p) => (p.ble.smp = 'yes')))).toEqual(['/ble/smp: must be boolean']);
+    });
+
+    it('refuses broken parsers, naming the field', async () => {
+      const parser = (change: (parser: LooseJson) => void) => bleProfile((p) => change(p.ble.diagnostics[0].parser));
+      expect(await problemsOf(parser((x) => (x.bytes = 3)))).toEqual(['/ble/diagnostics/0/parser/bytes: must be one of 1, 2, 4, 8']);
+      expect(await problemsOf(parser((x) => delete x.signed))).toEqual(["/ble/diagnostics/0/parser/signed: missing required field 'signed'"]);
+      expect(await problemsOf(parser((x) => (x.endian = 'middle')))).toEqual(['/ble/diagnostics/0/parser/endian: must be one of "little", "big"']);
+      expect(await problemsOf(parser((x) => (x.scale = 0)))).toEqual(['/ble/diagnostics/0/parser/scale: must not be 0']);
+      expect(await problemsOf(parser((x) => (x.type = 'float')))).toEqual(['/ble/diagnostics/0/parser/type: must be one of "integer", "utf8", "bytes"']);
+      expect(await problemsOf(parser((x) => (x.sigend = true)))).toEqual(["/ble/diagnostics/0/parser/sigend: unknown field 'sigend' (did you mean 'signed'?)"]);
+      expect(await problemsOf(bleProfile((p) => (p.ble.diagnostics[1].parser.encoding = 'latin1')))).toEqual([
+        "/ble/diagnostics/1/parser/encoding: unknown field 'encoding' (known fields: type)",
+      ]);
+      expect(await problemsOf(bleProfile((p) => (p.ble.diagnostics[0].mode = 'indicate')))).toEqual(['/ble/diagnostics/0/mode: must be one of "read", "notify"']);
+    });
+
+    it('refuses duplicate and reserved ids among the GATT diagnostics, but lets them repeat serial ids', async () => {
+      expect(
+        await problemsOf(
+          bleProfile((p) => {
+            p.ble.diagnostics[1].id = 'pressure';
+            p.ble.diagnostics[2].id = 'battery-level';
+            p.ble.diagnostics.push({ ...p.ble.diagnostics[2], id: 'identity' }, { ...p.ble.diagnostics[2], id: 'serial-number' });
+          }),
+        ),
+      ).toEqual([
+        "/ble/diagnostics/1/id: the id 'pressure' is already used by /ble/diagnostics/0",
+        "/ble/diagnostics/2/id: the id 'battery-level' is reserved for a reading every BLE device gets",
+        "/ble/diagnostics/3/id: the id 'identity' is reserved for a reading every BLE device gets",
+        "/ble/diagnostics/4/id: the id 'serial-number' is reserved for a reading every BLE device gets",
+      ]);
+      const node = (await sensorNode()) as LooseJson;
+      expect(node.ble.diagnostics.map((d: LooseJson) => d.id)).toEqual(['temperature', 'uptime']);
+      expect(node.diagnostics.map((d: LooseJson) => d.id)).toEqual(expect.arrayContaining(['temperature', 'uptime']));
+    });
+
+    it('refuses limits on a parser that gives no number, limits out of order, and limits the integer can never cross', async () => {
+      expect(await problemsOf(bleProfile((p) => (p.ble.diagnostics[1].limits = { warn: { max: 1 } })))).toEqual([
+        "/ble/diagnostics/1/limits: limits judge numbers, and a 'utf8' parser gives none: use an integer parser or remove the limits",
+      ]);
+      expect(await problemsOf(bleProfile((p) => (p.ble.diagnostics[0].limits = { warn: { min: 95000 }, fail: { min: 99000 } })))).toEqual([
+        '/ble/diagnostics/0/limits/fail/min: the fail limit 99000 must not be above the warn limit 95000',
+      ]);
+      const byte = (parser: LooseJson, limits: LooseJson) =>
+        bleProfile((p) => {
+          p.ble.diagnostics[0].parser = { type: 'integer', bytes: 1, ...parser };
+          p.ble.diagnostics[0].limits = limits;
+        });
+      expect(await problemsOf(byte({ signed: false, unit: '%' }, { warn: { min: -1, max: 255 }, fail: { max: 300 } }))).toEqual([
+        '/ble/diagnostics/0/limits/warn/min: a 1-byte unsigned integer reads from 0 % to 255 %, so the limit -1 % is never crossed: check bytes, signed and scale',
+        '/ble/diagnostics/0/limits/fail/max: a 1-byte unsigned integer reads from 0 % to 255 %, so the limit 300 % is never crossed: check bytes, signed and scale',
+      ]);
+      // A negative scale swaps the ends: -128 reads 74, 127 reads -53.5; limits at the ends are fine.
+      expect(await problemsOf(byte({ signed: true, scale: -0.5, offset: 10 }, { warn: { min: -53.5, max: 74 } }))).toEqual([]);
+      expect(await problemsOf(byte({ signed: true, scale: -0.5, offset: 10 }, { warn: { min: -54, max: 74.5 } }))).toEqual([
+        '/ble/diagnostics/0/limits/warn/min: a 1-byte signed integer with this scale and offset reads from -53.5 to 74, so the limit -54 is never crossed: check bytes, signed and scale',
+        '/ble/diagnostics/0/limits/warn/max: a 1-byte signed integer with this scale and offset reads from -53.5 to 74, so the limit 74.5 is never crossed: check bytes, signed and scale',
+      ]);
     });
   });
 });
