@@ -208,7 +208,7 @@ export class NodeBleCentral implements BleCentral {
       module = await (this.options.loadNodeBle ?? loadNodeBle)();
     } catch (error) {
       throw new FieldbenchError(
-        { code: 'unavailable', message: `node-ble could not be loaded (${describe(error)})`, device: ADAPTER_LABEL, step, hint: 'Reinstall Fieldbench; BLE needs its node-ble package.' },
+        { code: 'unavailable', message: `could not load node-ble (${describe(error)})`, device: ADAPTER_LABEL, step, hint: 'Reinstall Fieldbench; BLE needs its node-ble package.' },
         { cause: error },
       );
     }
