@@ -1,6 +1,9 @@
 // The simulated BlueZ driven by node-ble, unmodified, over a private dbus-daemon: what a
 // BLE central in Fieldbench will see. Each test gets its own bus, BlueZ and node.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import dbus from 'dbus-next';
 import NodeBle from 'node-ble';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
@@ -48,13 +51,13 @@ interface Rig {
 let rig: Rig | null = null;
 const savedAddress = process.env.DBUS_SYSTEM_BUS_ADDRESS;
 
-async function startRig(options: { mtu?: number } = {}): Promise<Rig> {
+async function startRig(options: { mtu?: number; clock?: () => number } = {}): Promise<Rig> {
   const bus = await startPrivateDbus();
   ourDaemons.push(bus.pid);
   expect(dbusDaemons()).toContain(String(bus.pid));
   process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
   const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.2, advertIntervalMs: 50 });
-  const node = new SensorNodeSimulator({ seed: 7, timeScale: 0 });
+  const node = new SensorNodeSimulator({ seed: 7, timeScale: 0, ...(options.clock ? { clock: options.clock } : {}) });
   bluez.addSensorNode({ node, address: ADDRESS, rssi: -55, link: { mtu: options.mtu ?? MTU }, sensorPollMs: 50, logIntervalMs: 100, faults: { rssiDriftDbm: 6 } });
   const session = NodeBle.createBluetooth();
   rig = { bus, bluez, node, session };
@@ -143,16 +146,20 @@ describe('simulated BlueZ through node-ble', () => {
   });
 
   it('notifies the battery level when it changes', async () => {
-    const r = await startRig();
+    // The node's clock runs ahead on demand: ten minutes of uptime drain the battery visibly.
+    let aheadMs = 0;
+    const r = await startRig({ clock: () => Date.now() + aheadMs });
     const { gatt } = await connected(r);
     const battery = await (await gatt.getPrimaryService(BATTERY_SERVICE_UUID)).getCharacteristic(BATTERY_LEVEL_UUID);
     const levels: number[] = [];
     battery.on('valuechanged', (value: Buffer) => levels.push(value[0] ?? -1));
     await battery.startNotifications();
-    r.node.setBatteryVolts(3.5);
+    const first = r.node.readSensors().batteryPercent;
+    aheadMs = 900_000;
     const expected = r.node.readSensors().batteryPercent;
     await until(() => levels.includes(expected), 3_000);
     expect(levels.at(-1)).toBe(expected);
+    expect(expected).toBeLessThan(first);
   });
 
   it('answers SMP echo and image state, a response longer than MTU − 3 arriving in pieces', async () => {
@@ -207,6 +214,65 @@ describe('simulated BlueZ through node-ble', () => {
     await rx.writeValue(Buffer.from('device info\n'), { type: 'request' });
     await until(() => received.includes(`serial: ${r.node.serialNumber}`), 3_000);
     expect(received).toMatch(/\[\d\d:\d\d:\d\d\.\d{3},000\] <inf>/);
+  });
+});
+
+describe('simulated BlueZ on the bus', () => {
+  it('lists exported objects as child nodes in Introspect, which is how node-ble walks the tree', async () => {
+    const r = await startRig();
+    const { device } = await connected(r);
+    const bus = dbus.systemBus();
+    try {
+      const root = await bus.getProxyObject('org.bluez', '/');
+      const org = await bus.getProxyObject('org.bluez', '/org');
+      expect(org.nodes).toEqual(['/org/bluez']);
+      const bluez = await bus.getProxyObject('org.bluez', '/org/bluez');
+      expect(bluez.nodes).toEqual(['/org/bluez/hci0']);
+      const adapter = await bus.getProxyObject('org.bluez', '/org/bluez/hci0');
+      expect(adapter.nodes).toContain('/org/bluez/hci0/dev_C0_FF_EE_00_00_01');
+      const node = await bus.getProxyObject('org.bluez', '/org/bluez/hci0/dev_C0_FF_EE_00_00_01');
+      expect(node.nodes.filter((path) => /\/service[0-9a-f]{4}$/.test(path))).toHaveLength(5);
+      const manager = root.getInterface('org.freedesktop.DBus.ObjectManager') as unknown as { GetManagedObjects(): Promise<Record<string, Record<string, unknown>>> };
+      const objects = await manager.GetManagedObjects();
+      expect(Object.keys(objects['/org/bluez/hci0/dev_C0_FF_EE_00_00_01'] ?? {})).toEqual(['org.bluez.Device1']);
+      const characteristics = Object.values(objects).filter((o) => 'org.bluez.GattCharacteristic1' in o);
+      // Device Information 7, Battery 1, Fieldbench sensor 2, SMP 1, Nordic UART 2.
+      expect(characteristics.length).toBe(13);
+    } finally {
+      bus.disconnect();
+    }
+    await device.disconnect();
+  });
+
+  it('keeps discovery per client: another client cannot stop it, and it ends when its client leaves the bus', async () => {
+    const r = await startRig();
+    const other = NodeBle.createBluetooth();
+    const otherAdapter = await other.bluetooth.defaultAdapter();
+    await otherAdapter.startDiscovery();
+    const adapter = await r.session.bluetooth.defaultAdapter();
+    expect(await adapter.isDiscovering()).toBe(true);
+    // node-ble checks Discovering itself before calling StopDiscovery; call it as a client that never started.
+    const helper = (adapter as unknown as { helper: { callMethod(name: string): Promise<void> } }).helper;
+    await expect(helper.callMethod('StopDiscovery')).rejects.toMatchObject({ type: 'org.bluez.Error.Failed', text: 'No discovery started' });
+    other.destroy();
+    await until(async () => !(await adapter.isDiscovering()), 3_000);
+  });
+
+  it('says what is missing when dbus-daemon is not installed', async () => {
+    const error = await startPrivateDbus({ daemonPath: '/nonexistent/dbus-daemon' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unavailable', message: 'dbus-daemon is not installed', device: 'private D-Bus', step: 'start private D-Bus' });
+    expect((error as { hint: string }).hint).toMatch(/dbus package/);
+  });
+
+  it('stops the daemon and removes its socket folder', async () => {
+    const bus = await startPrivateDbus();
+    ourDaemons.push(bus.pid);
+    const folder = dirname(bus.address.replace(/^unix:path=/, '').split(',')[0] ?? '');
+    expect(existsSync(folder)).toBe(true);
+    await bus.stop();
+    await bus.stop();
+    expect(existsSync(folder)).toBe(false);
+    expect(dbusDaemons()).not.toContain(String(bus.pid));
   });
 });
 

@@ -38,7 +38,7 @@ describe('BLE link model', () => {
   });
 
   it('paces a long run at the model limit', () => {
-    let now = 0;
+    const now = 0;
     const parameters = { mtu: 247, connectionIntervalMs: 30, packetsPerInterval: 4 };
     const pacer = new BleLinkPacer(parameters, 1, () => now);
     let last = 0;

@@ -72,7 +72,13 @@ export class SimulatedBluez {
   private readonly tree: BluezObjectTree;
   private readonly adapterInterface: AdapterInterface;
   private powered = true;
-  private discovering = false;
+  /**
+   * Discovery is per client, as in bluetoothd: the bus names that started it. The adapter
+   * discovers while any of them does, and a client that leaves the bus ends its session.
+   */
+  private readonly discoverySessions = new Set<string>();
+  /** The bus name of the method call being handled, for the adapter's per-client discovery. */
+  private caller = '';
   private adapterPresent = false;
   private adapterAlias: string;
   private timer: ReturnType<typeof setInterval>;
@@ -88,6 +94,23 @@ export class SimulatedBluez {
     this.adapterInterface = new AdapterInterface(this.adapterController());
     this.setAdapterPresent(true);
     this.timer = setInterval(() => this.tick(), options.advertIntervalMs);
+    // Handlers run synchronously just after this one, so `caller` is the sender of the call they handle.
+    bus.addMethodHandler((message: { sender?: string }) => {
+      this.caller = message.sender ?? '';
+      return false;
+    });
+  }
+
+  private get discovering(): boolean {
+    return this.discoverySessions.size > 0;
+  }
+
+  /** Ends the discovery session of a client that left the bus. */
+  private async watchClients(): Promise<void> {
+    const daemon = await this.bus.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus');
+    daemon.getInterface('org.freedesktop.DBus').on('NameOwnerChanged', (name: string, _old: string, owner: string) => {
+      if (owner === '' && this.discoverySessions.has(name)) this.endDiscovery(name);
+    });
   }
 
   /** Connect to the bus, own org.bluez, and export the adapter. */
@@ -114,12 +137,19 @@ export class SimulatedBluez {
         { cause: error },
       );
     }
-    return new SimulatedBluez(bus, {
+    const bluez = new SimulatedBluez(bus, {
       adapterAddress: options.adapterAddress ?? '00:1A:7D:DA:71:13',
       adapterName: options.adapterName ?? 'fieldbench-sim',
       timeScale: options.timeScale ?? 1,
       advertIntervalMs: options.advertIntervalMs ?? 100,
     });
+    try {
+      await withDeadline(bluez.watchClients(), 5_000, step);
+    } catch (error) {
+      await bluez.stop();
+      throw error;
+    }
+    return bluez;
   }
 
   /** Put a virtual sensor node on the air. */
@@ -281,15 +311,17 @@ export class SimulatedBluez {
       get discovering() {
         return bluez.discovering;
       },
+      // A second StartDiscovery from a client already discovering succeeds, as in bluetoothd.
       startDiscovery: () => {
         if (!this.powered) throw bluezError('NotReady', 'Resource Not Ready');
-        if (this.discovering) throw bluezError('InProgress', 'Operation already in progress');
-        this.setDiscovering(true);
+        const started = this.discovering;
+        this.discoverySessions.add(this.caller);
+        if (!started) emitChanged(this.adapterInterface, { Discovering: true });
       },
       stopDiscovery: () => {
         if (!this.powered) throw bluezError('NotReady', 'Resource Not Ready');
-        if (!this.discovering) throw bluezError('Failed', 'No discovery started');
-        this.setDiscovering(false);
+        if (!this.discoverySessions.has(this.caller)) throw bluezError('Failed', 'No discovery started');
+        this.endDiscovery(this.caller);
       },
       setDiscoveryFilter: (filter) => {
         if (!this.powered) throw bluezError('NotReady', 'Resource Not Ready');
@@ -311,7 +343,7 @@ export class SimulatedBluez {
       this.tree.add(ADAPTER_PATH, [this.adapterInterface]);
       return;
     }
-    this.discovering = false;
+    this.discoverySessions.clear();
     for (const { device } of this.devices.values()) device.vanish();
     this.tree.remove(ADAPTER_PATH);
   }
@@ -321,15 +353,18 @@ export class SimulatedBluez {
     this.powered = powered;
     if (!powered) {
       // Powering down ends discovery and every link, and BlueZ forgets devices it only saw advertising.
-      if (this.discovering) this.setDiscovering(false);
+      if (this.discovering) {
+        this.discoverySessions.clear();
+        emitChanged(this.adapterInterface, { Discovering: false });
+      }
       for (const { device } of this.devices.values()) device.vanish();
     }
     if (this.adapterPresent) emitChanged(this.adapterInterface, { Powered: powered });
   }
 
-  private setDiscovering(discovering: boolean): void {
-    this.discovering = discovering;
-    emitChanged(this.adapterInterface, { Discovering: discovering });
+  private endDiscovery(client: string): void {
+    this.discoverySessions.delete(client);
+    if (!this.discovering && this.adapterPresent) emitChanged(this.adapterInterface, { Discovering: false });
   }
 
   /** Every advertising interval: devices in range show up and move, those gone vanish, rebooted nodes drop their links. */
