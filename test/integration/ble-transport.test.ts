@@ -220,5 +220,23 @@ describe('BLE central over node-ble and a simulated BlueZ', () => {
     expect(Date.now() - started).toBeLessThan(3_000 * 2);
     expect(closed).toEqual([{ kind: 'lost', message: 'the device disconnected' }]);
     expect(link.isOpen).toBe(false);
+
+    // Connected again, the same upload runs to the end and the device holds the new image.
+    r.device!.setFaults({});
+    const again = await smpOver(await connectTo(r));
+    const result = await again.smp.imageUpload(bytes, { sha256 });
+    expect(result.match).toBe(true);
+    expect((await again.smp.imageState()).find((slot) => slot.slot === 1)?.version).toBe('2.2.0');
+  });
+
+  it('closing the central ends a scan in progress at once', async () => {
+    const r = await startRig();
+    const scanning = r.central.scan({ onAdvert: () => {}, signal: new AbortController().signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await r.central.close();
+    const error = await fieldbenchErrorOf(scanning);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error.message).toBe('Bluetooth was closed');
   });
 });

@@ -180,7 +180,13 @@ export class NodeBleCentral implements BleCentral {
     const session = this.session;
     this.session = null;
     for (const connection of [...this.connections]) await connection.disconnect().catch(() => undefined);
-    session?.destroy();
+    if (!session) return;
+    // A D-Bus call in flight when the bus is closed never settles: end the ones still waiting (a scan's) now.
+    if (!session.failure) {
+      session.failure = new FieldbenchError({ code: 'unavailable', message: 'Bluetooth was closed', device: ADAPTER_LABEL, step: 'close Bluetooth', hint: 'Start it again.' });
+      for (const listener of [...session.onFailure]) listener(session.failure);
+    }
+    session.destroy();
   }
 
   /** The default adapter, powered; fails with what to do when there is none or it is off. */
