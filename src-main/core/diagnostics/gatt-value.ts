@@ -84,7 +84,7 @@ function parseInteger(parser: GattIntegerParser, bytes: Uint8Array): ParsedGattV
 
   const scaled = parseDecimal(raw.toString(), parser.scale);
   const value = scaled === null ? null : addOffset(scaled, parser.offset);
-  if (value === null) {
+  if (value === null || !Number.isFinite(value)) {
     return { ok: false, reason: `the ${kind} ${raw} times ${parser.scale ?? 1} plus ${parser.offset ?? 0} is not a finite number` };
   }
   const exact = raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER);
@@ -99,7 +99,9 @@ function addOffset(value: number, offset: number | undefined): number | null {
   if (offset === undefined || offset === 0) return value;
   const sum = value + offset;
   if (!Number.isFinite(sum)) return null;
-  return Number(sum.toPrecision(15));
+  const rounded = Number(sum.toPrecision(15));
+  // Next to the largest double, rounding up to fifteen digits overflows; the sum itself is fine.
+  return Number.isFinite(rounded) ? rounded : sum;
 }
 
 function parseUtf8(bytes: Uint8Array): ParsedGattValue {
