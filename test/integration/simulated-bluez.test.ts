@@ -56,7 +56,7 @@ async function startRig(options: { mtu?: number; clock?: () => number } = {}): P
   ourDaemons.push(bus.pid);
   expect(dbusDaemons()).toContain(String(bus.pid));
   process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.2, advertIntervalMs: 50 });
+  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.2, advertIntervalMs: 50, staleDeviceTimeoutMs: 600 });
   const node = new SensorNodeSimulator({ seed: 7, timeScale: 0, ...(options.clock ? { clock: options.clock } : {}) });
   bluez.addSensorNode({ node, address: ADDRESS, rssi: -55, link: { mtu: options.mtu ?? MTU }, sensorPollMs: 50, logIntervalMs: 100, faults: { rssiDriftDbm: 6 } });
   const session = NodeBle.createBluetooth();
@@ -293,13 +293,17 @@ describe('simulated BlueZ fault knobs', () => {
     expect(await r.session.bluetooth.adapters()).toEqual(['hci0']);
   });
 
-  it('out of range: the device disappears, and a connection to it drops', async () => {
+  it('out of range: the link drops, Connect fails with le-connection-abort-by-local, then the device disappears', async () => {
     const r = await startRig();
     const { adapter, device } = await connected(r);
     const handle = deviceHandle(r);
     const dropped = new Promise((resolve) => device.once('disconnect', resolve));
     handle.setFaults({ outOfRange: true });
     await dropped;
+    expect(handle.connected).toBe(false);
+    // Still listed for a while, as bluetoothd keeps a device it stopped hearing.
+    expect(await adapter.devices()).toContain(ADDRESS);
+    await expect(device.connect()).rejects.toMatchObject({ type: 'org.bluez.Error.Failed', text: 'le-connection-abort-by-local' });
     await until(async () => !(await adapter.devices()).includes(ADDRESS), 3_000);
     handle.setFaults({});
     expect(await adapter.waitDevice(ADDRESS, 5_000, 50)).toBeDefined();

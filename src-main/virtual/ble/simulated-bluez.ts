@@ -28,6 +28,11 @@ export interface SimulatedBluezOptions {
   timeScale?: number;
   /** How often a discovering adapter sees each device advertise (RSSI updates); 100 ms by default. */
   advertIntervalMs?: number;
+  /**
+   * How long a device that stopped advertising (out of range, reset) stays listed before it
+   * is removed, as bluetoothd's TemporaryTimeout; 30 s by default. A Connect meanwhile fails.
+   */
+  staleDeviceTimeoutMs?: number;
 }
 
 export interface AdapterFaults {
@@ -68,7 +73,7 @@ export interface SimulatedBleDeviceHandle {
 const ADDRESS = /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/;
 
 export class SimulatedBluez {
-  private readonly devices = new Map<string, { device: SimulatedBleDevice; handle: SimulatedBleDeviceHandle; node: SensorNodeSimulator | null; lastUptimeMs: number }>();
+  private readonly devices = new Map<string, { device: SimulatedBleDevice; handle: SimulatedBleDeviceHandle; node: SensorNodeSimulator | null; lastUptimeMs: number; lastSeenAt: number }>();
   private readonly tree: BluezObjectTree;
   private readonly adapterInterface: AdapterInterface;
   private powered = true;
@@ -142,6 +147,7 @@ export class SimulatedBluez {
       adapterName: options.adapterName ?? 'fieldbench-sim',
       timeScale: options.timeScale ?? 1,
       advertIntervalMs: options.advertIntervalMs ?? 100,
+      staleDeviceTimeoutMs: options.staleDeviceTimeoutMs ?? 30_000,
     });
     try {
       await withDeadline(bluez.watchClients(), 5_000, step);
@@ -231,13 +237,10 @@ export class SimulatedBluez {
       get faults() {
         return device.faults;
       },
-      setFaults: (faults) => {
-        device.setFaults(faults);
-        if (faults.outOfRange) device.vanish();
-      },
+      setFaults: (faults) => device.setFaults(faults),
       dropLink: () => device.dropLink('remote'),
     };
-    this.devices.set(address, { device, handle, node, lastUptimeMs: node?.uptimeMs ?? 0 });
+    this.devices.set(address, { device, handle, node, lastUptimeMs: node?.uptimeMs ?? 0, lastSeenAt: performance.now() });
     return handle;
   }
 
@@ -369,6 +372,7 @@ export class SimulatedBluez {
 
   /** Every advertising interval: devices in range show up and move, those gone vanish, rebooted nodes drop their links. */
   private tick(): void {
+    const now = performance.now();
     for (const entry of this.devices.values()) {
       const { device, node } = entry;
       if (node) {
@@ -380,10 +384,11 @@ export class SimulatedBluez {
       if (!this.adapterPresent || !this.powered) continue;
       if (!device.reachable) {
         if (device.connected) device.dropLink('supervision timeout');
-        if (device.visible && device.faults.outOfRange) device.vanish();
+        if (device.visible && now - entry.lastSeenAt > this.options.staleDeviceTimeoutMs) device.vanish();
         continue;
       }
       if (!this.discovering) continue;
+      entry.lastSeenAt = now;
       if (!device.visible) device.appear();
       else if (!device.connected) device.advertised();
     }
