@@ -608,6 +608,15 @@ describe('findJsonSyntaxError', () => {
 
 // ---------------------------------------------------------------- USB devices
 
+/** Writes one profile as the only file in dir, loads the folder, and lists its problems as "field: message". */
+async function problemsOfLoneProfile(dir: string, name: string, profile: unknown): Promise<string[]> {
+  await writeFile(join(dir, name), JSON.stringify(profile, null, 2));
+  const { profiles, problems } = await loadProfiles(dir);
+  if (problems.length === 0) expect(profiles).toHaveLength(1);
+  for (const problem of problems) expect(problem.file).toBe(join(dir, name));
+  return problems.map((p) => `${p.field}: ${p.message}`);
+}
+
 describe('profiles for USB devices', () => {
   it('the shipped USB DFU profiles load without a shell and claim their ids in the right DFU mode', async () => {
     const registry = await ProfileRegistry.load(shippedDir);
@@ -654,12 +663,7 @@ describe('profiles for USB devices', () => {
       return profile;
     };
 
-    async function problemsOf(profile: unknown): Promise<string[]> {
-      await writeFile(join(dir, 'board.json'), JSON.stringify(profile, null, 2));
-      const { profiles, problems } = await loadProfiles(dir);
-      if (problems.length === 0) expect(profiles).toHaveLength(1);
-      return problems.map((p) => `${p.field}: ${p.message}`);
-    }
+    const problemsOf = (profile: unknown) => problemsOfLoneProfile(dir, 'board.json', profile);
 
     it('loads every new field, the address as a number, and matches serial numbers by pattern', async () => {
       expect(await problemsOf(usbProfile())).toEqual([]);
@@ -772,13 +776,7 @@ describe('profiles for BLE devices', () => {
       return profile;
     };
 
-    async function problemsOf(profile: unknown): Promise<string[]> {
-      await writeFile(join(dir, 'tag.json'), JSON.stringify(profile, null, 2));
-      const { profiles, problems } = await loadProfiles(dir);
-      if (problems.length === 0) expect(profiles).toHaveLength(1);
-      for (const problem of problems) expect(problem.file).toBe(join(dir, 'tag.json'));
-      return problems.map((p) => `${p.field}: ${p.message}`);
-    }
+    const problemsOf = (profile: unknown) => problemsOfLoneProfile(dir, 'tag.json', profile);
 
     it('loads every BLE field, with every UUID spelling turned into the lower-case 128-bit form BlueZ reports', async () => {
       expect(await problemsOf(bleProfile())).toEqual([]);
