@@ -141,7 +141,8 @@ describe('BLE central over node-ble and a simulated BlueZ', () => {
     expect(first.address).toBe(ADDRESS);
     expect(first.name).toBe(`SensorNode-${r.node.serialNumber.slice(-4)}`);
     expect(first.serviceUuids).toContain(SMP_SERVICE_UUID);
-    expect(first.manufacturerData).toEqual([{ companyId: SENSOR_NODE_COMPANY_ID, data: new TextEncoder().encode(r.node.serialNumber.slice(3)) }]);
+    expect(first.manufacturerData).toEqual([{ companyId: SENSOR_NODE_COMPANY_ID, dataHex: Buffer.from(r.node.serialNumber.slice(3)).toString('hex') }]);
+    expect(Date.parse(first.seenAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(first.txPower).toBe(0);
     for (const advert of adverts) {
       expect(advert.rssi).toBeGreaterThanOrEqual(-58 - 7);

@@ -10,9 +10,9 @@ const advert: BleAdvert = {
   name: 'SensorNode-0042',
   rssi: -61,
   serviceUuids: ['8d53dc1d-1db7-4cd3-868b-8a527460aa84'],
-  manufacturerData: [{ companyId: 0x0059, data: Uint8Array.of(1) }],
+  manufacturerData: [{ companyId: 0x0059, dataHex: '01' }],
   txPower: null,
-  seenAt: 0,
+  seenAt: '2026-11-27T07:00:00.000Z',
 };
 
 describe('BLE UUIDs', () => {

@@ -4,27 +4,10 @@
 // in the canonical lower-case 128-bit form (ble-uuid.ts), addresses as BlueZ prints them
 // (upper-case, colon-separated).
 import { FieldbenchError } from '../../api/errors';
-import type { DiscoveryStatus } from '../../api/schemas';
+import type { BleAdvert, DiscoveryStatus } from '../../api/schemas';
 
-export interface BleManufacturerData {
-  /** Bluetooth SIG company identifier (0x0059 is Nordic Semiconductor). */
-  companyId: number;
-  data: Uint8Array;
-}
-
-export interface BleAdvert {
-  address: string;
-  /** The advertised (or cached) name; null when the device never said. */
-  name: string | null;
-  /** dBm; null when the radio has not heard the device since it was cached. */
-  rssi: number | null;
-  serviceUuids: string[];
-  manufacturerData: BleManufacturerData[];
-  /** Advertised transmit power in dBm, when the device includes it. */
-  txPower: number | null;
-  /** Milliseconds since the epoch when this advert was taken. */
-  seenAt: number;
-}
+/** One device heard: the contract's shape, so a scan's adverts go to the UI and CLI as they are. */
+export type { BleAdvert } from '../../api/schemas';
 
 /** Which adverts a scan reports: a device matching any one entry passes; no filter passes all. */
 export interface BleScanFilter {

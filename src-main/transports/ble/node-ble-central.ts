@@ -16,7 +16,6 @@ import {
   type BleConnectOptions,
   type BleConnection,
   bleDeviceLabel,
-  type BleManufacturerData,
   type BleScanOptions,
   type BleServiceInfo,
   type BleWriteOptions,
@@ -126,7 +125,7 @@ export class NodeBleCentral implements BleCentral {
           if (signal.aborted) break;
           const advert = await this.readAdvert(adapter, devices, address, signal);
           if (!advert || advert.rssi === null || !advertMatches(advert, filter)) continue;
-          const fingerprint = JSON.stringify({ ...advert, seenAt: 0, manufacturerData: advert.manufacturerData.map((m) => [m.companyId, [...m.data]]) });
+          const fingerprint = JSON.stringify({ ...advert, seenAt: null });
           if (lastSeen.get(address) === fingerprint) continue;
           lastSeen.set(address, fingerprint);
           onAdvert(advert);
@@ -539,19 +538,19 @@ function advertFrom(address: string, props: Record<string, unknown>): BleAdvert 
       return [];
     }
   });
-  return { address, name, rssi, serviceUuids, manufacturerData: manufacturerDataFrom(props['ManufacturerData']), txPower, seenAt: Date.now() };
+  return { address, name, rssi, serviceUuids, manufacturerData: manufacturerDataFrom(props['ManufacturerData']), txPower, seenAt: new Date().toISOString() };
 }
 
 /** BlueZ's ManufacturerData: a{qv}, company id to a variant holding the bytes. */
-function manufacturerDataFrom(value: unknown): BleManufacturerData[] {
+function manufacturerDataFrom(value: unknown): BleAdvert['manufacturerData'] {
   if (value === null || typeof value !== 'object') return [];
-  const entries: BleManufacturerData[] = [];
+  const entries: BleAdvert['manufacturerData'] = [];
   for (const [id, raw] of Object.entries(value as Record<string, unknown>)) {
     const inner = raw !== null && typeof raw === 'object' && 'value' in raw ? (raw as { value: unknown }).value : raw;
     const companyId = Number(id);
     if (!Number.isInteger(companyId)) continue;
-    if (inner instanceof Uint8Array) entries.push({ companyId, data: new Uint8Array(inner) });
-    else if (Array.isArray(inner)) entries.push({ companyId, data: Uint8Array.from(inner as number[]) });
+    if (inner instanceof Uint8Array) entries.push({ companyId, dataHex: Buffer.from(inner).toString('hex') });
+    else if (Array.isArray(inner)) entries.push({ companyId, dataHex: Buffer.from(inner as number[]).toString('hex') });
   }
   return entries.sort((a, b) => a.companyId - b.companyId);
 }
