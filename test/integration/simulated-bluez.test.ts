@@ -8,7 +8,7 @@ import NodeBle from 'node-ble';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
 import { SmpOp, decodeSmpPacket, encodeSmpPacket } from '../../src-main/protocols/smp/smp-packet';
-import { attPayloadSize } from '../../src-main/virtual/ble/ble-link-model';
+import { attPayloadSize, bleLinkLimitBytesPerSecond } from '../../src-main/virtual/ble/ble-link-model';
 import {
   BATTERY_LEVEL_UUID,
   BATTERY_SERVICE_UUID,
@@ -51,12 +51,12 @@ interface Rig {
 let rig: Rig | null = null;
 const savedAddress = process.env.DBUS_SYSTEM_BUS_ADDRESS;
 
-async function startRig(options: { mtu?: number; clock?: () => number } = {}): Promise<Rig> {
+async function startRig(options: { mtu?: number; clock?: () => number; timeScale?: number } = {}): Promise<Rig> {
   const bus = await startPrivateDbus();
   ourDaemons.push(bus.pid);
   expect(dbusDaemons()).toContain(String(bus.pid));
   process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.2, advertIntervalMs: 50, staleDeviceTimeoutMs: 600 });
+  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: options.timeScale ?? 0.2, advertIntervalMs: 50, staleDeviceTimeoutMs: 600 });
   const node = new SensorNodeSimulator({ seed: 7, timeScale: 0, ...(options.clock ? { clock: options.clock } : {}) });
   bluez.addSensorNode({ node, address: ADDRESS, rssi: -55, link: { mtu: options.mtu ?? MTU }, sensorPollMs: 50, logIntervalMs: 100, faults: { rssiDriftDbm: 6 } });
   const session = NodeBle.createBluetooth();
@@ -214,6 +214,37 @@ describe('simulated BlueZ through node-ble', () => {
     await rx.writeValue(Buffer.from('device info\n'), { type: 'request' });
     await until(() => received.includes(`serial: ${r.node.serialNumber}`), 3_000);
     expect(received).toMatch(/\[\d\d:\d\d:\d\d\.\d{3},000\] <inf>/);
+  });
+});
+
+describe('simulated BlueZ link and resets', () => {
+  it('paces writes without response by the link model', async () => {
+    const r = await startRig({ timeScale: 1 });
+    const { gatt } = await connected(r);
+    const rx = await (await gatt.getPrimaryService(NUS_SERVICE_UUID)).getCharacteristic(NUS_RX_UUID);
+    const piece = Buffer.alloc(attPayloadSize(MTU), 0x20);
+    const started = performance.now();
+    // 4 packets per 30 ms event: 24 writes take at least 5 more events after the first.
+    for (let i = 0; i < 24; i++) await rx.writeValue(piece, { type: 'command' });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(5 * 30 - 5);
+    // The first event's packets go at once, so 24 packets occupy the link for 6 whole events.
+    expect((24 * piece.length) / ((elapsed + 30) / 1000)).toBeLessThanOrEqual(bleLinkLimitBytesPerSecond({ mtu: MTU, connectionIntervalMs: 30, packetsPerInterval: 4 }) * 1.05);
+  });
+
+  it('drops the link when the node resets, and the node advertises again once it has booted', async () => {
+    const r = await startRig();
+    const { adapter, device, gatt } = await connected(r);
+    const smp = await (await gatt.getPrimaryService(SMP_SERVICE_UUID)).getCharacteristic(SMP_CHARACTERISTIC_UUID);
+    await smp.startNotifications();
+    const dropped = new Promise((resolve) => device.once('disconnect', resolve));
+    const reset = encodeSmpPacket({ version: 1, op: SmpOp.WRITE, flags: 0, group: SmpGroup.OS, sequence: 9, command: OsCommand.RESET }, {});
+    await smp.writeValue(Buffer.from(reset), { type: 'command' });
+    await dropped;
+    expect(r.node.uptimeMs).toBeLessThan(1_000);
+    expect(await adapter.devices()).toContain(ADDRESS);
+    await device.connect();
+    expect(await device.isConnected()).toBe(true);
   });
 });
 
