@@ -15,6 +15,12 @@ import {
   profileSchema,
 } from '../../src-main/core/profiles/profile-registry';
 import { findJsonSyntaxError } from '../../src-main/core/profiles/json-syntax-error';
+import {
+  FIELDBENCH_SENSOR_SERVICE_UUID,
+  FIELDBENCH_TEMPERATURE_UUID,
+  FIELDBENCH_UPTIME_UUID,
+  SMP_SERVICE_UUID,
+} from '../../src-main/virtual/ble/gatt-uuids';
 import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
   BleMatch,
@@ -715,7 +721,8 @@ describe('profiles for USB devices', () => {
 // ---------------------------------------------------------------- BLE devices
 
 describe('profiles for BLE devices', () => {
-  const SENSOR_SERVICE = '5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11';
+  // The virtual sensor node's own UUIDs, so the profile and the simulator cannot drift apart.
+  const SENSOR_SERVICE = FIELDBENCH_SENSOR_SERVICE_UUID;
   const advert = (change: Partial<BleAdvertFacts> = {}): BleAdvertFacts => ({ name: null, serviceUuids: [], manufacturerData: [], ...change });
 
   it('the shipped sensor node declares its GATT readings, SMP and UART log, and is recognised by its sensor service', async () => {
@@ -725,15 +732,19 @@ describe('profiles for BLE devices', () => {
     expect(profile.ble?.smp).toBe(true);
     expect(profile.ble?.logService).toBe('nus');
     expect(profile.ble?.diagnostics.map((d) => [d.id, d.characteristic, d.mode, d.parser])).toEqual([
-      ['temperature', '5f0a0002-6a63-4f6b-9c55-0d1e5b2e7c11', 'notify', { type: 'integer', signed: true, bytes: 2, scale: 0.01, unit: '°C' }],
-      ['uptime', '5f0a0003-6a63-4f6b-9c55-0d1e5b2e7c11', 'read', { type: 'integer', signed: false, bytes: 4, unit: 's' }],
+      ['temperature', FIELDBENCH_TEMPERATURE_UUID, 'notify', { type: 'integer', signed: true, bytes: 2, scale: 0.01, unit: '°C' }],
+      ['uptime', FIELDBENCH_UPTIME_UUID, 'read', { type: 'integer', signed: false, bytes: 4, unit: 's' }],
     ]);
     // The same limits as the reading over the shell: one device, one judgement.
     const serialTemperature = profile.diagnostics.find((d) => d.id === 'temperature');
     expect(profile.ble?.diagnostics[0]?.limits).toEqual(serialTemperature?.type === 'number' ? serialTemperature.limits : 'no serial temperature');
 
+    const asTheNodeAdvertises = advert({ name: 'SensorNode-0042', serviceUuids: [SMP_SERVICE_UUID, SENSOR_SERVICE], manufacturerData: [{ companyId: 0x0059 }] });
+    expect(registry.matchBle(asTheNodeAdvertises).map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
     const withSensorService = advert({ name: 'Sensor Node', serviceUuids: ['0000180f-0000-1000-8000-00805f9b34fb', SENSOR_SERVICE.toUpperCase()] });
     expect(registry.matchBle(withSensorService).map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
+    // Any Zephyr device with MCUmgr advertises SMP: that alone is not a sensor node.
+    expect(registry.matchBle(advert({ serviceUuids: [SMP_SERVICE_UUID] }))).toEqual([]);
     expect(registry.matchBle(advert({ name: 'Sensor Node', serviceUuids: ['180f', 'not a uuid'] }))).toEqual([]);
     expect(registry.matchBle(advert())).toEqual([]);
   });
