@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { FieldbenchError } from '../../src-main/api/errors';
 import { encodeCbor } from '../../src-main/protocols/cbor/cbor';
-import { SmpBleDecoder, smpBleFraming, smpBleWritePayload } from '../../src-main/protocols/smp/smp-ble';
+import { SmpBleDecoder, smpBleFraming } from '../../src-main/protocols/smp/smp-ble';
 import { encodeSmpPacket, encodeSmpPacketBytes, SMP_HEADER_SIZE, SmpOp } from '../../src-main/protocols/smp/smp-packet';
 import { largestUploadChunk, uploadRequestBody } from '../../src-main/protocols/smp/smp-upload-chunk';
+import { attWritePayload } from '../../src-main/transports/ble/att';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 
 /** A well-formed SMP packet: any header fields, a CBOR map body of any size (the empty map at least). */
@@ -68,7 +69,7 @@ describe('SMP over BLE: reassembly by the header length', () => {
   test('a packet cut into notifications of MTU − 3 bytes comes out only once its last piece arrives', () => {
     const packet = encodeSmpPacket({ version: 2, op: SmpOp.WRITE_RSP, flags: 0, group: 1, sequence: 7, command: 1 }, { rc: 0, off: 4096 });
     const decoder = new SmpBleDecoder();
-    const payload = smpBleWritePayload(23);
+    const payload = attWritePayload(23);
     for (let at = 0; at < packet.length; at += payload) {
       const { packets } = decoder.push(packet.slice(at, at + payload));
       expect(packets.length).toBe(at + payload >= packet.length ? 1 : 0);
@@ -130,7 +131,7 @@ describe('SMP over BLE: reassembly by the header length', () => {
         for (const work of [
           () => smpBleFraming({ mtu }).bufferedSize(length),
           () => smpBleFraming({ mtu }).encode(new Uint8Array(length)),
-          () => smpBleWritePayload(mtu),
+          () => attWritePayload(mtu),
         ]) {
           try {
             work();

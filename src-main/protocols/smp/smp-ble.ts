@@ -6,13 +6,9 @@
 // body starts as a CBOR map (every SMP body is one, at least the empty map, so a length of
 // 0 is refused too); anything else is skipped a byte at a time until a packet lines up again.
 import { FieldbenchError } from '../../api/errors';
+import { ATT_DEFAULT_MTU, attWritePayload } from '../../transports/ble/att';
 import type { SmpDecodeResult, SmpFrameDecoder, SmpFraming } from './smp-framing';
 import { decodeSmpHeader, SMP_HEADER_SIZE, SMP_MAX_BODY_SIZE } from './smp-packet';
-
-/** The ATT MTU every connection starts with. */
-export const SMP_BLE_DEFAULT_MTU = 23;
-/** A write command spends 3 bytes of the MTU on its opcode and handle. */
-const ATT_WRITE_HEADER = 3;
 
 export interface SmpBleFramingOptions {
   /**
@@ -21,22 +17,11 @@ export interface SmpBleFramingOptions {
    */
   mtu?: number | (() => number);
   /**
-   * The device puts a packet together from several writes (Zephyr's SMP Bluetooth transport
-   * with reassembly, the default there). When false, a packet must fit one write.
+   * The device puts a packet together from several writes (true by default, as Zephyr's SMP
+   * Bluetooth transport does with its reassembly option on). When false, a packet must fit
+   * one write.
    */
   reassembly?: boolean;
-}
-
-/** Packet data one write carries at this MTU. */
-export function smpBleWritePayload(mtu: number): number {
-  if (!Number.isInteger(mtu) || mtu <= ATT_WRITE_HEADER) {
-    throw new FieldbenchError({
-      code: 'invalid-request',
-      message: `an ATT MTU of ${mtu} cannot carry data; it must be a whole number above ${ATT_WRITE_HEADER}`,
-      step: 'size SMP BLE writes',
-    });
-  }
-  return mtu - ATT_WRITE_HEADER;
 }
 
 /** First bytes a CBOR map can start with: major type 5, definite (0xa0..0xbb) or indefinite (0xbf). */
@@ -109,10 +94,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** The BLE GATT framing as a strategy for the SMP client. */
 export function smpBleFraming(options: SmpBleFramingOptions = {}): SmpFraming {
-  const mtuOption = options.mtu ?? SMP_BLE_DEFAULT_MTU;
+  const mtuOption = options.mtu ?? ATT_DEFAULT_MTU;
   const mtu = typeof mtuOption === 'function' ? mtuOption : () => mtuOption;
   const reassembly = options.reassembly ?? true;
-  smpBleWritePayload(mtu());
+  attWritePayload(mtu());
   return {
     get name() {
       return `BLE GATT (MTU ${mtu()})`;
@@ -138,7 +123,7 @@ export function smpBleFraming(options: SmpBleFramingOptions = {}): SmpFraming {
      * Without reassembly one write is the limit.
      */
     bufferedSize(packetLength) {
-      const payload = smpBleWritePayload(mtu());
+      const payload = attWritePayload(mtu());
       if (packetLength <= payload) return packetLength;
       if (!reassembly) return Number.POSITIVE_INFINITY;
       return Math.ceil(packetLength / payload) * payload;

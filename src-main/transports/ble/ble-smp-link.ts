@@ -7,7 +7,8 @@ import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import { BufferedLink } from '../buffered-link';
 import type { LinkCloseReason } from '../link';
 import type { BleConnection } from './ble-central';
-import { ATT_WRITE_HEADER, SMP_CHARACTERISTIC_UUID, SMP_SERVICE_UUID } from './ble-uuid';
+import { attWritePayload } from './att';
+import { SMP_CHARACTERISTIC_UUID, SMP_SERVICE_UUID } from './ble-uuid';
 
 export interface BleSmpLinkOptions {
   service?: string;
@@ -78,7 +79,7 @@ export class BleSmpLink extends BufferedLink {
 
   private async writeInPieces(data: Uint8Array): Promise<void> {
     // Read per packet: an MTU exchange may have raised it since the last one.
-    const payload = this.connection.mtu - ATT_WRITE_HEADER;
+    const payload = attWritePayload(this.connection.mtu);
     for (let at = 0; at < data.length; at += payload) {
       if (!this.isOpen) throw this.goneError('write');
       try {

@@ -24,8 +24,3 @@ export function canonicalBleUuid(uuid: string): string {
 /** MCUmgr's SMP service and its one characteristic (write without response, answers as notifications). */
 export const SMP_SERVICE_UUID = '8d53dc1d-1db7-4cd3-868b-8a527460aa84';
 export const SMP_CHARACTERISTIC_UUID = 'da2e7828-fbce-4e01-ae9e-261174997c48';
-
-/** The ATT MTU every connection starts with, before an exchange raises it. */
-export const ATT_DEFAULT_MTU = 23;
-/** A write command or a notification spends 3 bytes of the MTU on its opcode and handle. */
-export const ATT_WRITE_HEADER = 3;

@@ -21,7 +21,8 @@ import {
   type BleWriteOptions,
   withDeadline,
 } from './ble-central';
-import { ATT_DEFAULT_MTU, canonicalBleUuid } from './ble-uuid';
+import { ATT_DEFAULT_MTU } from './att';
+import { canonicalBleUuid } from './ble-uuid';
 
 type NodeBleModule = Pick<typeof NodeBle, 'createBluetooth'>;
 
