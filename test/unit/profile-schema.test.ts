@@ -911,6 +911,13 @@ describe('profiles for BLE devices', () => {
         '/ble/diagnostics/0/limits/warn/min: a 1-byte unsigned integer reads from 0 % to 255 %, so the limit -1 % is never crossed: check bytes, signed and scale',
         '/ble/diagnostics/0/limits/fail/max: a 1-byte unsigned integer reads from 0 % to 255 %, so the limit 300 % is never crossed: check bytes, signed and scale',
       ]);
+      const sint16Centi = bleProfile((p) => {
+        p.ble.diagnostics[0].parser = { type: 'integer', signed: true, bytes: 2, scale: 0.01, unit: '°C' };
+        p.ble.diagnostics[0].limits = { fail: { min: -40, max: 400 } };
+      });
+      expect(await problemsOf(sint16Centi)).toEqual([
+        '/ble/diagnostics/0/limits/fail/max: a 2-byte signed integer with this scale and offset reads from -327.68 °C to 327.67 °C, so the limit 400 °C is never crossed: check bytes, signed and scale',
+      ]);
       // A negative scale swaps the ends: -128 reads 74, 127 reads -53.5; limits at the ends are fine.
       expect(await problemsOf(byte({ signed: true, scale: -0.5, offset: 10 }, { warn: { min: -53.5, max: 74 } }))).toEqual([]);
       expect(await problemsOf(byte({ signed: true, scale: -0.5, offset: 10 }, { warn: { min: -54, max: 74.5 } }))).toEqual([

@@ -24,7 +24,6 @@ import {
   isSerialProfile,
   type DeviceProfile,
   type DiagnosticSpec,
-  type GattDiagnosticSpec,
   type GattIntegerParser,
   type NumberLimits,
   type SerialProfile,
@@ -394,20 +393,20 @@ function checkBle(profile: DeviceProfile): { field: string; message: string }[] 
     }
     const ordered = checkLimits(`${at}/limits`, spec.limits);
     problems.push(...ordered);
-    if (ordered.length === 0) problems.push(...checkLimitsReachable(at, spec as GattDiagnosticSpec & { parser: GattIntegerParser }));
+    if (ordered.length === 0) problems.push(...checkLimitsReachable(`${at}/limits`, spec.parser, spec.limits));
   });
   return problems;
 }
 
 /** A limit beyond every value the integer can give would never be crossed: most likely the wrong width, sign or scale. */
-function checkLimitsReachable(at: string, spec: GattDiagnosticSpec & { parser: GattIntegerParser }): { field: string; message: string }[] {
-  const { parser } = spec;
+function checkLimitsReachable(at: string, parser: GattIntegerParser, limits: NumberLimits): { field: string; message: string }[] {
   const bits = parser.bytes * 8;
   const rawLow = parser.signed ? -(2 ** (bits - 1)) : 0;
   const rawHigh = parser.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const scale = parser.scale ?? 1;
   const offset = parser.offset ?? 0;
-  const ends = [rawLow * scale + offset, rawHigh * scale + offset];
+  // Fifteen digits, as readings are rounded, so the message says 327.67, not 327.67000000000002.
+  const ends = [rawLow * scale + offset, rawHigh * scale + offset].map((end) => Number(end.toPrecision(15)));
   const low = Math.min(...ends);
   const high = Math.max(...ends);
   const unit = parser.unit ? ` ${parser.unit}` : '';
@@ -416,10 +415,10 @@ function checkLimitsReachable(at: string, spec: GattDiagnosticSpec & { parser: G
   const problems: { field: string; message: string }[] = [];
   for (const level of ['warn', 'fail'] as const) {
     for (const end of ['min', 'max'] as const) {
-      const limit = spec.limits?.[level]?.[end];
+      const limit = limits[level]?.[end];
       if (limit === undefined || (limit >= low && limit <= high)) continue;
       problems.push({
-        field: `${at}/limits/${level}/${end}`,
+        field: `${at}/${level}/${end}`,
         message: `${range} reads from ${low}${unit} to ${high}${unit}, so the limit ${limit}${unit} is never crossed: check bytes, signed and scale`,
       });
     }
