@@ -8,6 +8,7 @@ import NodeBle from 'node-ble';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
 import { SmpOp, decodeSmpPacket, encodeSmpPacket } from '../../src-main/protocols/smp/smp-packet';
+import { addressFromSerial, attachSensorNodeOnAir } from '../../src-main/virtual/ble/attach-ble-sensor-node';
 import { attPayloadSize, bleLinkLimitBytesPerSecond } from '../../src-main/virtual/ble/ble-link-model';
 import {
   BATTERY_LEVEL_UUID,
@@ -25,6 +26,7 @@ import {
 } from '../../src-main/virtual/ble/gatt-uuids';
 import { type PrivateDbus, startPrivateDbus } from '../../src-main/virtual/ble/private-dbus';
 import { SimulatedBluez } from '../../src-main/virtual/ble/simulated-bluez';
+import { attachSensorNodeInMemory } from '../../src-main/virtual/attach-sensor-node';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 
 const ADDRESS = 'C0:FF:EE:00:00:01';
@@ -304,6 +306,39 @@ describe('simulated BlueZ on the bus', () => {
     await bus.stop();
     expect(existsSync(folder)).toBe(false);
     expect(dbusDaemons()).not.toContain(String(bus.pid));
+  });
+});
+
+describe('a sensor node on the air', () => {
+  it('is one node over serial and BLE at once', async () => {
+    const node = new SensorNodeSimulator({ seed: 21, timeScale: 0 });
+    const serial = attachSensorNodeInMemory({ simulator: node });
+    const onAir = await attachSensorNodeOnAir({ simulator: node, timeScale: 0, advertIntervalMs: 30 });
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = onAir.busAddress;
+    const session = NodeBle.createBluetooth();
+    try {
+      expect(onAir.device.address).toBe(addressFromSerial(node.serialNumber));
+      expect(onAir.device.address).toMatch(/^C0:DE(:[0-9A-F]{2}){4}$/);
+      const adapter = await session.bluetooth.defaultAdapter();
+      await adapter.startDiscovery();
+      const device = await adapter.waitDevice(onAir.device.address, 5_000, 30);
+      await device.connect();
+      const gatt = await device.gatt();
+      const info = await gatt.getPrimaryService(DEVICE_INFORMATION_SERVICE_UUID);
+      expect((await (await info.getCharacteristic(DeviceInformationUuid.serialNumber)).readValue()).toString()).toBe(node.serialNumber);
+      expect(onAir.device.connected).toBe(true);
+      await serial.hostLink.write(new TextEncoder().encode('device info\r'));
+      let text = '';
+      while (!text.includes('hardware:')) text += new TextDecoder().decode(await serial.hostLink.read(2_000));
+      expect(text).toContain(`serial: ${node.serialNumber}`);
+      expect(onAir.device.connected).toBe(true);
+    } finally {
+      await serial.detach();
+      session.destroy();
+      await onAir.detach();
+      await onAir.detach();
+      process.env.DBUS_SYSTEM_BUS_ADDRESS = savedAddress;
+    }
   });
 });
 
