@@ -243,6 +243,7 @@ describe('simulated BlueZ link and resets', () => {
     const reset = encodeSmpPacket({ version: 1, op: SmpOp.WRITE, flags: 0, group: SmpGroup.OS, sequence: 9, command: OsCommand.RESET }, {});
     await smp.writeValue(Buffer.from(reset), { type: 'command' });
     await dropped;
+    expect(deviceHandle(r).lastDisconnectReason).toBe('device reset');
     expect(r.node.uptimeMs).toBeLessThan(1_000);
     expect(await adapter.devices()).toContain(ADDRESS);
     await device.connect();
@@ -367,6 +368,7 @@ describe('simulated BlueZ fault knobs', () => {
     handle.setFaults({ outOfRange: true });
     await dropped;
     expect(handle.connected).toBe(false);
+    expect(handle.lastDisconnectReason).toBe('supervision timeout');
     // Still listed for a while, as bluetoothd keeps a device it stopped hearing.
     expect(await adapter.devices()).toContain(ADDRESS);
     await expect(device.connect()).rejects.toMatchObject({ type: 'org.bluez.Error.Failed', text: 'le-connection-abort-by-local' });
@@ -398,6 +400,7 @@ describe('simulated BlueZ fault knobs', () => {
     await smp.writeValue(piece, { type: 'command' });
     await smp.writeValue(Buffer.alloc(attPayloadSize(MTU)), { type: 'command' });
     await dropped;
+    expect(deviceHandle(r).lastDisconnectReason).toBe('fault: disconnect mid-upload');
     expect(await device.isConnected()).toBe(false);
     const gattAgain = device.gatt();
     // GattServer waits for ServicesResolved: it stays false while the link is down.

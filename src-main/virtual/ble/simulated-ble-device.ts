@@ -70,6 +70,8 @@ export class SimulatedBleDevice implements DeviceController {
   trusted = false;
   connected = false;
   servicesResolved = false;
+  /** Why the last link ended ('local', 'remote', 'supervision timeout', 'device reset', a fault), null before any. */
+  lastDisconnectReason: string | null = null;
   private connecting = false;
   private rssiNow: number;
   private rssiPhase = Math.random() * Math.PI * 2;
@@ -95,7 +97,8 @@ export class SimulatedBleDevice implements DeviceController {
     this.rssiNow = identity.rssi;
     this.deviceInterface = new DeviceInterface(this);
     this.pacer = new BleLinkPacer(context.link, context.timeScale);
-    let serviceIndex = 0;
+    // Object names carry ATT handles as bluetoothd's do: a service declaration, then per
+    // characteristic its declaration and value (and a CCCD when it notifies).
     let handle = 0x000a;
     for (const service of gatt.services) {
       const servicePath = `${this.path}/service${hex4(handle)}`;
@@ -106,10 +109,8 @@ export class SimulatedBleDevice implements DeviceController {
         const state: CharacteristicState = { definition, path, value: new Uint8Array(0), notifying: false, iface: undefined as unknown as GattCharacteristicInterface };
         state.iface = new GattCharacteristicInterface(this.characteristicController(state, servicePath));
         this.characteristics.set(definition.uuid, state);
-        handle += 2; // declaration and value handles
-        if (definition.flags.includes('notify')) handle += 1; // its CCCD
+        handle += definition.flags.includes('notify') ? 3 : 2;
       }
-      handle = (Math.floor(handle / 0x10) + 1) * 0x10 + (++serviceIndex % 0x10);
     }
   }
 
@@ -209,8 +210,9 @@ export class SimulatedBleDevice implements DeviceController {
   }
 
   /** The link is gone, whoever ended it: Connected and ServicesResolved go false, the objects stay. */
-  dropLink(_reason: string): void {
+  dropLink(reason: string): void {
     if (!this.connected) return;
+    this.lastDisconnectReason = reason;
     this.linkEpoch += 1;
     this.connected = false;
     this.servicesResolved = false;

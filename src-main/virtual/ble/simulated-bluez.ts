@@ -64,6 +64,8 @@ export interface SimulatedBleDeviceHandle {
   readonly address: string;
   readonly path: string;
   readonly connected: boolean;
+  /** Why the last link ended ('local', 'remote', 'supervision timeout', 'device reset', 'fault: disconnect mid-upload'), null before any. */
+  readonly lastDisconnectReason: string | null;
   readonly faults: SimulatedDeviceFaults;
   setFaults(faults: SimulatedDeviceFaults): void;
   /** Drop the link from the device's side, as a reset or a supervision timeout does. */
@@ -233,6 +235,9 @@ export class SimulatedBluez {
       path: device.path,
       get connected() {
         return device.connected;
+      },
+      get lastDisconnectReason() {
+        return device.lastDisconnectReason;
       },
       get faults() {
         return device.faults;
