@@ -9,7 +9,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ImageCommand, OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
 import { SmpOp, decodeSmpPacket, encodeSmpPacket } from '../../src-main/protocols/smp/smp-packet';
 import { addressFromSerial, attachSensorNodeOnAir } from '../../src-main/virtual/ble/attach-ble-sensor-node';
-import { attPayloadSize, bleLinkLimitBytesPerSecond } from '../../src-main/virtual/ble/ble-link-model';
+import { attWritePayload } from '../../src-main/transports/ble/att';
+import { bleLinkLimitBytesPerSecond } from '../../src-main/virtual/ble/ble-link-model';
 import {
   BATTERY_LEVEL_UUID,
   BATTERY_SERVICE_UUID,
@@ -175,8 +176,8 @@ describe('simulated BlueZ through node-ble', () => {
     const exchange = async (request: Uint8Array): Promise<Uint8Array> => {
       pieces.length = 0;
       // Written without response in pieces of at most MTU − 3 bytes, as a central must.
-      for (let at = 0; at < request.length; at += attPayloadSize(MTU)) {
-        await smp.writeValue(Buffer.from(request.subarray(at, at + attPayloadSize(MTU))), { type: 'command' });
+      for (let at = 0; at < request.length; at += attWritePayload(MTU)) {
+        await smp.writeValue(Buffer.from(request.subarray(at, at + attWritePayload(MTU))), { type: 'command' });
       }
       await until(() => {
         const joined = Buffer.concat(pieces);
@@ -187,10 +188,10 @@ describe('simulated BlueZ through node-ble', () => {
 
     const text = 'x'.repeat(150);
     const echo = encodeSmpPacket({ version: 1, op: SmpOp.WRITE, flags: 0, group: SmpGroup.OS, sequence: 3, command: OsCommand.ECHO }, { d: text });
-    expect(echo.length).toBeGreaterThan(attPayloadSize(MTU));
+    expect(echo.length).toBeGreaterThan(attWritePayload(MTU));
     const answer = decodeSmpPacket(await exchange(echo));
     expect(pieces.length).toBeGreaterThan(1);
-    for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(attPayloadSize(MTU));
+    for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(attWritePayload(MTU));
     expect(answer.header.op).toBe(SmpOp.WRITE_RSP);
     expect(answer.header.sequence).toBe(3);
     expect(answer.body).toEqual({ r: text });
@@ -224,7 +225,7 @@ describe('simulated BlueZ link and resets', () => {
     const r = await startRig({ timeScale: 1 });
     const { gatt } = await connected(r);
     const rx = await (await gatt.getPrimaryService(NUS_SERVICE_UUID)).getCharacteristic(NUS_RX_UUID);
-    const piece = Buffer.alloc(attPayloadSize(MTU), 0x20);
+    const piece = Buffer.alloc(attWritePayload(MTU), 0x20);
     const started = performance.now();
     // 4 packets per 30 ms event: 24 writes take at least 5 more events after the first.
     for (let i = 0; i < 24; i++) await rx.writeValue(piece, { type: 'command' });
@@ -394,11 +395,11 @@ describe('simulated BlueZ fault knobs', () => {
     const smp = await (await gatt.getPrimaryService(SMP_SERVICE_UUID)).getCharacteristic(SMP_CHARACTERISTIC_UUID);
     deviceHandle(r).setFaults({ disconnectAtSmpBytes: 100 });
     const dropped = new Promise((resolve) => device.once('disconnect', resolve));
-    const piece = Buffer.alloc(attPayloadSize(MTU), 0);
+    const piece = Buffer.alloc(attWritePayload(MTU), 0);
     // Bytes that never complete an SMP header length: the device only holds them.
     piece.writeUInt16BE(0xffff, 2);
     await smp.writeValue(piece, { type: 'command' });
-    await smp.writeValue(Buffer.alloc(attPayloadSize(MTU)), { type: 'command' });
+    await smp.writeValue(Buffer.alloc(attWritePayload(MTU)), { type: 'command' });
     await dropped;
     expect(deviceHandle(r).lastDisconnectReason).toBe('fault: disconnect mid-upload');
     expect(await device.isConnected()).toBe(false);

@@ -5,6 +5,8 @@ import { FieldbenchError } from '../../api/errors';
 
 /** The ATT MTU every connection starts with, before an exchange raises it. */
 export const ATT_DEFAULT_MTU = 23;
+/** The largest ATT MTU BlueZ negotiates (and the ATT value limit of 512 plus headers). */
+export const ATT_MAX_MTU = 517;
 /** Opcode (1) and handle (2) of a write command or a notification. */
 export const ATT_WRITE_HEADER = 3;
 

@@ -3,7 +3,9 @@
 // PDU of MTU bytes (3 of them ATT header). Writes without response and notifications both
 // take packets, so an SMP upload and its answers share the same budget, as they do over
 // the air. The model's limit is exported so a benchmark can state what it achieved as a
-// share of what this link could carry.
+// share of what this link could carry. The ATT figures (payload per packet, MTU range) are
+// the transport's own (transports/ble/att.ts), so both ends size packets alike.
+import { ATT_DEFAULT_MTU, ATT_MAX_MTU, attWritePayload } from '../../transports/ble/att';
 
 export interface BleLinkParameters {
   /** ATT MTU in bytes (23 to 517); 247 by default, what Zephyr and BlueZ agree on with data length extension. */
@@ -16,27 +18,15 @@ export interface BleLinkParameters {
 
 export const DEFAULT_LINK_PARAMETERS: Readonly<BleLinkParameters> = { mtu: 247, connectionIntervalMs: 30, packetsPerInterval: 4 };
 
-/** The ATT header of a write command or a notification: opcode and handle. */
-export const ATT_HEADER_SIZE = 3;
-
-/** The smallest MTU BLE allows, and the largest BlueZ negotiates. */
-export const ATT_MIN_MTU = 23;
-export const ATT_MAX_MTU = 517;
-
-/** Payload bytes one write without response or one notification can carry. */
-export function attPayloadSize(mtu: number): number {
-  return mtu - ATT_HEADER_SIZE;
-}
-
-/** The most ATT payload bytes per second the link can carry in one direction at full use. */
+/** The most ATT payload bytes per second the link can carry at full use, both directions together (they share its packets). */
 export function bleLinkLimitBytesPerSecond(parameters: BleLinkParameters): number {
-  return (attPayloadSize(parameters.mtu) * parameters.packetsPerInterval * 1_000) / parameters.connectionIntervalMs;
+  return (attWritePayload(parameters.mtu) * parameters.packetsPerInterval * 1_000) / parameters.connectionIntervalMs;
 }
 
 /** Refuses parameters no BLE link could have, so a test knob set wrong fails loudly. */
 export function checkLinkParameters(parameters: BleLinkParameters): BleLinkParameters {
   const { mtu, connectionIntervalMs, packetsPerInterval } = parameters;
-  if (!Number.isInteger(mtu) || mtu < ATT_MIN_MTU || mtu > ATT_MAX_MTU) throw new RangeError(`ATT MTU ${mtu} is outside ${ATT_MIN_MTU}..${ATT_MAX_MTU}`);
+  if (!Number.isInteger(mtu) || mtu < ATT_DEFAULT_MTU || mtu > ATT_MAX_MTU) throw new RangeError(`ATT MTU ${mtu} is outside ${ATT_DEFAULT_MTU}..${ATT_MAX_MTU}`);
   if (!(connectionIntervalMs >= 7.5 && connectionIntervalMs <= 4_000)) throw new RangeError(`connection interval ${connectionIntervalMs} ms is outside 7.5..4000 ms`);
   if (!Number.isInteger(packetsPerInterval) || packetsPerInterval < 1) throw new RangeError(`packets per interval must be a positive integer, not ${packetsPerInterval}`);
   return parameters;

@@ -5,7 +5,7 @@
 // as Zephyr's shell_bt_nus gives one. So one virtual device can be reached over serial and
 // over BLE, and an image uploaded over either is the one the node boots.
 import { logTimestamp, type SensorNodeSimulator } from '../sensor-node/sensor-node-firmware';
-import { attPayloadSize } from './ble-link-model';
+import { attWritePayload } from '../../transports/ble/att';
 import type { GattConnection, GattServer, GattServiceDefinition } from './gatt-database';
 import {
   BATTERY_LEVEL_UUID,
@@ -145,7 +145,7 @@ export class SensorNodeGatt implements GattServer {
       const connection = this.connection;
       if (!response || !connection || epoch !== this.linkEpoch) return;
       // Each notification carries at most MTU − 3 bytes; the central reassembles by the SMP header.
-      const piece = attPayloadSize(connection.mtu);
+      const piece = attWritePayload(connection.mtu);
       for (let at = 0; at < response.length && epoch === this.linkEpoch; at += piece) {
         await connection.notify(SMP_CHARACTERISTIC_UUID, response.subarray(at, at + piece));
       }
@@ -193,7 +193,7 @@ export class SensorNodeGatt implements GattServer {
     const connection = this.connection;
     if (!connection) return;
     const bytes = new TextEncoder().encode(`${line}\r\n`);
-    const piece = attPayloadSize(connection.mtu);
+    const piece = attWritePayload(connection.mtu);
     for (let at = 0; at < bytes.length; at += piece) await connection.notify(NUS_TX_UUID, bytes.subarray(at, at + piece));
   }
 

@@ -2,7 +2,8 @@
 // and its services are resolved, its GattService1 / GattCharacteristic1 objects, which stay
 // (BlueZ caches them) after a disconnect. Connection state, notifications, the link's
 // pacing and the device's fault knobs live here; what the device answers is its GattServer's.
-import { type BleLinkParameters, BleLinkPacer, attPayloadSize } from './ble-link-model';
+import { attWritePayload } from '../../transports/ble/att';
+import { type BleLinkParameters, BleLinkPacer } from './ble-link-model';
 import {
   type CharacteristicController,
   type DeviceController,
@@ -239,7 +240,7 @@ export class SimulatedBleDevice implements DeviceController {
         if (!state?.notifying || epoch !== this.linkEpoch) return;
         await this.pacer.next();
         if (!state.notifying || epoch !== this.linkEpoch) return;
-        state.value = value.slice(0, attPayloadSize(this.context.link.mtu));
+        state.value = value.slice(0, attWritePayload(this.context.link.mtu));
         emitChanged(state.iface, { Value: Buffer.from(state.value) });
       },
     };
@@ -285,7 +286,7 @@ export class SimulatedBleDevice implements DeviceController {
           throw withResponse ? bluezError('NotPermitted', 'Write not permitted') : bluezError('NotSupported', 'Operation is not supported');
         }
         if (offset !== 0) throw bluezError('InvalidOffset', 'Invalid offset');
-        const payload = attPayloadSize(this.context.link.mtu);
+        const payload = attWritePayload(this.context.link.mtu);
         if (!withResponse && value.length > payload) throw bluezError('InvalidValueLength', `Invalid Length: a write without response carries at most ${payload} bytes`);
         const packets = Math.max(1, Math.ceil(value.length / payload)) + (withResponse ? 1 : 0);
         for (let i = 0; i < packets; i++) await this.pacer.next();
