@@ -28,9 +28,11 @@ export const requestChannelNames = [
   'smp.echo',
   'smp.info',
   'smp.reset',
+  'ble.scan',
+  'ble.stopScan',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import {
   ApiError,
+  BleAdvertList,
+  BleScanState,
   CaseDetail,
   CaseStatus,
   CaseSummary,
@@ -51,6 +53,8 @@ export const requests = {
          * update (sensor-node), or in the USB DFU bootloader (stm32-dfu, dfu-gadget).
          */
         startIn: z.enum(['application', 'serial-recovery', 'bootloader']).optional(),
+        /** How the sensor node is reached: a pseudo-terminal (default) or Bluetooth LE through a simulated BlueZ (Linux). */
+        transport: z.enum(['serial', 'ble']).optional(),
       })
       .strict(),
     response: Device,
@@ -159,9 +163,21 @@ export const requests = {
   /** MCUmgr parameters, OS and bootloader information. */
   'smp.info': { request: z.object({ deviceId: Id }).strict(), response: SmpInfo },
   'smp.reset': { request: z.object({ deviceId: Id }).strict(), response: z.object({}) },
+
+  /**
+   * Starts a Bluetooth LE scan of `seconds` (a running one is restarted with these settings)
+   * and answers at once; 'ble.adverts' events follow. Recognised devices join the device list.
+   */
+  'ble.scan': {
+    request: z.object({ seconds: z.number().int().min(1).max(60), showAll: z.boolean().optional() }).strict(),
+    response: BleScanState,
+  },
+  'ble.stopScan': { request: Empty, response: BleScanState },
 } as const;
 
 export const events = {
+  /** The adverts of the running scan (throttled to a few a second), and a last list when it stops. */
+  'ble.adverts': BleAdvertList,
   /** The whole device list, whenever anything in it changes. */
   'devices.changed': z.array(Device),
   /** A case was created or changed; clients refetch what they show. */

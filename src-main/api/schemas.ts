@@ -169,6 +169,25 @@ export const BleInfo = z.object({
 });
 export type BleInfo = z.infer<typeof BleInfo>;
 
+/** An advert in a scan's list, with the profile that recognises it (null: none does). */
+export const BleScanAdvert = BleAdvert.extend({ profileId: z.string().nullable() });
+export type BleScanAdvert = z.infer<typeof BleScanAdvert>;
+
+/** Whether a BLE scan runs, until when, and whether it lists devices no profile recognises. */
+export const BleScanState = z.object({
+  scanning: z.boolean(),
+  showAll: z.boolean(),
+  /** When the running scan stops by itself; null when none runs. */
+  endsAt: IsoTime.nullable(),
+  /** Why the last scan ended early or could not start, in words with what to do; null when it did not. */
+  problem: z.string().nullable(),
+});
+export type BleScanState = z.infer<typeof BleScanState>;
+
+/** What a scan has heard so far, sent a few times a second while it runs and once when it stops. */
+export const BleAdvertList = z.object({ state: BleScanState, adverts: z.array(BleScanAdvert) });
+export type BleAdvertList = z.infer<typeof BleAdvertList>;
+
 export const Device = z.object({
   id: Id,
   transport: Transport,

@@ -2,6 +2,7 @@
 // a typed event source, and a way to shut everything down cleanly.
 import type { Dispatch } from '../api/dispatch';
 import type { EventChannel, EventOf } from '../api/contract';
+import type { BleCentral } from '../transports/ble/ble-central';
 import type { UsbBus } from '../transports/usb/usb-bus';
 
 export interface CoreEvents {
@@ -34,6 +35,11 @@ export interface CoreOptions {
    * puts the USB models.
    */
   usbBus?: UsbBus;
+  /**
+   * The Bluetooth LE central. Default: node-ble over the system bus, made on first use so a
+   * machine without D-Bus starts as usual. Tests pass one on a private bus.
+   */
+  bleCentral?: BleCentral;
   /** The clock of virtual boards attached through the API: 1 (default) is as slow as real hardware; tests pass less. */
   virtualTimeScale?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;

@@ -1,4 +1,4 @@
-// Builds the core: profiles, the device registries (serial, USB), diagnostics and the case store, wired to
+// Builds the core: profiles, the device registries (serial, USB, BLE), diagnostics and the case store, wired to
 // the contract's handlers. Every door (Electron IPC, `fieldbench serve`, the CLI) calls
 // createCore and then only ever talks to the returned dispatch function and event source.
 import { access } from 'node:fs/promises';
@@ -30,6 +30,8 @@ import { NodeUsbBus } from '../transports/usb/node-usb-bus';
 import type { UsbBus } from '../transports/usb/usb-bus';
 import { VirtualUsbBus } from '../virtual/usb-dfu/virtual-usb-bus';
 import { FIELDBENCH_VERSION } from './version';
+import { BleRegistry } from './ble/ble-registry';
+import { NodeBleCentral } from '../transports/ble/node-ble-central';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
@@ -76,7 +78,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log,
   });
 
-  const directory: DeviceDirectory = new DeviceDirectory(devices, usbDevices, (list) => events.emit('devices.changed', list));
+  const bleDevices = new BleRegistry({
+    profiles,
+    // Made on first use: creating it touches no D-Bus, but nothing here needs it before a scan or status.
+    central: () => options.bleCentral ?? new NodeBleCentral(),
+    now,
+    onChange: () => directory.changed(),
+    emitAdverts: (list) => events.emit('ble.adverts', list),
+    virtualTimeScale: options.virtualTimeScale ?? 1,
+    log,
+  });
+
+  const directory: DeviceDirectory = new DeviceDirectory(devices, usbDevices, (list) => events.emit('devices.changed', list), bleDevices);
 
   const lastReports = new Map<string, DiagnosticsReport>();
 
@@ -115,6 +128,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
 
   async function readDeviceDiagnostics(deviceId: string): Promise<DiagnosticsReport> {
+    if (directory.isBle(deviceId)) {
+      const report = await bleDevices.readDiagnostics(deviceId);
+      lastReports.set(deviceId, report);
+      if (report.identity) bleDevices.updateIdentity(deviceId, report.identity);
+      return report;
+    }
     const report = await devices.withShell(deviceId, 'read diagnostics', (shell, profile) =>
       readDiagnostics(shell, profile, { deviceId, now }),
     );
@@ -138,14 +157,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
       dataDir: options.dataDir,
-      discovery: directory.discoveryStatus(),
+      discovery: await directory.discoveryStatusWithBle(),
       profiles: { loaded: profiles.list().length, problems: profiles.problems },
     }),
 
     'profiles.list': async () => ({ profiles: profiles.list(), problems: profiles.problems }),
 
     'devices.list': async () => directory.list(),
-    'devices.attachVirtual': async ({ model, faults, startIn }) => directory.attachVirtual(model, faults, startIn),
+    'devices.attachVirtual': async ({ model, faults, startIn, transport }) => directory.attachVirtual(model, faults, startIn, transport),
     'devices.setFaults': async ({ deviceId, faults }) => directory.setFaults(deviceId, faults),
     'devices.detach': async ({ deviceId }) => {
       await directory.detach(deviceId);
@@ -157,6 +176,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'devices.enterDfu': async ({ deviceId }) => directory.enterDfu(deviceId),
 
     'diagnostics.read': async ({ deviceId }) => readDeviceDiagnostics(deviceId),
+
+    'ble.scan': async ({ seconds, showAll }) => bleDevices.startScan(seconds, showAll ?? false),
+    'ble.stopScan': async () => bleDevices.stopScan(),
     'diagnostics.last': async ({ deviceId }) => {
       directory.get(deviceId); // not-found for an unknown device, rather than a silent null
       return lastReports.get(deviceId) ?? null;
@@ -252,6 +274,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         await Promise.all([firmware.close(), dfuFirmware.close()]);
         await devices.close();
         await usbDevices.close();
+        await bleDevices.close();
         store.close();
       })();
       return closing;

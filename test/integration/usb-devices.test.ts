@@ -114,7 +114,7 @@ describe('the real USB bus in system.info', () => {
     core = await startCore(dir.path);
     await core.ready();
     const info = await ok(core, 'system.info', {});
-    expect(info.discovery.map((d) => d.transport)).toEqual(['serial', 'usb']);
+    expect(info.discovery.map((d) => d.transport)).toEqual(['serial', 'usb', 'ble']);
     const usb = info.discovery.find((d) => d.transport === 'usb');
     if (usb?.available) {
       console.warn(`[usb-devices] this machine HAS a USB bus (${usb.method}); the no-bus branch did not run here`);

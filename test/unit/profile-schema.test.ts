@@ -554,7 +554,7 @@ describe('ProfileRegistry', () => {
       name: 'Sensor Node',
       vendor: 'Fieldbench',
       file: join(shippedDir, 'sensor-node.json'),
-      transports: ['serial'],
+      transports: ['serial', 'ble'],
     });
     expect(registry.all().map((p) => p.id)).toContain('fieldbench-sensor-node');
     expect(registry.get('no-such-profile')).toBeUndefined();
@@ -643,7 +643,7 @@ describe('profiles for USB devices', () => {
     expect(registry.matchSerialPort('0483', '5740')).toEqual([]);
     expect(registry.matchSerialPort('2fe3', '0100').map((p) => p.id)).toEqual(['fieldbench-sensor-node']);
     const transports = Object.fromEntries(registry.list().map((p) => [p.id, p.transports]));
-    expect(transports).toMatchObject({ 'fieldbench-sensor-node': ['serial'], 'stm32-system-bootloader': ['usb'], 'fieldbench-dfu-gadget': ['usb'] });
+    expect(transports).toMatchObject({ 'fieldbench-sensor-node': ['serial', 'ble'], 'stm32-system-bootloader': ['usb'], 'fieldbench-dfu-gadget': ['usb'] });
     for (const summary of registry.list()) expect(ProfileSummary.parse(summary)).toEqual(summary);
   });
 

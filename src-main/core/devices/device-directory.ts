@@ -1,8 +1,9 @@
-// One front over the per-transport registries (serial ports, USB devices): one list sorted by
+// One front over the per-transport registries (serial ports, USB devices, BLE): one list sorted by
 // path, one change event with the whole list, and each request about a device routed to the
 // registry that owns it, by id, or, for attaching a virtual device, by model.
 import { FieldbenchError } from '../../api/errors';
 import type { Device, DiscoveryStatus, VirtualFaults, VirtualModel } from '../../api/schemas';
+import type { BleRegistry } from '../ble/ble-registry';
 import type { UsbRegistry } from '../usb/usb-registry';
 import type { DeviceRegistry } from './device-registry';
 
@@ -13,11 +14,12 @@ export class DeviceDirectory {
     private readonly serial: DeviceRegistry,
     private readonly usb: UsbRegistry,
     private readonly emitList: (devices: Device[]) => void,
+    private readonly ble: BleRegistry | null = null,
   ) {}
 
-  /** Every device, serial and USB, sorted by path. */
+  /** Every device, serial, USB and BLE, sorted by path. */
   list(): Device[] {
-    return [...this.serial.list(), ...this.usb.list()].sort((a, b) => a.path.localeCompare(b.path));
+    return [...this.serial.list(), ...this.usb.list(), ...(this.ble?.list() ?? [])].sort((a, b) => a.path.localeCompare(b.path));
   }
 
   /** A registry's list changed: tell listeners the whole list, as devices.changed promises. */
@@ -29,24 +31,57 @@ export class DeviceDirectory {
     return this.usb.has(deviceId);
   }
 
+  isBle(deviceId: string): boolean {
+    return this.ble?.has(deviceId) ?? false;
+  }
+
   get(deviceId: string): Device {
+    if (this.isBle(deviceId)) return this.ble!.get(deviceId);
     return this.isUsb(deviceId) ? this.usb.get(deviceId) : this.serial.get(deviceId);
   }
 
   identify(deviceId: string): Promise<Device> {
+    // A BLE device is recognised from its advert, and says who it is when its diagnostics are read.
+    if (this.isBle(deviceId)) return Promise.resolve(this.ble!.get(deviceId));
     return this.isUsb(deviceId) ? this.usb.identify(deviceId) : this.serial.identify(deviceId);
   }
 
   setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
+    if (this.isBle(deviceId)) {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: 'the fault knobs are those of the serial link; a virtual BLE node has none through the API',
+        device: this.ble!.get(deviceId).path,
+        step: 'set faults',
+        hint: 'Attach the virtual sensor node over serial to try its faults.',
+      });
+    }
     return this.isUsb(deviceId) ? this.usb.setFaults(deviceId, faults) : this.serial.setFaults(deviceId, faults);
   }
 
   detach(deviceId: string): Promise<void> {
+    if (this.isBle(deviceId)) return this.ble!.detach(deviceId);
     return this.isUsb(deviceId) ? this.usb.detach(deviceId) : this.serial.detach(deviceId);
   }
 
-  attachVirtual(model: VirtualModel, faults: VirtualFaults | undefined, startIn: VirtualStartIn | undefined): Promise<Device> {
+  attachVirtual(
+    model: VirtualModel,
+    faults: VirtualFaults | undefined,
+    startIn: VirtualStartIn | undefined,
+    transport: 'serial' | 'ble' = 'serial',
+  ): Promise<Device> {
     const step = 'attach virtual device';
+    if (transport === 'ble') {
+      if (model !== 'sensor-node' || faults !== undefined || (startIn ?? 'application') !== 'application' || !this.ble) {
+        throw new FieldbenchError({
+          code: 'invalid-request',
+          message: 'over BLE only the virtual sensor node can be attached, running its application, without fault knobs',
+          step,
+          hint: "Ask for { model: 'sensor-node', transport: 'ble' } alone.",
+        });
+      }
+      return this.ble.attachVirtual();
+    }
     if (model === 'sensor-node') {
       if (startIn === 'bootloader') {
         throw new FieldbenchError({
@@ -69,10 +104,10 @@ export class DeviceDirectory {
 
   enterDfu(deviceId: string): Promise<Device> {
     if (!this.isUsb(deviceId)) {
-      const device = this.serial.get(deviceId); // not-found for an id nobody knows
+      const device = this.get(deviceId); // not-found for an id nobody knows
       throw new FieldbenchError({
         code: 'invalid-request',
-        message: 'not a USB DFU device: it is a serial port',
+        message: `not a USB DFU device: it is ${device.transport === 'ble' ? 'a Bluetooth LE device' : 'a serial port'}`,
         device: device.path,
         step: 'enter DFU mode',
         hint: 'Only USB devices whose application offers DFU runtime can be switched into their bootloader.',
@@ -83,6 +118,15 @@ export class DeviceDirectory {
 
   /** Refuses, with a sentence, a request that needs a serial shell or SMP when the device is a USB one. */
   refuseShell(deviceId: string, step: string): void {
+    if (this.isBle(deviceId)) {
+      throw new FieldbenchError({
+        code: 'unavailable',
+        message: `${step} over Bluetooth LE is not offered yet; it needs the serial shell or SMP over a port`,
+        device: this.ble!.get(deviceId).path,
+        step,
+        hint: 'Connect the device over USB or serial for this, or read its diagnostics over BLE.',
+      });
+    }
     if (!this.isUsb(deviceId)) return;
     const message =
       step === 'read diagnostics'
@@ -99,5 +143,10 @@ export class DeviceDirectory {
 
   discoveryStatus(): DiscoveryStatus[] {
     return [...this.serial.discoveryStatus(), this.usb.discoveryStatus()];
+  }
+
+  /** Every transport's line, BLE's asked of BlueZ afresh. */
+  async discoveryStatusWithBle(): Promise<DiscoveryStatus[]> {
+    return [...this.discoveryStatus(), ...(this.ble ? [await this.ble.discoveryStatus()] : [])];
   }
 }

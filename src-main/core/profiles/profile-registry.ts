@@ -604,7 +604,8 @@ function transportsOf(profile: DeviceProfile): ProfileSummary['transports'] {
   const transports: ProfileSummary['transports'] = [];
   if (isSerialProfile(profile)) transports.push('serial');
   // A profile without a shell is a USB device in its own right, not a USB-serial adapter.
-  if (!isSerialProfile(profile) || profile.firmware?.method === 'usb-dfu') transports.push('usb');
+  if ((!isSerialProfile(profile) && profile.match.usb) || profile.firmware?.method === 'usb-dfu') transports.push('usb');
+  if (profile.match.ble) transports.push('ble');
   return transports;
 }
 

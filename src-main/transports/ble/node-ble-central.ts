@@ -46,6 +46,11 @@ export interface NodeBleCentralOptions {
   callTimeoutMs?: number;
   /** process.platform by default; BlueZ exists only on Linux. */
   platform?: NodeJS.Platform;
+  /**
+   * The system bus to reach BlueZ on, when it is not the machine's (a private bus with a
+   * simulated BlueZ, next to a central on the real one); DBUS_SYSTEM_BUS_ADDRESS otherwise.
+   */
+  busAddress?: string;
 }
 
 const DEFAULT_SCAN_POLL_MS = 250;
@@ -66,6 +71,23 @@ interface Session {
   /** Set once the bus connection failed: every call from then on fails with it. */
   failure: FieldbenchError | null;
   readonly onFailure: Set<(error: FieldbenchError) => void>;
+}
+
+/**
+ * node-ble opens the system bus at DBUS_SYSTEM_BUS_ADDRESS and takes no address of its own:
+ * the variable is set only while it reads it (synchronously), so the rest of the process
+ * keeps the machine's bus.
+ */
+function onSystemBus<T>(busAddress: string | undefined, open: () => T): T {
+  if (busAddress === undefined) return open();
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = busAddress;
+  try {
+    return open();
+  } finally {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+  }
 }
 
 export class NodeBleCentral implements BleCentral {
@@ -218,7 +240,7 @@ export class NodeBleCentral implements BleCentral {
         { cause: error },
       );
     }
-    const { bluetooth, destroy } = module.createBluetooth();
+    const { bluetooth, destroy } = onSystemBus(this.options.busAddress, () => module.createBluetooth());
     const session: Session = { bluetooth, destroy, failure: null, onFailure: new Set() };
     const bus = (bluetooth as unknown as { dbus?: BusLike }).dbus;
     // Without a listener, a bus that cannot be reached would throw from an event and take the process down.

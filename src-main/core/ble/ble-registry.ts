@@ -1,0 +1,428 @@
+// Bluetooth LE devices in the device list. A scan runs only when asked (it keeps the radio
+// busy and drains batteries): what it hears is sent as 'ble.adverts', and adverts a profile
+// recognises become devices (all of them with showAll). A device is connected only for the
+// operation that needs it, one operation at a time, and disconnected right after.
+import { FieldbenchError } from '../../api/errors';
+import type { BleAdvert, BleAdvertList, BleScanAdvert, BleScanState, Device, DiagnosticsReport, DiscoveryStatus } from '../../api/schemas';
+import type { BleCentral, BleConnection } from '../../transports/ble/ble-central';
+import { NodeBleCentral } from '../../transports/ble/node-ble-central';
+import { attachSensorNodeOnAir, type SensorNodeOnAir } from '../../virtual/ble/attach-ble-sensor-node';
+import { AsyncMutex } from '../devices/async-mutex';
+import type { DeviceProfile } from '../profiles/profile-types';
+import type { ProfileRegistry } from '../profiles/profile-registry';
+import { readGattDiagnostics } from './read-gatt-diagnostics';
+
+export const BLE_DEVICE_ID_PREFIX = 'ble:';
+
+export interface BleRegistryOptions {
+  profiles: ProfileRegistry;
+  /** The machine's central, made on first use so a machine without D-Bus starts as usual. */
+  central: () => BleCentral;
+  now: () => Date;
+  onChange: () => void;
+  emitAdverts: (list: BleAdvertList) => void;
+  /** The clock of virtual nodes: 1 is a real node's pace. */
+  virtualTimeScale: number;
+  /** Connection, services resolved, within this; 10 s by default. */
+  connectDeadlineMs?: number;
+  /** Least time between two 'ble.adverts' events; 250 ms by default. */
+  advertIntervalMs?: number;
+  /** How long a scan looks for a virtual node just put on the air; 10 s by default. */
+  virtualFindMs?: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** One way onto the air: the machine's BlueZ, or the private bus of the virtual nodes. */
+interface Radio {
+  central: BleCentral;
+  onAir: SensorNodeOnAir | null;
+}
+
+interface Entry {
+  device: Device;
+  radio: Radio;
+  mutex: AsyncMutex;
+}
+
+interface Scan {
+  controller: AbortController;
+  timer: NodeJS.Timeout;
+  showAll: boolean;
+  endsAt: Date;
+  finished: Promise<void>;
+}
+
+const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
+const DEFAULT_ADVERT_INTERVAL_MS = 250;
+const DEFAULT_VIRTUAL_FIND_MS = 10_000;
+const STATUS_DEADLINE_MS = 3_000;
+
+export class BleRegistry {
+  private machineRadio: Radio | null = null;
+  private virtualRadio: Radio | null = null;
+  private readonly entries = new Map<string, Entry>();
+  private readonly adverts = new Map<string, BleScanAdvert>();
+  private scan: Scan | null = null;
+  private scanProblem: string | null = null;
+  private lastShowAll = false;
+  private emitTimer: NodeJS.Timeout | null = null;
+  private lastEmitAt = 0;
+
+  constructor(private readonly options: BleRegistryOptions) {}
+
+  static isBleId(deviceId: string): boolean {
+    return deviceId.startsWith(BLE_DEVICE_ID_PREFIX);
+  }
+
+  has(deviceId: string): boolean {
+    return this.entries.has(deviceId);
+  }
+
+  list(): Device[] {
+    return [...this.entries.values()].map((entry) => entry.device);
+  }
+
+  get(deviceId: string): Device {
+    return this.entry(deviceId).device;
+  }
+
+  scanState(): BleScanState {
+    return {
+      scanning: this.scan !== null,
+      showAll: this.scan?.showAll ?? this.lastShowAll,
+      endsAt: this.scan?.endsAt.toISOString() ?? null,
+      problem: this.scanProblem,
+    };
+  }
+
+  /** The BLE line of system.info: the machine's BlueZ as it is now, and whether a scan runs. */
+  async discoveryStatus(): Promise<DiscoveryStatus> {
+    const status = await this.machineStatus();
+    const virtual = this.virtualRadio ? ' + virtual nodes on a private bus' : '';
+    const scanning = this.scan ? ', scanning' : '';
+    if (status.available) return { ...status, method: `${status.method}${virtual}${scanning}` };
+    if (this.virtualRadio) return { ...status, method: `virtual nodes on a private bus${scanning}` };
+    return status;
+  }
+
+  /**
+   * Starts a scan of `seconds` and answers at once; a running scan is stopped first. Fails,
+   * with what to do, when no radio can scan (no BlueZ, no adapter, adapter off).
+   */
+  async startScan(seconds: number, showAll: boolean): Promise<BleScanState> {
+    await this.stopScan();
+    const radios = await this.usableRadios('scan');
+    const controller = new AbortController();
+    const endsAt = new Date(this.options.now().getTime() + seconds * 1000);
+    const timer = setTimeout(() => controller.abort(), seconds * 1000);
+    this.adverts.clear();
+    this.scanProblem = null;
+    this.lastShowAll = showAll;
+    const runs = radios.map((radio) =>
+      radio.central
+        .scan({ signal: controller.signal, onAdvert: (advert) => this.heard(radio, advert, showAll) })
+        .catch((error: unknown) => {
+          this.scanProblem = error instanceof Error ? error.message : String(error);
+          this.options.log('warn', `BLE scan: ${this.scanProblem}`);
+        }),
+    );
+    const scan: Scan = {
+      controller,
+      timer,
+      showAll,
+      endsAt,
+      finished: Promise.all(runs).then(() => {
+        clearTimeout(timer);
+        if (this.scan === scan) this.scan = null;
+        this.emitNow();
+      }),
+    };
+    this.scan = scan;
+    this.emitNow();
+    return this.scanState();
+  }
+
+  async stopScan(): Promise<BleScanState> {
+    const scan = this.scan;
+    if (scan) {
+      scan.controller.abort();
+      await scan.finished;
+    }
+    return this.scanState();
+  }
+
+  /** Connects for one operation and disconnects after it, one operation at a time per device. */
+  async withConnection<T>(deviceId: string, step: string, work: (connection: BleConnection, profile: DeviceProfile | null) => Promise<T>): Promise<T> {
+    const entry = this.entry(deviceId);
+    return entry.mutex.run(async () => {
+      const profile = entry.device.profileId ? (this.options.profiles.get(entry.device.profileId) ?? null) : null;
+      this.update(entry, { state: 'busy' });
+      let connection: BleConnection;
+      try {
+        connection = await entry.radio.central.connect(entry.device.ble!.address, {
+          deadlineMs: this.options.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS,
+        });
+      } catch (error) {
+        this.update(entry, { state: 'unresponsive', stateDetail: `${step}: ${error instanceof Error ? error.message : String(error)}` });
+        throw error;
+      }
+      const services = await connection.services().catch(() => null);
+      this.updateBle(entry, { connected: true, mtu: connection.mtu, ...(services ? { serviceUuids: services.map((s) => s.uuid) } : {}) });
+      try {
+        const result = await work(connection, profile);
+        this.update(entry, { state: entry.device.profileId ? 'ready' : 'unknown', stateDetail: undefined });
+        return result;
+      } catch (error) {
+        this.update(entry, { state: 'error', stateDetail: `${step}: ${error instanceof Error ? error.message : String(error)}` });
+        throw error;
+      } finally {
+        await connection.disconnect().catch(() => undefined);
+        this.updateBle(entry, { connected: false, mtu: null });
+      }
+    });
+  }
+
+  readDiagnostics(deviceId: string): Promise<DiagnosticsReport> {
+    return this.withConnection(deviceId, 'read diagnostics', (connection, profile) => {
+      if (!profile) {
+        throw new FieldbenchError({
+          code: 'profile-error',
+          message: 'no device profile recognises this device, so there is nothing to judge its readings by',
+          device: connection.label,
+          step: 'read diagnostics',
+          hint: 'Add a profile with a match.ble entry for this device family to device-profiles/.',
+        });
+      }
+      return readGattDiagnostics(connection, profile, { deviceId, now: this.options.now });
+    });
+  }
+
+  updateIdentity(deviceId: string, identity: NonNullable<Device['identity']>): void {
+    this.update(this.entry(deviceId), { identity });
+  }
+
+  /**
+   * Puts a virtual sensor node on the air, on a private bus with a simulated BlueZ started
+   * once per core (Linux only: it needs dbus-daemon), and answers with it once a scan hears it.
+   */
+  async attachVirtual(): Promise<Device> {
+    const step = 'attach virtual BLE device';
+    if (process.platform !== 'linux') {
+      throw new FieldbenchError({
+        code: 'unavailable',
+        message: 'a virtual BLE device needs a D-Bus daemon and runs on Linux only',
+        step,
+        hint: 'Attach the virtual sensor node over serial instead.',
+      });
+    }
+    if (this.virtualRadio) {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: 'a virtual BLE sensor node is already on the air',
+        device: this.virtualRadio.onAir?.device.address,
+        step,
+        hint: 'Detach it first to put a fresh one on the air.',
+      });
+    }
+    const onAir = await attachSensorNodeOnAir({ timeScale: this.options.virtualTimeScale, node: { timeScale: this.options.virtualTimeScale } });
+    const radio: Radio = { central: new NodeBleCentral({ busAddress: onAir.busAddress, platform: 'linux' }), onAir };
+    this.virtualRadio = radio;
+    try {
+      return await this.findOn(radio, onAir.device.address, step);
+    } catch (error) {
+      await this.dropVirtual();
+      throw error;
+    }
+  }
+
+  async detach(deviceId: string): Promise<void> {
+    const entry = this.entry(deviceId);
+    if (!entry.radio.onAir) {
+      throw new FieldbenchError({
+        code: 'invalid-request',
+        message: 'only virtual devices can be detached; a BLE device leaves the list when it is no longer heard',
+        device: entry.device.path,
+        step: 'detach',
+        hint: 'Turn the device off or move it out of range.',
+      });
+    }
+    await entry.mutex.run(() => this.dropVirtual());
+  }
+
+  async close(): Promise<void> {
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.emitTimer = null;
+    const scan = this.scan;
+    scan?.controller.abort();
+    await scan?.finished;
+    await this.machineRadio?.central.close().catch(() => undefined);
+    await this.dropVirtual();
+  }
+
+  private async dropVirtual(): Promise<void> {
+    const radio = this.virtualRadio;
+    if (!radio) return;
+    this.virtualRadio = null;
+    for (const [id, entry] of this.entries) if (entry.radio === radio) this.entries.delete(id);
+    for (const [address, advert] of this.adverts) if (advert.address === radio.onAir?.device.address) this.adverts.delete(address);
+    await radio.central.close().catch(() => undefined);
+    await radio.onAir?.detach();
+    this.options.onChange();
+  }
+
+  /** Scans one radio until `address` is heard, within a deadline: the device, in the list. */
+  private async findOn(radio: Radio, address: string, step: string): Promise<Device> {
+    const controller = new AbortController();
+    const ms = this.options.virtualFindMs ?? DEFAULT_VIRTUAL_FIND_MS;
+    const timer = setTimeout(() => controller.abort(), ms);
+    try {
+      await radio.central.scan({
+        signal: controller.signal,
+        onAdvert: (advert) => {
+          if (advert.address !== address) return;
+          this.heard(radio, advert, true);
+          controller.abort();
+        },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const entry = this.entries.get(`${BLE_DEVICE_ID_PREFIX}${address}`);
+    if (!entry) {
+      throw new FieldbenchError({ code: 'timeout', message: `not heard within ${ms} ms`, device: address, step, hint: 'Try again; if it persists, check that dbus-daemon runs here.' });
+    }
+    return entry.device;
+  }
+
+  private heard(radio: Radio, advert: BleAdvert, showAll: boolean): void {
+    const profile = this.options.profiles.matchBle(advert)[0] ?? null;
+    this.adverts.set(advert.address, { ...advert, profileId: profile?.id ?? null });
+    this.scheduleEmit();
+    if (!profile && !showAll) return;
+    const id = `${BLE_DEVICE_ID_PREFIX}${advert.address}`;
+    const existing = this.entries.get(id);
+    if (existing) {
+      this.updateBle(existing, {
+        name: advert.name,
+        rssi: advert.rssi,
+        ...(existing.device.ble?.connected ? {} : { serviceUuids: advert.serviceUuids }),
+      }, advert.seenAt);
+      return;
+    }
+    const device: Device = {
+      id,
+      transport: 'ble',
+      path: `ble ${advert.address}`,
+      virtual: radio.onAir !== null,
+      ble: {
+        address: advert.address,
+        addressType: addressTypeOf(advert.address),
+        name: advert.name,
+        rssi: advert.rssi,
+        connected: false,
+        mtu: null,
+        serviceUuids: advert.serviceUuids,
+      },
+      profileId: profile?.id ?? null,
+      profileName: profile?.name ?? null,
+      identity: null,
+      firmware: null,
+      state: profile ? 'ready' : 'unknown',
+      ...(profile ? {} : { stateDetail: 'no device profile recognises its advert' }),
+      seenAt: advert.seenAt,
+    };
+    this.entries.set(id, { device, radio, mutex: new AsyncMutex() });
+    this.options.onChange();
+  }
+
+  private update(entry: Entry, change: Partial<Device>): void {
+    const next: Device = { ...entry.device, ...change };
+    if (change.stateDetail === undefined && 'stateDetail' in change) delete next.stateDetail;
+    entry.device = next;
+    this.options.onChange();
+  }
+
+  private updateBle(entry: Entry, change: Partial<NonNullable<Device['ble']>>, seenAt?: string): void {
+    const ble = entry.device.ble!;
+    const next = { ...ble, ...change };
+    if (JSON.stringify(next) === JSON.stringify(ble)) return;
+    this.update(entry, { ble: next, ...(seenAt ? { seenAt } : {}) });
+  }
+
+  private scheduleEmit(): void {
+    if (this.emitTimer) return;
+    const interval = this.options.advertIntervalMs ?? DEFAULT_ADVERT_INTERVAL_MS;
+    const wait = Math.max(0, this.lastEmitAt + interval - Date.now());
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = null;
+      this.emitNow();
+    }, wait);
+  }
+
+  private emitNow(): void {
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.emitTimer = null;
+    this.lastEmitAt = Date.now();
+    const adverts = [...this.adverts.values()].filter((advert) => this.lastShowAll || advert.profileId !== null);
+    this.options.emitAdverts({ state: this.scanState(), adverts: adverts.sort((a, b) => (b.rssi ?? -128) - (a.rssi ?? -128)) });
+  }
+
+  /** The radios that can scan and connect now: the machine's when BlueZ is up, the virtual one when attached. */
+  private async usableRadios(step: string): Promise<Radio[]> {
+    const radios: Radio[] = [];
+    const status = await this.machineStatus();
+    if (status.available) radios.push(this.machine());
+    if (this.virtualRadio) radios.push(this.virtualRadio);
+    if (radios.length === 0) {
+      throw new FieldbenchError({
+        code: 'unavailable',
+        message: 'Bluetooth LE is not available here',
+        device: 'Bluetooth adapter',
+        step,
+        hint: status.note ?? 'Check that BlueZ runs and the adapter is on.',
+      });
+    }
+    return radios;
+  }
+
+  private machine(): Radio {
+    this.machineRadio ??= { central: this.options.central(), onAir: null };
+    return this.machineRadio;
+  }
+
+  private async machineStatus(): Promise<DiscoveryStatus> {
+    const central = this.machine().central;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<DiscoveryStatus>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ transport: 'ble', method: 'BlueZ (D-Bus)', available: false, note: `BlueZ did not answer within ${STATUS_DEADLINE_MS} ms. Check that D-Bus and bluetoothd run (systemctl status bluetooth).` }),
+        STATUS_DEADLINE_MS,
+      );
+    });
+    try {
+      return await Promise.race([central.status(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private entry(deviceId: string): Entry {
+    const entry = this.entries.get(deviceId);
+    if (entry) return entry;
+    throw new FieldbenchError({
+      code: 'not-found',
+      message: `no BLE device '${deviceId}' has been heard`,
+      device: deviceId,
+      step: 'find device',
+      hint: 'Scan for BLE devices first (with show all for devices no profile recognises).',
+    });
+  }
+}
+
+/**
+ * An advert does not say (BlueZ does, as AddressType, which the central does not pass on):
+ * a static random address has its two top bits set, which most peripherals use.
+ */
+function addressTypeOf(address: string): 'public' | 'random' {
+  return (Number.parseInt(address.slice(0, 2), 16) & 0xc0) === 0xc0 ? 'random' : 'public';
+}
