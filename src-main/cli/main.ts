@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
+import { bleDiagCommand, bleScanCommand } from './commands/ble';
 import { casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
 import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './commands/dfu';
@@ -19,8 +20,14 @@ import { parseUsbSelector, parseVirtualUsb } from './usb-target';
 export const USAGE = `Usage: fieldbench <command> [options]
 
 Commands:
-  devices                 List connected devices (serial and USB), recognised from the device profiles
+  devices                 List connected devices (serial, USB, and BLE devices a scan heard), recognised
+                          from the device profiles; says when BlueZ or the adapter is missing or off
   diag --port PATH        Read a device's identity and diagnostics
+  diag --ble ADDRESS      Read a Bluetooth LE device's Device Information, battery and profile readings
+                          over GATT (it scans up to 10 s for it first)
+  ble scan --seconds N [--all]
+                          Scan for Bluetooth LE devices for N seconds (1-60): those a profile recognises,
+                          or every one with --all; with --json, one line per advert as it changes
   cases [--status S]      List the cases on this machine (S: open or resolved)
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
@@ -58,6 +65,10 @@ Virtual USB boards (devices, flash, dfu), to try DFU without hardware:
   --virtual-faults JSON   Its fault knobs, e.g. '{"dfuError":{"status":"errWRITE","atByte":4096}}',
                           '{"usbStallNext":true}', '{"readProtected":true}', '{"dropAtReceivedBytes":8192}'
                           Virtual boards run at real speed; FIELDBENCH_VIRTUAL_TIME_SCALE=0.1 runs them 10x faster
+
+Virtual Bluetooth LE (ble scan, diag --ble, devices), Linux with dbus-daemon:
+  --virtual-ble           Put a virtual sensor node on the air first, through a simulated BlueZ on a
+                          private D-Bus of this command's own
 
 Options:
   --json                  Machine-readable output (one JSON object or line)
@@ -97,6 +108,10 @@ const options = {
   'ignore-id-mismatch': { type: 'boolean' },
   'virtual-usb': { type: 'string' },
   'virtual-faults': { type: 'string' },
+  'virtual-ble': { type: 'boolean' },
+  ble: { type: 'string' },
+  seconds: { type: 'string' },
+  all: { type: 'boolean' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -144,14 +159,28 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
     if (virtualUsb && command !== 'devices' && command !== 'flash' && command !== 'dfu') {
       throw new UsageError(`--virtual-usb works with devices, flash and dfu, not ${command}`);
     }
+    const virtualBle = values['virtual-ble'] ?? false;
+    if (virtualBle && command !== 'devices' && command !== 'ble' && !(command === 'diag' && values.ble !== undefined)) {
+      throw new UsageError(`--virtual-ble works with ble scan, diag --ble and devices, not ${command}${command === 'diag' ? ' --port' : ''}`);
+    }
     switch (command) {
       case 'devices':
         noMoreArguments();
-        return await devicesCommand(session, json, virtualUsb);
+        return await devicesCommand(session, json, virtualUsb, virtualBle);
       case 'diag':
         noMoreArguments();
-        if (!values.port) throw new UsageError('diag needs --port PATH (for example --port /dev/ttyACM0)');
+        if (values.ble !== undefined && values.port !== undefined) throw new UsageError('diag takes one of --port PATH or --ble ADDRESS');
+        if (values.ble !== undefined) return await bleDiagCommand(session, values.ble, virtualBle, json);
+        if (!values.port) throw new UsageError('diag needs --port PATH (for example --port /dev/ttyACM0) or --ble ADDRESS');
         return await diagCommand(session, values.port, json);
+      case 'ble': {
+        const [action, ...extra] = rest;
+        if (action !== 'scan') throw new UsageError('ble needs: ble scan --seconds N [--all]');
+        if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' for ble scan`);
+        const seconds = integerOption('seconds', values.seconds, 1, 60);
+        if (seconds === undefined) throw new UsageError('ble scan needs --seconds N (1 to 60)');
+        return await bleScanCommand(session, { seconds, showAll: values.all ?? false, virtualBle }, json, signal);
+      }
       case 'cases': {
         noMoreArguments();
         const status = values.status === undefined ? undefined : CaseStatus.safeParse(values.status);

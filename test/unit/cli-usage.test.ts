@@ -15,7 +15,7 @@ describe('fieldbench CLI usage', () => {
     const io = capture();
     expect(await runCli(['help'], io)).toBe(0);
     expect(io.stdout.join('\n')).toContain('fieldbench <command>');
-    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH']) {
+    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'diag --ble ADDRESS', '--virtual-ble']) {
       expect(io.stdout.join('\n')).toContain(command);
     }
     const v = capture();
@@ -30,6 +30,13 @@ describe('fieldbench CLI usage', () => {
     [['cases', '--status', 'maybe'], /--status is open or resolved/],
     [['serve', '--port', '70000'], /--port takes a whole number/],
     [['sim'], /sim needs one model/],
+    [['ble'], /ble needs: ble scan --seconds N/],
+    [['ble', 'scan'], /ble scan needs --seconds N/],
+    [['ble', 'scan', '--seconds', '61'], /--seconds takes a whole number from 1 to 60/],
+    [['ble', 'scan', '--seconds', '2', 'extra'], /unexpected argument 'extra' for ble scan/],
+    [['diag', '--ble', 'C0:DE:00:00:00:01', '--port', '/dev/ttyACM0'], /diag takes one of --port PATH or --ble ADDRESS/],
+    [['diag', '--ble', 'nearby'], /--ble takes a Bluetooth address/],
+    [['diag', '--port', '/dev/ttyACM0', '--virtual-ble'], /--virtual-ble works with ble scan, diag --ble and devices, not diag --port/],
     [['sim', 'sensor-node', '--garbage', '2'], /--garbage takes a probability/],
     [['sim', 'toaster'], /no virtual device model 'toaster'/],
     [['flash', '--image', 'app.dfu'], /flash needs --image FILE and one of --port PATH .* or --usb VID:PID/],

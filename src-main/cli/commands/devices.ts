@@ -1,18 +1,25 @@
-// `fieldbench devices [--json]`: what is plugged in now (serial and USB), recognised from the
+// `fieldbench devices [--json]`: what is plugged in now (serial and USB, and a virtual BLE node), recognised from the
 // profiles, with a line for each kind of discovery that cannot see everything here.
 import type { Device, DiscoveryStatus } from '../../api/schemas';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_OK, printJson, table } from '../output';
 import { attachVirtualUsb, type VirtualUsbRequest } from '../usb-target';
+import { attachVirtualBle } from './ble';
 
 /** "usb: <what failed and what to do>" for each degraded transport, for stderr. */
 export function usbStatusLines(discovery: readonly DiscoveryStatus[]): string[] {
   return discovery.filter((status) => status.note).map((status) => `${status.transport}: ${status.note}`);
 }
 
-export async function devicesCommand(session: CoreSessionOptions, json: boolean, virtualUsb: VirtualUsbRequest | null = null): Promise<number> {
+export async function devicesCommand(
+  session: CoreSessionOptions,
+  json: boolean,
+  virtualUsb: VirtualUsbRequest | null = null,
+  virtualBle = false,
+): Promise<number> {
   return withCore(session, async (core) => {
     await attachVirtualUsb(core, virtualUsb);
+    await attachVirtualBle(core, virtualBle);
     await core.ready();
     const devices = await call(core, 'devices.list', {});
     const info = await call(core, 'system.info', {});

@@ -1,9 +1,10 @@
-// `fieldbench diag --port PATH [--json]`: recognise the device on a port and read its diagnostics.
-import type { Device, Reading } from '../../api/schemas';
+// `fieldbench diag --port PATH [--json]`: recognise the device on a port and read its diagnostics
+// (`diag --ble ADDRESS` is in ble.ts).
+import type { Device, DiagnosticsReport, Reading } from '../../api/schemas';
 import type { Core } from '../../core/core';
 import { FieldbenchError } from '../../api/errors';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
-import { EXIT_OK, printJson, table } from '../output';
+import { EXIT_OK, printJson, table, type Io } from '../output';
 
 /** The device on a port, recognised from a profile, or a clear error saying why not. */
 export async function identifiedDevice(core: Core, port: string): Promise<Device> {
@@ -28,13 +29,18 @@ export async function diagCommand(session: CoreSessionOptions, port: string, jso
       printJson(session.io, { device: { ...device, identity: report.identity ?? device.identity }, ...report });
       return EXIT_OK;
     }
-    const identity = report.identity ?? device.identity;
-    session.io.out(
-      `${device.profileName ?? '?'} on ${port}: ${identity ? `${identity.model}, serial ${identity.serialNumber}, firmware ${identity.firmwareVersion}` : 'identity unknown'}`,
-    );
-    session.io.out(table([['STATUS', 'READING', 'VALUE', 'NOTE'], ...report.readings.map(readingRow)]));
+    printReport(session.io, device, port, report);
     return EXIT_OK;
   });
+}
+
+/** The device's name, where it is, who it says it is, then a table of its readings. */
+export function printReport(io: Io, device: Device, where: string, report: DiagnosticsReport): void {
+  const identity = report.identity ?? device.identity;
+  io.out(
+    `${device.profileName ?? '?'} on ${where}: ${identity ? `${identity.model}, serial ${identity.serialNumber}, firmware ${identity.firmwareVersion}` : 'identity unknown'}`,
+  );
+  io.out(table([['STATUS', 'READING', 'VALUE', 'NOTE'], ...report.readings.map(readingRow)]));
 }
 
 function readingRow(reading: Reading): string[] {
