@@ -148,7 +148,7 @@ describe('BLE in the core', () => {
     expect(device.state).toBe('unresponsive');
   }, 20_000);
 
-  it('without BlueZ on the bus: the BLE line says so and what to do, a scan fails with it, serial devices still work', async () => {
+  it('without BlueZ on the bus: the BLE line says so and what to do, a scan fails with it, serial and USB devices still work', async () => {
     const r = await startRig({ bluez: false });
     const info = await ok(r.core, 'system.info', {});
     const ble = info.discovery.find((d) => d.transport === 'ble');
@@ -157,7 +157,35 @@ describe('BLE in the core', () => {
     expect(error).toMatchObject({ code: 'unavailable', hint: ble!.note });
     const serial = await ok(r.core, 'devices.attachVirtual', { model: 'sensor-node' });
     expect(serial.transport).toBe('serial');
+    expect((await ok(r.core, 'diagnostics.read', { deviceId: serial.id })).identity?.model).toBe('sensor-node');
+    const usb = await ok(r.core, 'devices.attachVirtual', { model: 'dfu-gadget' });
+    expect(usb.transport).toBe('usb');
     expect(info.discovery.map((d) => d.transport)).toEqual(['serial', 'usb', 'ble']);
+  });
+
+  it('without any D-Bus: the core starts, and the BLE line says D-Bus cannot be reached and what to start', async () => {
+    const dir = makeTempDir('fieldbench-ble-core-');
+    const core = await createCore({
+      dataDir: dir.path,
+      profilesDir: PROFILES_DIR,
+      checkResponses: true,
+      discoveryIntervalMs: 0,
+      bleCentral: new NodeBleCentral({ busAddress: `unix:path=${dir.path}/no-such-bus`, platform: 'linux' }),
+    });
+    try {
+      const ble = (await ok(core, 'system.info', {})).discovery.find((d) => d.transport === 'ble');
+      expect(ble).toMatchObject({ available: false, note: expect.stringMatching(/D-Bus.*(start|Start)/) });
+    } finally {
+      await core.close();
+      dir.remove();
+    }
+  });
+
+  it('with no adapter: the BLE line says to plug one in', async () => {
+    const r = await startRig();
+    r.bluez!.setFaults({ noAdapter: true });
+    const ble = (await ok(r.core, 'system.info', {})).discovery.find((d) => d.transport === 'ble');
+    expect(ble).toMatchObject({ available: false, note: expect.stringMatching(/no Bluetooth adapter.*Plug in/i) });
   });
 
   it('with the adapter powered off: the BLE line says to turn it on', async () => {
