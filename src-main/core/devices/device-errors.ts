@@ -25,7 +25,13 @@ export function deviceBusy(running: string, device: string, step: string): Field
 
 /** Fault knobs on a device that is not virtual. */
 export function notVirtual(device: string): FieldbenchError {
-  return new FieldbenchError({ code: 'invalid-request', message: 'fault knobs exist only on virtual devices', device, step: 'set faults' });
+  return new FieldbenchError({
+    code: 'invalid-request',
+    message: 'fault knobs exist only on virtual devices',
+    device,
+    step: 'set faults',
+    hint: 'Attach a virtual device (Attach virtual device, or --virtual-usb / --virtual-ble in the CLI) to try a fault.',
+  });
 }
 
 /** Detach asked of a device that is really plugged in. */

@@ -10,7 +10,7 @@ import { detachToBootloader, readDfuInfo } from '../../protocols/dfu/dfu-info';
 import { isUsbAccessError, usbAccessHint } from '../../transports/usb/usb-access-hint';
 import type { UsbBus, UsbBusDevice } from '../../transports/usb/usb-bus';
 import { AsyncMutex } from '../devices/async-mutex';
-import { cannotDetachPlugged, deviceBusy, noSuchDevice } from '../devices/device-errors';
+import { cannotDetachPlugged, deviceBusy, noSuchDevice, notVirtual } from '../devices/device-errors';
 import type { ProfileRegistry, UsbDeviceFacts } from '../profiles/profile-registry';
 import { isSerialProfile, type DeviceProfile, type UsbDfuFirmware } from '../profiles/profile-types';
 import { setDeviceState } from '../devices/device-state';
@@ -433,14 +433,7 @@ export class UsbRegistry {
 
   async setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
     const entry = this.entry(deviceId);
-    if (!entry.board) {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'fault knobs exist only on virtual devices attached here',
-        device: entry.device.path,
-        step: 'set faults',
-      });
-    }
+    if (!entry.board) throw notVirtual(entry.device.path);
     entry.board.setFaults(faults);
     return this.get(deviceId);
   }
