@@ -66,6 +66,8 @@ export class BleRegistry {
   private scanProblem: string | null = null;
   private lastShowAll = false;
   private emitTimer: NodeJS.Timeout | null = null;
+  /** Listed devices whose adverts changed (RSSI, name) since the last throttled emit. */
+  private devicesHeardSinceEmit = false;
   private lastEmitAt = 0;
 
   constructor(private readonly options: BleRegistryOptions) {}
@@ -302,11 +304,14 @@ export class BleRegistry {
     const id = `${BLE_DEVICE_ID_PREFIX}${advert.address}`;
     const existing = this.entries.get(id);
     if (existing) {
-      this.updateBle(existing, {
-        name: advert.name,
-        rssi: advert.rssi,
-        ...(existing.device.ble?.connected ? {} : { serviceUuids: advert.serviceUuids }),
-      }, advert.seenAt);
+      // RSSI moves with every advert: the device list follows at the advert lists' pace
+      // (emitNow), not once per advert for every listed device.
+      const ble = existing.device.ble!;
+      const next = { ...ble, name: advert.name, rssi: advert.rssi, ...(ble.connected ? {} : { serviceUuids: advert.serviceUuids }) };
+      if (JSON.stringify(next) !== JSON.stringify(ble)) {
+        existing.device = { ...existing.device, ble: next, seenAt: advert.seenAt };
+        this.devicesHeardSinceEmit = true;
+      }
       return;
     }
     const device: Device = {
@@ -342,11 +347,11 @@ export class BleRegistry {
     this.options.onChange();
   }
 
-  private updateBle(entry: Entry, change: Partial<NonNullable<Device['ble']>>, seenAt?: string): void {
+  private updateBle(entry: Entry, change: Partial<NonNullable<Device['ble']>>): void {
     const ble = entry.device.ble!;
     const next = { ...ble, ...change };
     if (JSON.stringify(next) === JSON.stringify(ble)) return;
-    this.update(entry, { ble: next, ...(seenAt ? { seenAt } : {}) });
+    this.update(entry, { ble: next });
   }
 
   private scheduleEmit(): void {
@@ -363,6 +368,10 @@ export class BleRegistry {
     if (this.emitTimer) clearTimeout(this.emitTimer);
     this.emitTimer = null;
     this.lastEmitAt = Date.now();
+    if (this.devicesHeardSinceEmit) {
+      this.devicesHeardSinceEmit = false;
+      this.options.onChange();
+    }
     const adverts = [...this.adverts.values()].filter((advert) => this.lastShowAll || advert.profileId !== null);
     this.options.emitAdverts({ state: this.scanState(), adverts: adverts.sort((a, b) => (b.rssi ?? -128) - (a.rssi ?? -128)) });
   }
