@@ -30,9 +30,11 @@ export const requestChannelNames = [
   'smp.reset',
   'ble.scan',
   'ble.stopScan',
+  'ble.follow',
+  'ble.unfollow',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

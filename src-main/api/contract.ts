@@ -6,6 +6,9 @@ import { z } from 'zod';
 import {
   ApiError,
   BleAdvertList,
+  BleFollowState,
+  BleValues,
+  LogLines,
   BleScanState,
   CaseDetail,
   CaseStatus,
@@ -173,11 +176,24 @@ export const requests = {
     response: BleScanState,
   },
   'ble.stopScan': { request: Empty, response: BleScanState },
+  /**
+   * Hold a BLE device's connection open and follow it: 'ble.values' for Battery Level and
+   * the profile's notifying characteristics, 'logs.lines' for its UART log. Reconnects after
+   * a drop until 'ble.unfollow'. Operations (diagnostics, flashing) share the connection.
+   */
+  'ble.follow': { request: z.object({ deviceId: Id }).strict(), response: BleFollowState },
+  'ble.unfollow': { request: z.object({ deviceId: Id }).strict(), response: BleFollowState },
 } as const;
 
 export const events = {
   /** The adverts of the running scan (throttled to a few a second), and a last list when it stops. */
   'ble.adverts': BleAdvertList,
+  /** Values notified by a followed BLE device. */
+  'ble.values': BleValues,
+  /** A followed BLE device's connection state changed (dropped, back, stopped). */
+  'ble.follow': BleFollowState,
+  /** Lines of a device's live log. */
+  'logs.lines': LogLines,
   /** The whole device list, whenever anything in it changes. */
   'devices.changed': z.array(Device),
   /** A case was created or changed; clients refetch what they show. */

@@ -188,6 +188,34 @@ export type BleScanState = z.infer<typeof BleScanState>;
 export const BleAdvertList = z.object({ state: BleScanState, adverts: z.array(BleScanAdvert) });
 export type BleAdvertList = z.infer<typeof BleAdvertList>;
 
+/**
+ * A BLE device followed live: its connection is held open, Battery Level and the profile's
+ * 'notify' characteristics arrive as 'ble.values', and its Nordic UART Service log (when
+ * the profile says it has one) as 'logs.lines'.
+ */
+export const BleFollowState = z.object({
+  deviceId: z.string(),
+  following: z.boolean(),
+  /** The device's profile declares a log over the Nordic UART Service, and it is being read. */
+  log: z.boolean(),
+  /** What went wrong (the link dropped, reconnecting; a characteristic that cannot notify), with what to do; null when all is well. */
+  problem: z.string().nullable(),
+});
+export type BleFollowState = z.infer<typeof BleFollowState>;
+
+/** One line of a device's log as it arrived, stamped with the host's clock. */
+export const LogLine = z.object({ at: IsoTime, text: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
+/** Lines of a device's live log, batched a few times a second. */
+export const LogLines = z.object({
+  deviceId: z.string(),
+  /** Where they came from: the Nordic UART Service of a BLE device. */
+  source: z.enum(['nus']),
+  lines: z.array(LogLine),
+});
+export type LogLines = z.infer<typeof LogLines>;
+
 export const Device = z.object({
   id: Id,
   transport: Transport,
@@ -280,6 +308,8 @@ export const VirtualFaults = z
       .optional(),
     /** USB DfuSe: the flash is read-protected (RDP level 1): upload and writes fail until read-unprotect mass-erases it. */
     readProtected: z.boolean().optional(),
+    /** BLE: the node is out of range: it stops advertising, its connection drops and connecting to it fails. */
+    outOfRange: z.boolean().optional(),
   })
   .strict();
 export type VirtualFaults = z.infer<typeof VirtualFaults>;
@@ -302,6 +332,10 @@ export const Reading = z.object({
   readAt: IsoTime,
 });
 export type Reading = z.infer<typeof Reading>;
+
+/** New values of followed BLE characteristics, as they were notified. */
+export const BleValues = z.object({ deviceId: z.string(), readings: z.array(Reading) });
+export type BleValues = z.infer<typeof BleValues>;
 
 export const DiagnosticsReport = z.object({
   deviceId: Id,

@@ -4,6 +4,7 @@
 import { access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { createDispatcher, type Handlers } from '../api/dispatch';
+import { FieldbenchError } from '../api/errors';
 import type { CaseDevice, DiagnosticsReport } from '../api/schemas';
 import { openCaseStore } from '../store/case-store';
 import { listSerialPorts } from '../transports/serial/serial-discovery';
@@ -179,6 +180,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     'ble.scan': async ({ seconds, showAll }) => bleDevices.startScan(seconds, showAll ?? false),
     'ble.stopScan': async () => bleDevices.stopScan(),
+    'ble.follow': async ({ deviceId }) => {
+      throw new FieldbenchError({ code: 'unavailable', message: 'following a BLE device is not wired yet', device: deviceId, step: 'follow' });
+    },
+    'ble.unfollow': async ({ deviceId }) => {
+      throw new FieldbenchError({ code: 'unavailable', message: 'following a BLE device is not wired yet', device: deviceId, step: 'unfollow' });
+    },
     'diagnostics.last': async ({ deviceId }) => {
       directory.get(deviceId); // not-found for an unknown device, rather than a silent null
       return lastReports.get(deviceId) ?? null;

@@ -11,6 +11,7 @@ import { AsyncMutex } from '../devices/async-mutex';
 import type { DeviceProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { readGattDiagnostics } from './read-gatt-diagnostics';
+import { type ConnectionHold, SharedConnection } from './shared-connection';
 
 export const BLE_DEVICE_ID_PREFIX = 'ble:';
 
@@ -41,7 +42,10 @@ interface Radio {
 interface Entry {
   device: Device;
   radio: Radio;
+  /** Operations that need the device to themselves (a read, a firmware job) queue here. */
   mutex: AsyncMutex;
+  /** The one link to the device, shared by whoever holds it. */
+  link: SharedConnection;
 }
 
 interface Scan {
@@ -153,35 +157,57 @@ export class BleRegistry {
     return this.scanState();
   }
 
-  /** Connects for one operation and disconnects after it, one operation at a time per device. */
-  async withConnection<T>(deviceId: string, step: string, work: (connection: BleConnection, profile: DeviceProfile | null) => Promise<T>): Promise<T> {
+  /** The device's profile, or null when none recognises it. */
+  profileOf(deviceId: string): DeviceProfile | null {
+    const { profileId } = this.entry(deviceId).device;
+    return profileId ? (this.options.profiles.get(profileId) ?? null) : null;
+  }
+
+  /**
+   * Runs one operation with the device to itself (operations queue per device) and a hold on
+   * its connection, which `work` opens (and reopens after a drop) as it needs; the link is
+   * closed after the operation unless someone else (a live follow) still holds it.
+   */
+  async withHold<T>(deviceId: string, step: string, work: (hold: ConnectionHold, profile: DeviceProfile | null) => Promise<T>): Promise<T> {
     const entry = this.entry(deviceId);
     return entry.mutex.run(async () => {
-      const profile = entry.device.profileId ? (this.options.profiles.get(entry.device.profileId) ?? null) : null;
+      const profile = this.profileOf(deviceId);
       this.update(entry, { state: 'busy' });
-      let connection: BleConnection;
+      const shared = entry.link.hold();
+      let reached = false;
+      const hold: ConnectionHold = {
+        connection: async () => {
+          const connection = await shared.connection();
+          reached = true;
+          return connection;
+        },
+        release: () => shared.release(),
+      };
       try {
-        connection = await entry.radio.central.connect(entry.device.ble!.address, {
-          deadlineMs: this.options.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS,
-        });
-      } catch (error) {
-        this.update(entry, { state: 'unresponsive', stateDetail: `${step}: ${error instanceof Error ? error.message : String(error)}` });
-        throw error;
-      }
-      const services = await connection.services().catch(() => null);
-      this.updateBle(entry, { connected: true, mtu: connection.mtu, ...(services ? { serviceUuids: services.map((s) => s.uuid) } : {}) });
-      try {
-        const result = await work(connection, profile);
+        const result = await work(hold, profile);
         this.update(entry, { state: entry.device.profileId ? 'ready' : 'unknown', stateDetail: undefined });
         return result;
       } catch (error) {
-        this.update(entry, { state: 'error', stateDetail: `${step}: ${error instanceof Error ? error.message : String(error)}` });
+        // Never reached at all: the device did not answer, which is not an error of the operation.
+        this.update(entry, { state: reached ? 'error' : 'unresponsive', stateDetail: `${step}: ${error instanceof Error ? error.message : String(error)}` });
         throw error;
       } finally {
-        await connection.disconnect().catch(() => undefined);
-        this.updateBle(entry, { connected: false, mtu: null });
+        await shared.release();
       }
     });
+  }
+
+  /** Connects (or joins the open connection) for one operation, queued behind the device's others. */
+  withConnection<T>(deviceId: string, step: string, work: (connection: BleConnection, profile: DeviceProfile | null) => Promise<T>): Promise<T> {
+    return this.withHold(deviceId, step, async (hold, profile) => work(await hold.connection(), profile));
+  }
+
+  /**
+   * A hold on the device's connection outside the operation queue, for followers that only
+   * listen (notifications, the UART log): operations run alongside on the same link.
+   */
+  hold(deviceId: string): ConnectionHold {
+    return this.entry(deviceId).link.hold();
   }
 
   readDiagnostics(deviceId: string): Promise<DiagnosticsReport> {
@@ -248,7 +274,10 @@ export class BleRegistry {
         hint: 'Turn the device off or move it out of range.',
       });
     }
-    await entry.mutex.run(() => this.dropVirtual());
+    await entry.mutex.run(async () => {
+      await entry.link.close();
+      await this.dropVirtual();
+    });
   }
 
   async close(): Promise<void> {
@@ -257,6 +286,7 @@ export class BleRegistry {
     const scan = this.scan;
     scan?.controller.abort();
     await scan?.finished;
+    await Promise.all([...this.entries.values()].map((entry) => entry.link.close()));
     await this.machineRadio?.central.close().catch(() => undefined);
     await this.dropVirtual();
   }
@@ -336,8 +366,27 @@ export class BleRegistry {
       ...(profile ? {} : { stateDetail: 'no device profile recognises its advert' }),
       seenAt: advert.seenAt,
     };
-    this.entries.set(id, { device, radio, mutex: new AsyncMutex() });
+    const entry: Entry = { device, radio, mutex: new AsyncMutex(), link: undefined as unknown as SharedConnection };
+    entry.link = this.sharedConnection(entry);
+    this.entries.set(id, entry);
     this.options.onChange();
+  }
+
+  private sharedConnection(entry: Entry): SharedConnection {
+    return new SharedConnection({
+      connect: () =>
+        entry.radio.central.connect(entry.device.ble!.address, { deadlineMs: this.options.connectDeadlineMs ?? DEFAULT_CONNECT_DEADLINE_MS }),
+      opened: (connection) => {
+        this.updateBle(entry, { connected: true, mtu: connection.mtu });
+        connection.services().then(
+          (services) => {
+            if (connection.connected) this.updateBle(entry, { serviceUuids: services.map((s) => s.uuid), mtu: connection.mtu });
+          },
+          () => undefined,
+        );
+      },
+      closed: () => this.updateBle(entry, { connected: false, mtu: null }),
+    });
   }
 
   private update(entry: Entry, change: Partial<Device>): void {
