@@ -118,6 +118,8 @@ export type UsbInfo = z.infer<typeof UsbInfo>;
 /** How a device's firmware is updated, from its profile (or, for a DFU device no profile claims, from its descriptors). */
 export const DeviceFirmware = z.discriminatedUnion('method', [
   z.object({ method: z.literal('mcumgr-serial'), slotSize: z.number().int(), signatureRequired: z.boolean() }),
+  /** MCUmgr's SMP over its GATT service (the profile's firmware section, with ble.smp). */
+  z.object({ method: z.literal('mcumgr-ble'), slotSize: z.number().int(), signatureRequired: z.boolean() }),
   z.object({
     method: z.literal('usb-dfu'),
     dfuse: z.boolean(),

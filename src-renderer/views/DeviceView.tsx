@@ -148,7 +148,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       )}
 
       {/* SMP and firmware updates only where the device's profile (or its DFU interface) offers them. */}
-      {device.firmware?.method === 'mcumgr-serial' && <SmpPanel deviceId={device.id} updating={updating} />}
+      {(device.firmware?.method === 'mcumgr-serial' || device.firmware?.method === 'mcumgr-ble') && <SmpPanel deviceId={device.id} updating={updating} />}
       {device.firmware !== null && <FirmwarePanel device={device} />}
 
       <section className="panel" aria-labelledby="case-heading">

@@ -361,7 +361,7 @@ export class BleRegistry {
       profileId: profile?.id ?? null,
       profileName: profile?.name ?? null,
       identity: null,
-      firmware: null,
+      firmware: bleFirmwareOf(profile),
       state: profile ? 'ready' : 'unknown',
       ...(profile ? {} : { stateDetail: 'no device profile recognises its advert' }),
       seenAt: advert.seenAt,
@@ -483,4 +483,10 @@ export class BleRegistry {
  */
 function addressTypeOf(address: string): 'public' | 'random' {
   return (Number.parseInt(address.slice(0, 2), 16) & 0xc0) === 0xc0 ? 'random' : 'public';
+}
+
+/** Updated over SMP on its GATT service when the profile has an MCUmgr firmware section and says the device offers SMP over BLE. */
+function bleFirmwareOf(profile: DeviceProfile | null): Device['firmware'] {
+  if (!profile?.ble?.smp || profile.firmware?.method !== 'mcumgr-serial') return null;
+  return { method: 'mcumgr-ble', slotSize: profile.firmware.slotSize, signatureRequired: (profile.firmware.signingKeys?.length ?? 0) > 0 };
 }
