@@ -21,7 +21,9 @@ import { flashDfu } from '../protocols/dfu/dfu-flash';
 import { detachToBootloader } from '../protocols/dfu/dfu-info';
 import { inspectFirmware } from './firmware/inspect-firmware';
 import { inspectImage } from '../firmware-images/inspect-image';
-import { smpFor } from './firmware/smp-session';
+import { routedUpdateSessions } from './firmware/update-session';
+import { serialUpdateSessions } from './firmware/serial-update-sessions';
+import { bleUpdateSessions } from './ble/ble-update-sessions';
 import { isSmpError } from '../protocols/smp/smp-client';
 import { MgmtErr } from '../protocols/smp/smp-groups';
 import { ProfileRegistry } from './profiles/profile-registry';
@@ -94,12 +96,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const lastReports = new Map<string, DiagnosticsReport>();
 
+  // SMP reaches a device over its serial port or, for a BLE device, over MCUmgr's GATT service.
+  const smpSessions = routedUpdateSessions([{ owns: (deviceId) => directory.isBle(deviceId), sessions: bleUpdateSessions(bleDevices, now) }], serialUpdateSessions(devices, now));
+
   const firmware = new FirmwareUpdates({
-    devices,
+    sessions: smpSessions,
     journal: store.firmware,
     cases: store.cases,
     events,
-    smpFor,
     inspect: (bytes, fileName, keys) => inspectImage(bytes, { fileName, keys }),
     signingKeysOf: (profileId) => profiles.signingKeysOf(profileId),
     now,
@@ -230,13 +234,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'firmware.job': async ({ jobId }) => firmwareJobsOf(jobId).get(jobId),
     'firmware.cancel': async ({ jobId }) => firmwareJobsOf(jobId).cancel(jobId),
     'firmware.slots': async ({ deviceId }) =>
-      devices.withSession(deviceId, 'read image slots', async (session) => [...(await smpFor(session).imageState())]),
+      smpSessions.withSession(deviceId, 'read image slots', async (session) => [...(await session.smp().imageState())]),
 
     'smp.echo': async ({ deviceId, text }) =>
-      devices.withSession(deviceId, 'SMP echo', async (session) => ({ text: await smpFor(session).echo(text) })),
+      smpSessions.withSession(deviceId, 'SMP echo', async (session) => ({ text: await session.smp().echo(text) })),
     'smp.info': async ({ deviceId }) =>
-      devices.withSession(deviceId, 'SMP info', async (session) => {
-        const smp = smpFor(session);
+      smpSessions.withSession(deviceId, 'SMP info', async (session) => {
+        const smp = session.smp();
         const params = await optional(() => smp.params());
         const os = await optional(() => smp.osInfo('a'));
         const bootloader = await optional(() => smp.bootloaderInfo());
@@ -251,8 +255,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         };
       }),
     'smp.reset': async ({ deviceId }) =>
-      devices.withSession(deviceId, 'SMP reset', async (session) => {
-        await smpFor(session).reset();
+      smpSessions.withSession(deviceId, 'SMP reset', async (session) => {
+        await session.smp().reset();
         return {};
       }),
   };

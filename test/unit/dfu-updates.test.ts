@@ -436,13 +436,10 @@ describe('the record', () => {
 
     // What the core does at start: the MCUmgr job, over the shared journal, closes every kind of job.
     new FirmwareUpdates({
-      devices: {} as never,
+      sessions: {} as never,
       journal: store.firmware,
       cases: store.cases,
       events,
-      smpFor: () => {
-        throw new Error('no device is touched at start-up');
-      },
       inspect: () => {
         throw new Error('no image is inspected at start-up');
       },

@@ -31,13 +31,10 @@ describe('firmware jobs after a restart', () => {
 
     // What the core does at start: a new FirmwareUpdates over the same journal.
     new FirmwareUpdates({
-      devices: {} as never,
+      sessions: {} as never,
       journal: store.firmware,
       cases: store.cases,
       events: new EventBus(),
-      smpFor: () => {
-        throw new Error('no device is touched at start-up');
-      },
       inspect: () => {
         throw new Error('no image is inspected at start-up');
       },

@@ -46,6 +46,8 @@ interface Entry {
   mutex: AsyncMutex;
   /** The one link to the device, shared by whoever holds it. */
   link: SharedConnection;
+  /** A long operation (a firmware update) that others are refused during, rather than queued behind. */
+  longOperation: string | null;
 }
 
 interface Scan {
@@ -168,8 +170,23 @@ export class BleRegistry {
    * its connection, which `work` opens (and reopens after a drop) as it needs; the link is
    * closed after the operation unless someone else (a live follow) still holds it.
    */
-  async withHold<T>(deviceId: string, step: string, work: (hold: ConnectionHold, profile: DeviceProfile | null) => Promise<T>): Promise<T> {
+  async withHold<T>(
+    deviceId: string,
+    step: string,
+    work: (hold: ConnectionHold, profile: DeviceProfile | null) => Promise<T>,
+    options: { long?: boolean } = {},
+  ): Promise<T> {
     const entry = this.entry(deviceId);
+    if (entry.longOperation) {
+      throw new FieldbenchError({
+        code: 'device-busy',
+        message: `the device is busy: ${entry.longOperation} is running`,
+        device: entry.device.path,
+        step,
+        hint: 'Wait for it to finish, then try again.',
+      });
+    }
+    if (options.long) entry.longOperation = step;
     return entry.mutex.run(async () => {
       const profile = this.profileOf(deviceId);
       this.update(entry, { state: 'busy' });
@@ -194,6 +211,8 @@ export class BleRegistry {
       } finally {
         await shared.release();
       }
+    }).finally(() => {
+      if (options.long) entry.longOperation = null;
     });
   }
 
@@ -366,7 +385,7 @@ export class BleRegistry {
       ...(profile ? {} : { stateDetail: 'no device profile recognises its advert' }),
       seenAt: advert.seenAt,
     };
-    const entry: Entry = { device, radio, mutex: new AsyncMutex(), link: undefined as unknown as SharedConnection };
+    const entry: Entry = { device, radio, mutex: new AsyncMutex(), link: undefined as unknown as SharedConnection, longOperation: null };
     entry.link = this.sharedConnection(entry);
     this.entries.set(id, entry);
     this.options.onChange();

@@ -14,18 +14,17 @@ import type {
   FirmwareStep,
   ImageInspection,
   ImageSlot,
+  Reading,
 } from '../../api/schemas';
 import type { CaseRepository } from '../../store/case-repository';
 import type { FirmwareJournal } from '../../store/firmware-journal';
-import type { DeviceRegistry, DeviceSession } from '../devices/device-registry';
-import { readDiagnostics } from '../diagnostics/read-diagnostics';
 import type { EventBus } from '../event-bus';
 import type { SigningKey } from '../profiles/profile-registry';
-import type { McumgrSerialFirmware } from '../profiles/profile-types';
 import { checkAgainstDevice, checkImage } from './firmware-preflight';
 import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
 import { RunningJobs, type RunningJob } from './running-jobs';
 import { activeSlot, describeSlots, slotWithHash } from './image-slots';
+import type { UpdateSession, UpdateSessions } from './update-session';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
 export interface UpdateSmp {
@@ -40,12 +39,11 @@ export interface UpdateSmp {
 }
 
 export interface FirmwareUpdateDeps {
-  devices: DeviceRegistry;
+  /** The devices' sessions, whichever transport carries SMP to them (serial, BLE). */
+  sessions: UpdateSessions;
   journal: FirmwareJournal;
   cases: CaseRepository;
   events: EventBus;
-  /** An SMP client on the device session's link (serial framing from the profile). */
-  smpFor(session: DeviceSession): UpdateSmp;
   inspect(bytes: Uint8Array, fileName: string, keys: SigningKey[]): ImageInspection;
   signingKeysOf(profileId: string): SigningKey[];
   now(): Date;
@@ -84,17 +82,8 @@ export class FirmwareUpdates {
 
   /** Check the request, journal the job, and run it; returns at once with the job as started. */
   start(input: StartUpdateInput): FirmwareJob {
-    const device = this.deps.devices.get(input.deviceId);
-    const profile = this.deps.devices.profileOf(input.deviceId);
-    if (profile.firmware?.method !== 'mcumgr-serial') {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: `the ${profile.name} profile says nothing about firmware updates over MCUmgr`,
-        device: device.path,
-        step: 'firmware update',
-        hint: 'Add a firmware section to the device profile.',
-      });
-    }
+    const device = this.deps.sessions.get(input.deviceId);
+    const profile = this.deps.sessions.updatableProfile(input.deviceId, 'firmware update');
     this.running.checkDeviceFree(input.deviceId, device.path);
     const keys = [...this.deps.signingKeysOf(profile.id), ...input.keys];
     const inspection = this.deps.inspect(input.bytes, input.fileName, keys);
@@ -149,20 +138,20 @@ export class FirmwareUpdates {
     const finish = (outcome: FirmwareOutcome, reason: string | null) => record.finish(outcome, reason);
 
     try {
-      return await deps.devices.withSession(
+      return await deps.sessions.withSession(
         input.deviceId,
         'firmware update',
         async (opened) => {
           let session = opened;
           const profile = session.profile;
-          const firmware = profile.firmware as McumgrSerialFirmware;
+          const firmware = profile.firmware;
           const rebootTimeoutMs = firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS;
-          const smp = () => deps.smpFor(session);
+          const smp = (): UpdateSmp => session.smp();
           const readSlots = async () => (lastSlots = await smp().imageState());
 
           // -------------------------------------------------- preflight
           journal('preflight', 'started');
-          const pre = checkAgainstDevice(inspection, hash, await readSlots(), input.options, session.link.label);
+          const pre = checkAgainstDevice(inspection, hash, await readSlots(), input.options, session.label);
           versionBefore = pre.runningVersion;
           deps.journal.versionBefore(job.id, versionBefore);
           deps.journal.versionAfter(job.id, versionBefore); // until something else runs
@@ -187,7 +176,7 @@ export class FirmwareUpdates {
               throw new FieldbenchError({
                 code: 'device-error',
                 message: `after the upload the device does not list the image (${describeSlots(lastSlots)})`,
-                device: session.link.label,
+                device: session.label,
                 step: 'verify upload',
                 hint: 'The upload may have been refused; flash again.',
               });
@@ -222,7 +211,7 @@ export class FirmwareUpdates {
                 throw new FieldbenchError({
                   code: 'device-error',
                   message: `after the reset only the bootloader answers: it did not start the image (${describeSlots(await readSlots())})`,
-                  device: session.link.label,
+                  device: session.label,
                   step: 'verify',
                   hint: 'The device stays in serial recovery. Flash an image that was built and signed for this board.',
                 });
@@ -246,9 +235,9 @@ export class FirmwareUpdates {
               return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
             }
             journal('health-check', 'started');
-            const report = await readDiagnostics(session.shell, profile, { deviceId: input.deviceId, now: deps.now });
-            const watched = new Set(firmware.healthCheck ?? profile.diagnostics.map((d) => d.id));
-            const failing = report.readings.filter((r) => watched.has(r.id) && (r.status === 'fail' || r.status === 'error'));
+            const report = await session.readHealth(input.deviceId);
+            const judged = healthReadings(report.readings, firmware.healthCheck ?? profile.diagnostics.map((d) => d.id));
+            const failing = judged.readings.filter((r) => r.status === 'fail' || r.status === 'error');
             if (failing.length > 0) {
               const what = failing.map((r) => `${r.label}${r.value !== null ? ` ${String(r.value)}${r.unit ? ` ${r.unit}` : ''}` : ''} (${r.status})`).join(', ');
               journal('health-check', 'failed', what);
@@ -257,7 +246,7 @@ export class FirmwareUpdates {
               }
               return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, `health check failed: ${what}`);
             }
-            journal('health-check', 'done', `${report.readings.length} readings, none failing`);
+            journal('health-check', 'done', `${judged.readings.length} readings, none failing${judged.note}`);
 
             journal('confirm', 'started');
             if (!activeSlot(lastSlots)?.confirmed) await smp().imageConfirm(hash);
@@ -266,7 +255,7 @@ export class FirmwareUpdates {
               throw new FieldbenchError({
                 code: 'device-error',
                 message: `the device did not confirm the image (${describeSlots(lastSlots)})`,
-                device: session.link.label,
+                device: session.label,
                 step: 'confirm',
                 hint: 'It will revert at the next reset. Try the update again.',
               });
@@ -288,7 +277,7 @@ export class FirmwareUpdates {
       this.running.ended(job.id);
       this.changed(job.id);
       // The device may run another image now: read its identity again so every door shows it.
-      void this.deps.devices.identify(input.deviceId).catch((error: unknown) => {
+      void this.deps.sessions.identify(input.deviceId).catch((error: unknown) => {
         this.deps.log('info', `after firmware job ${job.id}: could not read the device's identity again: ${String(error)}`);
       });
     }
@@ -302,9 +291,9 @@ export class FirmwareUpdates {
   private async upload(
     job: RunningJob,
     input: StartUpdateInput,
-    opened: DeviceSession,
+    opened: UpdateSession,
     rebootTimeoutMs: number,
-  ): Promise<{ session: DeviceSession; slots: ImageSlot[] }> {
+  ): Promise<{ session: UpdateSession; slots: ImageSlot[] }> {
     let session = opened;
     const sha256 = createHash('sha256').update(input.bytes).digest();
     const started = Date.now();
@@ -317,7 +306,7 @@ export class FirmwareUpdates {
     let resuming = false;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.deps.smpFor(session).imageUpload(input.bytes, {
+        await session.smp().imageUpload(input.bytes, {
           sha256,
           signal: job.controller.signal,
           onProgress: (sent, total) => {
@@ -346,7 +335,7 @@ export class FirmwareUpdates {
           },
         });
         this.deps.journal.uploaded(job.id, input.bytes.length);
-        return { session, slots: await this.deps.smpFor(session).imageState() };
+        return { session, slots: await session.smp().imageState() };
       } catch (error) {
         if (job.controller.signal.aborted) throw error;
         const recoverable = isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout');
@@ -369,11 +358,11 @@ export class FirmwareUpdates {
 
   private async resetAndReconnect(
     jobId: string,
-    session: DeviceSession,
+    session: UpdateSession,
     smp: () => UpdateSmp,
     rebootTimeoutMs: number,
     journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
-  ): Promise<DeviceSession> {
+  ): Promise<UpdateSession> {
     journal('reset', 'started');
     try {
       await smp().reset();
@@ -381,7 +370,7 @@ export class FirmwareUpdates {
       // A device may reset before its answer gets out; the reconnect below tells the truth.
       if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, (session.profile.firmware as McumgrSerialFirmware | undefined)?.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
+    await new Promise((resolve) => setTimeout(resolve, session.profile.firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
     journal('reset', 'done');
     journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
     const back = await this.reconnect(session, rebootTimeoutMs);
@@ -393,7 +382,7 @@ export class FirmwareUpdates {
   /** Leave the new image unconfirmed and reset: MCUboot swaps the old one back. Then check that it did. */
   private async revert(
     jobId: string,
-    session: DeviceSession,
+    session: UpdateSession,
     smp: () => UpdateSmp,
     rebootTimeoutMs: number,
     journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
@@ -403,13 +392,13 @@ export class FirmwareUpdates {
   ): Promise<FirmwareJob> {
     journal('revert', 'started', reason);
     const back = await this.resetAndReconnect(jobId, session, smp, rebootTimeoutMs, journal);
-    const running = activeSlot(await this.deps.smpFor(back).imageState());
+    const running = activeSlot(await back.smp().imageState());
     this.deps.journal.versionAfter(jobId, running?.version ?? null);
     if (running?.version !== versionBefore) {
       throw new FieldbenchError({
         code: 'device-error',
         message: `the device did not revert: it runs ${running?.version ?? 'an unknown image'}, not ${versionBefore ?? '?'}`,
-        device: back.link.label,
+        device: back.label,
         step: 'revert',
         hint: 'Check the device; flash a known good image to it.',
       });
@@ -425,7 +414,7 @@ export class FirmwareUpdates {
    */
   private async afterLoss(
     jobId: string,
-    session: DeviceSession,
+    session: UpdateSession,
     step: FirmwareStep,
     error: FieldbenchError,
     hash: string,
@@ -440,7 +429,7 @@ export class FirmwareUpdates {
     let slots: ImageSlot[];
     try {
       const back = await this.reconnect(session, rebootTimeoutMs);
-      slots = await this.deps.smpFor(back).imageState();
+      slots = await back.smp().imageState();
     } catch (again) {
       const why = again instanceof Error ? again.message : String(again);
       journal('reconnect', 'failed', why);
@@ -470,7 +459,7 @@ export class FirmwareUpdates {
   }
 
   /** Reopen the port and wake the shell until the device answers or the deadline passes. */
-  private async reconnect(session: DeviceSession, deadlineMs: number): Promise<DeviceSession> {
+  private async reconnect(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {
     const deadline = Date.now() + deadlineMs;
     let lastError: unknown = null;
     while (Date.now() < deadline) {
@@ -487,7 +476,7 @@ export class FirmwareUpdates {
       {
         code: 'timeout',
         message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
-        device: session.link.label,
+        device: session.label,
         step: 'reconnect',
         hint: 'Check that it is powered and connected. MCUboot reverts an unconfirmed image at the next reset.',
       },
@@ -533,4 +522,17 @@ export class FirmwareUpdates {
 /** An error that means the device went away or went quiet (not one it answered with), outside a reconnect that already waited for it. */
 function lostTheDevice(error: unknown): error is FieldbenchError {
   return isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout') && error.step !== 'reconnect';
+}
+
+/**
+ * The readings the health check judges: those the profile names that this transport could
+ * read. A transport that reads none of them (BLE has no shell for a self-test, say) is
+ * judged on every reading it has, and the journal says so.
+ */
+function healthReadings(readings: Reading[], named: string[]): { readings: Reading[]; note: string } {
+  const wanted = new Set(named);
+  const found = readings.filter((r) => wanted.has(r.id));
+  const missing = named.filter((id) => !readings.some((r) => r.id === id));
+  if (found.length === 0) return { readings, note: missing.length ? ` (none of ${missing.join(', ')} can be read over this link, so every reading was judged)` : '' };
+  return { readings: found, note: missing.length ? ` (${missing.join(', ')} cannot be read over this link)` : '' };
 }
