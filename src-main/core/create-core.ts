@@ -4,7 +4,6 @@
 import { access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { createDispatcher, type Handlers } from '../api/dispatch';
-import { FieldbenchError } from '../api/errors';
 import type { CaseDevice, DiagnosticsReport } from '../api/schemas';
 import { openCaseStore } from '../store/case-store';
 import { listSerialPorts } from '../transports/serial/serial-discovery';
@@ -34,6 +33,7 @@ import type { UsbBus } from '../transports/usb/usb-bus';
 import { VirtualUsbBus } from '../virtual/usb-dfu/virtual-usb-bus';
 import { FIELDBENCH_VERSION } from './version';
 import { BleRegistry } from './ble/ble-registry';
+import { BleFollowers } from './ble/ble-followers';
 import { NodeBleCentral } from '../transports/ble/node-ble-central';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
@@ -89,6 +89,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     onChange: () => directory.changed(),
     emitAdverts: (list) => events.emit('ble.adverts', list),
     virtualTimeScale: options.virtualTimeScale ?? 1,
+    log,
+  });
+
+  const bleFollowers = new BleFollowers({
+    registry: bleDevices,
+    otherDevice: (deviceId) => directory.list().find((device) => device.id === deviceId && device.transport !== 'ble') ?? null,
+    now,
+    emitValues: (values) => events.emit('ble.values', values),
+    emitLines: (lines) => events.emit('logs.lines', lines),
+    emitState: (state) => events.emit('ble.follow', state),
     log,
   });
 
@@ -184,12 +194,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     'ble.scan': async ({ seconds, showAll }) => bleDevices.startScan(seconds, showAll ?? false),
     'ble.stopScan': async () => bleDevices.stopScan(),
-    'ble.follow': async ({ deviceId }) => {
-      throw new FieldbenchError({ code: 'unavailable', message: 'following a BLE device is not wired yet', device: deviceId, step: 'follow' });
-    },
-    'ble.unfollow': async ({ deviceId }) => {
-      throw new FieldbenchError({ code: 'unavailable', message: 'following a BLE device is not wired yet', device: deviceId, step: 'unfollow' });
-    },
+    'ble.follow': async ({ deviceId }) => bleFollowers.follow(deviceId),
+    'ble.unfollow': async ({ deviceId }) => bleFollowers.unfollow(deviceId),
     'diagnostics.last': async ({ deviceId }) => {
       directory.get(deviceId); // not-found for an unknown device, rather than a silent null
       return lastReports.get(deviceId) ?? null;
@@ -285,6 +291,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         await Promise.all([firmware.close(), dfuFirmware.close()]);
         await devices.close();
         await usbDevices.close();
+        await bleFollowers.close();
         await bleDevices.close();
         store.close();
       })();

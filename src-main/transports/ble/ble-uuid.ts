@@ -24,3 +24,8 @@ export function canonicalBleUuid(uuid: string): string {
 /** MCUmgr's SMP service and its one characteristic (write without response, answers as notifications). */
 export const SMP_SERVICE_UUID = '8d53dc1d-1db7-4cd3-868b-8a527460aa84';
 export const SMP_CHARACTERISTIC_UUID = 'da2e7828-fbce-4e01-ae9e-261174997c48';
+
+/** Nordic UART Service: the central writes RX, the device notifies TX (a shell, a log). */
+export const NUS_SERVICE_UUID = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
+export const NUS_RX_UUID = '6e400002-b5a3-f393-e0a9-e50e24dcca9e';
+export const NUS_TX_UUID = '6e400003-b5a3-f393-e0a9-e50e24dcca9e';

@@ -28,10 +28,8 @@ export const CCCD_UUID = sigUuid(0x2902);
 export const SMP_SERVICE_UUID = '8d53dc1d-1db7-4cd3-868b-8a527460aa84';
 export const SMP_CHARACTERISTIC_UUID = 'da2e7828-fbce-4e01-ae9e-261174997c48';
 
-/** Nordic UART Service: RX is written by the central, TX notifies it. */
-export const NUS_SERVICE_UUID = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
-export const NUS_RX_UUID = '6e400002-b5a3-f393-e0a9-e50e24dcca9e';
-export const NUS_TX_UUID = '6e400003-b5a3-f393-e0a9-e50e24dcca9e';
+/** Nordic UART Service: the host side defines it, and the node must offer exactly that. */
+export { NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID } from '../../transports/ble/ble-uuid';
 
 /** The sensor node's own service: temperature (sint16, 0.01 °C) and uptime (uint32, seconds), little-endian. */
 export const FIELDBENCH_SENSOR_SERVICE_UUID = '5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11';
