@@ -3,10 +3,12 @@
 // recognises become devices (all of them with showAll). A device is connected only for the
 // operation that needs it, one operation at a time, and disconnected right after.
 import { FieldbenchError } from '../../api/errors';
-import type { BleAdvert, BleAdvertList, BleScanAdvert, BleScanState, Device, DiagnosticsReport, DiscoveryStatus } from '../../api/schemas';
+import type { BleAdvert, BleAdvertList, BleScanAdvert, BleScanState, Device, DiagnosticsReport, DiscoveryStatus, VirtualFaults } from '../../api/schemas';
+import { notVirtual } from '../devices/device-errors';
 import type { BleCentral, BleConnection } from '../../transports/ble/ble-central';
 import { NodeBleCentral } from '../../transports/ble/node-ble-central';
 import { attachSensorNodeOnAir, type SensorNodeOnAir } from '../../virtual/ble/attach-ble-sensor-node';
+import type { SimulatedDeviceFaults } from '../../virtual/ble/simulated-ble-device';
 import { AsyncMutex } from '../devices/async-mutex';
 import type { DeviceProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
@@ -62,6 +64,8 @@ const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
 const DEFAULT_ADVERT_INTERVAL_MS = 250;
 const DEFAULT_VIRTUAL_FIND_MS = 10_000;
 const STATUS_DEADLINE_MS = 3_000;
+/** The virtual node's firmware knobs that act on SMP itself, and so over any link. */
+const BLE_FIRMWARE_FAULTS = new Set(['rebootAtUploadPercent', 'refuseImage', 'smpErrorRc']);
 
 export class BleRegistry {
   private machineRadio: Radio | null = null;
@@ -244,6 +248,22 @@ export class BleRegistry {
     });
   }
 
+  /**
+   * Sets the fault knobs of a virtual node on the air: those of its radio link (out of
+   * range, a drop after so many SMP bytes) and those of its firmware that mean something
+   * over BLE. Knobs of the serial line are refused by name, so a test never believes a
+   * fault is armed that cannot fire.
+   */
+  async setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
+    const entry = this.entry(deviceId);
+    const onAir = entry.radio.onAir;
+    if (!onAir) throw notVirtual(entry.device.path);
+    const split = splitBleFaults(faults, entry.device.path);
+    onAir.simulator.setFaults(split.firmware);
+    onAir.device.setFaults(split.radio);
+    return entry.device;
+  }
+
   updateIdentity(deviceId: string, identity: NonNullable<Device['identity']>): void {
     this.update(this.entry(deviceId), { identity });
   }
@@ -252,8 +272,10 @@ export class BleRegistry {
    * Puts a virtual sensor node on the air, on a private bus with a simulated BlueZ started
    * once per core (Linux only: it needs dbus-daemon), and answers with it once a scan hears it.
    */
-  async attachVirtual(): Promise<Device> {
+  async attachVirtual(faults?: VirtualFaults): Promise<Device> {
     const step = 'attach virtual BLE device';
+    // Refused before anything is put on the air.
+    if (faults) splitBleFaults(faults, 'virtual BLE sensor node');
     if (process.platform !== 'linux') {
       throw new FieldbenchError({
         code: 'unavailable',
@@ -275,7 +297,8 @@ export class BleRegistry {
     const radio: Radio = { central: new NodeBleCentral({ busAddress: onAir.busAddress, platform: 'linux' }), onAir };
     this.virtualRadio = radio;
     try {
-      return await this.findOn(radio, onAir.device.address, step);
+      const device = await this.findOn(radio, onAir.device.address, step);
+      return faults ? await this.setFaults(device.id, faults) : device;
     } catch (error) {
       await this.dropVirtual();
       throw error;
@@ -508,4 +531,26 @@ function addressTypeOf(address: string): 'public' | 'random' {
 function bleFirmwareOf(profile: DeviceProfile | null): Device['firmware'] {
   if (!profile?.ble?.smp || profile.firmware?.method !== 'mcumgr-serial') return null;
   return { method: 'mcumgr-ble', slotSize: profile.firmware.slotSize, signatureRequired: (profile.firmware.signingKeys?.length ?? 0) > 0 };
+}
+
+/** The knobs for the node's radio link and for its firmware; serial-line knobs are refused by name. */
+function splitBleFaults(faults: VirtualFaults, device: string): { radio: SimulatedDeviceFaults; firmware: VirtualFaults } {
+  const { outOfRange, dropAtReceivedBytes, ...firmware } = faults;
+  const serialOnly = Object.keys(firmware).filter((knob) => !BLE_FIRMWARE_FAULTS.has(knob));
+  if (serialOnly.length > 0) {
+    throw new FieldbenchError({
+      code: 'invalid-request',
+      message: `${serialOnly.join(', ')} ${serialOnly.length === 1 ? 'is a knob' : 'are knobs'} of the serial link, which a node reached over BLE does not use`,
+      device,
+      step: 'set faults',
+      hint: `Over BLE: outOfRange, dropAtReceivedBytes (SMP bytes written), ${[...BLE_FIRMWARE_FAULTS].join(', ')}.`,
+    });
+  }
+  return {
+    firmware,
+    radio: {
+      ...(outOfRange !== undefined ? { outOfRange } : {}),
+      ...(dropAtReceivedBytes !== undefined ? { disconnectAtSmpBytes: dropAtReceivedBytes } : {}),
+    },
+  };
 }

@@ -47,15 +47,7 @@ export class DeviceDirectory {
   }
 
   setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
-    if (this.isBle(deviceId)) {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'the fault knobs are those of the serial link; a virtual BLE node has none through the API',
-        device: this.ble!.get(deviceId).path,
-        step: 'set faults',
-        hint: 'Attach the virtual sensor node over serial to try its faults.',
-      });
-    }
+    if (this.isBle(deviceId)) return this.ble!.setFaults(deviceId, faults);
     return this.isUsb(deviceId) ? this.usb.setFaults(deviceId, faults) : this.serial.setFaults(deviceId, faults);
   }
 
@@ -72,15 +64,15 @@ export class DeviceDirectory {
   ): Promise<Device> {
     const step = 'attach virtual device';
     if (transport === 'ble') {
-      if (model !== 'sensor-node' || faults !== undefined || (startIn ?? 'application') !== 'application' || !this.ble) {
+      if (model !== 'sensor-node' || (startIn ?? 'application') !== 'application' || !this.ble) {
         throw new FieldbenchError({
           code: 'invalid-request',
-          message: 'over BLE only the virtual sensor node can be attached, running its application, without fault knobs',
+          message: 'over BLE only the virtual sensor node can be attached, running its application',
           step,
-          hint: "Ask for { model: 'sensor-node', transport: 'ble' } alone.",
+          hint: "Ask for { model: 'sensor-node', transport: 'ble' }; set its faults once it is attached.",
         });
       }
-      return this.ble.attachVirtual();
+      return this.ble.attachVirtual(faults);
     }
     if (model === 'sensor-node') {
       if (startIn === 'bootloader') {
@@ -121,10 +113,10 @@ export class DeviceDirectory {
     if (this.isBle(deviceId)) {
       throw new FieldbenchError({
         code: 'unavailable',
-        message: `${step} over Bluetooth LE is not offered yet; it needs the serial shell or SMP over a port`,
+        message: `${step} needs the serial shell, which a device reached over Bluetooth LE does not offer`,
         device: this.ble!.get(deviceId).path,
         step,
-        hint: 'Connect the device over USB or serial for this, or read its diagnostics over BLE.',
+        hint: 'Connect the device over USB or serial for its shell; diagnostics, SMP and firmware updates work over BLE.',
       });
     }
     if (!this.isUsb(deviceId)) return;

@@ -207,6 +207,13 @@ export class FirmwareUpdates {
                 journal('test', 'done', describeSlots(await readSlots()));
               }
               session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+              // The old image still runs and the new one is still marked for test: the reset
+              // never reached the device (the link went as it was sent). MCUboot clears the mark
+              // of an image it refuses, so this is not a refusal: reset again, once.
+              if (!session.inRecovery && resetNotReached(await readSlots(), hash)) {
+                journal('reset', 'failed', `the device did not reset: ${describeSlots(lastSlots)}; resetting again`);
+                session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+              }
               if (session.inRecovery) {
                 throw new FieldbenchError({
                   code: 'device-error',
@@ -535,4 +542,10 @@ function healthReadings(readings: Reading[], named: string[]): { readings: Readi
   const missing = named.filter((id) => !readings.some((r) => r.id === id));
   if (found.length === 0) return { readings, note: missing.length ? ` (none of ${missing.join(', ')} can be read over this link, so every reading was judged)` : '' };
   return { readings: found, note: missing.length ? ` (${missing.join(', ')} cannot be read over this link)` : '' };
+}
+
+/** The previous image runs and the new one still waits, marked for test: no reset happened. */
+function resetNotReached(slots: ImageSlot[], hash: string): boolean {
+  const waiting = slotWithHash(slots, hash);
+  return activeSlot(slots)?.hash !== hash && waiting !== null && waiting.pending && !waiting.permanent;
 }
