@@ -341,6 +341,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** "4 s" for the pauses a real device gets, "40 ms" for shorter ones. */
 function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
