@@ -1,6 +1,6 @@
-// The page frame: header, alert region, and the view for the current route. Also the two
-// page-level duties no view owns: focus after navigation, and saving notes when the page
-// goes away.
+// The page frame: header, alert region, and the view for the current route. Also the
+// page-level duties no view owns: focus after navigation, and, when the page goes away,
+// saving notes and stopping the live follows it started.
 import { useEffect, useRef } from 'react';
 import { Header } from '../components/Header';
 import { NoticeRegion } from '../components/NoticeRegion';
@@ -15,7 +15,7 @@ import { useStores } from './renderer-context';
 
 export function App() {
   const route = useRoute();
-  const { caseDetail } = useStores();
+  const { caseDetail, bleLive } = useStores();
   const routeKey = hrefFor(route);
   const firstRoute = useRef(true);
 
@@ -35,15 +35,20 @@ export function App() {
     const onVisibility = () => {
       if (document.visibilityState === 'hidden') flush();
     };
-    window.addEventListener('pagehide', flush);
+    // A hidden tab keeps following (the person comes back to it); a page that goes away does not.
+    const leave = () => {
+      flush();
+      bleLive.getState().unfollowAll();
+    };
+    window.addEventListener('pagehide', leave);
     window.addEventListener('beforeunload', flush);
     document.addEventListener('visibilitychange', onVisibility);
     return () => {
-      window.removeEventListener('pagehide', flush);
+      window.removeEventListener('pagehide', leave);
       window.removeEventListener('beforeunload', flush);
       document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [caseDetail]);
+  }, [caseDetail, bleLive]);
 
   return (
     <>

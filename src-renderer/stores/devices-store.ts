@@ -23,7 +23,7 @@ export interface DevicesState {
   /** Why the last "Enter DFU mode" of a device failed, shown on its page until the next try. */
   enterDfuErrors: Record<string, ApiErrorShape>;
   load(): Promise<void>;
-  attachVirtual(model?: VirtualModel, startIn?: VirtualStart): Promise<Device | null>;
+  attachVirtual(model?: VirtualModel, startIn?: VirtualStart, transport?: VirtualTransport): Promise<Device | null>;
   enterDfu(deviceId: string): Promise<Device | null>;
   addPort(path: string): Promise<Device | null>;
   detach(deviceId: string): Promise<boolean>;
@@ -33,6 +33,9 @@ export interface DevicesState {
 export type DevicesStore = StoreApi<DevicesState> & { stop(): void };
 
 export type VirtualStart = 'application' | 'bootloader' | 'serial-recovery';
+
+/** How a virtual sensor node is reached: a pseudo-terminal, or Bluetooth LE through a simulated BlueZ. */
+export type VirtualTransport = 'serial' | 'ble';
 
 export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): DevicesStore {
   const report = (action: string, error: unknown) => notices.getState().report(action, error);
@@ -64,13 +67,14 @@ export function createDevicesStore(api: FieldbenchApi, notices: NoticesStore): D
         } else report('Read how device discovery is doing', info.reason);
       },
 
-      async attachVirtual(model = 'sensor-node', startIn) {
+      async attachVirtual(model = 'sensor-node', startIn, transport) {
         if (get().attaching) return null;
         set({ attaching: true });
         try {
-          // The application is the core's default start; only a choice away from it is sent.
+          // The application on a pseudo-terminal is the core's default; only a choice away from it is sent.
           const start = startIn && startIn !== 'application' ? { startIn } : {};
-          const device = await api.invoke('devices.attachVirtual', { model, ...start });
+          const over = transport === 'ble' ? { transport } : {};
+          const device = await api.invoke('devices.attachVirtual', { model, ...start, ...over });
           upsert(device);
           return device;
         } catch (error) {

@@ -3,6 +3,8 @@
 // that is still unsaved.
 import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ConnectionSource } from '../api/connection-state';
+import { createBleLiveStore, type BleLiveStore } from './ble-live-store';
+import { createBleScanStore, type BleScanStore } from './ble-scan-store';
 import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
 import { createCasesStore, type CasesStore } from './cases-store';
 import { createDevicesStore, type DevicesStore } from './devices-store';
@@ -19,6 +21,8 @@ export interface RendererStores {
   caseDetail: CaseDetailStore;
   smp: SmpStore;
   firmware: FirmwareStore;
+  bleScan: BleScanStore;
+  bleLive: BleLiveStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -34,6 +38,8 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     readSlots: (deviceId) => smp.getState().readSlots(deviceId),
     deviceOf: (deviceId) => devices.getState().devices.find((d) => d.id === deviceId),
   });
+  const bleScan = createBleScanStore(api);
+  const bleLive = createBleLiveStore(api);
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -44,6 +50,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     void caseDetail.getState().refresh();
     void caseDetail.getState().flushAll();
     void firmware.getState().refreshRunning();
+    bleLive.getState().resume();
     if (cases.isWatched()) void cases.getState().load();
   };
   const onConnection = (status: string) => {
@@ -62,12 +69,16 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     caseDetail,
     smp,
     firmware,
+    bleScan,
+    bleLive,
     stop() {
       offConnection();
       devices.stop();
       cases.stop();
       caseDetail.stop();
       firmware.stop();
+      bleScan.stop();
+      bleLive.stop();
     },
   };
 }

@@ -102,11 +102,19 @@ export interface VirtualChoice {
   hint: string;
   /** Where it can start; the first is the default. */
   starts: readonly ('application' | 'bootloader' | 'serial-recovery')[];
+  /** How it can be reached, when there is a choice; the first is the default. */
+  transports?: readonly ('serial' | 'ble')[];
 }
 
 /** What "Attach virtual device" offers. */
 export const virtualChoices: readonly VirtualChoice[] = [
-  { model: 'sensor-node', label: 'Sensor node (serial, SMP)', hint: 'A Zephyr board with MCUboot, diagnostics over its shell and updates over SMP.', starts: ['application', 'serial-recovery'] },
+  {
+    model: 'sensor-node',
+    label: 'Sensor node (serial or Bluetooth LE, SMP)',
+    hint: 'A Zephyr board with MCUboot: diagnostics over its shell or GATT, updates over SMP.',
+    starts: ['application', 'serial-recovery'],
+    transports: ['serial', 'ble'],
+  },
   { model: 'stm32-dfu', label: 'STM32 board (USB DfuSe)', hint: 'An application offering DFU runtime (0483:5740) over ST’s ROM DfuSe bootloader (0483:df11).', starts: ['application', 'bootloader'] },
   { model: 'dfu-gadget', label: 'DFU gadget (USB DFU 1.1)', hint: 'An application (1209:0005) over a plain DFU 1.1 bootloader (1209:0006).', starts: ['application', 'bootloader'] },
 ];
@@ -116,6 +124,16 @@ export const startLabel: Record<VirtualChoice['starts'][number], string> = {
   bootloader: 'Bootloader (DFU mode)',
   'serial-recovery': 'Serial recovery (MCUboot)',
 };
+
+export const virtualTransportLabel: Record<NonNullable<VirtualChoice['transports']>[number], string> = {
+  serial: 'Serial (pseudo-terminal)',
+  ble: 'Bluetooth LE (simulated BlueZ, Linux)',
+};
+
+/** Over Bluetooth LE the node is put on the air running its application; recovery is a serial matter. */
+export function startsFor(choice: VirtualChoice, transport: 'serial' | 'ble'): VirtualChoice['starts'] {
+  return transport === 'ble' ? choice.starts.filter((start) => start === 'application') : choice.starts;
+}
 
 /** Why a USB device shows no diagnostics: said once on its page. */
 export const NO_USB_DIAGNOSTICS =

@@ -1,9 +1,12 @@
 // One device: who it is, its diagnostics with a Refresh, its SMP readings and firmware
 // update, and opening a case for it. A USB DFU device shows its descriptors, alt settings and
-// memory layouts instead of diagnostics, and can be switched into its bootloader.
+// memory layouts instead of diagnostics, and can be switched into its bootloader. A BLE device
+// shows its link and services, and can be followed live (values and its UART log).
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
+import { BleLiveSection } from '../components/BleLiveSection';
+import { BlePanel } from '../components/BlePanel';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
@@ -76,7 +79,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
         )}
         <div className="toolbar">
-          {(device.profileId === null || device.state === 'unresponsive' || device.state === 'unknown') && (
+          {/* A BLE device is recognised from its advert, so probing it again would tell nothing new. */}
+          {!device.ble && (device.profileId === null || device.state === 'unresponsive' || device.state === 'unknown') && (
             <button type="button" onClick={() => void identify(device.id)} disabled={busy}>
               Identify
             </button>
@@ -95,6 +99,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           )}
         </div>
       </section>
+
+      {device.ble && <BlePanel ble={device.ble} />}
 
       {device.usb?.dfu && (
         <DfuDetails
@@ -137,7 +143,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             </div>
           )}
           {!canTalk && device.profileId === null && (
-            <p className="muted">No device profile recognises this device, so Fieldbench does not know how to read it. Try Identify.</p>
+            <p className="muted">
+              {device.ble
+                ? 'No device profile recognises this device’s advert, so Fieldbench does not know which characteristics to read.'
+                : 'No device profile recognises this device, so Fieldbench does not know how to read it. Try Identify.'}
+            </p>
           )}
           {diagnostics.report ? (
             <DiagnosticsTable report={diagnostics.report} caption="Latest readings" />
@@ -146,6 +156,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           )}
         </section>
       )}
+
+      {device.ble && <BleLiveSection deviceId={device.id} canFollow={canTalk} />}
 
       {/* SMP and firmware updates only where the device's profile (or its DFU interface) offers them. */}
       {(device.firmware?.method === 'mcumgr-serial' || device.firmware?.method === 'mcumgr-ble') && <SmpPanel deviceId={device.id} updating={updating} />}

@@ -1,12 +1,15 @@
-// The device list: what is plugged in (serial and USB), what it is, and what state it is in;
-// plus the two ways to get a device when discovery finds none (a virtual one, or a port by hand).
+// The device list: what is plugged in (serial and USB) or heard (Bluetooth LE), what it is,
+// and what state it is in; the two ways to get a device when discovery finds none (a virtual
+// one, or a port by hand); and the Bluetooth LE scan.
 import { useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { AddPortForm } from '../components/AddPortForm';
 import { AttachVirtualForm } from '../components/AttachVirtualForm';
+import { BleScanPanel } from '../components/BleScanPanel';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { PageHeading } from '../components/PageHeading';
+import { SignalStrength } from '../components/SignalStrength';
 import { hrefFor } from '../router/routes';
 import { degradedDiscovery, deviceName, discoveryMethodText, transportLabel } from '../stores/selectors';
 import { usbIds } from '../stores/usb-selectors';
@@ -52,7 +55,7 @@ export function DevicesView() {
       {attachOpen && (
         <AttachVirtualForm
           busy={attaching}
-          onAttach={async (model, startIn) => (await attachVirtual(model, startIn)) !== null}
+          onAttach={async (model, startIn, transport) => (await attachVirtual(model, startIn, transport)) !== null}
           onClose={() => setAttachOpen(false)}
         />
       )}
@@ -96,10 +99,13 @@ export function DevicesView() {
       ) : devices.length === 0 ? (
         <section className="empty-state" data-testid="devices-empty">
           <h2>No devices connected</h2>
-          <p>Plug a device in over USB or serial; it appears here by itself within a second or two.</p>
+          <p>
+            Plug a device in over USB or serial; it appears here by itself within a second or two. A Bluetooth LE device appears once a
+            scan (below) hears it.
+          </p>
           <p>
             No hardware at hand? Choose <strong>Attach virtual device</strong> for a simulated board that behaves like a real one (a
-            serial sensor node, or an STM32 or DFU 1.1 board on USB), to explore every screen or to practise.
+            sensor node over serial or Bluetooth LE, or an STM32 or DFU 1.1 board on USB), to explore every screen or to practise.
           </p>
           <p>
             Using a port discovery cannot see (a socat link, <code>fieldbench sim</code>)? Choose <strong>Add port…</strong>.
@@ -143,6 +149,11 @@ export function DevicesView() {
                         {device.usb.dfu && ` · ${device.usb.dfu.mode === 'dfu' ? 'DFU mode' : 'DFU runtime'}`}
                       </span>
                     )}
+                    {device.ble && (
+                      <span className="subtle-line" data-testid="device-ble-link">
+                        <SignalStrength rssi={device.ble.rssi} /> · {device.ble.connected ? 'connected' : 'not connected'}
+                      </span>
+                    )}
                   </td>
                   <td>
                     <code>{device.path}</code>
@@ -157,6 +168,8 @@ export function DevicesView() {
           </table>
         </div>
       )}
+
+      <BleScanPanel devices={devices} />
     </>
   );
 }
