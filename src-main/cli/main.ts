@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
-import { bleDiagCommand, bleScanCommand } from './commands/ble';
+import { bleDiagCommand, bleScanCommand, parseBleAddress } from './commands/ble';
 import { casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
 import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './commands/dfu';
@@ -33,6 +33,10 @@ Commands:
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
                           Update an MCUboot device over SMP; progress, then a last line with the result
+  flash --ble ADDRESS --image FILE
+      [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
+                          The same update over Bluetooth LE, through MCUmgr's SMP GATT service (it scans
+                          up to 10 s for the device first); it reconnects and resumes after a drop
   flash --usb VID:PID[:SERIAL] --image FILE
       [--alt N] [--address 0x...] [--mass-erase] [--read-unprotect] [--no-leave] [--ignore-id-mismatch]
                           Flash a USB DFU 1.1 or ST DfuSe device (.dfu, DfuSe, Intel HEX, S-record or raw
@@ -160,8 +164,8 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
       throw new UsageError(`--virtual-usb works with devices, flash and dfu, not ${command}`);
     }
     const virtualBle = values['virtual-ble'] ?? false;
-    if (virtualBle && command !== 'devices' && command !== 'ble' && !(command === 'diag' && values.ble !== undefined)) {
-      throw new UsageError(`--virtual-ble works with ble scan, diag --ble and devices, not ${command}${command === 'diag' ? ' --port' : ''}`);
+    if (virtualBle && command !== 'devices' && command !== 'ble' && !((command === 'diag' || command === 'flash') && values.ble !== undefined)) {
+      throw new UsageError(`--virtual-ble works with ble scan, diag --ble, flash --ble and devices, not ${command}${command === 'diag' || command === 'flash' ? ' --port' : ''}`);
     }
     switch (command) {
       case 'devices':
@@ -192,13 +196,19 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
         return await serveCommand(session, integerOption('port', values.port, 0, 65535) ?? 0, signal);
       case 'flash': {
         noMoreArguments();
-        if ((!values.port && !values.usb) || (values.port && values.usb) || !values.image) {
-          throw new UsageError('flash needs --image FILE and one of --port PATH (MCUboot over SMP) or --usb VID:PID[:SERIAL] (USB DFU)');
+        const targets = [values.port, values.usb, values.ble].filter((t) => t !== undefined).length;
+        if (targets !== 1 || !values.image) {
+          throw new UsageError('flash needs --image FILE and one of --port PATH (MCUboot over SMP), --ble ADDRESS (MCUboot over SMP on BLE) or --usb VID:PID[:SERIAL] (USB DFU)');
         }
         const misplaced = values.usb ? MCUBOOT_FLAGS.find((f) => values[f] !== undefined) : DFU_FLAGS.find((f) => values[f] !== undefined);
         if (misplaced) throw new UsageError(`--${misplaced} ${values.usb ? 'is for MCUboot updates over --port' : 'is for USB DFU flashing with --usb'}`);
         if (values.port && virtualUsb) throw new UsageError('--virtual-usb attaches a USB board: flash it with --usb VID:PID');
-        const target: FlashTarget = values.usb ? { usb: parseUsbSelector(values.usb), virtualUsb } : { port: values.port! };
+        if (values.ble !== undefined && virtualUsb) throw new UsageError('--virtual-usb attaches a USB board: flash it with --usb VID:PID');
+        const target: FlashTarget = values.usb
+          ? { usb: parseUsbSelector(values.usb), virtualUsb }
+          : values.ble !== undefined
+            ? { ble: parseBleAddress(values.ble), virtualBle }
+            : { port: values.port! };
         const alt = integerOption('alt', values.alt, 0, 255);
         const address = addressOption(values.address);
         const dfu = {

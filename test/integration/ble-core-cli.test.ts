@@ -58,6 +58,6 @@ describe('fieldbench ble scan and diag --ble', () => {
     expect(bad.stderr.join('\n')).toMatch(/--ble takes a Bluetooth address/);
     const misplaced = capture();
     expect(await runCli(['cases', '--virtual-ble'], misplaced)).toBe(2);
-    expect(misplaced.stderr.join('\n')).toMatch(/--virtual-ble works with ble scan, diag --ble and devices/);
+    expect(misplaced.stderr.join('\n')).toMatch(/--virtual-ble works with ble scan, diag --ble, flash --ble and devices/);
   });
 });

@@ -15,7 +15,7 @@ describe('fieldbench CLI usage', () => {
     const io = capture();
     expect(await runCli(['help'], io)).toBe(0);
     expect(io.stdout.join('\n')).toContain('fieldbench <command>');
-    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'diag --ble ADDRESS', '--virtual-ble']) {
+    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'diag --ble ADDRESS', 'flash --ble ADDRESS --image FILE', '--virtual-ble']) {
       expect(io.stdout.join('\n')).toContain(command);
     }
     const v = capture();
@@ -36,7 +36,8 @@ describe('fieldbench CLI usage', () => {
     [['ble', 'scan', '--seconds', '2', 'extra'], /unexpected argument 'extra' for ble scan/],
     [['diag', '--ble', 'C0:DE:00:00:00:01', '--port', '/dev/ttyACM0'], /diag takes one of --port PATH or --ble ADDRESS/],
     [['diag', '--ble', 'nearby'], /--ble takes a Bluetooth address/],
-    [['diag', '--port', '/dev/ttyACM0', '--virtual-ble'], /--virtual-ble works with ble scan, diag --ble and devices, not diag --port/],
+    [['diag', '--port', '/dev/ttyACM0', '--virtual-ble'], /--virtual-ble works with ble scan, diag --ble, flash --ble and devices, not diag --port/],
+    [['flash', '--port', '/dev/ttyACM0', '--image', 'a.bin', '--virtual-ble'], /--virtual-ble works with .* not flash --port/],
     [['sim', 'sensor-node', '--garbage', '2'], /--garbage takes a probability/],
     [['sim', 'toaster'], /no virtual device model 'toaster'/],
     [['flash', '--image', 'app.dfu'], /flash needs --image FILE and one of --port PATH .* or --usb VID:PID/],

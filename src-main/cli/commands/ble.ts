@@ -60,9 +60,15 @@ export async function bleScanCommand(
   });
 }
 
-export async function bleDiagCommand(session: CoreSessionOptions, address: string, virtualBle: boolean, json: boolean): Promise<number> {
+/** An address as given (any case, spaces around), as BlueZ writes it; a usage error when it is not one. */
+export function parseBleAddress(address: string): string {
   const wanted = address.trim().toUpperCase();
   if (!BleAddress.safeParse(wanted).success) throw new UsageError(`--ble takes a Bluetooth address such as C0:DE:00:00:00:01, not '${address}'`);
+  return wanted;
+}
+
+export async function bleDiagCommand(session: CoreSessionOptions, address: string, virtualBle: boolean, json: boolean): Promise<number> {
+  const wanted = parseBleAddress(address);
   return withCore(session, async (core) => {
     await attachVirtualBle(core, virtualBle);
     const device = await heardDevice(core, wanted);
@@ -78,7 +84,7 @@ export async function bleDiagCommand(session: CoreSessionOptions, address: strin
 }
 
 /** The device at `address`, scanning for it (show all: diag needs no profile to find it) when not yet heard. */
-async function heardDevice(core: Core, address: string): Promise<Device> {
+export async function heardDevice(core: Core, address: string): Promise<Device> {
   const id = `ble:${address}`;
   const listed = (devices: Device[]) => devices.find((device) => device.id === id);
   const known = listed(await call(core, 'devices.list', {}));

@@ -1,5 +1,5 @@
-// `fieldbench flash --port PATH --image FILE [--key PUB.pem] [--upload-only] [--allow-downgrade] [--no-confirm]`:
-// update an MCUboot device over SMP; `fieldbench flash --usb VID:PID[:SERIAL] --image FILE
+// `fieldbench flash --port PATH|--ble ADDRESS --image FILE [--key PUB.pem] [--upload-only] [--allow-downgrade] [--no-confirm]`:
+// update an MCUboot device over SMP, on its serial port or its SMP GATT service; `fieldbench flash --usb VID:PID[:SERIAL] --image FILE
 // [--alt N] [--address 0x…] [--mass-erase] [--read-unprotect] [--no-leave] [--ignore-id-mismatch]`:
 // flash a USB DFU or DfuSe device. Either way: progress and steps as JSON lines, then one
 // last line { result, sha256, bytes, seconds, ... }. A failure exits 1 with the step and the
@@ -13,9 +13,13 @@ import { EXIT_FAILED, EXIT_OK, printJson } from '../output';
 import { readInputFile, readKeyFiles } from '../read-files';
 import { attachVirtualUsb, findUsbDevice, loadUsbProfiles, type UsbSelector, type VirtualUsbRequest } from '../usb-target';
 import { identifiedDevice } from './diag';
+import { attachVirtualBle, heardDevice } from './ble';
 
-/** A serial port with an MCUboot device, or a USB device named by its ids (after attaching a virtual board, if asked). */
-export type FlashTarget = { port: string } | { usb: UsbSelector; virtualUsb: VirtualUsbRequest | null };
+/**
+ * A serial port with an MCUboot device, a BLE device by its address (after putting a virtual
+ * node on the air, if asked), or a USB device named by its ids (after attaching a virtual board, if asked).
+ */
+export type FlashTarget = { port: string } | { ble: string; virtualBle: boolean } | { usb: UsbSelector; virtualUsb: VirtualUsbRequest | null };
 
 export interface FlashOptions {
   target: FlashTarget;
@@ -29,6 +33,10 @@ const SUCCESS: ReadonlySet<FirmwareJob['outcome']> = new Set(['uploaded', 'confi
 
 async function targetDevice(core: Core, target: FlashTarget): Promise<Device> {
   if ('port' in target) return identifiedDevice(core, target.port);
+  if ('ble' in target) {
+    await attachVirtualBle(core, target.virtualBle);
+    return heardDevice(core, target.ble);
+  }
   const [profiles] = await Promise.all([loadUsbProfiles(), attachVirtualUsb(core, target.virtualUsb)]);
   return findUsbDevice(core, target.usb, profiles);
 }
