@@ -29,6 +29,13 @@ const SENSOR_SERVICES: BleServiceInfo[] = [
   { uuid: NUS_SERVICE_UUID, characteristics: [{ uuid: NUS_TX_UUID, flags: ['notify'] }] },
 ];
 
+/** What reads answer: the values as they are when a follow starts. */
+const VALUES = new Map([
+  [canonicalBleUuid('2a24'), bytes('sensor-node')],
+  [BATTERY_LEVEL, Uint8Array.of(90)],
+  [TEMPERATURE, Uint8Array.of(0x66, 0x08)], // 2150 × 0.01 = 21.5 °C
+]);
+
 interface ScriptedLink {
   connection: BleConnection;
   drop(reason: string): void;
@@ -89,7 +96,11 @@ class ScriptedCentral implements BleCentral {
         return connected;
       },
       services: async () => services,
-      read: async () => Uint8Array.of(1),
+      read: async (_service, characteristic) => {
+        const value = VALUES.get(characteristic);
+        if (!value) throw new Error(`${characteristic} cannot be read`);
+        return value;
+      },
       write: async () => undefined,
       subscribe: async (_service, characteristic, onValue) => {
         if (!connected) throw new Error('not connected');
@@ -209,10 +220,14 @@ describe('following a BLE device', () => {
     link.notify(BATTERY_LEVEL, Uint8Array.of(87));
     link.notify(TEMPERATURE, temperature(9000)); // 90 °C: past the profile's fail limit
     link.notify(TEMPERATURE, Uint8Array.of(1, 2, 3)); // not a 2-byte integer
-    await until('all readings', () => r.values.flat().length === 23);
-    // Twenty-three notifications within a few milliseconds: one or two events, not twenty-three.
+    await until('all readings', () => r.values.flat().length === 25);
+    // Two values read at the start, then twenty-three notifications within a few milliseconds: one or two events, not twenty-five.
     expect(r.values.length).toBeLessThanOrEqual(2);
-    const readings = r.values.flat();
+    expect(r.values.flat().slice(0, 2)).toMatchObject([
+      { id: 'battery-level', value: 90 },
+      { id: 'temperature', value: 21.5 },
+    ]);
+    const readings = r.values.flat().slice(2);
     expect(readings[0]).toMatchObject({ id: 'temperature', value: 20, unit: '°C', status: 'ok' });
     expect(readings[20]).toMatchObject({ id: 'battery-level', value: 87, unit: '%', status: 'ok' });
     expect(readings[21]).toMatchObject({ id: 'temperature', value: 90, status: 'fail' });

@@ -65,6 +65,8 @@ interface Target {
   service: string;
   characteristic: string;
   label: string;
+  /** Read once after subscribing: Battery Level, for one, notifies only when it changes. */
+  readable: boolean;
   onValue: (bytes: Uint8Array) => void;
 }
 
@@ -137,7 +139,7 @@ export class DeviceFollow {
     }
     const { targets, cannot } = this.targets(connection, services);
     problems.push(...cannot);
-    let followed = 0;
+    const followed: Target[] = [];
     let logging = false;
     for (const target of targets) {
       if (this.connection !== connection || this.stopped) break;
@@ -149,14 +151,23 @@ export class DeviceFollow {
           break;
         }
         this.subscriptions.push(unsubscribe);
-        followed += 1;
+        followed.push(target);
         if (target.characteristic === NUS_TX_UUID) logging = true;
       } catch (error) {
         problems.push(`${target.label} cannot be followed: ${messageOf(error)}`);
       }
     }
+    // The value as it is now, so a follow shows something before the first change.
+    for (const target of followed.filter((t) => t.readable)) {
+      if (this.connection !== connection || this.stopped) break;
+      try {
+        target.onValue(await connection.read(target.service, target.characteristic));
+      } catch (error) {
+        if (connection.connected) this.options.log('warn', `${this.options.label}: ${target.label} could not be read: ${messageOf(error)}`);
+      }
+    }
     if (this.connection !== connection || !connection.connected) return false;
-    if (followed === 0 && targets.length === 0) {
+    if (followed.length === 0 && targets.length === 0) {
       problems.unshift('nothing can be followed: the device offers no Battery Level, its profile no notifying characteristic and no UART log');
     }
     this.followProblems = problems;
@@ -169,6 +180,7 @@ export class DeviceFollow {
     const flagsOf = (service: string, characteristic: string): string[] | null =>
       services.find((s) => s.uuid === service)?.characteristics.find((c) => c.uuid === characteristic)?.flags ?? null;
     const notifies = (flags: string[] | null): boolean => flags !== null && (flags.includes('notify') || flags.includes('indicate'));
+    const readable = (service: string, characteristic: string): boolean => flagsOf(service, characteristic)?.includes('read') ?? false;
     const current = (onValue: (bytes: Uint8Array, at: Date) => void) => (bytes: Uint8Array) => {
       if (this.connection === connection) onValue(bytes, this.options.now());
     };
@@ -181,6 +193,7 @@ export class DeviceFollow {
         service: BATTERY_SERVICE_UUID,
         characteristic: BATTERY_LEVEL_UUID,
         label: BATTERY_LEVEL_READING.label,
+        readable: readable(BATTERY_SERVICE_UUID, BATTERY_LEVEL_UUID),
         onValue: current((bytes, at) => this.values.add([batteryLevelReading(bytes, at)])),
       });
     }
@@ -192,11 +205,17 @@ export class DeviceFollow {
         cannot.push(`${spec.label} cannot be followed: ${why} (the profile may not fit this firmware)`);
         continue;
       }
-      targets.push({ service: spec.service, characteristic: spec.characteristic, label: spec.label, onValue: current((bytes, at) => this.values.add([gattReading(spec, bytes, at)])) });
+      targets.push({
+        service: spec.service,
+        characteristic: spec.characteristic,
+        label: spec.label,
+        readable: readable(spec.service, spec.characteristic),
+        onValue: current((bytes, at) => this.values.add([gattReading(spec, bytes, at)])),
+      });
     }
     if (this.options.profile?.ble?.logService === 'nus') {
       if (notifies(flagsOf(NUS_SERVICE_UUID, NUS_TX_UUID))) {
-        targets.push({ service: NUS_SERVICE_UUID, characteristic: NUS_TX_UUID, label: 'UART log', onValue: current((bytes, at) => this.logBytes(bytes, at)) });
+        targets.push({ service: NUS_SERVICE_UUID, characteristic: NUS_TX_UUID, label: 'UART log', readable: false, onValue: current((bytes, at) => this.logBytes(bytes, at)) });
       } else {
         cannot.push('its UART log cannot be followed: the profile says it logs over the Nordic UART Service, but the device offers no TX characteristic that notifies');
       }
