@@ -29,7 +29,7 @@ class ScriptedCentral implements BleCentral {
   open = 0;
   mostOpen = 0;
   constructor(
-    private readonly adverts: BleAdvert[],
+    public adverts: BleAdvert[],
     private readonly gatt: { services: BleServiceInfo[]; values: Map<string, Uint8Array>; notifications: Map<string, Uint8Array> },
   ) {}
 
@@ -106,13 +106,13 @@ afterEach(async () => {
   registry = null;
 });
 
-async function rig(central: ScriptedCentral): Promise<{ registry: BleRegistry; lists: BleAdvertList[]; changes: number[] }> {
+async function rig(central: ScriptedCentral, now: () => Date = () => new Date()): Promise<{ registry: BleRegistry; lists: BleAdvertList[]; changes: number[] }> {
   const lists: BleAdvertList[] = [];
   const changes: number[] = [];
   registry = new BleRegistry({
     profiles: await ProfileRegistry.load(PROFILES_DIR),
     central: () => central,
-    now: () => new Date(),
+    now,
     onChange: () => changes.push(Date.now()),
     emitAdverts: (list) => lists.push(list),
     virtualTimeScale: 0,
@@ -193,6 +193,33 @@ describe('BLE registry', () => {
     await registry.stopScan();
     await expect(registry.readDiagnostics(`ble:${NODE}`)).rejects.toThrow(/10000 ms/);
     expect(registry.get(`ble:${NODE}`)).toMatchObject({ state: 'unresponsive', stateDetail: expect.stringMatching(/^read diagnostics: no answer/) });
+  });
+
+  it('a scan long enough that did not hear a listed device takes it off the list, unless something holds it', async () => {
+    const THIRD = 'C0:FF:EE:00:00:03';
+    let clock = Date.parse('2026-11-27T10:00:00Z');
+    const central = new ScriptedCentral([advert(NODE, -50), advert(OTHER, -60), advert(THIRD, -65)], SENSOR_GATT);
+    const { registry } = await rig(central, () => new Date(clock));
+    const ids = () => registry.list().map((d) => d.id).sort();
+    const scanFor = async (ms: number) => {
+      await registry.startScan(10, true);
+      await sleep(60);
+      clock += ms;
+      await registry.stopScan();
+    };
+    await scanFor(5_000);
+    expect(ids()).toEqual([`ble:${NODE}`, `ble:${OTHER}`, `ble:${THIRD}`]);
+
+    // OTHER and THIRD go out of range; a follow holds THIRD.
+    central.adverts = [advert(NODE, -50)];
+    const hold = registry.hold(`ble:${THIRD}`);
+    await scanFor(1_000); // too short to say a device is gone
+    expect(ids()).toEqual([`ble:${NODE}`, `ble:${OTHER}`, `ble:${THIRD}`]);
+    await scanFor(5_000);
+    expect(ids()).toEqual([`ble:${NODE}`, `ble:${THIRD}`]);
+    await hold.release();
+    await scanFor(5_000);
+    expect(ids()).toEqual([`ble:${NODE}`]);
   });
 
   it('an id never heard is not-found, telling to scan', async () => {

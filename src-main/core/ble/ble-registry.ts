@@ -64,6 +64,8 @@ const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
 const DEFAULT_ADVERT_INTERVAL_MS = 250;
 const DEFAULT_VIRTUAL_FIND_MS = 10_000;
 const STATUS_DEADLINE_MS = 3_000;
+/** A scan at least this long that did not hear a listed device takes it off the list. */
+const FORGET_AFTER_SCAN_MS = 4_000;
 /** The virtual node's firmware knobs that act on SMP itself, and so over any link. */
 const BLE_FIRMWARE_FAULTS = new Set(['rebootAtUploadPercent', 'refuseImage', 'smpErrorRc']);
 
@@ -130,9 +132,17 @@ export class BleRegistry {
     this.adverts.clear();
     this.scanProblem = null;
     this.lastShowAll = showAll;
+    const heard = new Set<string>();
+    const startedAt = this.options.now().getTime();
     const runs = radios.map((radio) =>
       radio.central
-        .scan({ signal: controller.signal, onAdvert: (advert) => this.heard(radio, advert, showAll) })
+        .scan({
+          signal: controller.signal,
+          onAdvert: (advert) => {
+            heard.add(advert.address);
+            this.heard(radio, advert, showAll);
+          },
+        })
         .catch((error: unknown) => {
           this.scanProblem = error instanceof Error ? error.message : String(error);
           this.options.log('warn', `BLE scan: ${this.scanProblem}`);
@@ -146,6 +156,7 @@ export class BleRegistry {
       finished: Promise.all(runs).then(() => {
         clearTimeout(timer);
         if (this.scan === scan) this.scan = null;
+        this.forgetUnheard(radios, heard, this.options.now().getTime() - startedAt);
         this.emitNow();
       }),
     };
@@ -342,6 +353,24 @@ export class BleRegistry {
     await radio.central.close().catch(() => undefined);
     await radio.onAir?.detach();
     this.options.onChange();
+  }
+
+  /**
+   * After a scan long enough to hear every device in range (advertising intervals reach a few
+   * seconds), a listed device it did not hear is gone: out of range or off. It leaves the
+   * list unless something holds it (a connection, an operation), as an unplugged port does.
+   */
+  private forgetUnheard(radios: Radio[], heard: Set<string>, scannedMs: number): void {
+    if (this.scanProblem !== null || scannedMs < FORGET_AFTER_SCAN_MS) return;
+    let changed = false;
+    for (const [id, entry] of this.entries) {
+      if (!radios.includes(entry.radio) || heard.has(entry.device.ble!.address)) continue;
+      if (entry.link.held || entry.mutex.isLocked || entry.longOperation) continue;
+      this.entries.delete(id);
+      this.adverts.delete(entry.device.ble!.address);
+      changed = true;
+    }
+    if (changed) this.options.onChange();
   }
 
   /** Scans one radio until `address` is heard, within a deadline: the device, in the list. */
