@@ -1,0 +1,168 @@
+// Following a BLE device through the core's contract, over a private dbus-daemon with the
+// simulated BlueZ and the real node-ble: battery and temperature as 'ble.values', the node's
+// UART log as 'logs.lines', a diagnostics read on the same link meanwhile, a link dropped by
+// the device and one lost out of range, each reconnected, and a device left disconnected by
+// unfollow and by closing the core.
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BleFollowState, LogLine, Reading } from '../../src-main/api/schemas';
+import type { Core } from '../../src-main/core/core';
+import { createCore } from '../../src-main/core/create-core';
+import { NodeBleCentral } from '../../src-main/transports/ble/node-ble-central';
+import { type PrivateDbus, startPrivateDbus } from '../../src-main/virtual/ble/private-dbus';
+import { type SimulatedBleDeviceHandle, SimulatedBluez } from '../../src-main/virtual/ble/simulated-bluez';
+import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
+import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
+import { makeTempDir } from '../helpers/temp-dir';
+
+const NODE = 'C0:FF:EE:00:00:61';
+const ID = `ble:${NODE}`;
+
+const hasDbusDaemon = (process.env.PATH ?? '').split(delimiter).some((folder) => existsSync(join(folder, 'dbus-daemon')));
+if (!hasDbusDaemon) {
+  console.warn('SKIPPED: ble-follow needs dbus-daemon (Debian/Ubuntu: apt install dbus); these tests did not run.');
+}
+
+interface Rig {
+  bus: PrivateDbus;
+  bluez: SimulatedBluez;
+  node: SimulatedBleDeviceHandle;
+  core: Core;
+  dir: { path: string; remove(): void };
+  values: Reading[];
+  lines: LogLine[];
+  states: BleFollowState[];
+}
+
+let rig: Rig | null = null;
+
+async function startRig(): Promise<Rig> {
+  const bus = await startPrivateDbus();
+  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.05, advertIntervalMs: 40 });
+  const node = bluez.addSensorNode({ node: new SensorNodeSimulator({ seed: 7, timeScale: 0 }), address: NODE, rssi: -55, sensorPollMs: 150, logIntervalMs: 150 });
+  const dir = makeTempDir('fieldbench-ble-follow-');
+  const core = await createCore({
+    dataDir: dir.path,
+    profilesDir: PROFILES_DIR,
+    checkResponses: true,
+    discoveryIntervalMs: 0,
+    virtualTimeScale: 0,
+    bleCentral: new NodeBleCentral({ busAddress: bus.address, platform: 'linux', scanPollMs: 40, callTimeoutMs: 3_000 }),
+  });
+  const values: Reading[] = [];
+  const lines: LogLine[] = [];
+  const states: BleFollowState[] = [];
+  core.events.on('ble.values', (event) => {
+    if (event.deviceId === ID) values.push(...event.readings);
+  });
+  core.events.on('logs.lines', (event) => {
+    if (event.deviceId === ID) lines.push(...event.lines);
+  });
+  core.events.on('ble.follow', (state) => {
+    if (state.deviceId === ID) states.push(state);
+  });
+  rig = { bus, bluez, node, core, dir, values, lines, states };
+  await ok(core, 'ble.scan', { seconds: 5 });
+  await until('the node in the device list', async () => (await ok(core, 'devices.list', {})).some((device) => device.id === ID));
+  await ok(core, 'ble.stopScan', {});
+  return rig;
+}
+
+afterEach(async () => {
+  if (!rig) return;
+  await rig.core.close();
+  await rig.bluez.stop();
+  await rig.bus.stop();
+  rig.dir.remove();
+  rig = null;
+});
+
+async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 8_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+}
+
+async function connected(core: Core): Promise<boolean | undefined> {
+  return (await ok(core, 'devices.list', {})).find((device) => device.id === ID)?.ble?.connected;
+}
+
+/** A sensor line logged after `since` lines had arrived. */
+function sensorLineAfter(r: Rig, since: number): LogLine | undefined {
+  return r.lines.slice(since).find((line) => /<inf> sensor: temperature -?\d+\.\d\d C, battery \d\.\d\d V \(\d+ %\)$/.test(line.text));
+}
+
+describe.skipIf(!hasDbusDaemon)('following a BLE device through the core', () => {
+  it('sends values and log lines, shares the link with a diagnostics read, rides out drops, and disconnects on unfollow', async () => {
+    const r = await startRig();
+    const state = await ok(r.core, 'ble.follow', { deviceId: ID });
+    expect(state).toEqual({ deviceId: ID, following: true, log: true, problem: null });
+    expect(await ok(r.core, 'ble.follow', { deviceId: ID })).toEqual(state);
+
+    await until('battery and temperature readings', () => r.values.some((v) => v.id === 'battery-level') && r.values.filter((v) => v.id === 'temperature').length >= 2);
+    for (const reading of r.values) expect(reading.status, `${reading.id}: ${reading.message}`).not.toBe('error');
+    expect(r.values.find((v) => v.id === 'temperature')).toMatchObject({ unit: '°C', limits: expect.any(String), value: expect.any(Number) });
+    await until('sensor log lines', () => sensorLineAfter(r, 0));
+    expect(await connected(r.core)).toBe(true);
+
+    // A diagnostics read meanwhile runs on the same link and leaves it open for the follow.
+    const report = await ok(r.core, 'diagnostics.read', { deviceId: ID });
+    expect(report.readings.find((reading) => reading.id === 'battery-level')?.status).not.toBe('error');
+    expect(await connected(r.core)).toBe(true);
+    const afterRead = r.lines.length;
+    await until('log lines still flowing after the read', () => sensorLineAfter(r, afterRead));
+
+    // The device drops the link (a reset, say): the state says so, then the follow is back.
+    const beforeDrop = r.states.length;
+    r.node.dropLink();
+    const dropped = await until('the drop reported', () => r.states.slice(beforeDrop).find((s) => s.problem !== null));
+    expect(dropped).toMatchObject({ following: true, log: false, problem: expect.stringMatching(/^the link dropped \(.+\); reconnecting/) });
+    await until('the link back', () => r.states.slice(beforeDrop).find((s, i) => i > 0 && s.problem === null && s.log));
+    const back = await until('the link back in the log', () => {
+      const index = r.lines.findIndex((line) => line.text.startsWith('— link back at'));
+      return index >= 0 && index;
+    });
+    expect(r.lines.findIndex((line) => line.text.startsWith('— link lost at'))).toBeLessThan(back);
+    await until('log lines after the link came back', () => sensorLineAfter(r, back + 1));
+
+    // Out of range: the retries fail and say so, with growing pauses, until it is in range again.
+    const beforeRange = r.states.length;
+    r.node.setFaults({ outOfRange: true });
+    await until('a failed retry reported', () => r.states.slice(beforeRange).find((s) => /next try in 1 s \(last try: .+\)$/.test(s.problem ?? '')), 20_000);
+    r.node.setFaults({});
+    await until('back in range', () => r.states.slice(beforeRange).find((s, i) => i > 0 && s.problem === null), 20_000);
+    const backAgain = r.lines.length;
+    await until('values after coming back in range', () => r.values.length > 0 && sensorLineAfter(r, backAgain));
+
+    const stopped = await ok(r.core, 'ble.unfollow', { deviceId: ID });
+    expect(stopped).toEqual({ deviceId: ID, following: false, log: false, problem: null });
+    expect(r.states.at(-1)).toEqual(stopped);
+    await until('the device disconnected', async () => (await connected(r.core)) === false);
+    await until('the simulated device disconnected', () => !r.node.connected);
+  }, 60_000);
+
+  it('refuses a device that is not BLE, does not know an unknown one, and unfollows a never-followed one quietly', async () => {
+    const r = await startRig();
+    expect(await ok(r.core, 'ble.unfollow', { deviceId: ID })).toEqual({ deviceId: ID, following: false, log: false, problem: null });
+    const missing = await fails(r.core, 'ble.follow', { deviceId: 'ble:C0:FF:EE:00:00:77' });
+    expect(missing).toMatchObject({ code: 'not-found', device: 'ble:C0:FF:EE:00:00:77', hint: expect.any(String) });
+    const serial = await ok(r.core, 'devices.attachVirtual', { model: 'sensor-node' });
+    const wrong = await fails(r.core, 'ble.follow', { deviceId: serial.id });
+    expect(wrong).toMatchObject({ code: 'invalid-request', device: serial.path, step: 'follow', hint: expect.any(String) });
+    expect(wrong.message).toContain(serial.path);
+  }, 30_000);
+
+  it('closing the core while following releases the link', async () => {
+    const r = await startRig();
+    await ok(r.core, 'ble.follow', { deviceId: ID });
+    await until('connected', () => r.node.connected);
+    await r.core.close();
+    expect(r.states.at(-1)).toMatchObject({ following: false });
+    await until('the simulated device disconnected', () => !r.node.connected);
+  }, 30_000);
+});
