@@ -1,10 +1,12 @@
 // `fieldbench ble scan` and `fieldbench diag --ble` as a user runs them, against a virtual
 // sensor node each command puts on the air on its own private D-Bus (--virtual-ble): the
-// scan's JSON lines name the node and its profile, and diag reads it over GATT.
-import { mkdtempSync, rmSync } from 'node:fs';
+// scan's JSON lines name the node and its profile, diag reads it over GATT, and flash
+// updates it over SMP on GATT with an image imgtool signed.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { fixturePath } from '../helpers/firmware-fixtures';
 import { jsonLines, runFieldbench } from './fixtures/run-fieldbench';
 
 interface Advert {
@@ -57,6 +59,24 @@ test.describe('fieldbench over Bluetooth LE', () => {
     const human = await runFieldbench(['diag', '--ble', node.address, '--virtual-ble'], env);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/STATUS\s+READING/);
+  });
+
+  test('flash --ble: an image signed by imgtool goes over SMP on GATT to confirmed, the hash as imgtool wrote it', async () => {
+    const expected = (JSON.parse(readFileSync(fixturePath('mcuboot', 'expected.json'), 'utf8')) as { file: string; version: string; sha256_tlv: string }[]).find(
+      (entry) => entry.file === 'app-2.0.0-ecdsa-p256.bin',
+    )!;
+    const scan = await runFieldbench(['ble', 'scan', '--virtual-ble', '--seconds', '1', '--json'], env);
+    const address = jsonLines<Advert>(scan.stdout)[0]!.address;
+    const run = await runFieldbench(
+      ['flash', '--ble', address, '--virtual-ble', '--image', fixturePath('mcuboot', expected.file), '--key', fixturePath('mcuboot', 'test-pub-ecdsa-p256.pem'), '--json'],
+      env,
+      90_000,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = jsonLines<Record<string, unknown>>(run.stdout);
+    expect(lines.some((line) => line.event === 'progress')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ result: 'confirmed', sha256: expected.sha256_tlv, version: expected.version, versionBefore: '1.4.2', versionAfter: expected.version });
   });
 
   test('a scan where BLE is unavailable exits 1 with what to do', async () => {
