@@ -10,9 +10,14 @@ import {
   BleValues,
   LogLines,
   BleScanState,
+  CaseAttachment,
+  CaseAttachmentContent,
   CaseDetail,
+  CaseFieldsPatch,
+  CaseSearchResult,
   CaseStatus,
   CaseSummary,
+  MAX_ATTACHMENT_BYTES,
   Device,
   DiagnosticsReport,
   FirmwareFileContent,
@@ -21,6 +26,7 @@ import {
   FirmwareProgress,
   Id,
   ImageInspection,
+  IsoTime,
   ImageSlot,
   PublicKeyPem,
   SmpInfo,
@@ -100,12 +106,80 @@ export const requests = {
     response: z.array(CaseSummary),
   },
   'cases.get': { request: z.object({ caseId: Uuid }).strict(), response: CaseDetail },
-  /** Open a case; with a device, its identity and a diagnostics snapshot are attached. */
+  /**
+   * Open a case; with a device, its identity and a diagnostics snapshot are attached. The
+   * support fields may be filled in at once (status and title come from here, not `fields`).
+   */
   'cases.open': {
     request: z
-      .object({ title: z.string().trim().min(1).max(300), deviceId: Id.optional() })
+      .object({
+        title: z.string().trim().min(1).max(300),
+        deviceId: Id.optional(),
+        fields: CaseFieldsPatch.omit({ title: true, status: true }).optional(),
+      })
       .strict(),
     response: CaseDetail,
+  },
+  /**
+   * Change some of a case's fields (and its title or status). With expectedRevision, the
+   * change is refused with 'conflict' when the case's fields.revision has moved on since the
+   * client read it; without it, the change applies to whatever is stored.
+   */
+  'cases.update': {
+    request: z
+      .object({
+        caseId: Uuid,
+        expectedRevision: z.number().int().min(1).optional(),
+        fields: CaseFieldsPatch,
+      })
+      .strict(),
+    response: CaseDetail,
+  },
+  /** Store a file with a case; text files (text/*, JSON, .log) become searchable. */
+  'cases.attach': {
+    request: z
+      .object({
+        caseId: Uuid,
+        fileName: z.string().trim().min(1).max(255),
+        mediaType: z.string().trim().min(1).max(255).optional(),
+        // base64 is 4 characters per 3 bytes; the byte limit itself is checked after decoding.
+        contentBase64: z.base64().max(Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4),
+      })
+      .strict(),
+    response: CaseAttachment,
+  },
+  /** An attachment with its bytes. */
+  'cases.attachment': {
+    request: z.object({ caseId: Uuid, attachmentId: Uuid }).strict(),
+    response: CaseAttachmentContent,
+  },
+  /**
+   * Full-text search over cases: title, fields, tags, notes and attachments' text. Plain
+   * words must all match, "a phrase" matches words in order, batt* matches a prefix; any other
+   * character is taken literally. An empty query lists the cases the filters select. Newest
+   * case first (in the order the cases were opened).
+   */
+  'cases.search': {
+    request: z
+      .object({
+        query: z.string().max(500),
+        status: CaseStatus.optional(),
+        deviceModel: z.string().max(200).optional(),
+        serial: z.string().max(200).optional(),
+        tag: z.string().max(200).optional(),
+        /** Cases with activity in [from, to]: opened at or before `to`, last changed at or after `from`. */
+        from: IsoTime.optional(),
+        to: IsoTime.optional(),
+        limit: z.number().int().min(1).max(200).default(20),
+        offset: z.number().int().min(0).max(10_000).default(0),
+      })
+      .strict(),
+    response: CaseSearchResult,
+  },
+  /** Every case for a device serial number, newest first: the device's history across time. */
+  'cases.deviceHistory': {
+    request: z.object({ serial: z.string().trim().min(1).max(200) }).strict(),
+    response: z.array(CaseSummary),
   },
   /**
    * Save a note as it is typed. The client picks the note id, so a retried save is
@@ -117,8 +191,9 @@ export const requests = {
       .strict(),
     response: Note,
   },
+  /** With expectedRevision, refused with 'conflict' if the case's fields.revision has moved on. */
   'cases.setStatus': {
-    request: z.object({ caseId: Uuid, status: CaseStatus }).strict(),
+    request: z.object({ caseId: Uuid, status: CaseStatus, expectedRevision: z.number().int().min(1).optional() }).strict(),
     response: CaseSummary,
   },
 

@@ -14,6 +14,7 @@ export const errorCodes = [
   'profile-error', // a device profile is broken or does not fit the device
   'unavailable', // a subsystem cannot work here (no udevadm, no socat, no USB bus)
   'store-error', // the case store refused a write
+  'conflict', // it changed since the client read it (another window saved first): reload, then retry
   'internal', // a bug: reported, never swallowed
 ] as const;
 

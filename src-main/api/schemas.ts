@@ -7,6 +7,7 @@ import { errorCodes } from './errors';
 export const IsoTime = z.iso.datetime({ offset: true });
 export const Id = z.string().min(1).max(200);
 export const Uuid = z.uuid();
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const ApiError = z.object({
   code: z.enum(errorCodes),
@@ -370,8 +371,15 @@ export type ProfileProblem = z.infer<typeof ProfileProblem>;
 
 // ---------------------------------------------------------------- cases
 
-export const CaseStatus = z.enum(['open', 'resolved']);
+/** waiting: on hold for someone else (the customer, a part, the development team). */
+export const CaseStatus = z.enum(['open', 'waiting', 'resolved']);
 export type CaseStatus = z.infer<typeof CaseStatus>;
+
+export const CaseSeverity = z.enum(['low', 'medium', 'high', 'critical']);
+export type CaseSeverity = z.infer<typeof CaseSeverity>;
+
+/** A tag as stored: lower-case, inner spaces collapsed to one, no leading or trailing space. */
+export const CaseTag = z.string().min(1).max(60);
 
 export const CaseDevice = z.object({
   deviceId: z.string(),
@@ -398,6 +406,7 @@ export const CaseSummary = z.object({
   title: z.string(),
   status: CaseStatus,
   deviceModel: z.string().nullable(),
+  /** The attached device's serial number, or one typed in for a case with no device. */
   deviceSerial: z.string().nullable(),
   noteCount: z.number().int().min(0),
   createdAt: IsoTime,
@@ -405,7 +414,70 @@ export const CaseSummary = z.object({
 });
 export type CaseSummary = z.infer<typeof CaseSummary>;
 
-export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware']);
+/** What support work records about a case besides its title, status and device. Null: not filled in. */
+export const CaseFields = z.object({
+  /** The customer or site the device belongs to. */
+  customer: z.string().nullable(),
+  assetId: z.string().nullable(),
+  symptom: z.string().nullable(),
+  severity: CaseSeverity.nullable(),
+  /** Sorted, normalised (see CaseTag), each once. */
+  tags: z.array(CaseTag),
+  resolution: z.string().nullable(),
+  rootCause: z.string().nullable(),
+  /**
+   * Goes up by one on every change of these fields, the title, the status or a hand-typed
+   * serial (not on note saves): a client sends back the revision it showed, so a second window
+   * cannot silently overwrite what the first one saved.
+   */
+  revision: z.number().int().min(1),
+});
+export type CaseFields = z.infer<typeof CaseFields>;
+
+/** The editable text fields, bounded so one request cannot fill the disk. */
+const FieldText = z.string().trim().max(4000);
+
+/** A partial change of a case: a field left out stays as it is, null (or "") clears it. */
+export const CaseFieldsPatch = z
+  .object({
+    title: z.string().trim().min(1).max(300),
+    status: CaseStatus,
+    customer: FieldText.nullable(),
+    assetId: z.string().trim().max(200).nullable(),
+    /** Only for a case with no device attached: with a device, the serial is the device's own. */
+    serialNumber: z.string().trim().max(200).nullable(),
+    symptom: FieldText.nullable(),
+    severity: CaseSeverity.nullable(),
+    /** Replaces the tag set; each is normalised (lower-case, spaces collapsed) and duplicates dropped. */
+    tags: z.array(z.string().max(200)).max(50),
+    resolution: FieldText.nullable(),
+    rootCause: FieldText.nullable(),
+  })
+  .partial()
+  .strict();
+export type CaseFieldsPatch = z.infer<typeof CaseFieldsPatch>;
+
+/** The largest file a case takes as an attachment. */
+export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;
+
+/** A file stored with a case (a log capture, a configuration dump, a photo); the bytes are fetched on their own. */
+export const CaseAttachment = z.object({
+  id: Uuid,
+  caseId: Uuid,
+  fileName: z.string(),
+  mediaType: z.string(),
+  size: z.number().int().min(0),
+  sha256: Sha256Hex,
+  /** Whether its text (the first part of it) is searchable: text, JSON and log files. */
+  searchable: z.boolean(),
+  createdAt: IsoTime,
+});
+export type CaseAttachment = z.infer<typeof CaseAttachment>;
+
+export const CaseAttachmentContent = CaseAttachment.extend({ contentBase64: z.string() });
+export type CaseAttachmentContent = z.infer<typeof CaseAttachmentContent>;
+
+export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added']);
 export type CaseEventKind = z.infer<typeof CaseEventKind>;
 
 /** One entry of a case's timeline: what happened, when, in a sentence, with its details. */
@@ -420,17 +492,67 @@ export const CaseEvent = z.object({
 export type CaseEvent = z.infer<typeof CaseEvent>;
 
 export const CaseDetail = CaseSummary.extend({
+  fields: CaseFields,
   device: CaseDevice.nullable(),
   snapshot: DiagnosticsReport.nullable(),
   notes: z.array(Note),
+  /** Oldest first, without their bytes. */
+  attachments: z.array(CaseAttachment),
   /** Oldest first. */
   timeline: z.array(CaseEvent),
 });
 export type CaseDetail = z.infer<typeof CaseDetail>;
 
-// ---------------------------------------------------------------- firmware updates
+/** A piece of text to show, and whether it is part of what the search matched. Plain text, never markup. */
+export const TextSegment = z.object({ text: z.string(), hit: z.boolean() });
+export type TextSegment = z.infer<typeof TextSegment>;
 
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+export const SearchField = z.enum([
+  'title',
+  'customer',
+  'asset',
+  'serial',
+  'model',
+  'symptom',
+  'resolution',
+  'root-cause',
+  'tag',
+  'note',
+  'attachment',
+]);
+export type SearchField = z.infer<typeof SearchField>;
+
+/** Where a search matched inside a case: the field, the note or attachment it is (sourceId), and a snippet. */
+export const SearchMatch = z.object({
+  field: SearchField,
+  /** The note's or attachment's id for field note or attachment, else null. */
+  sourceId: Uuid.nullable(),
+  /** The text around the first hit, cut at word boundaries; "…" segments mark a cut. */
+  snippet: z.array(TextSegment),
+});
+export type SearchMatch = z.infer<typeof SearchMatch>;
+
+export const CaseSearchHit = z.object({
+  caseId: Uuid,
+  title: z.string(),
+  status: CaseStatus,
+  deviceModel: z.string().nullable(),
+  deviceSerial: z.string().nullable(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  matches: z.array(SearchMatch),
+});
+export type CaseSearchHit = z.infer<typeof CaseSearchHit>;
+
+export const CaseSearchResult = z.object({
+  hits: z.array(CaseSearchHit),
+  /** Matching cases, counted up to a cap; totalIsExact is false when there are more. */
+  total: z.number().int().min(0),
+  totalIsExact: z.boolean(),
+});
+export type CaseSearchResult = z.infer<typeof CaseSearchResult>;
+
+// ---------------------------------------------------------------- firmware updates
 
 /** The steps of an update, in the order they run; a job journals each as it starts and ends. */
 export const FirmwareStep = z.enum([

@@ -203,7 +203,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     'cases.list': async (filter) => store.cases.list(filter),
     'cases.get': async ({ caseId }) => store.cases.get(caseId),
-    'cases.open': async ({ title, deviceId }) => {
+    'cases.open': async ({ title, deviceId, fields }) => {
       let device: CaseDevice | null = null;
       let snapshot: DiagnosticsReport | null = null;
       if (deviceId !== undefined && directory.isUsb(deviceId)) {
@@ -216,17 +216,30 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         snapshot = fresh ? last : await readDeviceDiagnostics(deviceId);
         device = caseDeviceOf(deviceId); // identity may have been refreshed by the read
       }
-      const opened = store.cases.open({ title, device, snapshot });
+      const opened = store.cases.open({ title, device, snapshot, ...(fields ? { fields } : {}) });
       events.emit('cases.changed', { caseId: opened.id });
       return opened;
     },
+    'cases.update': async ({ caseId, expectedRevision, fields }) => {
+      const updated = store.cases.update({ caseId, patch: fields, expectedRevision });
+      events.emit('cases.changed', { caseId });
+      return updated;
+    },
+    'cases.attach': async ({ caseId, fileName, mediaType, contentBase64 }) => {
+      const attachment = store.attachments.attach({ caseId, fileName, mediaType, bytes: Buffer.from(contentBase64, 'base64') });
+      events.emit('cases.changed', { caseId });
+      return attachment;
+    },
+    'cases.attachment': async ({ caseId, attachmentId }) => store.attachments.get(caseId, attachmentId),
+    'cases.search': async (request) => store.search.search(request),
+    'cases.deviceHistory': async ({ serial }) => store.search.deviceHistory(serial),
     'cases.saveNote': async (input) => {
       const note = store.cases.saveNote(input);
       events.emit('cases.changed', { caseId: input.caseId });
       return note;
     },
-    'cases.setStatus': async ({ caseId, status }) => {
-      const summary = store.cases.setStatus(caseId, status);
+    'cases.setStatus': async ({ caseId, status, expectedRevision }) => {
+      const summary = store.cases.setStatus(caseId, status, expectedRevision);
       events.emit('cases.changed', { caseId });
       return summary;
     },

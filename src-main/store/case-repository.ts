@@ -5,18 +5,22 @@
 // travelling on to the renderer.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { FieldbenchError, isFieldbenchError } from '../api/errors';
+import { FieldbenchError } from '../api/errors';
 import {
   CaseDetail,
   CaseDevice,
   CaseEvent,
   type CaseEventKind,
+  type CaseFieldsPatch,
   CaseSummary,
   DiagnosticsReport,
   Note,
   type CaseStatus,
 } from '../api/schemas';
-import { hintFor, sqliteCode, storeError, type Database } from './database';
+import { CaseAttachments } from './case-attachments';
+import { applyPatch, changesBetween, describeChanges, type CaseFieldValues, type FieldChange } from './case-fields';
+import { caseNotFound, checkedRow, guarded, parseStoredJson, timestampOf } from './case-rows';
+import type { Database } from './database';
 
 export interface CaseFilter {
   status?: CaseStatus;
@@ -28,6 +32,15 @@ export interface OpenCaseInput {
   title: string;
   device: CaseDevice | null;
   snapshot: DiagnosticsReport | null;
+  /** Support fields filled in when the case is opened (title and status come from here and 'open'). */
+  fields?: Omit<CaseFieldsPatch, 'title' | 'status'>;
+}
+
+export interface UpdateCaseInput {
+  caseId: string;
+  patch: CaseFieldsPatch;
+  /** The fields revision the client showed; a different stored one is a conflict. */
+  expectedRevision?: number | undefined;
 }
 
 export interface SaveNoteInput {
@@ -46,9 +59,11 @@ export interface AppendEventInput {
 export interface CaseRepositoryOptions {
   /** The clock for created_at/updated_at; tests pass a fake one. */
   now?: () => Date;
+  /** The attachments of the same store, listed in a case's detail; made here when not given. */
+  attachments?: CaseAttachments;
 }
 
-interface CaseRow {
+export interface CaseRow {
   seq: number;
   id: string;
   title: string;
@@ -56,6 +71,13 @@ interface CaseRow {
   device_json: string | null;
   device_model: string | null;
   device_serial: string | null;
+  customer: string | null;
+  asset_id: string | null;
+  symptom: string | null;
+  severity: string | null;
+  resolution: string | null;
+  root_cause: string | null;
+  fields_revision: number;
   created_at: string;
   updated_at: string;
   note_count: number;
@@ -79,7 +101,8 @@ interface NoteRow {
   updated_at: string;
 }
 
-const CASE_COLUMNS = `c.seq, c.id, c.title, c.status, c.device_json, c.device_model, c.device_serial,
+export const CASE_COLUMNS = `c.seq, c.id, c.title, c.status, c.device_json, c.device_model, c.device_serial,
+  c.customer, c.asset_id, c.symptom, c.severity, c.resolution, c.root_cause, c.fields_revision,
   c.created_at, c.updated_at, (SELECT count(*) FROM notes n WHERE n.case_id = c.id) AS note_count`;
 
 const NOTE_COLUMNS = 'id, case_id, text, revision, created_at, updated_at';
@@ -90,6 +113,7 @@ export class CaseRepository {
   private readonly now: () => Date;
   private readonly file: string;
   private readonly statements: Statements;
+  private readonly attachments: CaseAttachments;
 
   constructor(
     private readonly db: Database,
@@ -98,6 +122,7 @@ export class CaseRepository {
     this.now = options.now ?? (() => new Date());
     this.file = db.name;
     this.statements = prepareStatements(db);
+    this.attachments = options.attachments ?? new CaseAttachments(db, this.now);
   }
 
   /** Cases, the most recently changed first. */
@@ -130,26 +155,98 @@ export class CaseRepository {
     const device = input.device === null ? null : this.checkedInput(CaseDevice, input.device, 'device');
     const snapshot = input.snapshot === null ? null : this.checkedInput(DiagnosticsReport, input.snapshot, 'snapshot');
     const identity = device?.identity ?? snapshot?.identity ?? null;
+    const given = input.fields ?? {};
+    if (device !== null && given.serialNumber != null && given.serialNumber.trim() !== (identity?.serialNumber ?? '')) {
+      throw serialIsTheDevices(identity?.serialNumber ?? null);
+    }
+    const blank: CaseFieldValues = {
+      title,
+      status: 'open',
+      customer: null,
+      assetId: null,
+      serialNumber: identity?.serialNumber ?? null,
+      symptom: null,
+      severity: null,
+      tags: [],
+      resolution: null,
+      rootCause: null,
+    };
+    const values = applyPatch(blank, device === null ? given : { ...given, serialNumber: blank.serialNumber });
     const caseId = randomUUID();
     const at = this.timestamp();
 
     return this.guard('open case', caseId, () =>
       this.db
         .transaction(() => {
-          this.statements.insertCase.run({
+          const { lastInsertRowid } = this.statements.insertCase.run({
             id: caseId,
             title,
             deviceJson: device === null ? null : JSON.stringify(device),
             deviceModel: identity?.model ?? null,
-            deviceSerial: identity?.serialNumber ?? null,
+            ...columnsOf(values),
             at,
           });
+          for (const tag of values.tags) this.statements.insertTag.run({ caseSeq: lastInsertRowid, tag });
           const who = identity ? ` for ${identity.model} ${identity.serialNumber}` : '';
-          this.insertEvent({ caseId, kind: 'case-opened', summary: `Case opened${who}`, data: device ? { device } : null }, at);
+          const filled = changesBetween(blank, values);
+          const data = { ...(device ? { device } : {}), ...(filled.length > 0 ? { fields: filled } : {}) };
+          this.insertEvent(
+            { caseId, kind: 'case-opened', summary: `Case opened${who}`, data: Object.keys(data).length > 0 ? data : null },
+            at,
+          );
           if (snapshot !== null) {
             this.statements.insertSnapshot.run({ caseId, reportJson: JSON.stringify(snapshot), takenAt: at });
             this.insertEvent({ caseId, kind: 'snapshot', summary: snapshotSummary(snapshot), data: { report: snapshot } }, at);
           }
+          return this.detail(caseId);
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * Change some of a case's fields, its title or its status, in one transaction with their
+   * timeline entries. Nothing changes (and the revision stays) when the patch changes nothing.
+   * Resolving without a resolution is allowed (the fix is not always known when the device
+   * is returned), but the timeline entry says that none was recorded.
+   */
+  update(input: UpdateCaseInput): CaseDetail {
+    const { caseId, patch, expectedRevision } = input;
+    const at = this.timestamp();
+    return this.guard('update case', caseId, () =>
+      this.db
+        .transaction(() => {
+          const row = this.statements.getCase.get(caseId);
+          if (row === undefined) throw caseNotFound(caseId);
+          if (expectedRevision !== undefined && row.fields_revision !== expectedRevision) {
+            throw new FieldbenchError({
+              code: 'conflict',
+              message: `case ${caseId} was changed since it was read (its fields are at revision ${row.fields_revision}, not ${expectedRevision}); nothing was saved`,
+              step: 'update case',
+              hint: 'Reload the case to see the other change, then make yours again.',
+            });
+          }
+          const before = this.valuesOf(row);
+          const after = applyPatch(before, patch);
+          if (row.device_json !== null && after.serialNumber !== before.serialNumber) {
+            throw serialIsTheDevices(before.serialNumber);
+          }
+          const changes = changesBetween(before, after);
+          if (changes.length === 0) return this.detail(caseId);
+
+          this.statements.updateCase.run({ caseId, title: after.title, status: after.status, ...columnsOf(after), at });
+          const tagChange = changes.find((change) => change.field === 'tags');
+          if (tagChange) this.replaceTags(row.seq, before.tags, after.tags);
+
+          const fieldChanges = changes.filter((change) => change.field !== 'status');
+          if (fieldChanges.length > 0) {
+            this.insertEvent(
+              { caseId, kind: 'fields-changed', summary: describeChanges(fieldChanges), data: { changes: fieldChanges } },
+              at,
+            );
+          }
+          const statusChange = changes.find((change) => change.field === 'status');
+          if (statusChange) this.insertStatusEvent(caseId, statusChange, after, at);
           return this.detail(caseId);
         })
         .immediate(),
@@ -170,7 +267,7 @@ export class CaseRepository {
       // with no waiting) if another connection wrote in between.
       this.db
         .transaction(() => {
-          if (!this.statements.caseExists.get(caseId)) throw notFound(caseId);
+          if (!this.statements.caseExists.get(caseId)) throw caseNotFound(caseId);
           const existing = this.statements.getNote.get(noteId);
           if (existing === undefined) {
             this.statements.insertNote.run({ noteId, caseId, text, at });
@@ -181,8 +278,11 @@ export class CaseRepository {
               step: 'save note',
               hint: 'Reload the case; the editor is showing a note from another case.',
             });
-          } else {
+          } else if (existing.text !== text) {
+            // An unchanged text is a retried save: the trigger would re-index the case for nothing.
             this.statements.updateNote.run({ noteId, text, at });
+          } else {
+            this.statements.bumpNote.run({ noteId, at });
           }
           this.statements.touchCase.run({ caseId, at });
           const row = this.statements.getNote.get(noteId);
@@ -193,24 +293,10 @@ export class CaseRepository {
     );
   }
 
-  setStatus(caseId: string, status: CaseStatus): CaseSummary {
-    const at = this.timestamp();
-    return this.guard('set case status', caseId, () =>
-      this.db
-        .transaction(() => {
-          const current = this.statements.caseStatus.get(caseId);
-          if (current === undefined) throw notFound(caseId);
-          // Setting the status it already has changes nothing, so it does not count as an update.
-          if (current.status !== status) {
-            this.statements.setStatus.run({ caseId, status, at });
-            this.insertEvent({ caseId, kind: 'status-changed', summary: `Status set to ${status}`, data: { from: current.status, to: status } }, at);
-          }
-          const row = this.statements.getCase.get(caseId);
-          if (row === undefined) throw notFound(caseId);
-          return this.summaryOf(row);
-        })
-        .immediate(),
-    );
+  /** A status change alone; the same as update with only a status. */
+  setStatus(caseId: string, status: CaseStatus, expectedRevision?: number): CaseSummary {
+    const detail = this.update({ caseId, patch: { status }, expectedRevision });
+    return this.checkedRow(CaseSummary, detail, caseId);
   }
 
   /** Add an entry to a case's timeline (a firmware step, say); committed when this returns. */
@@ -219,7 +305,7 @@ export class CaseRepository {
     return this.guard('add to case timeline', input.caseId, () =>
       this.db
         .transaction(() => {
-          if (!this.statements.caseExists.get(input.caseId)) throw notFound(input.caseId);
+          if (!this.statements.caseExists.get(input.caseId)) throw caseNotFound(input.caseId);
           const id = this.insertEvent(input, at);
           this.statements.touchCase.run({ caseId: input.caseId, at });
           const row = this.statements.getEvent.get(id);
@@ -228,6 +314,19 @@ export class CaseRepository {
         })
         .immediate(),
     );
+  }
+
+  private replaceTags(caseSeq: number, before: readonly string[], after: readonly string[]): void {
+    for (const tag of before) if (!after.includes(tag)) this.statements.deleteTag.run({ caseSeq, tag });
+    for (const tag of after) if (!before.includes(tag)) this.statements.insertTag.run({ caseSeq, tag });
+  }
+
+  private insertStatusEvent(caseId: string, change: FieldChange, after: CaseFieldValues, at: string): void {
+    const unresolved = after.status === 'resolved' && after.resolution === null;
+    const summary = `Status set to ${String(change.to)}${unresolved ? ', with no resolution recorded' : ''}`;
+    const data: Record<string, unknown> = { from: change.from, to: change.to };
+    if (after.status === 'resolved') data.resolution = after.resolution;
+    this.insertEvent({ caseId, kind: 'status-changed', summary, data }, at);
   }
 
   private insertEvent(input: AppendEventInput, at: string): string {
@@ -250,39 +349,61 @@ export class CaseRepository {
       kind: row.kind,
       at: row.at,
       summary: row.summary,
-      data: row.data_json === null ? null : this.parseJson(row.data_json, row.case_id, 'timeline event'),
+      data: row.data_json === null ? null : parseStoredJson(this.file, row.data_json, row.case_id, 'timeline event'),
+    };
+  }
+
+  private valuesOf(row: CaseRow): CaseFieldValues {
+    const fields = this.checkedRow(CaseDetail.shape.fields, this.fieldsOf(row), row.id);
+    return {
+      title: row.title,
+      status: this.checkedRow(CaseSummary.shape.status, row.status, row.id),
+      customer: fields.customer,
+      assetId: fields.assetId,
+      serialNumber: row.device_serial,
+      symptom: fields.symptom,
+      severity: fields.severity,
+      tags: fields.tags,
+      resolution: fields.resolution,
+      rootCause: fields.rootCause,
+    };
+  }
+
+  private fieldsOf(row: CaseRow) {
+    return {
+      customer: row.customer,
+      assetId: row.asset_id,
+      symptom: row.symptom,
+      severity: row.severity,
+      tags: this.statements.tagsOf.all(row.seq).map((tag) => tag.tag),
+      resolution: row.resolution,
+      rootCause: row.root_cause,
+      revision: row.fields_revision,
     };
   }
 
   private detail(caseId: string): CaseDetail {
     const row = this.statements.getCase.get(caseId);
-    if (row === undefined) throw notFound(caseId);
+    if (row === undefined) throw caseNotFound(caseId);
     const snapshotRow = this.statements.latestSnapshot.get(caseId);
     const detail = {
       ...this.summaryFields(row),
-      device: row.device_json === null ? null : this.parseJson(row.device_json, caseId, 'device'),
-      snapshot: snapshotRow === undefined ? null : this.parseJson(snapshotRow.report_json, caseId, 'snapshot'),
+      fields: this.fieldsOf(row),
+      device: row.device_json === null ? null : parseStoredJson(this.file, row.device_json, caseId, 'device'),
+      snapshot: snapshotRow === undefined ? null : parseStoredJson(this.file, snapshotRow.report_json, caseId, 'snapshot'),
       notes: this.statements.notesOf.all(caseId).map((note) => this.noteFields(note)),
+      attachments: this.attachments.listOf(caseId),
       timeline: this.statements.eventsOf.all(caseId).map((event) => this.eventFields(event)),
     };
     return this.checkedRow(CaseDetail, detail, caseId);
   }
 
   private summaryOf(row: CaseRow): CaseSummary {
-    return this.checkedRow(CaseSummary, this.summaryFields(row), row.id);
+    return this.checkedRow(CaseSummary, summaryFields(row), row.id);
   }
 
   private summaryFields(row: CaseRow) {
-    return {
-      id: row.id,
-      title: row.title,
-      status: row.status,
-      deviceModel: row.device_model,
-      deviceSerial: row.device_serial,
-      noteCount: row.note_count,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return summaryFields(row);
   }
 
   private noteOf(row: NoteRow): Note {
@@ -300,22 +421,8 @@ export class CaseRepository {
     };
   }
 
-  private parseJson(json: string, caseId: string, column: string): unknown {
-    try {
-      return JSON.parse(json) as unknown;
-    } catch (error) {
-      throw this.damaged(caseId, `its ${column} is not valid JSON (${(error as Error).message})`);
-    }
-  }
-
   private checkedRow<S extends z.ZodType>(schema: S, value: unknown, caseId: string): z.output<S> {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const problems = parsed.error.issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.map(String).join('.') || '(row)'}: ${issue.message}`)
-      .join('; ');
-    throw this.damaged(caseId, `a stored value does not fit the case format (${problems})`);
+    return checkedRow(this.file, schema, value, caseId);
   }
 
   private checkedInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
@@ -333,31 +440,49 @@ export class CaseRepository {
     });
   }
 
-  private damaged(caseId: string, reason: string): FieldbenchError {
-    return new FieldbenchError({
-      code: 'store-error',
-      message: `case store ${this.file}: case ${caseId} is damaged: ${reason}`,
-      step: `read case ${caseId}`,
-      hint: 'The rest of the case store is unaffected. Keep the file for recovery and report this with the log file.',
-    });
-  }
-
   private timestamp(): string {
-    const date = this.now();
-    if (Number.isNaN(date.getTime())) throw new Error('the clock returned an invalid date');
-    return date.toISOString();
+    return timestampOf(this.now);
   }
 
-  /** Our own errors pass through; SQLite's become store-errors with a hint for their cause. */
   private guard<T>(step: string, caseId: string | undefined, work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (isFieldbenchError(error) || sqliteCode(error) === null) throw error;
-      const what = caseId === undefined ? step : `${step} (case ${caseId})`;
-      throw storeError(this.file, what, error, hintFor(this.file, error));
-    }
+    return guarded(this.file, step, caseId, work);
   }
+}
+
+/** A case row as the contract's CaseSummary fields (unchecked). */
+export function summaryFields(row: CaseRow) {
+  return {
+    id: row.id,
+    title: row.title,
+    status: row.status,
+    deviceModel: row.device_model,
+    deviceSerial: row.device_serial,
+    noteCount: row.note_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The columns the cases statements bind for the support fields. */
+function columnsOf(values: CaseFieldValues) {
+  return {
+    deviceSerial: values.serialNumber,
+    customer: values.customer,
+    assetId: values.assetId,
+    symptom: values.symptom,
+    severity: values.severity,
+    resolution: values.resolution,
+    rootCause: values.rootCause,
+  };
+}
+
+function serialIsTheDevices(serial: string | null): FieldbenchError {
+  return new FieldbenchError({
+    code: 'invalid-request',
+    message: `this case's serial number is its device's own (${serial ?? 'none reported'}) and cannot be typed over`,
+    step: 'update case',
+    hint: 'Set a serial number by hand only on a case opened without a device.',
+  });
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
@@ -374,7 +499,9 @@ function prepareStatements(db: Database) {
     },
     getCase: db.prepare<[string], CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = ?`),
     caseExists: db.prepare<[string], { id: string }>('SELECT id FROM cases WHERE id = ?'),
-    caseStatus: db.prepare<[string], { status: string }>('SELECT status FROM cases WHERE id = ?'),
+    tagsOf: db.prepare<[number], { tag: string }>('SELECT tag FROM case_tags WHERE case_seq = ? ORDER BY tag'),
+    insertTag: db.prepare('INSERT INTO case_tags (case_seq, tag) VALUES (@caseSeq, @tag)'),
+    deleteTag: db.prepare('DELETE FROM case_tags WHERE case_seq = @caseSeq AND tag = @tag'),
     latestSnapshot: db.prepare<[string], { report_json: string }>(
       'SELECT report_json FROM case_snapshots WHERE case_id = ? ORDER BY taken_at DESC, seq DESC LIMIT 1',
     ),
@@ -389,8 +516,16 @@ function prepareStatements(db: Database) {
        VALUES (@id, @caseId, @kind, @at, @summary, @dataJson)`,
     ),
     insertCase: db.prepare(
-      `INSERT INTO cases (id, title, status, device_json, device_model, device_serial, created_at, updated_at)
-       VALUES (@id, @title, 'open', @deviceJson, @deviceModel, @deviceSerial, @at, @at)`,
+      `INSERT INTO cases (id, title, status, device_json, device_model, device_serial, customer, asset_id, symptom,
+                          severity, resolution, root_cause, created_at, updated_at)
+       VALUES (@id, @title, 'open', @deviceJson, @deviceModel, @deviceSerial, @customer, @assetId, @symptom,
+               @severity, @resolution, @rootCause, @at, @at)`,
+    ),
+    updateCase: db.prepare(
+      `UPDATE cases SET title = @title, status = @status, device_serial = @deviceSerial, customer = @customer,
+         asset_id = @assetId, symptom = @symptom, severity = @severity, resolution = @resolution,
+         root_cause = @rootCause, fields_revision = fields_revision + 1, updated_at = max(updated_at, @at)
+       WHERE id = @caseId`,
     ),
     insertSnapshot: db.prepare(
       'INSERT INTO case_snapshots (case_id, report_json, taken_at) VALUES (@caseId, @reportJson, @takenAt)',
@@ -405,10 +540,10 @@ function prepareStatements(db: Database) {
       `UPDATE notes SET text = @text, revision = revision + 1, updated_at = max(updated_at, @at)
        WHERE id = @noteId`,
     ),
-    touchCase: db.prepare('UPDATE cases SET updated_at = max(updated_at, @at) WHERE id = @caseId'),
-    setStatus: db.prepare(
-      'UPDATE cases SET status = @status, updated_at = max(updated_at, @at) WHERE id = @caseId',
+    bumpNote: db.prepare(
+      'UPDATE notes SET revision = revision + 1, updated_at = max(updated_at, @at) WHERE id = @noteId',
     ),
+    touchCase: db.prepare('UPDATE cases SET updated_at = max(updated_at, @at) WHERE id = @caseId'),
   };
 }
 
@@ -438,15 +573,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
-}
-
-function notFound(caseId: string): FieldbenchError {
-  return new FieldbenchError({
-    code: 'not-found',
-    message: `no case with id ${caseId}`,
-    step: 'find case',
-    hint: 'It may have been opened in another Fieldbench data folder; refresh the case list.',
-  });
 }
 
 function snapshotSummary(report: DiagnosticsReport): string {

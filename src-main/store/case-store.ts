@@ -1,7 +1,9 @@
 // The case store as the core sees it: one SQLite file in the data folder, opened with safe
 // settings, brought up to the current schema, and wrapped in the case repository.
 import { join } from 'node:path';
+import { CaseAttachments } from './case-attachments';
 import { CaseRepository } from './case-repository';
+import { CaseSearch } from './case-search';
 import { FirmwareJournal } from './firmware-journal';
 import { openDatabase, type Database } from './database';
 import { migrate } from './migrations';
@@ -17,8 +19,10 @@ export interface CaseStoreOptions {
 
 export interface CaseStore {
   cases: CaseRepository;
+  attachments: CaseAttachments;
+  search: CaseSearch;
   firmware: FirmwareJournal;
-  /** Problems SQLite finds in the file and its references; empty when the store is sound. */
+  /** Problems SQLite finds in the file, its references and its search index; empty when the store is sound. */
   integrityCheck(): string[];
   /** Closes the file; later calls do nothing. */
   close(): void;
@@ -29,11 +33,15 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   const file = join(options.dataDir, CASE_STORE_FILE);
   const db = openDatabase(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   let cases: CaseRepository;
+  let attachments: CaseAttachments;
+  let search: CaseSearch;
   let firmware: FirmwareJournal;
   try {
     migrate(db);
     const clock = options.now ? { now: options.now } : {};
-    cases = new CaseRepository(db, clock);
+    attachments = new CaseAttachments(db, options.now);
+    cases = new CaseRepository(db, { ...clock, attachments });
+    search = new CaseSearch(db);
     firmware = new FirmwareJournal(db, clock);
   } catch (error) {
     db.close();
@@ -41,6 +49,8 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   }
   return {
     cases,
+    attachments,
+    search,
     firmware,
     file,
     integrityCheck: () => integrityProblems(db),
@@ -57,5 +67,22 @@ function integrityProblems(db: Database): string[] {
   for (const broken of references) {
     problems.push(`${broken.table} row ${broken.rowid} points to a missing ${broken.parent} row`);
   }
+  // FTS5 checks its own structure; a contentless index cannot compare itself with the
+  // tables, so the check below makes sure every case and every case with attachments has its row.
+  try {
+    db.prepare("INSERT INTO case_fts (case_fts) VALUES ('integrity-check')").run();
+  } catch (error) {
+    problems.push(`search index: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const unindexed = db
+    .prepare<[], { id: string; part: string }>(
+      `SELECT c.id, 'case text' AS part FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_fts f WHERE f.rowid = c.seq * 4)
+       UNION ALL
+       SELECT c.id, 'attachments' FROM cases c
+         WHERE EXISTS (SELECT 1 FROM case_attachments a WHERE a.case_id = c.id)
+           AND NOT EXISTS (SELECT 1 FROM case_fts f WHERE f.rowid = c.seq * 4 + 1)`,
+    )
+    .all();
+  for (const missing of unindexed) problems.push(`search index: case ${missing.id} has no row for its ${missing.part}`);
   return problems;
 }

@@ -8,6 +8,12 @@ import type { Database } from './database';
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * The migration rebuilds a table that others reference (SQLite cannot alter a CHECK in
+   * place): it runs with foreign keys off, as SQLite's table-rebuild procedure requires, and
+   * the references are checked before its transaction commits.
+   */
+  rebuildsTables?: boolean;
   up(db: Database): void;
 }
 
@@ -126,6 +132,135 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'case fields, tags, attachments and full-text search',
+    rebuildsTables: true,
+    up(db) {
+      // cases is rebuilt (create, copy, drop, rename: SQLite's procedure) because its status
+      // CHECK gains 'waiting'; seq is copied, so rowids and references stay as they were.
+      // Cases from before keep every value; the new fields start empty (null, no tags) at
+      // fields revision 1, and the backfill below makes them searchable at once.
+      db.exec(`
+        CREATE TABLE cases_rebuilt (
+          seq             INTEGER PRIMARY KEY,
+          id              TEXT NOT NULL UNIQUE,
+          title           TEXT NOT NULL,
+          status          TEXT NOT NULL CHECK (status IN ('open', 'waiting', 'resolved')),
+          device_json     TEXT CHECK (device_json IS NULL OR json_valid(device_json)),
+          device_model    TEXT,
+          device_serial   TEXT,
+          customer        TEXT,
+          asset_id        TEXT,
+          symptom         TEXT,
+          severity        TEXT CHECK (severity IS NULL OR severity IN ('low', 'medium', 'high', 'critical')),
+          resolution      TEXT,
+          root_cause      TEXT,
+          fields_revision INTEGER NOT NULL DEFAULT 1 CHECK (fields_revision >= 1),
+          created_at      TEXT NOT NULL,
+          updated_at      TEXT NOT NULL
+        ) STRICT;
+
+        INSERT INTO cases_rebuilt (seq, id, title, status, device_json, device_model, device_serial, created_at, updated_at)
+          SELECT seq, id, title, status, device_json, device_model, device_serial, created_at, updated_at FROM cases;
+        DROP TABLE cases;
+        ALTER TABLE cases_rebuilt RENAME TO cases;
+
+        CREATE INDEX cases_by_updated ON cases (updated_at DESC, seq DESC);
+        CREATE INDEX cases_by_status ON cases (status, updated_at DESC, seq DESC);
+        CREATE INDEX cases_by_device_serial ON cases (device_serial, updated_at DESC, seq DESC)
+          WHERE device_serial IS NOT NULL;
+
+        -- Normalised by the repository (lower-case, spaces collapsed), so equality is the match.
+        CREATE TABLE case_tags (
+          case_seq INTEGER NOT NULL REFERENCES cases (seq),
+          tag      TEXT NOT NULL,
+          PRIMARY KEY (case_seq, tag)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE INDEX case_tags_by_tag ON case_tags (tag, case_seq DESC);
+
+        -- The bytes live in the row, written in the same transaction as the row and its
+        -- timeline entry: an attachment the user was told is stored is in the WAL, fsynced,
+        -- with no second file that a crash could leave behind or lose. content is the last
+        -- column, so reading the other columns never walks its overflow pages.
+        -- text: the searchable text of a text file (its first part), null for other files.
+        CREATE TABLE case_attachments (
+          seq        INTEGER PRIMARY KEY,
+          id         TEXT NOT NULL UNIQUE,
+          case_id    TEXT NOT NULL REFERENCES cases (id),
+          file_name  TEXT NOT NULL,
+          media_type TEXT NOT NULL,
+          size       INTEGER NOT NULL CHECK (size >= 0),
+          sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+          created_at TEXT NOT NULL,
+          text       TEXT,
+          content    BLOB NOT NULL CHECK (length(content) = size)
+        ) STRICT;
+
+        CREATE INDEX case_attachments_by_case ON case_attachments (case_id, seq);
+
+        -- The search index: contentless (the text is in the tables above, not twice on disk),
+        -- with contentless_delete so a row can be replaced when its case changes. Rows are
+        -- keyed by case: rowid = case seq * 4 + part, where part 0 is the case's own text
+        -- (title, fields, tags, notes), 1 is its attachments' names and text, and 2 is kept
+        -- for procedure results (the procedures column), so one MATCH ordered by rowid walks
+        -- cases newest first and a note save re-indexes only part 0.
+        CREATE VIRTUAL TABLE case_fts USING fts5 (
+          title, details, notes, attachments, procedures,
+          content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+
+        CREATE VIEW case_fts_text AS
+          SELECT c.seq AS seq, c.title AS title,
+            concat_ws(' ', c.device_model, c.device_serial, c.customer, c.asset_id, c.symptom, c.resolution, c.root_cause,
+              (SELECT group_concat(t.tag, ' ') FROM case_tags t WHERE t.case_seq = c.seq)) AS details,
+            (SELECT group_concat(n.text, char(10)) FROM notes n WHERE n.case_id = c.id) AS notes
+          FROM cases c;
+
+        CREATE VIEW case_fts_attachments AS
+          SELECT c.seq AS seq,
+            (SELECT group_concat(a.file_name || char(10) || coalesce(a.text, ''), char(10))
+               FROM case_attachments a WHERE a.case_id = c.id) AS attachments
+          FROM cases c;
+
+        -- Triggers keep the index in step inside the writing transaction, whoever writes.
+        CREATE TRIGGER case_fts_case_insert AFTER INSERT ON cases BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = NEW.seq;
+        END;
+        CREATE TRIGGER case_fts_case_update
+          AFTER UPDATE OF title, device_model, device_serial, customer, asset_id, symptom, resolution, root_cause ON cases
+        BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = NEW.seq;
+        END;
+        CREATE TRIGGER case_fts_note_insert AFTER INSERT ON notes BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = (SELECT seq FROM cases WHERE id = NEW.case_id);
+        END;
+        CREATE TRIGGER case_fts_note_update AFTER UPDATE OF text ON notes BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = (SELECT seq FROM cases WHERE id = NEW.case_id);
+        END;
+        CREATE TRIGGER case_fts_tag_insert AFTER INSERT ON case_tags BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = NEW.case_seq;
+        END;
+        CREATE TRIGGER case_fts_tag_delete AFTER DELETE ON case_tags BEGIN
+          REPLACE INTO case_fts (rowid, title, details, notes)
+            SELECT seq * 4, title, details, notes FROM case_fts_text WHERE seq = OLD.case_seq;
+        END;
+        CREATE TRIGGER case_fts_attachment_insert AFTER INSERT ON case_attachments BEGIN
+          REPLACE INTO case_fts (rowid, attachments)
+            SELECT seq * 4 + 1, attachments FROM case_fts_attachments WHERE seq = (SELECT seq FROM cases WHERE id = NEW.case_id);
+        END;
+
+        INSERT INTO case_fts (rowid, title, details, notes) SELECT seq * 4, title, details, notes FROM case_fts_text;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
@@ -144,39 +279,49 @@ export function migrate(db: Database, list: readonly Migration[] = migrations): 
 
   for (const migration of list) {
     if (migration.version <= from) continue;
-    // IMMEDIATE takes the write lock before reading the version, so two processes opening
-    // the same old file at once cannot both apply a migration: the second one waits, then
-    // sees the version already bumped and skips it.
-    db.transaction(() => {
-      if (userVersion(db) >= migration.version) return;
-      try {
-        migration.up(db);
-      } catch (error) {
-        throw new FieldbenchError(
-          {
-            code: 'store-error',
-            message: `case store ${db.name}: upgrade to schema ${migration.version} (${migration.name}) failed: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-            step: `migration ${migration.version}`,
-            hint: 'The file was left as it was. Please report this with the log file; keep the file for recovery.',
-          },
-          { cause: error },
-        );
-      }
-      const violations = db.pragma('foreign_key_check') as unknown[];
-      if (violations.length > 0) {
-        throw new FieldbenchError({
-          code: 'store-error',
-          message: `case store ${db.name}: migration ${migration.version} (${migration.name}) left ${violations.length} broken reference(s)`,
-          step: `migration ${migration.version}`,
-          hint: 'The file was left as it was. Please report this with the log file.',
-        });
-      }
-      db.pragma(`user_version = ${migration.version}`);
-    }).immediate();
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      apply(db, migration);
+    } finally {
+      if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
   return { from, to: userVersion(db) };
+}
+
+function apply(db: Database, migration: Migration): void {
+  // IMMEDIATE takes the write lock before reading the version, so two processes opening
+  // the same old file at once cannot both apply a migration: the second one waits, then
+  // sees the version already bumped and skips it.
+  db.transaction(() => {
+    if (userVersion(db) >= migration.version) return;
+    try {
+      migration.up(db);
+    } catch (error) {
+      throw new FieldbenchError(
+        {
+          code: 'store-error',
+          message: `case store ${db.name}: upgrade to schema ${migration.version} (${migration.name}) failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          step: `migration ${migration.version}`,
+          hint: 'The file was left as it was. Please report this with the log file; keep the file for recovery.',
+        },
+        { cause: error },
+      );
+    }
+    const violations = db.pragma('foreign_key_check') as unknown[];
+    if (violations.length > 0) {
+      throw new FieldbenchError({
+        code: 'store-error',
+        message: `case store ${db.name}: migration ${migration.version} (${migration.name}) left ${violations.length} broken reference(s)`,
+        step: `migration ${migration.version}`,
+        hint: 'The file was left as it was. Please report this with the log file.',
+      });
+    }
+    db.pragma(`user_version = ${migration.version}`);
+  }).immediate();
 }
 
 export function userVersion(db: Database): number {

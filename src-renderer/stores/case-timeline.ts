@@ -17,6 +17,8 @@ export const timelineKindLabel: Record<TimelineKind, string> = {
   snapshot: 'Diagnostics',
   'status-changed': 'Status',
   firmware: 'Firmware',
+  'fields-changed': 'Fields',
+  'attachment-added': 'Attachment',
   note: 'Note',
 };
 
@@ -26,6 +28,8 @@ export const timelineKindMark: Record<TimelineKind, string> = {
   snapshot: '≡',
   'status-changed': '⇄',
   firmware: '↧',
+  'fields-changed': '✱',
+  'attachment-added': '⎘',
   note: '✎',
 };
 

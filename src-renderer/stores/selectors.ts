@@ -11,7 +11,7 @@ export const readingStatusLabel: Record<ReadingStatus, string> = {
   error: 'Error',
 };
 
-export const caseStatusLabel: Record<CaseStatus, string> = { open: 'Open', resolved: 'Resolved' };
+export const caseStatusLabel: Record<CaseStatus, string> = { open: 'Open', waiting: 'Waiting', resolved: 'Resolved' };
 
 export const deviceStateLabel: Record<Device['state'], string> = {
   present: 'Present',

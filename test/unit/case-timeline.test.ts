@@ -50,7 +50,8 @@ describe('case timeline', () => {
     store.cases.setStatus(opened.id, 'resolved'); // no change, no entry
     const detail = store.cases.get(opened.id);
     expect(detail.timeline.map((e) => e.kind)).toEqual(['case-opened', 'snapshot', 'status-changed']);
-    expect(detail.timeline[2]?.data).toEqual({ from: 'open', to: 'resolved' });
+    expect(detail.timeline[2]?.data).toEqual({ from: 'open', to: 'resolved', resolution: null });
+    expect(detail.timeline[2]?.summary).toBe('Status set to resolved, with no resolution recorded');
   });
 
   it('appends events with their data, and refuses a case that does not exist', () => {

@@ -87,9 +87,11 @@ function caseDetail(notes: Note[], patch: Partial<CaseDetail> = {}): CaseDetail 
     noteCount: notes.length,
     createdAt: NOW,
     updatedAt: NOW,
+    fields: { customer: null, assetId: null, symptom: null, severity: null, tags: [], resolution: null, rootCause: null, revision: 1 },
     device: null,
     snapshot: null,
     notes,
+    attachments: [],
     timeline: [],
     ...patch,
   };

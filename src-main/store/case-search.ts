@@ -1,0 +1,264 @@
+// Finding cases: full-text search over everything written about a case, with filters, and a
+// device's history by serial number. The index (case_fts, kept in step by triggers) holds one
+// row per part of a case keyed by case seq * 4 + part, so a MATCH read in rowid order walks
+// cases newest first and can stop once a page and a capped count are found, however common
+// the word. Snippets for the page are cut here from the stored text (search-highlight).
+import { CaseSearchResult, CaseSummary, type CaseSearchHit, type CaseStatus, type SearchField, type SearchMatch } from '../api/schemas';
+import { CASE_COLUMNS, summaryFields, type CaseRow } from './case-repository';
+import { checkedRow, guarded } from './case-rows';
+import type { Database } from './database';
+import { normalizeTag } from './case-fields';
+import { snippetOf } from './search-highlight';
+import { ftsQueryOf, parseSearchQuery, type SearchTerm } from './search-query';
+
+export interface CaseSearchInput {
+  query: string;
+  status?: CaseStatus | undefined;
+  deviceModel?: string | undefined;
+  serial?: string | undefined;
+  tag?: string | undefined;
+  /** Cases with activity in [from, to]: opened at or before `to`, last changed at or after `from`. */
+  from?: string | undefined;
+  to?: string | undefined;
+  limit: number;
+  offset?: number | undefined;
+}
+
+/** The count of matching cases stops here: past it, "more than 1000" is all a person needs. */
+export const TOTAL_COUNT_CAP = 1000;
+/** A serial number or tag with at most this many cases is walked case by case, each checked against the index. */
+const SELECTIVE_FILTER_CASES = 2000;
+/** Matches listed per case: enough to see why it was found, few enough for a results page. */
+const MAX_MATCHES_PER_CASE = 8;
+
+/** The parts of a case in the index: rowid = case seq * PARTS + part. */
+const PARTS = 4;
+
+interface HitRow {
+  seq: number;
+  id: string;
+  title: string;
+  status: string;
+  device_model: string | null;
+  device_serial: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface TextRow {
+  title: string;
+  device_model: string | null;
+  device_serial: string | null;
+  customer: string | null;
+  asset_id: string | null;
+  symptom: string | null;
+  resolution: string | null;
+  root_cause: string | null;
+}
+
+type Params = Record<string, string | number>;
+
+const HIT_COLUMNS = 'c.seq, c.id, c.title, c.status, c.device_model, c.device_serial, c.created_at, c.updated_at';
+
+export class CaseSearch {
+  private readonly file: string;
+  private readonly cache = new Map<string, ReturnType<Database['prepare']>>();
+  private readonly statements: ReturnType<typeof prepareStatements>;
+
+  constructor(private readonly db: Database) {
+    this.file = db.name;
+    this.statements = prepareStatements(db);
+  }
+
+  search(input: CaseSearchInput): CaseSearchResult {
+    const terms = parseSearchQuery(input.query);
+    const match = ftsQueryOf(terms);
+    const offset = input.offset ?? 0;
+    return guarded(this.file, 'search cases', undefined, () =>
+      // One read transaction: the page, the count and the snippets see the same moment.
+      this.db.transaction(() => {
+        const filters = this.filtersOf(input);
+        const found = match === null ? this.listFiltered(filters, input.limit, offset) : this.matchFiltered(match, filters, input.limit, offset);
+        const hits = found.rows.map((row) => this.hitOf(row, terms));
+        return checkedRow(this.file, CaseSearchResult, { hits, total: found.total, totalIsExact: found.exact }, hits[0]?.caseId ?? '(search)');
+      })(),
+    );
+  }
+
+  /** Every case for a serial number, the newest first: what happened to one device across time. */
+  deviceHistory(serial: string): CaseSummary[] {
+    const wanted = serial.trim();
+    return guarded(this.file, 'read device history', undefined, () =>
+      this.statements.bySerial.all(wanted).map((row) => checkedRow(this.file, CaseSummary, summaryFields(row), row.id)),
+    );
+  }
+
+  private filtersOf(input: CaseSearchInput): Filters {
+    const tag = input.tag === undefined ? null : normalizeTag(input.tag);
+    const serial = input.serial?.trim() || null;
+    const filters: Filters = { clauses: [], params: {}, tag, serial, walk: null };
+    if (input.status !== undefined) {
+      filters.clauses.push('c.status = @status');
+      filters.params.status = input.status;
+    }
+    if (input.deviceModel !== undefined && input.deviceModel.trim() !== '') {
+      filters.clauses.push('c.device_model = @deviceModel');
+      filters.params.deviceModel = input.deviceModel.trim();
+    }
+    if (input.from !== undefined) {
+      filters.clauses.push('c.updated_at >= @from');
+      filters.params.from = new Date(input.from).toISOString();
+    }
+    if (input.to !== undefined) {
+      filters.clauses.push('c.created_at <= @to');
+      filters.params.to = new Date(input.to).toISOString();
+    }
+    if (serial !== null) {
+      filters.clauses.push('c.device_serial = @serial');
+      filters.params.serial = serial;
+    }
+    if (tag !== null) {
+      filters.clauses.push('EXISTS (SELECT 1 FROM case_tags t WHERE t.case_seq = c.seq AND t.tag = @tag)');
+      filters.params.tag = tag;
+    }
+    // Walk the cases a serial or tag selects, when they are few, and check each against the
+    // index; otherwise walk the index and check each case against the filters.
+    if (serial !== null && this.statements.serialCount.get(serial, SELECTIVE_FILTER_CASES + 1)!.n <= SELECTIVE_FILTER_CASES) {
+      filters.walk = 'serial';
+    } else if (tag !== null && this.statements.tagCount.get(tag, SELECTIVE_FILTER_CASES + 1)!.n <= SELECTIVE_FILTER_CASES) {
+      filters.walk = 'tag';
+    }
+    return filters;
+  }
+
+  private listFiltered(filters: Filters, limit: number, offset: number): Found {
+    const where = filters.clauses.length > 0 ? `WHERE ${filters.clauses.join(' AND ')}` : '';
+    const page = this.prepared(`SELECT ${HIT_COLUMNS} FROM cases c ${where} ORDER BY c.seq DESC LIMIT @limit OFFSET @offset`);
+    const count = this.prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM cases c ${where} LIMIT @cap)`);
+    const rows = page.all({ ...filters.params, limit, offset }) as HitRow[];
+    const n = (count.get({ ...filters.params, cap: TOTAL_COUNT_CAP + 1 }) as { n: number }).n;
+    return { rows, total: Math.min(n, TOTAL_COUNT_CAP), exact: n <= TOTAL_COUNT_CAP };
+  }
+
+  private matchFiltered(match: string, filters: Filters, limit: number, offset: number): Found {
+    const params = { ...filters.params, match, parts: PARTS };
+    let statement;
+    if (filters.walk !== null) {
+      const inIndex = `EXISTS (SELECT 1 FROM case_fts f WHERE case_fts MATCH @match
+        AND f.rowid BETWEEN c.seq * @parts AND c.seq * @parts + @parts - 1)`;
+      const source =
+        filters.walk === 'tag'
+          ? 'case_tags t JOIN cases c ON c.seq = t.case_seq'
+          : 'cases c';
+      const clauses = filters.walk === 'tag' ? ['t.tag = @tag', ...filters.clauses] : filters.clauses;
+      statement = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${source} WHERE ${[...clauses, inIndex].join(' AND ')} ORDER BY c.seq DESC`);
+    } else {
+      const where = ['case_fts MATCH @match', ...filters.clauses].join(' AND ');
+      statement = this.prepared(
+        `SELECT ${HIT_COLUMNS} FROM case_fts f JOIN cases c ON c.seq = f.rowid / @parts WHERE ${where} ORDER BY f.rowid DESC`,
+      );
+    }
+    // Rows come newest case first, a case's parts next to each other: count each case once,
+    // keep the page, and stop at the cap.
+    const rows: HitRow[] = [];
+    let distinct = 0;
+    let previous = -1;
+    for (const row of statement.iterate(params) as IterableIterator<HitRow>) {
+      if (row.seq === previous) continue;
+      previous = row.seq;
+      distinct += 1;
+      if (distinct > offset && rows.length < limit) rows.push(row);
+      if (distinct > TOTAL_COUNT_CAP) break;
+    }
+    return { rows, total: Math.min(distinct, TOTAL_COUNT_CAP), exact: distinct <= TOTAL_COUNT_CAP };
+  }
+
+  private hitOf(row: HitRow, terms: readonly SearchTerm[]): CaseSearchHit {
+    return {
+      caseId: row.id,
+      title: row.title,
+      status: row.status as CaseStatus,
+      deviceModel: row.device_model,
+      deviceSerial: row.device_serial,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      matches: terms.length === 0 ? [] : this.matchesIn(row, terms),
+    };
+  }
+
+  /** Where in the case the terms occur, field by field, with a snippet each. */
+  private matchesIn(row: HitRow, terms: readonly SearchTerm[]): SearchMatch[] {
+    const matches: SearchMatch[] = [];
+    const add = (field: SearchField, sourceId: string | null, text: string | null) => {
+      if (text === null || matches.length >= MAX_MATCHES_PER_CASE) return;
+      const snippet = snippetOf(text, terms);
+      if (snippet !== null) matches.push({ field, sourceId, snippet });
+    };
+    const text = this.statements.caseText.get(row.seq);
+    if (text !== undefined) {
+      add('title', null, text.title);
+      add('symptom', null, text.symptom);
+      add('customer', null, text.customer);
+      add('asset', null, text.asset_id);
+      add('serial', null, text.device_serial);
+      add('model', null, text.device_model);
+      add('resolution', null, text.resolution);
+      add('root-cause', null, text.root_cause);
+    }
+    for (const { tag } of this.statements.tagsOf.all(row.seq)) add('tag', null, tag);
+    for (const note of this.statements.notesOf.all(row.id)) add('note', note.id, note.text);
+    for (const attachment of this.statements.attachmentsOf.all(row.id)) {
+      if (matches.length >= MAX_MATCHES_PER_CASE) break;
+      const before = matches.length;
+      add('attachment', attachment.id, attachment.file_name);
+      if (matches.length === before) add('attachment', attachment.id, attachment.text);
+    }
+    return matches;
+  }
+
+  private prepared(sql: string) {
+    let statement = this.cache.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+interface Filters {
+  clauses: string[];
+  params: Params;
+  tag: string | null;
+  serial: string | null;
+  /** Which filter's cases to walk instead of the index, when it selects few. */
+  walk: 'serial' | 'tag' | null;
+}
+
+interface Found {
+  rows: HitRow[];
+  total: number;
+  exact: boolean;
+}
+
+function prepareStatements(db: Database) {
+  return {
+    bySerial: db.prepare<[string], CaseRow>(
+      `SELECT ${CASE_COLUMNS} FROM cases c WHERE c.device_serial = ? ORDER BY c.created_at DESC, c.seq DESC`,
+    ),
+    serialCount: db.prepare<[string, number], { n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM cases WHERE device_serial = ? LIMIT ?)',
+    ),
+    tagCount: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM case_tags WHERE tag = ? LIMIT ?)'),
+    caseText: db.prepare<[number], TextRow>(
+      `SELECT title, device_model, device_serial, customer, asset_id, symptom, resolution, root_cause FROM cases WHERE seq = ?`,
+    ),
+    tagsOf: db.prepare<[number], { tag: string }>('SELECT tag FROM case_tags WHERE case_seq = ? ORDER BY tag'),
+    notesOf: db.prepare<[string], { id: string; text: string }>(
+      'SELECT id, text FROM notes WHERE case_id = ? ORDER BY updated_at DESC, seq DESC',
+    ),
+    attachmentsOf: db.prepare<[string], { id: string; file_name: string; text: string | null }>(
+      'SELECT id, file_name, text FROM case_attachments WHERE case_id = ? ORDER BY seq DESC',
+    ),
+  };
+}
