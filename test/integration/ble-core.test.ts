@@ -205,3 +205,26 @@ describe('BLE in the core', () => {
     expect((await ok(r.core, 'devices.list', {})).some((d) => d.id === device.id)).toBe(false);
   }, 20_000);
 });
+
+describe('several virtual BLE nodes', () => {
+  it('share one private bus: each has its own address, they are read apart, and the air stops with the last', async () => {
+    const r = await startRig({ bluez: false });
+    const first = await ok(r.core, 'devices.attachVirtual', { model: 'sensor-node', transport: 'ble' });
+    // A scan running while the second node is put on the air hears both.
+    await ok(r.core, 'ble.scan', { seconds: 5 });
+    const second = await ok(r.core, 'devices.attachVirtual', { model: 'sensor-node', transport: 'ble' });
+    expect(second.id).not.toBe(first.id);
+    expect(first.ble?.address).toMatch(/^C0:DE:/);
+    await until('both in the scan', () => r.adverts.at(-1)?.adverts.filter((a) => a.profileId === 'fieldbench-sensor-node').length === 2);
+    await ok(r.core, 'ble.stopScan', {});
+    const [a, b] = await Promise.all([ok(r.core, 'diagnostics.read', { deviceId: first.id }), ok(r.core, 'diagnostics.read', { deviceId: second.id })]);
+    expect(a.identity?.serialNumber).not.toBe(b.identity?.serialNumber);
+
+    await ok(r.core, 'devices.detach', { deviceId: first.id });
+    expect((await ok(r.core, 'system.info', {})).discovery.find((d) => d.transport === 'ble')?.method).toMatch(/virtual nodes/);
+    await ok(r.core, 'devices.detach', { deviceId: second.id });
+    const ble = (await ok(r.core, 'system.info', {})).discovery.find((d) => d.transport === 'ble');
+    expect(ble?.method ?? '').not.toMatch(/virtual nodes/);
+    expect((await ok(r.core, 'devices.list', {})).filter((d) => d.transport === 'ble')).toEqual([]);
+  }, 40_000);
+});

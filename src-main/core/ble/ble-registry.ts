@@ -4,10 +4,12 @@
 // operation that needs it, one operation at a time, and disconnected right after.
 import { FieldbenchError } from '../../api/errors';
 import type { BleAdvert, BleAdvertList, BleScanAdvert, BleScanState, Device, DiagnosticsReport, DiscoveryStatus, VirtualFaults } from '../../api/schemas';
-import { notVirtual } from '../devices/device-errors';
+import { deviceBusy, notVirtual } from '../devices/device-errors';
 import type { BleCentral, BleConnection } from '../../transports/ble/ble-central';
 import { NodeBleCentral } from '../../transports/ble/node-ble-central';
-import { attachSensorNodeOnAir, type SensorNodeOnAir } from '../../virtual/ble/attach-ble-sensor-node';
+import { addressFromSerial, startVirtualAir, type VirtualAir } from '../../virtual/ble/attach-ble-sensor-node';
+import type { SimulatedBleDeviceHandle } from '../../virtual/ble/simulated-bluez';
+import { SensorNodeSimulator } from '../../virtual/sensor-node/sensor-node-firmware';
 import type { SimulatedDeviceFaults } from '../../virtual/ble/simulated-ble-device';
 import { AsyncMutex } from '../devices/async-mutex';
 import type { DeviceProfile } from '../profiles/profile-types';
@@ -38,7 +40,8 @@ export interface BleRegistryOptions {
 /** One way onto the air: the machine's BlueZ, or the private bus of the virtual nodes. */
 interface Radio {
   central: BleCentral;
-  onAir: SensorNodeOnAir | null;
+  /** The private bus and simulated BlueZ of the virtual nodes; null for the machine's radio. */
+  air: VirtualAir | null;
 }
 
 interface Entry {
@@ -50,6 +53,13 @@ interface Entry {
   link: SharedConnection;
   /** A long operation (a firmware update) that others are refused during, rather than queued behind. */
   longOperation: string | null;
+  /** A virtual node: its place on the simulated air and its firmware. */
+  node: VirtualNode | null;
+}
+
+interface VirtualNode {
+  handle: SimulatedBleDeviceHandle;
+  simulator: SensorNodeSimulator;
 }
 
 interface Scan {
@@ -64,6 +74,8 @@ const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
 const DEFAULT_ADVERT_INTERVAL_MS = 250;
 const DEFAULT_VIRTUAL_FIND_MS = 10_000;
 const STATUS_DEADLINE_MS = 3_000;
+/** The seed of the first virtual node: the sensor node's default, so its serial number is the one a serial node has. */
+const FIRST_VIRTUAL_SEED = 0x5eed;
 /** A scan at least this long that did not hear a listed device takes it off the list. */
 const FORGET_AFTER_SCAN_MS = 4_000;
 /** The virtual node's firmware knobs that act on SMP itself, and so over any link. */
@@ -72,6 +84,8 @@ const BLE_FIRMWARE_FAULTS = new Set(['rebootAtUploadPercent', 'refuseImage', 'sm
 export class BleRegistry {
   private machineRadio: Radio | null = null;
   private virtualRadio: Radio | null = null;
+  private startingAir: Promise<Radio> | null = null;
+  private virtualNodesMade = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly adverts = new Map<string, BleScanAdvert>();
   private scan: Scan | null = null;
@@ -192,15 +206,7 @@ export class BleRegistry {
     options: { long?: boolean } = {},
   ): Promise<T> {
     const entry = this.entry(deviceId);
-    if (entry.longOperation) {
-      throw new FieldbenchError({
-        code: 'device-busy',
-        message: `the device is busy: ${entry.longOperation} is running`,
-        device: entry.device.path,
-        step,
-        hint: 'Wait for it to finish, then try again.',
-      });
-    }
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, step);
     if (options.long) entry.longOperation = step;
     return entry.mutex.run(async () => {
       const profile = this.profileOf(deviceId);
@@ -267,11 +273,11 @@ export class BleRegistry {
    */
   async setFaults(deviceId: string, faults: VirtualFaults): Promise<Device> {
     const entry = this.entry(deviceId);
-    const onAir = entry.radio.onAir;
+    const onAir = entry.node;
     if (!onAir) throw notVirtual(entry.device.path);
     const split = splitBleFaults(faults, entry.device.path);
     onAir.simulator.setFaults(split.firmware);
-    onAir.device.setFaults(split.radio);
+    onAir.handle.setFaults(split.radio);
     return entry.device;
   }
 
@@ -295,41 +301,46 @@ export class BleRegistry {
         hint: 'Attach the virtual sensor node over serial instead.',
       });
     }
-    if (this.virtualRadio) {
-      throw new FieldbenchError({
-        code: 'invalid-request',
-        message: 'a virtual BLE sensor node is already on the air',
-        device: this.virtualRadio.onAir?.device.address,
-        step,
-        hint: 'Detach it first to put a fresh one on the air.',
-      });
-    }
-    const onAir = await attachSensorNodeOnAir({ timeScale: this.options.virtualTimeScale, node: { timeScale: this.options.virtualTimeScale } });
-    const radio: Radio = { central: new NodeBleCentral({ busAddress: onAir.busAddress, platform: 'linux' }), onAir };
-    this.virtualRadio = radio;
+    const radio = await this.virtualAir();
+    const air = radio.air!;
+    // The first node has the same serial number (and so address) in every core, so a script
+    // can name it; each further one gets the next.
+    const simulator = new SensorNodeSimulator({ timeScale: this.options.virtualTimeScale, seed: FIRST_VIRTUAL_SEED + this.virtualNodesMade });
+    this.virtualNodesMade += 1;
+    let handle: SimulatedBleDeviceHandle;
     try {
-      const device = await this.findOn(radio, onAir.device.address, step);
+      handle = air.bluez.addSensorNode({ node: simulator, address: addressFromSerial(simulator.serialNumber) });
+    } catch (error) {
+      simulator.stop();
+      await this.stopAirIfEmpty();
+      throw error;
+    }
+    try {
+      const device = await this.findOn(radio, handle.address, step);
+      this.entries.get(device.id)!.node = { handle, simulator };
       return faults ? await this.setFaults(device.id, faults) : device;
     } catch (error) {
-      await this.dropVirtual();
+      await this.removeVirtualNode(`${BLE_DEVICE_ID_PREFIX}${handle.address}`, { handle, simulator });
       throw error;
     }
   }
 
   async detach(deviceId: string): Promise<void> {
     const entry = this.entry(deviceId);
-    if (!entry.radio.onAir) {
+    const node = entry.node;
+    if (!node) {
       throw new FieldbenchError({
         code: 'invalid-request',
-        message: 'only virtual devices can be detached; a BLE device leaves the list when it is no longer heard',
+        message: 'only virtual devices can be detached; a BLE device leaves the list when a scan no longer hears it',
         device: entry.device.path,
         step: 'detach',
-        hint: 'Turn the device off or move it out of range.',
+        hint: 'Turn the device off or move it out of range, then scan again.',
       });
     }
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, 'detach');
     await entry.mutex.run(async () => {
       await entry.link.close();
-      await this.dropVirtual();
+      await this.removeVirtualNode(deviceId, node);
     });
   }
 
@@ -341,18 +352,50 @@ export class BleRegistry {
     await scan?.finished;
     await Promise.all([...this.entries.values()].map((entry) => entry.link.close()));
     await this.machineRadio?.central.close().catch(() => undefined);
-    await this.dropVirtual();
+    for (const entry of this.entries.values()) entry.node?.simulator.stop();
+    await this.stopAir();
   }
 
-  private async dropVirtual(): Promise<void> {
+  /** The private bus and simulated BlueZ the virtual nodes share, started with the first. */
+  private async virtualAir(): Promise<Radio> {
+    this.startingAir ??= (async () => {
+      const air = await startVirtualAir({ timeScale: this.options.virtualTimeScale });
+      const radio: Radio = { central: new NodeBleCentral({ busAddress: air.busAddress, platform: 'linux' }), air };
+      this.virtualRadio = radio;
+      return radio;
+    })().finally(() => {
+      this.startingAir = null;
+    });
+    return this.virtualRadio ?? (await this.startingAir);
+  }
+
+  private async removeVirtualNode(deviceId: string, node: VirtualNode): Promise<void> {
+    node.simulator.stop();
+    this.virtualRadio?.air?.bluez.removeDevice(node.handle.address);
+    this.adverts.delete(node.handle.address);
+    if (this.entries.delete(deviceId)) this.options.onChange();
+    await this.stopAirIfEmpty();
+  }
+
+  private async stopAirIfEmpty(): Promise<void> {
+    if ([...this.entries.values()].some((entry) => entry.node)) return;
+    await this.stopAir();
+  }
+
+  private async stopAir(): Promise<void> {
     const radio = this.virtualRadio;
     if (!radio) return;
     this.virtualRadio = null;
-    for (const [id, entry] of this.entries) if (entry.radio === radio) this.entries.delete(id);
-    for (const [address, advert] of this.adverts) if (advert.address === radio.onAir?.device.address) this.adverts.delete(address);
+    let removed = false;
+    for (const [id, entry] of this.entries) {
+      if (entry.radio !== radio) continue;
+      this.entries.delete(id);
+      this.adverts.delete(entry.device.ble!.address);
+      removed = true;
+    }
     await radio.central.close().catch(() => undefined);
-    await radio.onAir?.detach();
-    this.options.onChange();
+    await radio.air?.stop();
+    if (removed) this.options.onChange();
   }
 
   /**
@@ -365,7 +408,8 @@ export class BleRegistry {
     let changed = false;
     for (const [id, entry] of this.entries) {
       if (!radios.includes(entry.radio) || heard.has(entry.device.ble!.address)) continue;
-      if (entry.link.held || entry.mutex.isLocked || entry.longOperation) continue;
+      // A virtual node stays until detached: out of range, it is still there to bring back.
+      if (entry.node || entry.link.held || entry.mutex.isLocked || entry.longOperation) continue;
       this.entries.delete(id);
       this.adverts.delete(entry.device.ble!.address);
       changed = true;
@@ -419,7 +463,7 @@ export class BleRegistry {
       id,
       transport: 'ble',
       path: `ble ${advert.address}`,
-      virtual: radio.onAir !== null,
+      virtual: radio.air !== null,
       ble: {
         address: advert.address,
         addressType: addressTypeOf(advert.address),
@@ -437,7 +481,7 @@ export class BleRegistry {
       ...(profile ? {} : { stateDetail: 'no device profile recognises its advert' }),
       seenAt: advert.seenAt,
     };
-    const entry: Entry = { device, radio, mutex: new AsyncMutex(), link: undefined as unknown as SharedConnection, longOperation: null };
+    const entry: Entry = { device, radio, mutex: new AsyncMutex(), link: undefined as unknown as SharedConnection, longOperation: null, node: null };
     entry.link = this.sharedConnection(entry);
     this.entries.set(id, entry);
     this.options.onChange();
@@ -515,7 +559,7 @@ export class BleRegistry {
   }
 
   private machine(): Radio {
-    this.machineRadio ??= { central: this.options.central(), onAir: null };
+    this.machineRadio ??= { central: this.options.central(), air: null };
     return this.machineRadio;
   }
 

@@ -1,5 +1,5 @@
-// Puts a virtual sensor node on the air: a private D-Bus, a simulated BlueZ owning
-// org.bluez on it, and the node as one of its devices. A BLE central reaches it by opening
+// Puts virtual sensor nodes on the air: a private D-Bus, a simulated BlueZ owning
+// org.bluez on it, and each node as one of its devices. A BLE central reaches it by opening
 // the system bus at `busAddress` (set DBUS_SYSTEM_BUS_ADDRESS before creating it), as the
 // tests and demo mode do. Pass the simulator the serial side already runs to reach one node
 // both ways.
@@ -25,44 +25,53 @@ export interface AttachOnAirOptions extends Omit<AddSensorNodeOptions, 'node' | 
   address?: string;
 }
 
-export async function attachSensorNodeOnAir(options: AttachOnAirOptions = {}): Promise<SensorNodeOnAir> {
-  const { simulator: existing, node: nodeOptions, address, adapterAddress, adapterName, timeScale, advertIntervalMs, staleDeviceTimeoutMs, ...deviceOptions } = options;
-  const simulator = existing ?? new SensorNodeSimulator(nodeOptions);
+/** A private system bus with a simulated BlueZ on it: the air virtual nodes are put on, one or many. */
+export interface VirtualAir {
+  readonly busAddress: string;
+  readonly bluez: SimulatedBluez;
+  /** Stop BlueZ (every node leaves the air) and the bus. */
+  stop(): Promise<void>;
+}
+
+export async function startVirtualAir(options: Omit<SimulatedBluezOptions, 'busAddress'> = {}): Promise<VirtualAir> {
   const bus: PrivateDbus = await startPrivateDbus();
   let bluez: SimulatedBluez;
   try {
-    bluez = await SimulatedBluez.start({
-      busAddress: bus.address,
-      ...(adapterAddress !== undefined ? { adapterAddress } : {}),
-      ...(adapterName !== undefined ? { adapterName } : {}),
-      ...(timeScale !== undefined ? { timeScale } : {}),
-      ...(advertIntervalMs !== undefined ? { advertIntervalMs } : {}),
-      ...(staleDeviceTimeoutMs !== undefined ? { staleDeviceTimeoutMs } : {}),
-    });
+    bluez = await SimulatedBluez.start({ busAddress: bus.address, ...options });
   } catch (error) {
     await bus.stop();
     throw error;
   }
-  let device: SimulatedBleDeviceHandle;
-  try {
-    device = bluez.addSensorNode({ ...deviceOptions, node: simulator, address: address ?? addressFromSerial(simulator.serialNumber) });
-  } catch (error) {
-    await bluez.stop();
-    await bus.stop();
-    throw error;
-  }
-  let detached: Promise<void> | null = null;
+  let stopped: Promise<void> | null = null;
   return {
     busAddress: bus.address,
     bluez,
-    device,
-    simulator,
-    detach: () =>
-      (detached ??= (async () => {
+    stop: () =>
+      (stopped ??= (async () => {
         await bluez.stop();
         await bus.stop();
       })()),
   };
+}
+
+export async function attachSensorNodeOnAir(options: AttachOnAirOptions = {}): Promise<SensorNodeOnAir> {
+  const { simulator: existing, node: nodeOptions, address, adapterAddress, adapterName, timeScale, advertIntervalMs, staleDeviceTimeoutMs, ...deviceOptions } = options;
+  const simulator = existing ?? new SensorNodeSimulator(nodeOptions);
+  const air = await startVirtualAir({
+    ...(adapterAddress !== undefined ? { adapterAddress } : {}),
+    ...(adapterName !== undefined ? { adapterName } : {}),
+    ...(timeScale !== undefined ? { timeScale } : {}),
+    ...(advertIntervalMs !== undefined ? { advertIntervalMs } : {}),
+    ...(staleDeviceTimeoutMs !== undefined ? { staleDeviceTimeoutMs } : {}),
+  });
+  let device: SimulatedBleDeviceHandle;
+  try {
+    device = air.bluez.addSensorNode({ ...deviceOptions, node: simulator, address: address ?? addressFromSerial(simulator.serialNumber) });
+  } catch (error) {
+    await air.stop();
+    throw error;
+  }
+  return { busAddress: air.busAddress, bluez: air.bluez, device, simulator, detach: () => air.stop() };
 }
 
 /**
