@@ -27,7 +27,13 @@ export interface CaseSearchInput {
 /** The count of matching cases stops here: past it, "more than 1000" is all a person needs. */
 export const TOTAL_COUNT_CAP = 1000;
 /** A serial number or tag with at most this many cases is walked case by case, each checked against the index. */
-const SELECTIVE_FILTER_CASES = 2000;
+export const SELECTIVE_FILTER_CASES = 2000;
+
+export interface CaseSearchOptions {
+  totalCountCap?: number;
+  /** Walk a serial's or tag's cases instead of the index when they are at most this many. */
+  selectiveFilterCases?: number;
+}
 /** Matches listed per case: enough to see why it was found, few enough for a results page. */
 const MAX_MATCHES_PER_CASE = 8;
 
@@ -65,9 +71,17 @@ export class CaseSearch {
   private readonly cache = new Map<string, ReturnType<Database['prepare']>>();
   private readonly statements: ReturnType<typeof prepareStatements>;
 
-  constructor(private readonly db: Database) {
+  private readonly totalCap: number;
+  private readonly selective: number;
+
+  constructor(
+    private readonly db: Database,
+    options: CaseSearchOptions = {},
+  ) {
     this.file = db.name;
     this.statements = prepareStatements(db);
+    this.totalCap = options.totalCountCap ?? TOTAL_COUNT_CAP;
+    this.selective = options.selectiveFilterCases ?? SELECTIVE_FILTER_CASES;
   }
 
   search(input: CaseSearchInput): CaseSearchResult {
@@ -123,9 +137,9 @@ export class CaseSearch {
     }
     // Walk the cases a serial or tag selects, when they are few, and check each against the
     // index; otherwise walk the index and check each case against the filters.
-    if (serial !== null && this.statements.serialCount.get(serial, SELECTIVE_FILTER_CASES + 1)!.n <= SELECTIVE_FILTER_CASES) {
+    if (serial !== null && this.statements.serialCount.get(serial, this.selective + 1)!.n <= this.selective) {
       filters.walk = 'serial';
-    } else if (tag !== null && this.statements.tagCount.get(tag, SELECTIVE_FILTER_CASES + 1)!.n <= SELECTIVE_FILTER_CASES) {
+    } else if (tag !== null && this.statements.tagCount.get(tag, this.selective + 1)!.n <= this.selective) {
       filters.walk = 'tag';
     }
     return filters;
@@ -136,16 +150,16 @@ export class CaseSearch {
     const page = this.prepared(`SELECT ${HIT_COLUMNS} FROM cases c ${where} ORDER BY c.seq DESC LIMIT @limit OFFSET @offset`);
     const count = this.prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM cases c ${where} LIMIT @cap)`);
     const rows = page.all({ ...filters.params, limit, offset }) as HitRow[];
-    const n = (count.get({ ...filters.params, cap: TOTAL_COUNT_CAP + 1 }) as { n: number }).n;
-    return { rows, total: Math.min(n, TOTAL_COUNT_CAP), exact: n <= TOTAL_COUNT_CAP };
+    const n = (count.get({ ...filters.params, cap: this.totalCap + 1 }) as { n: number }).n;
+    return { rows, total: Math.min(n, this.totalCap), exact: n <= this.totalCap };
   }
 
   private matchFiltered(match: string, filters: Filters, limit: number, offset: number): Found {
-    const params = { ...filters.params, match, parts: PARTS };
+    const params = { ...filters.params, match };
     let statement;
     if (filters.walk !== null) {
       const inIndex = `EXISTS (SELECT 1 FROM case_fts f WHERE case_fts MATCH @match
-        AND f.rowid BETWEEN c.seq * @parts AND c.seq * @parts + @parts - 1)`;
+        AND f.rowid BETWEEN c.seq * ${PARTS} AND c.seq * ${PARTS} + ${PARTS - 1})`;
       const source =
         filters.walk === 'tag'
           ? 'case_tags t JOIN cases c ON c.seq = t.case_seq'
@@ -155,7 +169,7 @@ export class CaseSearch {
     } else {
       const where = ['case_fts MATCH @match', ...filters.clauses].join(' AND ');
       statement = this.prepared(
-        `SELECT ${HIT_COLUMNS} FROM case_fts f JOIN cases c ON c.seq = f.rowid / @parts WHERE ${where} ORDER BY f.rowid DESC`,
+        `SELECT ${HIT_COLUMNS} FROM case_fts f JOIN cases c ON c.seq = f.rowid / ${PARTS} WHERE ${where} ORDER BY f.rowid DESC`,
       );
     }
     // Rows come newest case first, a case's parts next to each other: count each case once,
@@ -168,9 +182,9 @@ export class CaseSearch {
       previous = row.seq;
       distinct += 1;
       if (distinct > offset && rows.length < limit) rows.push(row);
-      if (distinct > TOTAL_COUNT_CAP) break;
+      if (distinct > this.totalCap) break;
     }
-    return { rows, total: Math.min(distinct, TOTAL_COUNT_CAP), exact: distinct <= TOTAL_COUNT_CAP };
+    return { rows, total: Math.min(distinct, this.totalCap), exact: distinct <= this.totalCap };
   }
 
   private hitOf(row: HitRow, terms: readonly SearchTerm[]): CaseSearchHit {
