@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FieldbenchError } from '../../src-main/api/errors';
 import { openDatabase, type Database } from '../../src-main/store/database';
+import { openCaseStore } from '../../src-main/store/case-store';
 import { APPLICATION_ID, LATEST_VERSION, migrate, migrations, userVersion, type Migration } from '../../src-main/store/migrations';
 
 let dir: string;
@@ -190,6 +191,76 @@ describe('migrate', () => {
     ];
     expect(migrate(db, list)).toEqual({ from: LATEST_VERSION, to: LATEST_VERSION + 2 });
     expect(applied).toEqual([LATEST_VERSION + 1, LATEST_VERSION + 2]);
+  });
+
+  it('upgrades a schema-2 store with cases, notes, snapshots, events and firmware jobs: defaults, references intact, searchable', () => {
+    const file = join(dir, 'fieldbench.db');
+    const old = open(file);
+    migrate(old, migrations.slice(0, 2));
+    const at = '2025-06-01T10:00:00.000Z';
+    const device = JSON.stringify({ deviceId: 'serial:/dev/ttyACM0', transport: 'serial', path: '/dev/ttyACM0', profileId: null, identity: { model: 'sensor-node', serialNumber: 'SN-OLD', firmwareVersion: '1.0.0' } });
+    old.prepare(
+      `INSERT INTO cases (id, title, status, device_json, device_model, device_serial, created_at, updated_at)
+       VALUES ('11111111-1111-4111-8111-111111111111', 'Pump controller resets', 'resolved', ?, 'sensor-node', 'SN-OLD', ?, ?)`,
+    ).run(device, at, at);
+    old.prepare(
+      `INSERT INTO cases (id, title, status, created_at, updated_at)
+       VALUES ('22222222-2222-4222-8222-222222222222', 'Second case', 'open', ?, ?)`,
+    ).run(at, at);
+    old.prepare(
+      `INSERT INTO notes (id, case_id, text, revision, created_at, updated_at)
+       VALUES ('33333333-3333-4333-8333-333333333333', '11111111-1111-4111-8111-111111111111', 'Brown-out detector tripped during pump start', 3, ?, ?)`,
+    ).run(at, at);
+    old.prepare(
+      `INSERT INTO case_events (id, case_id, kind, at, summary) VALUES ('44444444-4444-4444-8444-444444444444', '11111111-1111-4111-8111-111111111111', 'status-changed', ?, 'Status set to resolved')`,
+    ).run(at);
+    old.prepare(
+      `INSERT INTO firmware_jobs (id, case_id, device_json, image_json, options_json, state, started_at, updated_at)
+       VALUES ('55555555-5555-4555-8555-555555555555', '11111111-1111-4111-8111-111111111111', ?, '{}', '{}', 'done', ?, ?)`,
+    ).run(device, at, at);
+    const seqs = old.prepare('SELECT seq, id FROM cases ORDER BY seq').all();
+    old.close();
+
+    const db = open(file);
+    expect(migrate(db)).toEqual({ from: 2, to: LATEST_VERSION });
+    expect(db.prepare('SELECT seq, id FROM cases ORDER BY seq').all()).toEqual(seqs);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+
+    const store = openCaseStore({ dataDir: dir });
+    try {
+      expect(store.integrityCheck()).toEqual([]);
+      const detail = store.cases.get('11111111-1111-4111-8111-111111111111');
+      expect(detail).toMatchObject({
+        status: 'resolved',
+        deviceSerial: 'SN-OLD',
+        fields: { customer: null, assetId: null, symptom: null, severity: null, tags: [], resolution: null, rootCause: null, revision: 1 },
+        notes: [{ text: 'Brown-out detector tripped during pump start', revision: 3 }],
+        attachments: [],
+      });
+      const found = store.search.search({ query: 'brown-out pump', limit: 10 });
+      expect(found.hits.map((hit) => hit.caseId)).toEqual(['11111111-1111-4111-8111-111111111111']);
+      expect(found.hits[0]?.matches.map((m) => m.field)).toEqual(['title', 'note']);
+      expect(store.search.deviceHistory('SN-OLD').map((c) => c.id)).toEqual(['11111111-1111-4111-8111-111111111111']);
+      // The old cases take the new status and fields.
+      expect(store.cases.setStatus('22222222-2222-4222-8222-222222222222', 'waiting').status).toBe('waiting');
+      expect(store.cases.update({ caseId: '22222222-2222-4222-8222-222222222222', patch: { tags: ['Legacy'] } }).fields.tags).toEqual(['legacy']);
+      expect(store.search.search({ query: '', tag: 'legacy', limit: 5 }).hits).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps foreign keys on after a migration that rebuilds a table, even when it fails', () => {
+    const db = open(join(dir, 'fieldbench.db'));
+    const list: Migration[] = [
+      ...migrations,
+      { version: LATEST_VERSION + 1, name: 'rebuild gone wrong', rebuildsTables: true, up: () => { throw new Error('no space'); } },
+    ];
+    expect(caught(() => migrate(db, list)).message).toContain('rebuild gone wrong');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(userVersion(db)).toBe(LATEST_VERSION);
   });
 
   it('rejects a migration list with gaps', () => {
