@@ -14,6 +14,8 @@ const deviceChannels: ReadonlySet<RequestChannel> = new Set<RequestChannel>([
   'devices.addPort',
   // DETACH, the re-enumeration and reading the bootloader's descriptors.
   'devices.enterDfu',
+  // Connecting to a BLE device and turning its notifications on.
+  'ble.follow',
   'cases.open',
 ]);
 

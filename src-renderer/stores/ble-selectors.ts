@@ -43,12 +43,6 @@ export function bleServiceLabel(uuid: string): BleServiceLabel {
   return { uuid: lower, short: shortBleUuid(lower), name: KNOWN_BLE_SERVICES[lower] ?? null };
 }
 
-/** "Device Information (180a)", or the short UUID alone for a service with no known name. */
-export function bleServiceText(uuid: string): string {
-  const label = bleServiceLabel(uuid);
-  return label.name ? `${label.name} (${label.short})` : label.short;
-}
-
 export const SIGNAL_BARS = 4;
 
 /**

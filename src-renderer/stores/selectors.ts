@@ -45,8 +45,11 @@ export function deviceStateTone(state: Device['state']): 'ok' | 'busy' | 'warn' 
 export const transportLabel: Record<Device['transport'], string> = { serial: 'Serial', usb: 'USB', ble: 'Bluetooth LE' };
 
 /** What a person calls this device: its model and serial once known, else its port. */
-export function deviceName(device: Pick<Device, 'identity' | 'profileName' | 'path'> & { usb?: Device['usb'] }): string {
+export function deviceName(device: Pick<Device, 'identity' | 'profileName' | 'path'> & { usb?: Device['usb']; ble?: Device['ble'] }): string {
   if (device.identity) return `${device.profileName ?? device.identity.model} ${device.identity.serialNumber}`;
+  // A BLE device is known by what it advertises until it is read; its address is what stays.
+  const ble = device.ble;
+  if (ble) return `${device.profileName ?? ble.name ?? 'Bluetooth LE device'} (${ble.address})`;
   // A USB device names itself in its descriptors; its serial number outlives a re-enumeration, its path does not.
   const usb = device.usb;
   if (usb) return `${device.profileName ?? usb.product ?? 'USB device'} ${usb.serialNumber ?? `${usb.vendorId}:${usb.productId}`}`;

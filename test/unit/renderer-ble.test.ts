@@ -14,7 +14,6 @@ import { createBleScanStore } from '../../src-renderer/stores/ble-scan-store';
 import {
   bleConnectionText,
   bleServiceLabel,
-  bleServiceText,
   followView,
   manufacturerDataText,
   parseScanSeconds,
@@ -26,6 +25,7 @@ import {
 } from '../../src-renderer/stores/ble-selectors';
 import { createDevicesStore } from '../../src-renderer/stores/devices-store';
 import { createNoticesStore } from '../../src-renderer/stores/notices-store';
+import { deviceName } from '../../src-renderer/stores/selectors';
 import { startsFor, virtualChoices } from '../../src-renderer/stores/usb-selectors';
 
 const DEVICE = 'ble:C0:FF:EE:12:34:56';
@@ -90,12 +90,12 @@ describe('BLE wording', () => {
       short: '180a',
       name: 'Device Information',
     });
-    expect(bleServiceText('0000180f-0000-1000-8000-00805f9b34fb')).toBe('Battery (180f)');
-    expect(bleServiceText('8d53dc1d-1db7-4cd3-868b-8a527460aa84')).toBe('SMP (MCUmgr) (8d53dc1d…)');
-    expect(bleServiceText('6e400001-b5a3-f393-e0a9-e50e24dcca9e')).toBe('Nordic UART (6e400001…)');
+    expect(bleServiceLabel('0000180f-0000-1000-8000-00805f9b34fb')).toMatchObject({ short: '180f', name: 'Battery' });
+    expect(bleServiceLabel('8D53DC1D-1DB7-4CD3-868B-8A527460AA84')).toMatchObject({ short: '8d53dc1d…', name: 'SMP (MCUmgr)' });
+    expect(bleServiceLabel('6e400001-b5a3-f393-e0a9-e50e24dcca9e')).toMatchObject({ short: '6e400001…', name: 'Nordic UART' });
     // The sensor node's own service is known to its profile, not to the renderer.
     expect(bleServiceLabel('5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11').name).toBeNull();
-    expect(bleServiceText('5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11')).toBe('5f0a0001…');
+    expect(bleServiceLabel('5f0a0001-6a63-4f6b-9c55-0d1e5b2e7c11').short).toBe('5f0a0001…');
     // A 16-bit-looking vendor UUID that is not on the base UUID is not a SIG number.
     expect(shortBleUuid('0000180a-0000-1000-8000-00805f9b34fc')).toBe('0000180a…');
   });
@@ -146,6 +146,16 @@ describe('BLE wording', () => {
     const dropped = followState(true, { problem: 'the link dropped (out of range); reconnecting' });
     expect(followView(dropped, null)).toEqual({ tone: 'warn', text: 'the link dropped (out of range); reconnecting' });
     expect(followView(followState(true), 'unfollow')).toEqual({ tone: 'busy', text: 'Stopping…' });
+  });
+
+  it('names a BLE device by profile or advertised name and address until it is read, then by its identity', () => {
+    const ble = { address: 'C0:FF:EE:12:34:56', addressType: 'random' as const, name: 'SensorNode-3456', rssi: -60, connected: false, mtu: null, serviceUuids: [] };
+    const path = 'ble C0:FF:EE:12:34:56';
+    expect(deviceName({ identity: null, profileName: 'Sensor Node', path, ble })).toBe('Sensor Node (C0:FF:EE:12:34:56)');
+    expect(deviceName({ identity: null, profileName: null, path, ble })).toBe('SensorNode-3456 (C0:FF:EE:12:34:56)');
+    expect(deviceName({ identity: null, profileName: null, path, ble: { ...ble, name: null } })).toBe('Bluetooth LE device (C0:FF:EE:12:34:56)');
+    const identity = { model: 'sensor-node', serialNumber: 'SN-1', firmwareVersion: '1.4.2' };
+    expect(deviceName({ identity, profileName: 'Sensor Node', path, ble })).toBe('Sensor Node SN-1');
   });
 
   it('offers the sensor node over serial or BLE, and only its application over BLE', () => {
