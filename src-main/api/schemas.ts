@@ -153,6 +153,8 @@ export const BleAdvert = z.object({
   ),
   /** Advertised transmit power; null when the advert leaves it out. */
   txPower: Dbm.nullable(),
+  /** Public (IEEE-assigned) or random, as the controller saw it; absent when the backend does not say. */
+  addressType: z.enum(['public', 'random']).optional(),
   seenAt: IsoTime,
 });
 export type BleAdvert = z.infer<typeof BleAdvert>;

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
-import { bleDiagCommand, bleScanCommand, parseBleAddress } from './commands/ble';
+import { bleDiagCommand, bleFollowCommand, bleScanCommand, parseBleAddress } from './commands/ble';
 import { casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
 import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './commands/dfu';
@@ -28,6 +28,11 @@ Commands:
   ble scan --seconds N [--all]
                           Scan for Bluetooth LE devices for N seconds (1-60): those a profile recognises,
                           or every one with --all; with --json, one line per advert as it changes
+  ble follow ADDRESS [--seconds N]
+                          Follow a Bluetooth LE device live: battery, the profile's notifying readings
+                          and its UART log as they arrive, reconnecting after a drop, until N seconds
+                          have passed or Ctrl-C (with --virtual-ble, ADDRESS may be left out). With
+                          --json, one line per event: {"type":"values"|"log"|"state", ...}
   cases [--status S]      List the cases on this machine (S: open or resolved)
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
@@ -70,7 +75,7 @@ Virtual USB boards (devices, flash, dfu), to try DFU without hardware:
                           '{"usbStallNext":true}', '{"readProtected":true}', '{"dropAtReceivedBytes":8192}'
                           Virtual boards run at real speed; FIELDBENCH_VIRTUAL_TIME_SCALE=0.1 runs them 10x faster
 
-Virtual Bluetooth LE (ble scan, diag --ble, devices), Linux with dbus-daemon:
+Virtual Bluetooth LE (ble scan, ble follow, diag --ble, devices), Linux with dbus-daemon:
   --virtual-ble           Put a virtual sensor node on the air first, through a simulated BlueZ on a
                           private D-Bus of this command's own
 
@@ -179,7 +184,14 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
         return await diagCommand(session, values.port, json);
       case 'ble': {
         const [action, ...extra] = rest;
-        if (action !== 'scan') throw new UsageError('ble needs: ble scan --seconds N [--all]');
+        if (action === 'follow') {
+          const [address, ...more] = extra;
+          if (more.length > 0) throw new UsageError(`unexpected argument '${more[0]}' for ble follow`);
+          if (values.all) throw new UsageError('--all is for ble scan; ble follow follows one device');
+          const seconds = integerOption('seconds', values.seconds, 1, 86_400) ?? null;
+          return await bleFollowCommand(session, { address: address ?? null, seconds, virtualBle }, json, signal);
+        }
+        if (action !== 'scan') throw new UsageError('ble needs: ble scan --seconds N [--all], or ble follow ADDRESS [--seconds N]');
         if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' for ble scan`);
         const seconds = integerOption('seconds', values.seconds, 1, 60);
         if (seconds === undefined) throw new UsageError('ble scan needs --seconds N (1 to 60)');

@@ -144,6 +144,8 @@ describe('BLE central over node-ble and a simulated BlueZ', () => {
     expect(first.manufacturerData).toEqual([{ companyId: SENSOR_NODE_COMPANY_ID, dataHex: Buffer.from(r.node.serialNumber.slice(3)).toString('hex') }]);
     expect(Date.parse(first.seenAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(first.txPower).toBe(0);
+    // As BlueZ's AddressType says, not guessed from the address.
+    expect(first.addressType).toBe('random');
     for (const advert of adverts) {
       expect(advert.rssi).toBeGreaterThanOrEqual(-58 - 7);
       expect(advert.rssi).toBeLessThanOrEqual(-58 + 7);

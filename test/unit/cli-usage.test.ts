@@ -15,7 +15,7 @@ describe('fieldbench CLI usage', () => {
     const io = capture();
     expect(await runCli(['help'], io)).toBe(0);
     expect(io.stdout.join('\n')).toContain('fieldbench <command>');
-    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'diag --ble ADDRESS', 'flash --ble ADDRESS --image FILE', '--virtual-ble']) {
+    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'ble follow ADDRESS [--seconds N]', 'diag --ble ADDRESS', 'flash --ble ADDRESS --image FILE', '--virtual-ble']) {
       expect(io.stdout.join('\n')).toContain(command);
     }
     const v = capture();
@@ -34,6 +34,12 @@ describe('fieldbench CLI usage', () => {
     [['ble', 'scan'], /ble scan needs --seconds N/],
     [['ble', 'scan', '--seconds', '61'], /--seconds takes a whole number from 1 to 60/],
     [['ble', 'scan', '--seconds', '2', 'extra'], /unexpected argument 'extra' for ble scan/],
+    [['ble', 'follow'], /ble follow needs a Bluetooth address .*or --virtual-ble/],
+    [['ble', 'follow', 'C0:DE'], /ble follow takes a Bluetooth address/],
+    [['ble', 'follow', 'C0:DE:00:00:00:01', 'extra'], /unexpected argument 'extra' for ble follow/],
+    [['ble', 'follow', 'C0:DE:00:00:00:01', '--seconds', '0'], /--seconds takes a whole number from 1 to 86400/],
+    [['ble', 'follow', 'C0:DE:00:00:00:01', '--all'], /--all is for ble scan/],
+    [['ble', 'watch'], /ble needs: ble scan --seconds N \[--all\], or ble follow ADDRESS/],
     [['diag', '--ble', 'C0:DE:00:00:00:01', '--port', '/dev/ttyACM0'], /diag takes one of --port PATH or --ble ADDRESS/],
     [['diag', '--ble', 'nearby'], /--ble takes a Bluetooth address/],
     [['diag', '--port', '/dev/ttyACM0', '--virtual-ble'], /--virtual-ble works with ble scan, diag --ble, flash --ble and devices, not diag --port/],

@@ -466,7 +466,7 @@ export class BleRegistry {
       virtual: radio.air !== null,
       ble: {
         address: advert.address,
-        addressType: addressTypeOf(advert.address),
+        addressType: advert.addressType ?? addressTypeOf(advert.address),
         name: advert.name,
         rssi: advert.rssi,
         connected: false,
@@ -593,8 +593,8 @@ export class BleRegistry {
 }
 
 /**
- * An advert does not say (BlueZ does, as AddressType, which the central does not pass on):
- * a static random address has its two top bits set, which most peripherals use.
+ * For a backend that does not say: a static random address has its two top bits set, which
+ * most peripherals use (a guess for a public address that happens to start so).
  */
 function addressTypeOf(address: string): 'public' | 'random' {
   return (Number.parseInt(address.slice(0, 2), 16) & 0xc0) === 0xc0 ? 'random' : 'public';

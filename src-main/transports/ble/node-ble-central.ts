@@ -561,7 +561,9 @@ function advertFrom(address: string, props: Record<string, unknown>): BleAdvert 
       return [];
     }
   });
-  return { address, name, rssi, serviceUuids, manufacturerData: manufacturerDataFrom(props['ManufacturerData']), txPower, seenAt: new Date().toISOString() };
+  const type = props['AddressType'];
+  const addressType = type === 'public' || type === 'random' ? { addressType: type as 'public' | 'random' } : {};
+  return { address, name, rssi, serviceUuids, manufacturerData: manufacturerDataFrom(props['ManufacturerData']), txPower, ...addressType, seenAt: new Date().toISOString() };
 }
 
 /** BlueZ's ManufacturerData: a{qv}, company id to a variant holding the bytes. */
