@@ -2,10 +2,13 @@
 // simulated BlueZ and the real node-ble: battery and temperature as 'ble.values', the node's
 // UART log as 'logs.lines', a diagnostics read on the same link meanwhile, a link dropped by
 // the device and one lost out of range, each reconnected, and a device left disconnected by
-// unfollow and by closing the core.
+// unfollow and by closing the core. Then `fieldbench ble follow` in-process, on a virtual
+// node on its own private bus: JSON lines, and human lines until Ctrl-C.
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src-main/cli/main';
+import type { Io } from '../../src-main/cli/output';
 import type { BleFollowState, LogLine, Reading } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import { createCore } from '../../src-main/core/create-core';
@@ -164,5 +167,52 @@ describe.skipIf(!hasDbusDaemon)('following a BLE device through the core', () =>
     await r.core.close();
     expect(r.states.at(-1)).toMatchObject({ following: false });
     await until('the simulated device disconnected', () => !r.node.connected);
+  }, 30_000);
+});
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+}
+
+describe.skipIf(!hasDbusDaemon)('fieldbench ble follow', () => {
+  let cliDir: { path: string; remove(): void } | null = null;
+  afterEach(() => {
+    cliDir?.remove();
+    cliDir = null;
+  });
+
+  it('--json prints the follow state, values and log lines as JSON lines, and stops after --seconds', async () => {
+    cliDir = makeTempDir('fieldbench-ble-follow-cli-');
+    const io = capture();
+    const started = Date.now();
+    expect(await runCli(['ble', 'follow', '--virtual-ble', '--seconds', '3', '--json', '--data-dir', cliDir.path], io)).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect(io.stderr).toEqual([]);
+    const events = io.stdout.map((line) => JSON.parse(line) as { type: string; following?: boolean; readings?: Reading[]; text?: string; at?: string });
+    expect(events[0]).toMatchObject({ type: 'state', following: true, log: true, problem: null });
+    expect(events.at(-1)).toMatchObject({ type: 'state', following: false });
+    const readings = events.filter((event) => event.type === 'values').flatMap((event) => event.readings!);
+    expect(readings.some((reading) => reading.id === 'battery-level' && typeof reading.value === 'number')).toBe(true);
+    expect(readings.some((reading) => reading.id === 'temperature' && typeof reading.value === 'number')).toBe(true);
+    const logs = events.filter((event) => event.type === 'log');
+    expect(logs.some((event) => /<inf> sensor: temperature/.test(event.text!))).toBe(true);
+    for (const event of logs) expect(event).toMatchObject({ deviceId: expect.stringMatching(/^ble:C0:DE:/), source: 'nus', at: expect.any(String) });
+  }, 30_000);
+
+  it('prints time-stamped human lines until Ctrl-C, then exits cleanly', async () => {
+    cliDir = makeTempDir('fieldbench-ble-follow-cli-');
+    const io = capture();
+    const stop = new AbortController();
+    const run = runCli(['ble', 'follow', '--virtual-ble', '--data-dir', cliDir.path], io, stop.signal);
+    await until('a log line', () => io.stdout.some((line) => / \[log\] .*<inf> sensor: /.test(line)), 15_000);
+    stop.abort();
+    expect(await run).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[state\] following, with its UART log$/);
+    expect(io.stdout.some((line) => /^\d\d:\d\d:\d\d\.\d{3} Battery level \d+ %$/.test(line))).toBe(true);
+    expect(io.stdout.some((line) => /^\d\d:\d\d:\d\d\.\d{3} \[log\] \[\d\d:\d\d:\d\d\.\d{3},\d{3}\] <inf> sensor: temperature/.test(line))).toBe(true);
+    expect(io.stdout.at(-1)).toMatch(/\[state\] stopped following$/);
   }, 30_000);
 });

@@ -99,6 +99,8 @@ class ScriptedCentral implements BleCentral {
       read: async (_service, characteristic) => {
         const value = VALUES.get(characteristic);
         if (!value) throw new Error(`${characteristic} cannot be read`);
+        // As BlueZ does: a read updates Value, which subscribers hear as a change.
+        for (const handler of [...(handlers.get(characteristic) ?? [])]) handler(value);
         return value;
       },
       write: async () => undefined,

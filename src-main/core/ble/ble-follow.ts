@@ -143,6 +143,9 @@ export class DeviceFollow {
     let logging = false;
     for (const target of targets) {
       if (this.connection !== connection || this.stopped) break;
+      // Read before subscribing: BlueZ reports a read's value as a change of Value, which a
+      // subscriber would take for a second notification of the same value.
+      const initial = target.readable ? await this.readNow(connection, target) : null;
       try {
         const unsubscribe = await connection.subscribe(target.service, target.characteristic, target.onValue);
         if (this.connection !== connection) {
@@ -152,18 +155,10 @@ export class DeviceFollow {
         }
         this.subscriptions.push(unsubscribe);
         followed.push(target);
+        if (initial) target.onValue(initial);
         if (target.characteristic === NUS_TX_UUID) logging = true;
       } catch (error) {
         problems.push(`${target.label} cannot be followed: ${messageOf(error)}`);
-      }
-    }
-    // The value as it is now, so a follow shows something before the first change.
-    for (const target of followed.filter((t) => t.readable)) {
-      if (this.connection !== connection || this.stopped) break;
-      try {
-        target.onValue(await connection.read(target.service, target.characteristic));
-      } catch (error) {
-        if (connection.connected) this.options.log('warn', `${this.options.label}: ${target.label} could not be read: ${messageOf(error)}`);
       }
     }
     if (this.connection !== connection || !connection.connected) return false;
@@ -173,6 +168,16 @@ export class DeviceFollow {
     this.followProblems = problems;
     this.logging = logging;
     return true;
+  }
+
+  /** The value as it is now, so a follow shows something before the first change; null when it cannot be read. */
+  private async readNow(connection: BleConnection, target: Target): Promise<Uint8Array | null> {
+    try {
+      return await connection.read(target.service, target.characteristic);
+    } catch (error) {
+      if (connection.connected) this.options.log('warn', `${this.options.label}: ${target.label} could not be read: ${messageOf(error)}`);
+      return null;
+    }
   }
 
   /** What this connection offers to follow, and sentences for what the profile names but the device cannot send. */
