@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
 import { bleDiagCommand, bleFollowCommand, bleScanCommand, parseBleAddress } from './commands/ble';
-import { casesCommand } from './commands/cases';
+import { casesActionOf, casesCommand } from './commands/cases';
 import { devicesCommand } from './commands/devices';
 import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './commands/dfu';
 import { diagCommand } from './commands/diag';
@@ -33,7 +33,13 @@ Commands:
                           and its UART log as they arrive, reconnecting after a drop, until N seconds
                           have passed or Ctrl-C (with --virtual-ble, ADDRESS may be left out). With
                           --json, one line per event: {"type":"values"|"log"|"state", ...}
-  cases [--status S]      List the cases on this machine (S: open or resolved)
+  cases [--status S]      List the cases on this machine (S: open, waiting or resolved)
+  cases search QUERY [--status S] [--tag T] [--serial N] [--limit N]
+                          Find cases by words in their title, fields, tags, notes and attached text
+                          files: all words must match, "a phrase" in order, batt* as a prefix; each
+                          hit shows where it matched, [marked]
+  cases show ID           One case: its fields, attachments, notes and timeline
+  cases history SERIAL    Every case for a device serial number, newest first
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
@@ -95,6 +101,9 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   port: { type: 'string' },
   status: { type: 'string' },
+  tag: { type: 'string' },
+  serial: { type: 'string' },
+  limit: { type: 'string' },
   'answer-delay': { type: 'string' },
   garbage: { type: 'string' },
   silent: { type: 'boolean' },
@@ -198,10 +207,15 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
         return await bleScanCommand(session, { seconds, showAll: values.all ?? false, virtualBle }, json, signal);
       }
       case 'cases': {
-        noMoreArguments();
         const status = values.status === undefined ? undefined : CaseStatus.safeParse(values.status);
-        if (status && !status.success) throw new UsageError(`--status is open or resolved, not '${values.status}'`);
-        return await casesCommand(session, json, status?.data);
+        if (status && !status.success) throw new UsageError(`--status is open, waiting or resolved, not '${values.status}'`);
+        const action = casesActionOf(rest, {
+          status: status?.data,
+          tag: values.tag,
+          serial: values.serial,
+          limit: integerOption('limit', values.limit, 1, 200),
+        });
+        return await casesCommand(session, json, action);
       }
       case 'serve':
         noMoreArguments();
