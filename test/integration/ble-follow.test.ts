@@ -160,6 +160,20 @@ describe.skipIf(!hasDbusDaemon)('following a BLE device through the core', () =>
     expect(wrong.message).toContain(serial.path);
   }, 30_000);
 
+  it('a followed virtual node that is detached ends its follow, saying why', async () => {
+    const r = await startRig();
+    const device = await ok(r.core, 'devices.attachVirtual', { model: 'sensor-node', transport: 'ble' });
+    const states: BleFollowState[] = [];
+    r.core.events.on('ble.follow', (state) => {
+      if (state.deviceId === device.id) states.push(state);
+    });
+    await ok(r.core, 'ble.follow', { deviceId: device.id });
+    await ok(r.core, 'devices.detach', { deviceId: device.id });
+    const ended = await until('the follow ended', () => states.find((state) => !state.following), 15_000);
+    expect(ended.problem).toMatch(/left the device list/);
+    expect(await ok(r.core, 'devices.list', {})).not.toContainEqual(expect.objectContaining({ id: device.id }));
+  }, 30_000);
+
   it('closing the core while following releases the link', async () => {
     const r = await startRig();
     await ok(r.core, 'ble.follow', { deviceId: ID });
