@@ -65,7 +65,7 @@ interface Target {
   service: string;
   characteristic: string;
   label: string;
-  /** Read once after subscribing: Battery Level, for one, notifies only when it changes. */
+  /** Read once as the follow starts: Battery Level, for one, notifies only when it changes. */
   readable: boolean;
   onValue: (bytes: Uint8Array) => void;
 }
