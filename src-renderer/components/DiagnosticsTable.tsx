@@ -1,24 +1,44 @@
-// The readings of one diagnostics report: shared by the device page (live) and the case
-// page (the snapshot attached when the case was opened).
-import type { DiagnosticsReport, ReadingStatus } from '../../src-main/api/schemas';
+// Readings in a table: a diagnostics report's (shared by the device page, live, and the case
+// page, the snapshot attached when the case was opened), and the values a followed device notifies.
+import type { ReactNode } from 'react';
+import type { DiagnosticsReport, Reading } from '../../src-main/api/schemas';
 import { describeReadingSummary, formatReadingValue, readingStatusLabel, summarizeReadings } from '../stores/selectors';
 import { Badge } from './Badge';
 import { TimeText } from './TimeText';
 
-const readingTone: Record<ReadingStatus, 'ok' | 'warn' | 'fail' | 'error'> = { ok: 'ok', warn: 'warn', fail: 'fail', error: 'error' };
-
 export function DiagnosticsTable({ report, caption }: { report: DiagnosticsReport; caption: string }) {
   const summary = summarizeReadings(report.readings);
   return (
-    <div className="table-scroll">
-      <table className="data-table diagnostics-table" data-testid="diagnostics-table">
-        <caption>
+    <ReadingsTable
+      readings={report.readings}
+      testId="diagnostics-table"
+      rowTestIdPrefix="reading"
+      caption={
+        <>
           {caption} — <span data-testid="diagnostics-summary">{describeReadingSummary(summary)}</span>
           <span className="caption-aside">
             {' '}
             · read <TimeText iso={report.finishedAt} />
           </span>
-        </caption>
+        </>
+      }
+    />
+  );
+}
+
+interface ReadingsTableProps {
+  readings: readonly Reading[];
+  caption: ReactNode;
+  testId: string;
+  /** Each row's test id is this, a dash and the reading's id. */
+  rowTestIdPrefix: string;
+}
+
+export function ReadingsTable({ readings, caption, testId, rowTestIdPrefix }: ReadingsTableProps) {
+  return (
+    <div className="table-scroll">
+      <table className="data-table diagnostics-table" data-testid={testId}>
+        <caption>{caption}</caption>
         <thead>
           <tr>
             <th scope="col">Reading</th>
@@ -32,12 +52,15 @@ export function DiagnosticsTable({ report, caption }: { report: DiagnosticsRepor
           </tr>
         </thead>
         <tbody>
-          {report.readings.map((reading) => (
-            <tr key={reading.id} data-testid={`reading-${reading.id}`} data-status={reading.status} className={`row-${reading.status}`}>
+          {readings.map((reading) => (
+            <tr key={reading.id} data-testid={`${rowTestIdPrefix}-${reading.id}`} data-status={reading.status} className={`row-${reading.status}`}>
               <th scope="row">{reading.label}</th>
-              <td className="numeric value-cell">{formatReadingValue(reading)}</td>
+              <td className="numeric value-cell" data-testid="reading-value">
+                {formatReadingValue(reading)}
+              </td>
               <td>
-                <Badge tone={readingTone[reading.status]} testId="reading-status">
+                {/* Every reading status is also a badge tone of the same name. */}
+                <Badge tone={reading.status} testId="reading-status">
                   {readingStatusLabel[reading.status]}
                 </Badge>
               </td>

@@ -129,8 +129,8 @@ test.describe('Bluetooth LE in Chromium', () => {
       await expect(ble.getByTestId('ble-services')).toContainText('Device Information');
       await expect(ble.getByTestId('ble-services')).toContainText('Nordic UART');
       const live = page.getByTestId('ble-live-readings');
-      await expect(live.getByTestId('live-temperature').getByTestId('live-value')).toHaveText(/°C$/, { timeout: LIVE_DEADLINE_MS });
-      await expect(live.getByTestId('live-battery-level').getByTestId('live-value')).toHaveText(/^\d+%$/, { timeout: LIVE_DEADLINE_MS });
+      await expect(live.getByTestId('live-temperature').getByTestId('reading-value')).toHaveText(/°C$/, { timeout: LIVE_DEADLINE_MS });
+      await expect(live.getByTestId('live-battery-level').getByTestId('reading-value')).toHaveText(/^\d+%$/, { timeout: LIVE_DEADLINE_MS });
       await expect(live.getByTestId('ble-live-last')).toContainText('last value');
       const log = page.getByTestId('ble-live-log');
       const logLines = log.getByTestId('log-line');
