@@ -161,6 +161,15 @@ test.describe('Bluetooth LE in Chromium', () => {
       await log.getByTestId('log-clear').click();
       await expect(page.getByTestId('ble-live-log')).toHaveCount(0);
 
+      // Leaving the page while following stops the follow: the link closes behind it.
+      await toggle.check();
+      await expect(followState).toHaveAttribute('data-following', 'true', { timeout: 30_000 });
+      await expect(ble.getByTestId('ble-connection')).toHaveText(/^Connected/);
+      await page.getByRole('link', { name: 'Devices' }).first().click();
+      await expect(row.getByTestId('device-ble-link')).toContainText('not connected', { timeout: 15_000 });
+      await row.getByTestId('device-link').click();
+      await expect(page.getByTestId('ble-follow-toggle')).not.toBeChecked();
+
       // Firmware over SMP on its GATT service: the same panels as over serial.
       await page.getByRole('button', { name: 'Read SMP info' }).click();
       await expect(page.getByTestId('smp-info')).toBeVisible({ timeout: 30_000 });
