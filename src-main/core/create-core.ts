@@ -182,6 +182,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'devices.attachVirtual': async ({ model, faults, startIn, transport }) => directory.attachVirtual(model, faults, startIn, transport),
     'devices.setFaults': async ({ deviceId, faults }) => directory.setFaults(deviceId, faults),
     'devices.detach': async ({ deviceId }) => {
+      // A follow would otherwise try to reconnect to a node that is leaving the air.
+      if (directory.isBle(deviceId)) await bleFollowers.unfollow(deviceId);
       await directory.detach(deviceId);
       lastReports.delete(deviceId);
       return {};
