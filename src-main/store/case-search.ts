@@ -3,7 +3,8 @@
 // row per part of a case keyed by case seq * 4 + part, so a MATCH read in rowid order walks
 // cases newest first and can stop once a page and a capped count are found, however common
 // the word. Snippets for the page are cut here from the stored text (search-highlight).
-import { CaseSearchResult, CaseSummary, type CaseSearchHit, type CaseStatus, type SearchField, type SearchMatch } from '../api/schemas';
+import { z } from 'zod';
+import { CaseSummary, type CaseSearchResult, type CaseSearchHit, type CaseStatus, type SearchField, type SearchMatch } from '../api/schemas';
 import { CASE_COLUMNS, summaryFields, type CaseRow } from './case-repository';
 import { checkedRow, guarded } from './case-rows';
 import type { Database } from './database';
@@ -64,6 +65,18 @@ interface TextRow {
 
 type Params = Record<string, string | number>;
 
+/** The stored values a hit shows, checked as every read of a case row is. */
+const HitColumns = z.object({
+  seq: z.number().int(),
+  id: CaseSummary.shape.id,
+  title: z.string(),
+  status: CaseSummary.shape.status,
+  device_model: z.string().nullable(),
+  device_serial: z.string().nullable(),
+  created_at: CaseSummary.shape.createdAt,
+  updated_at: CaseSummary.shape.updatedAt,
+});
+
 const HIT_COLUMNS = 'c.seq, c.id, c.title, c.status, c.device_model, c.device_serial, c.created_at, c.updated_at';
 
 export class CaseSearch {
@@ -93,8 +106,10 @@ export class CaseSearch {
       this.db.transaction(() => {
         const filters = this.filtersOf(input);
         const found = match === null ? this.listFiltered(filters, input.limit, offset) : this.matchFiltered(match, filters, input.limit, offset);
-        const hits = found.rows.map((row) => this.hitOf(row, terms));
-        return checkedRow(this.file, CaseSearchResult, { hits, total: found.total, totalIsExact: found.exact }, hits[0]?.caseId ?? '(search)');
+        // Only the stored values are checked (a page of full results through zod costs more
+        // than the search); snippets are cut from them here and are text by construction.
+        const hits = found.rows.map((row) => this.hitOf(checkedRow(this.file, HitColumns, row, row.id), terms));
+        return { hits, total: found.total, totalIsExact: found.exact };
       })(),
     );
   }
@@ -156,42 +171,52 @@ export class CaseSearch {
 
   private matchFiltered(match: string, filters: Filters, limit: number, offset: number): Found {
     const params = { ...filters.params, match };
-    let statement;
+    let page;
+    let count;
     if (filters.walk !== null) {
       const inIndex = `EXISTS (SELECT 1 FROM case_fts f WHERE case_fts MATCH @match
         AND f.rowid BETWEEN c.seq * ${PARTS} AND c.seq * ${PARTS} + ${PARTS - 1})`;
-      const source =
-        filters.walk === 'tag'
-          ? 'case_tags t JOIN cases c ON c.seq = t.case_seq'
-          : 'cases c';
+      const source = filters.walk === 'tag' ? 'case_tags t JOIN cases c ON c.seq = t.case_seq' : 'cases c';
       const clauses = filters.walk === 'tag' ? ['t.tag = @tag', ...filters.clauses] : filters.clauses;
-      statement = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${source} WHERE ${[...clauses, inIndex].join(' AND ')} ORDER BY c.seq DESC`);
-    } else {
-      const where = ['case_fts MATCH @match', ...filters.clauses].join(' AND ');
-      statement = this.prepared(
-        `SELECT ${HIT_COLUMNS} FROM case_fts f JOIN cases c ON c.seq = f.rowid / ${PARTS} WHERE ${where} ORDER BY f.rowid DESC`,
-      );
+      const where = [...clauses, inIndex].join(' AND ');
+      page = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${source} WHERE ${where} ORDER BY c.seq DESC LIMIT @limit OFFSET @offset`);
+      count = this.prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM ${source} WHERE ${where} LIMIT @cap)`);
+      const rows = page.all({ ...params, limit, offset }) as HitRow[];
+      return this.counted(rows, count, params);
     }
-    // Rows come newest case first, a case's parts next to each other: count each case once,
-    // keep the page, and stop at the cap.
+    // Index rows come newest case first, a case's parts next to each other: the page is read
+    // row by row (skipping a case's second part), and stops as soon as it is full.
+    const where = ['case_fts MATCH @match', ...filters.clauses].join(' AND ');
+    const join = `case_fts f JOIN cases c ON c.seq = f.rowid / ${PARTS}`;
+    page = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${join} WHERE ${where} ORDER BY f.rowid DESC`);
+    // The count stays inside SQLite: no row crosses into JavaScript to be counted.
+    count =
+      filters.clauses.length === 0
+        ? this.prepared(`SELECT count(*) AS n FROM (SELECT DISTINCT f.rowid / ${PARTS} FROM case_fts f WHERE ${where} LIMIT @cap)`)
+        : this.prepared(`SELECT count(*) AS n FROM (SELECT DISTINCT c.seq FROM ${join} WHERE ${where} LIMIT @cap)`);
     const rows: HitRow[] = [];
     let distinct = 0;
     let previous = -1;
-    for (const row of statement.iterate(params) as IterableIterator<HitRow>) {
+    for (const row of page.iterate(params) as IterableIterator<HitRow>) {
       if (row.seq === previous) continue;
       previous = row.seq;
       distinct += 1;
-      if (distinct > offset && rows.length < limit) rows.push(row);
-      if (distinct > this.totalCap) break;
+      if (distinct > offset) rows.push(row);
+      if (rows.length >= limit) break;
     }
-    return { rows, total: Math.min(distinct, this.totalCap), exact: distinct <= this.totalCap };
+    return this.counted(rows, count, params);
   }
 
-  private hitOf(row: HitRow, terms: readonly SearchTerm[]): CaseSearchHit {
+  private counted(rows: HitRow[], count: ReturnType<Database['prepare']>, params: Params): Found {
+    const n = (count.get({ ...params, cap: this.totalCap + 1 }) as { n: number }).n;
+    return { rows, total: Math.min(n, this.totalCap), exact: n <= this.totalCap };
+  }
+
+  private hitOf(row: HitRow & { status: CaseStatus }, terms: readonly SearchTerm[]): CaseSearchHit {
     return {
       caseId: row.id,
       title: row.title,
-      status: row.status as CaseStatus,
+      status: row.status,
       deviceModel: row.device_model,
       deviceSerial: row.device_serial,
       createdAt: row.created_at,

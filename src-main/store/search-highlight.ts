@@ -3,7 +3,7 @@
 // a log file contains can turn into HTML on the way to the screen.
 import type { TextSegment } from '../api/schemas';
 import type { SearchTerm } from './search-query';
-import { tokensOf, type Token } from './search-tokens';
+import { isAscii, tokensOf, type Token } from './search-tokens';
 
 /** Characters of context shown before the first hit. */
 const CONTEXT_BEFORE = 40;
@@ -21,7 +21,7 @@ interface Range {
  * characters past it: enough for one snippet, without reading the rest of a long log.
  */
 export function hitsIn(text: string, terms: readonly SearchTerm[]): Range[] {
-  if (terms.length === 0) return [];
+  if (terms.length === 0 || cannotContain(text, terms)) return [];
   const longest = Math.max(...terms.map((term) => term.tokens.length));
   const window: Token[] = [];
   const hits: Range[] = [];
@@ -43,6 +43,16 @@ export function hitsIn(text: string, terms: readonly SearchTerm[]): Range[] {
     }
   }
   return hits;
+}
+
+/**
+ * A quick no for ASCII text that contains none of the terms' first tokens anywhere, which is
+ * most notes of a case: only texts that may hold a hit are split into tokens.
+ */
+function cannotContain(text: string, terms: readonly SearchTerm[]): boolean {
+  if (!isAscii(text)) return false;
+  const lower = text.toLowerCase();
+  return terms.every((term) => !lower.includes(term.tokens[0] ?? ''));
 }
 
 /** The start of the term's occurrence that ends with the newest token of the window, if there is one. */

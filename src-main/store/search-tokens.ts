@@ -13,9 +13,17 @@ export interface Token {
 
 const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
 const MARKS = /\p{M}/gu;
+const ASCII = /^[\x00-\x7f]*$/u;
 
 export function fold(word: string): string {
+  // Most words in notes and logs are ASCII, where folding is only lower-casing.
+  if (ASCII.test(word)) return word.toLowerCase();
   return word.toLowerCase().normalize('NFD').replace(MARKS, '');
+}
+
+/** Whether the text is plain ASCII, where folding keeps every offset where it was. */
+export function isAscii(text: string): boolean {
+  return ASCII.test(text);
 }
 
 /** The tokens of a text in order, lazily, so a caller can stop at the first few. */

@@ -3,69 +3,31 @@
 // file, and checks that every answered save (or a later one) is there with its exact text.
 // A SIGKILL loses what the process held, not what the kernel already has; power loss is
 // what synchronous=FULL covers, and no test here can pull the plug.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCaseStore } from '../../src-main/store/case-store';
+import { bundleWriter, CrashWriter, type Round } from '../helpers/crash-writer';
 import { noteText } from '../helpers/note-text';
 
 const ROUNDS = 6;
-const READY_DEADLINE_MS = 10_000;
-const EXIT_DEADLINE_MS = 5_000;
 /** The writer stops by itself after this long, in case the parent never gets to kill it. */
 const WRITER_MAX_MS = 20_000;
 
 let workDir: string;
-let writerScript: string;
-const children = new Set<ChildProcess>();
+let writer: CrashWriter;
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'fieldbench-crash-'));
-  writerScript = join(workDir, 'note-writer.mjs');
-  // The native module stays outside the bundle, loaded from this checkout's node_modules by
-  // absolute path, since the bundle lives in a temp folder with no node_modules above it.
-  const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-  await build({
-    entryPoints: [fileURLToPath(new URL('../helpers/note-writer.ts', import.meta.url))],
-    outfile: writerScript,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'native-sqlite',
-        setup(b) {
-          b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlitePath, external: true }));
-        },
-      },
-    ],
-  });
+  writer = new CrashWriter(await bundleWriter('note-writer.ts', workDir));
 });
 
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+afterEach(() => writer?.killAll());
 
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface Acks {
   cases: Set<string>;
@@ -73,62 +35,25 @@ interface Acks {
   notes: Map<string, { caseId: string; revision: number }>;
 }
 
-interface Round {
-  acks: number;
-  lines: string[];
-  stderr: string;
-  signal: NodeJS.Signals | null;
-  exitCode: number | null;
-}
-
-/** Runs one writer, kills it after `killAfterAcks` acknowledgements, and records every line it got out. */
-async function runWriter(dataDir: string, seed: number, killAfterAcks: number, acks: Acks): Promise<Round> {
-  const child = spawn(process.execPath, [writerScript, dataDir, String(seed), String(WRITER_MAX_MS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-
-  const lines: string[] = [];
-  let roundAcks = 0;
-  let ready!: () => void;
-  const isReady = new Promise<void>((resolve) => (ready = resolve));
-  let reached!: () => void;
-  const reachedTarget = new Promise<void>((resolve) => (reached = resolve));
-
-  const reader = createInterface({ input: child.stdout });
-  reader.on('line', (line) => {
-    lines.push(line);
-    const [kind, a, b, c] = line.split(' ');
-    if (kind === 'ready') ready();
-    else if (kind === 'case' && a) acks.cases.add(a);
-    else if (kind === 'ack' && a && b && c) {
+/** Runs one writer, kills it after `killAfterAcks` acknowledged saves, and records them in `acks`. */
+function runWriter(dataDir: string, seed: number, killAfterAcks: number, acks: Acks): Promise<Round> {
+  return writer.run({
+    dataDir,
+    seed,
+    maxMs: WRITER_MAX_MS,
+    killAfterAcks,
+    onLine: (line) => {
+      const [kind, a, b, c] = line.split(' ');
+      if (kind === 'case' && a) acks.cases.add(a);
+      if (kind !== 'ack' || !a || !b || !c) return false;
       const revision = Number(c);
       const before = acks.notes.get(b);
       // Acks for one note arrive in order; anything else means the writer saw the store go back.
       expect(revision).toBe((before?.revision ?? 0) + 1);
       acks.notes.set(b, { caseId: a, revision });
-      roundAcks += 1;
-      if (roundAcks >= killAfterAcks) reached();
-    }
+      return true;
+    },
   });
-
-  try {
-    await deadline(isReady, READY_DEADLINE_MS, `writer round seed ${seed}: ready`);
-    await deadline(reachedTarget, WRITER_MAX_MS, `writer round seed ${seed}: ${killAfterAcks} acks`);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\nstderr: ${stderr}`);
-  }
-  child.kill('SIGKILL');
-  // Read to the end of the pipe: a line written just before the kill is still an answer the
-  // user saw, and so must be honoured.
-  const { code, signal } = await deadline(exited, EXIT_DEADLINE_MS, `writer round seed ${seed}: exit after SIGKILL`);
-  return { acks: roundAcks, lines, stderr, signal, exitCode: code };
 }
 
 describe('case store under SIGKILL', () => {
