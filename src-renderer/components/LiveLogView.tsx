@@ -87,7 +87,11 @@ export function LiveLogView({ title, buffer, onClear, emptyText, testId }: LiveL
           aria-live="off"
           aria-labelledby={headingId}
           tabIndex={0}
-          onScroll={(event) => setScroll((state) => afterUserScroll(state, isAtBottom(event.currentTarget)))}
+          onScroll={(event) => {
+            // Measured now: the event's target is gone by the time React runs the updater.
+            const atBottom = isAtBottom(event.currentTarget);
+            setScroll((state) => afterUserScroll(state, atBottom));
+          }}
           data-testid="log-lines"
         >
           {entries.length === 0 ? <p className="muted log-empty">{emptyText}</p> : entries.map((entry) => <LogRow key={entry.seq} entry={entry} />)}

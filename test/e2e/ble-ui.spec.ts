@@ -151,6 +151,22 @@ test.describe('Bluetooth LE in Chromium', () => {
       await expect(log.getByTestId('log-paused')).toHaveCount(0);
       await expect.poll(() => logLines.count()).toBeGreaterThan(shownWhilePaused);
 
+      // The newest line stays in view until the reader scrolls up; then the view holds still and
+      // "Jump to latest" counts what arrived, and brings it back.
+      const pane = log.getByTestId('log-lines');
+      const fromBottom = () => pane.evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight);
+      await expect.poll(() => pane.evaluate((e) => e.scrollHeight > e.clientHeight * 1.5), { timeout: 60_000 }).toBe(true);
+      expect(await fromBottom()).toBeLessThanOrEqual(1);
+      await expect(log.getByTestId('log-jump')).toHaveCount(0);
+      await pane.hover();
+      await page.mouse.wheel(0, -5000);
+      await expect.poll(() => pane.evaluate((e) => e.scrollTop)).toBe(0);
+      await expect(log.getByTestId('log-jump')).toHaveText(/^Jump to latest \(\d+ lines? new\)$/, { timeout: LIVE_DEADLINE_MS });
+      expect(await pane.evaluate((e) => e.scrollTop)).toBe(0);
+      await log.getByTestId('log-jump').click();
+      await expect(log.getByTestId('log-jump')).toHaveCount(0);
+      expect(await fromBottom()).toBeLessThanOrEqual(1);
+
       // Unfollow: the follow ends and, with nobody else holding it, the link closes.
       await toggle.uncheck();
       await expect(followState).toHaveAttribute('data-following', 'false', { timeout: 15_000 });
