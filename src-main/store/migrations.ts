@@ -170,6 +170,10 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX cases_by_status ON cases (status, updated_at DESC, seq DESC);
         CREATE INDEX cases_by_device_serial ON cases (device_serial, updated_at DESC, seq DESC)
           WHERE device_serial IS NOT NULL;
+        -- Search lists cases newest first by seq; these let a status filter walk in that order,
+        -- and give a date window its seq bounds from the index alone.
+        CREATE INDEX cases_by_status_seq ON cases (status, seq DESC);
+        CREATE INDEX cases_by_created ON cases (created_at, seq);
 
         -- Normalised by the repository (lower-case, spaces collapsed), so equality is the match.
         CREATE TABLE case_tags (
@@ -205,11 +209,13 @@ export const migrations: readonly Migration[] = [
         -- keyed by case: rowid = case seq * 4 + part, where part 0 is the case's own text
         -- (title, fields, tags, notes), 1 is its attachments' names and text, and 2 is kept
         -- for procedure results (the procedures column), so one MATCH ordered by rowid walks
-        -- cases newest first and a note save re-indexes only part 0.
+        -- cases newest first and a note save re-indexes only part 0. The prefix indexes answer
+        -- batt* or "SN-00"* from one list instead of merging the lists of every word they begin.
         CREATE VIRTUAL TABLE case_fts USING fts5 (
           title, details, notes, attachments, procedures,
           content = '', contentless_delete = 1,
-          tokenize = 'unicode61 remove_diacritics 2'
+          tokenize = 'unicode61 remove_diacritics 2',
+          prefix = '2 3 4'
         );
 
         CREATE VIEW case_fts_text AS

@@ -21,7 +21,12 @@ interface Range {
  * characters past it: enough for one snippet, without reading the rest of a long log.
  */
 export function hitsIn(text: string, terms: readonly SearchTerm[]): Range[] {
-  if (terms.length === 0 || cannotContain(text, terms)) return [];
+  if (terms.length === 0) return [];
+  return isAscii(text) ? asciiHits(text, terms) : tokenHits(text, terms);
+}
+
+/** hitsIn for any text: token by token, folded as the index folds. */
+export function tokenHits(text: string, terms: readonly SearchTerm[]): Range[] {
   const longest = Math.max(...terms.map((term) => term.tokens.length));
   const window: Token[] = [];
   const hits: Range[] = [];
@@ -45,14 +50,34 @@ export function hitsIn(text: string, terms: readonly SearchTerm[]): Range[] {
   return hits;
 }
 
+const TOKEN_CHAR = '\\p{L}\\p{N}\\p{Co}';
+const patterns = new WeakMap<readonly SearchTerm[], RegExp>();
+
 /**
- * A quick no for ASCII text that contains none of the terms' first tokens anywhere, which is
- * most notes of a case: only texts that may hold a hit are split into tokens.
+ * In ASCII text folding is only lower-casing and keeps every offset, so one case-insensitive
+ * regular expression finds every term where the tokenizer would, run natively over the text:
+ * most notes are ASCII, and most of a snippet's cost would otherwise be splitting them.
  */
-function cannotContain(text: string, terms: readonly SearchTerm[]): boolean {
-  if (!isAscii(text)) return false;
-  const lower = text.toLowerCase();
-  return terms.every((term) => !lower.includes(term.tokens[0] ?? ''));
+export function asciiHits(text: string, terms: readonly SearchTerm[]): Range[] {
+  let pattern = patterns.get(terms);
+  if (pattern === undefined) {
+    const alternatives = terms.map((term) => {
+      const words = term.tokens.join(`[^${TOKEN_CHAR}]+`);
+      // A prefix marks the whole word it begins, as the tokenizer path does.
+      return `(?<![${TOKEN_CHAR}])${words}${term.prefix ? `[${TOKEN_CHAR}]*` : `(?![${TOKEN_CHAR}])`}`;
+    });
+    pattern = new RegExp(alternatives.join('|'), 'giu');
+    patterns.set(terms, pattern);
+  }
+  pattern.lastIndex = 0;
+  const hits: Range[] = [];
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const first = hits[0];
+    if (first !== undefined && match.index > first.start + SNIPPET_LENGTH) break;
+    hits.push({ start: match.index, end: match.index + match[0].length });
+    if (match[0].length === 0) pattern.lastIndex += 1;
+  }
+  return hits;
 }
 
 /** The start of the term's occurrence that ends with the newest token of the window, if there is one. */

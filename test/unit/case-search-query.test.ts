@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src-main/store/database';
 import { migrate } from '../../src-main/store/migrations';
-import { snippetOf } from '../../src-main/store/search-highlight';
+import { asciiHits, snippetOf, tokenHits } from '../../src-main/store/search-highlight';
 import { ftsQueryOf, MAX_TERMS, parseSearchQuery } from '../../src-main/store/search-query';
 import { fold, foldedTokens } from '../../src-main/store/search-tokens';
 
@@ -104,6 +104,20 @@ describe('snippetOf', () => {
     expect(shown.endsWith('omega …')).toBe(true);
     expect(shown.length).toBeLessThan(260);
     expect(segments.filter((s) => s.hit).map((s) => s.text)).toEqual(['watchdog']);
+  });
+
+  it('finds the same hits in ASCII text by pattern as token by token', () => {
+    const word = fc.constantFrom('radio', 'reset', 'Radio', 'RESET', 'resets', 'rad', 'x1', 'a');
+    const separator = fc.constantFrom(' ', ', ', '-', '_', '\n', '...', ' (', '"', '*');
+    const text = fc.array(fc.tuple(word, separator), { maxLength: 40 }).map((parts) => parts.map(([w, s]) => w + s).join(''));
+    const query = fc.constantFrom('radio', 'reset', 'rad*', '"radio reset"', 'res* a', '"x1 radio"*', 'a');
+    fc.assert(
+      fc.property(text, query, (input, q) => {
+        const terms = parseSearchQuery(q);
+        expect(asciiHits(input, terms)).toEqual(tokenHits(input, terms));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('returns plain text segments that rebuild the shown text, markup included as text', () => {
