@@ -3,15 +3,10 @@
 // failure when the address is not heard.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
-import type { Io } from '../../src-main/cli/output';
+import { captureIo as capture } from '../helpers/captured-io';
 import type { BleScanAdvert } from '../../src-main/api/schemas';
 import { makeTempDir } from '../helpers/temp-dir';
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
 
 let dir: { path: string; remove(): void } | null = null;
 afterEach(() => {

@@ -6,7 +6,7 @@
 // verified and confirmed or the old image running, the job saying which, and the slots read
 // back over BLE agreeing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Device, FirmwareJob, FirmwareJobStep, FirmwareProgress, ImageSlot, VirtualFaults } from '../../src-main/api/schemas';
+import type { Device, FirmwareJob, FirmwareJobStep, FirmwareProgress, ImageSlot } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import { createCore } from '../../src-main/core/create-core';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
@@ -19,6 +19,7 @@ import { DEFAULT_LINK_PARAMETERS } from '../../src-main/virtual/ble/ble-link-mod
 import { type PrivateDbus, startPrivateDbus } from '../../src-main/virtual/ble/private-dbus';
 import { SMP_BUF_SIZE } from '../../src-main/virtual/sensor-node/sensor-node-smp';
 import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
+import { type Arm, flashWithFaults } from '../helpers/flash-with-faults';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const IMAGE_PAYLOAD = 24_000;
@@ -80,51 +81,8 @@ function bytesOnTheAir(image: Uint8Array): { params: number; upload: number } {
   return { params, upload };
 }
 
-interface Arm {
-  when?: (job: FirmwareJob) => boolean;
-  whenProgress?: (progress: FirmwareProgress) => boolean;
-  faults: VirtualFaults;
-  /** Clear the knobs this long after arming them (a device that comes back into range). */
-  clearAfterMs?: number;
-}
-
-async function flash(deviceId: string, version: string, arm: Arm | null, deadlineMs = 60_000): Promise<FirmwareJob> {
-  const bytes = makeImage(version);
-  let armed = arm === null;
-  let finish!: (job: FirmwareJob) => void;
-  const finished = new Promise<FirmwareJob>((resolve) => (finish = resolve));
-  let failArming: (error: unknown) => void = () => undefined;
-  const armingFailed = new Promise<never>((_, reject) => (failArming = reject));
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  const armNow = (faults: VirtualFaults) => {
-    armed = true;
-    ok(core, 'devices.setFaults', { deviceId, faults }).catch(failArming);
-    if (arm?.clearAfterMs !== undefined) timers.push(setTimeout(() => ok(core, 'devices.setFaults', { deviceId, faults: {} }).catch(failArming), arm.clearAfterMs));
-  };
-  let jobId: string | null = null;
-  const offJob = core.events.on('firmware.job', (job) => {
-    if (job.deviceId !== deviceId) return;
-    jobId = job.id;
-    if (!armed && arm?.when?.(job)) armNow(arm.faults);
-    if (job.state === 'finished') finish(job);
-  });
-  const offProgress = core.events.on('firmware.progress', (progress) => {
-    if (progress.jobId === jobId && !armed && arm?.whenProgress?.(progress)) armNow(arm.faults);
-  });
-  try {
-    const started = await ok(core, 'firmware.flash', { deviceId, fileName: `app-${version}.bin`, contentBase64: Buffer.from(bytes).toString('base64') });
-    const deadline = new Promise<never>((_, reject) => {
-      timers.push(setTimeout(() => reject(new Error(`no outcome within ${deadlineMs} ms`)), deadlineMs));
-    });
-    const now = await ok(core, 'firmware.job', { jobId: started.id });
-    const job = now.state === 'finished' ? now : await Promise.race([finished, deadline, armingFailed]);
-    expect(armed).toBe(true);
-    return job;
-  } finally {
-    for (const timer of timers) clearTimeout(timer);
-    offJob();
-    offProgress();
-  }
+function flash(deviceId: string, version: string, arm: Arm | null, deadlineMs = 60_000): Promise<FirmwareJob> {
+  return flashWithFaults(core, deviceId, { bytes: makeImage(version), fileName: `app-${version}.bin` }, arm, deadlineMs);
 }
 
 const lastStep = (job: FirmwareJob): FirmwareJobStep | undefined => job.steps.at(-1);

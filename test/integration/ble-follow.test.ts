@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
-import type { Io } from '../../src-main/cli/output';
+import { captureIo as capture } from '../helpers/captured-io';
 import type { BleFollowState, LogLine, Reading } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import { createCore } from '../../src-main/core/create-core';
@@ -185,11 +185,6 @@ describe.skipIf(!hasDbusDaemon)('following a BLE device through the core', () =>
   }, 30_000);
 });
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
 
 describe.skipIf(!hasDbusDaemon)('fieldbench ble follow', () => {
   let cliDir: { path: string; remove(): void } | null = null;

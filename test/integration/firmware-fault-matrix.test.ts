@@ -9,7 +9,7 @@
 // drops off its link, as a board on a USB cable does at /dev/serial/by-id/...
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/core';
-import type { FirmwareJob, FirmwareJobStep, FirmwareProgress, ImageSlot, VirtualFaults } from '../../src-main/api/schemas';
+import type { FirmwareJob, FirmwareJobStep, ImageSlot } from '../../src-main/api/schemas';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
 import { OsCommand, SmpGroup } from '../../src-main/protocols/smp/smp-groups';
 import { SmpOp, encodeSmpPacket } from '../../src-main/protocols/smp/smp-packet';
@@ -17,6 +17,7 @@ import { smpSerialFraming } from '../../src-main/protocols/smp/smp-serial';
 import { largestUploadChunk, uploadRequestBody, type UploadRequestFields } from '../../src-main/protocols/smp/smp-upload-chunk';
 import { SMP_BUF_SIZE } from '../../src-main/virtual/sensor-node/sensor-node-smp';
 import { ok, startCore } from '../helpers/core-fixture';
+import { type Arm, flashWithFaults } from '../helpers/flash-with-faults';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const IMAGE_PAYLOAD = 16_000;
@@ -72,51 +73,9 @@ function bytesOnTheWire(image: Uint8Array): { params: number; upload: number } {
   return { params, upload };
 }
 
-/** Arm fault knobs when the job reaches a step (or the upload a point), so they count from that moment. */
-interface Arm {
-  when?: (job: FirmwareJob) => boolean;
-  whenProgress?: (progress: FirmwareProgress) => boolean;
-  faults: VirtualFaults;
-}
-
 /** Flash and wait for the job's end (with a deadline), arming faults as the job goes. */
-async function flash(deviceId: string, version: string, arm: Arm | null, deadlineMs = 45_000): Promise<FirmwareJob> {
-  const bytes = makeImage(version);
-  let armed = arm === null;
-  let finish!: (job: FirmwareJob) => void;
-  const finished = new Promise<FirmwareJob>((resolve) => (finish = resolve));
-  let failArming: (error: unknown) => void = () => undefined;
-  const armingFailed = new Promise<never>((_, reject) => (failArming = reject));
-  const armNow = (faults: VirtualFaults) => {
-    armed = true;
-    // Events go out synchronously and this request settles before any byte reaches the device.
-    ok(core, 'devices.setFaults', { deviceId, faults }).catch(failArming);
-  };
-  let jobId: string | null = null;
-  const offJob = core.events.on('firmware.job', (job) => {
-    if (job.deviceId !== deviceId) return;
-    jobId = job.id;
-    if (!armed && arm?.when?.(job)) armNow(arm.faults);
-    if (job.state === 'finished') finish(job);
-  });
-  const offProgress = core.events.on('firmware.progress', (progress) => {
-    if (progress.jobId === jobId && !armed && arm?.whenProgress?.(progress)) armNow(arm.faults);
-  });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const started = await ok(core, 'firmware.flash', { deviceId, fileName: `app-${version}.bin`, contentBase64: Buffer.from(bytes).toString('base64') });
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no outcome within ${deadlineMs} ms`)), deadlineMs);
-    });
-    const now = await ok(core, 'firmware.job', { jobId: started.id });
-    const job = now.state === 'finished' ? now : await Promise.race([finished, deadline, armingFailed]);
-    expect(armed).toBe(true);
-    return job;
-  } finally {
-    clearTimeout(timer);
-    offJob();
-    offProgress();
-  }
+function flash(deviceId: string, version: string, arm: Arm | null, deadlineMs = 45_000): Promise<FirmwareJob> {
+  return flashWithFaults(core, deviceId, { bytes: makeImage(version), fileName: `app-${version}.bin` }, arm, deadlineMs);
 }
 
 const lastStep = (job: FirmwareJob): FirmwareJobStep | undefined => job.steps.at(-1);

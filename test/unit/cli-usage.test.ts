@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
 import { virtualTimeScale } from '../../src-main/cli/core-session';
 import { defaultDataDir } from '../../src-main/cli/paths';
-import type { Io } from '../../src-main/cli/output';
+import { captureIo as capture } from '../helpers/captured-io';
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
 
 describe('fieldbench CLI usage', () => {
   it('prints help and the version', async () => {

@@ -51,10 +51,17 @@ export class RunningJobs {
     return this.jobs.has(jobId);
   }
 
+  /**
+   * The job as the journal has it. A job that has journaled its outcome but not yet released
+   * its device still shows as running, so whoever sees it finished (by asking or by the last
+   * 'firmware.job' event) finds the device free.
+   */
   get(jobId: string): FirmwareJob {
     const journaled = this.journal.get(jobId);
     const job = this.jobs.get(jobId);
-    return job && journaled.state === 'running' ? { ...journaled, cancellable: job.cancellable } : journaled;
+    if (!job) return journaled;
+    if (journaled.state === 'running') return { ...journaled, cancellable: job.cancellable };
+    return { ...journaled, state: 'running', cancellable: false, outcome: null, reason: null, finishedAt: null };
   }
 
   /** Resolves with the finished job; for callers that wait (the CLI, tests). */
