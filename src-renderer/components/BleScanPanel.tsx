@@ -1,6 +1,6 @@
 // The Bluetooth LE scan on the Devices page: how long and whether to list devices no profile
 // recognises, Start and Stop, the scan's state counting down, and what it heard, strongest
-// first, with recognised devices linking to their page.
+// first, each linking to its page once it is in the device list.
 import { useId, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import type { BleScanAdvert, Device } from '../../src-main/api/schemas';
@@ -126,8 +126,9 @@ function AdvertTable({ adverts, devices }: { adverts: readonly BleScanAdvert[]; 
 
 function AdvertRow({ advert, device }: { advert: BleScanAdvert; device: Device | undefined }) {
   const name = advertName(advert);
-  // Recognised devices join the device list; until the list has it, there is no page to open.
-  const link = advert.profileId !== null && device !== undefined;
+  // Recognised devices (and, with Show all, the others) join the device list; until the list
+  // has one, there is no page to open.
+  const link = device !== undefined;
   return (
     <tr data-testid="ble-advert" data-address={advert.address} data-profile={advert.profileId ?? ''}>
       <th scope="row">

@@ -31,7 +31,8 @@ export function LiveLogView({ title, buffer, onClear, emptyText, testId }: LiveL
     const previous = lastShownSeq.current;
     lastShownSeq.current = newest;
     if (newest === null || newest === previous) return;
-    const added = previous === null ? entries.length : entries.filter((entry) => entry.seq > previous).length;
+    // Sequence numbers run on without gaps, so the difference is the count of new lines.
+    const added = previous === null ? entries.length : newest - previous;
     if (scroll.pinned) {
       const element = box.current;
       if (element) element.scrollTop = element.scrollHeight;
