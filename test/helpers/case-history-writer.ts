@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { openCaseStore } from '../../src-main/store/case-store';
 import { attachmentBytes, fieldsWord } from './case-history-content';
+import { mulberry32 } from './mulberry32';
 import { noteText } from './note-text';
 
 const [dataDir, seedText, maxMsText] = process.argv.slice(2);
@@ -21,15 +22,8 @@ if (!dataDir || !seedText || !maxMsText) {
   process.exit(2);
 }
 
-// Mulberry32: a reproducible sequence per seed, so a failing round can be replayed.
-let state = Number(seedText) >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// A reproducible sequence per seed, so a failing round can be replayed.
+const random = mulberry32(Number(seedText));
 
 // writeSync to fd 1: the line is in the pipe before the next write starts.
 function say(line: string): void {

@@ -2,22 +2,12 @@
 // damage detected by the stored hash.
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import { MAX_ATTACHMENT_BYTES } from '../../src-main/api/schemas';
 import { MAX_SEARCHABLE_TEXT_BYTES, mediaTypeOf, searchableText } from '../../src-main/store/attachment-text';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
 import { openDatabase } from '../../src-main/store/database';
+import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
-
-function caught(work: () => unknown): FieldbenchError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FieldbenchError);
-    return error as FieldbenchError;
-  }
-  throw new Error('expected a FieldbenchError, nothing was thrown');
-}
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -80,14 +70,14 @@ describe('case attachments', () => {
 
   it('refuses a file over the cap, a path as a name and an unknown case, storing nothing', () => {
     const opened = store.cases.open({ title: 'Big', device: null, snapshot: null });
-    const tooBig = caught(() => store.attachments.attach({ caseId: opened.id, fileName: 'core.bin', bytes: new Uint8Array(MAX_ATTACHMENT_BYTES + 1) }));
+    const tooBig = fieldbenchErrorFrom(() => store.attachments.attach({ caseId: opened.id, fileName: 'core.bin', bytes: new Uint8Array(MAX_ATTACHMENT_BYTES + 1) }));
     expect(tooBig.code).toBe('invalid-request');
     expect(tooBig.message).toContain('64.0 MiB');
     expect(tooBig.hint).toMatch(/compress/);
-    expect(caught(() => store.attachments.attach({ caseId: opened.id, fileName: '../etc/passwd', bytes: utf8('x') })).code).toBe('invalid-request');
-    expect(caught(() => store.attachments.attach({ caseId: randomUUID(), fileName: 'a.txt', bytes: utf8('x') })).code).toBe('not-found');
+    expect(fieldbenchErrorFrom(() => store.attachments.attach({ caseId: opened.id, fileName: '../etc/passwd', bytes: utf8('x') })).code).toBe('invalid-request');
+    expect(fieldbenchErrorFrom(() => store.attachments.attach({ caseId: randomUUID(), fileName: 'a.txt', bytes: utf8('x') })).code).toBe('not-found');
     expect(store.cases.get(opened.id).attachments).toEqual([]);
-    expect(caught(() => store.attachments.get(opened.id, randomUUID())).code).toBe('not-found');
+    expect(fieldbenchErrorFrom(() => store.attachments.get(opened.id, randomUUID())).code).toBe('not-found');
   });
 
   it('reports an attachment whose stored bytes no longer match their hash', () => {
@@ -96,12 +86,12 @@ describe('case attachments', () => {
     const raw = openDatabase(store.file);
     raw.prepare("UPDATE case_attachments SET content = CAST('{\"interval\": 61}' AS BLOB) WHERE id = ?").run(meta.id);
     raw.close();
-    const error = caught(() => store.attachments.get(opened.id, meta.id));
+    const error = fieldbenchErrorFrom(() => store.attachments.get(opened.id, meta.id));
     expect(error.code).toBe('store-error');
     expect(error.message).toContain('SHA-256');
     // An attachment asked for under the wrong case is not found, not leaked.
     const other = store.cases.open({ title: 'Other', device: null, snapshot: null });
-    expect(caught(() => store.attachments.get(other.id, meta.id)).code).toBe('not-found');
+    expect(fieldbenchErrorFrom(() => store.attachments.get(other.id, meta.id)).code).toBe('not-found');
   });
 });
 

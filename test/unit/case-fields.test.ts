@@ -2,10 +2,10 @@
 // tags normalised, and a second window refused instead of silently overwriting the first.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FieldbenchError } from '../../src-main/api/errors';
 import type { CaseDevice } from '../../src-main/api/schemas';
 import { normalizeTag, normalizeTags } from '../../src-main/store/case-fields';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
+import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const device: CaseDevice = {
@@ -15,16 +15,6 @@ const device: CaseDevice = {
   profileId: 'fieldbench-sensor-node',
   identity: { model: 'sensor-node', serialNumber: 'SN-00000042', firmwareVersion: '1.4.2' },
 };
-
-function caught(work: () => unknown): FieldbenchError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FieldbenchError);
-    return error as FieldbenchError;
-  }
-  throw new Error('expected a FieldbenchError, nothing was thrown');
-}
 
 let dir: ReturnType<typeof makeTempDir>;
 let store: CaseStore;
@@ -89,13 +79,13 @@ describe('case fields', () => {
   it('refuses a change made from a stale revision with a conflict, and keeps the first change', () => {
     const opened = store.cases.open({ title: 'Two windows', device: null, snapshot: null });
     store.cases.update({ caseId: opened.id, expectedRevision: 1, patch: { symptom: 'written in window A' } });
-    const error = caught(() => store.cases.update({ caseId: opened.id, expectedRevision: 1, patch: { symptom: 'written in window B' } }));
+    const error = fieldbenchErrorFrom(() => store.cases.update({ caseId: opened.id, expectedRevision: 1, patch: { symptom: 'written in window B' } }));
     expect(error.code).toBe('conflict');
     expect(error.message).toContain('revision 2, not 1');
     expect(error.hint).toMatch(/reload/i);
     expect(store.cases.get(opened.id).fields.symptom).toBe('written in window A');
     // Status changes take part in the same check.
-    expect(caught(() => store.cases.setStatus(opened.id, 'waiting', 1)).code).toBe('conflict');
+    expect(fieldbenchErrorFrom(() => store.cases.setStatus(opened.id, 'waiting', 1)).code).toBe('conflict');
     expect(store.cases.setStatus(opened.id, 'waiting', 2).status).toBe('waiting');
   });
 
@@ -129,18 +119,18 @@ describe('case fields', () => {
     expect(store.cases.update({ caseId: bare.id, patch: { serialNumber: 'SN-78' } }).deviceSerial).toBe('SN-78');
 
     const withDevice = store.cases.open({ title: 'On the bench', device, snapshot: null });
-    const error = caught(() => store.cases.update({ caseId: withDevice.id, patch: { serialNumber: 'SN-1' } }));
+    const error = fieldbenchErrorFrom(() => store.cases.update({ caseId: withDevice.id, patch: { serialNumber: 'SN-1' } }));
     expect(error.code).toBe('invalid-request');
     expect(error.message).toContain('SN-00000042');
-    expect(caught(() => store.cases.open({ title: 'x', device, snapshot: null, fields: { serialNumber: 'other' } })).code).toBe('invalid-request');
+    expect(fieldbenchErrorFrom(() => store.cases.open({ title: 'x', device, snapshot: null, fields: { serialNumber: 'other' } })).code).toBe('invalid-request');
     // Giving the device's own serial is not a change.
     expect(store.cases.update({ caseId: withDevice.id, patch: { serialNumber: 'SN-00000042' } }).fields.revision).toBe(1);
   });
 
   it('refuses an unknown case and an over-long tag, and leaves the case as it was', () => {
-    expect(caught(() => store.cases.update({ caseId: randomUUID(), patch: { symptom: 'x' } })).code).toBe('not-found');
+    expect(fieldbenchErrorFrom(() => store.cases.update({ caseId: randomUUID(), patch: { symptom: 'x' } })).code).toBe('not-found');
     const opened = store.cases.open({ title: 'Tags', device: null, snapshot: null });
-    const error = caught(() => store.cases.update({ caseId: opened.id, patch: { symptom: 'kept?', tags: ['x'.repeat(61)] } }));
+    const error = fieldbenchErrorFrom(() => store.cases.update({ caseId: opened.id, patch: { symptom: 'kept?', tags: ['x'.repeat(61)] } }));
     expect(error.code).toBe('invalid-request');
     expect(store.cases.get(opened.id).fields).toMatchObject({ symptom: null, tags: [], revision: 1 });
   });

@@ -1,0 +1,12 @@
+// Mulberry32: a small, fast PRNG whose sequence depends only on the seed, so a failing crash
+// round or a generated benchmark store can be reproduced exactly from the seed it printed.
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
