@@ -126,6 +126,8 @@ describe('firmware over BLE', () => {
       expect(details(job, 'health-check', 'done')[0]).toMatch(/none failing \(battery-voltage, selftest cannot be read over this link\)/);
       expect(progress.at(-1)).toMatchObject({ sent: job.image.size, total: job.image.size });
       expect(job.device).toMatchObject({ transport: 'ble', deviceId: device.id });
+      // The list learns the new firmware version from Device Information, as it does over serial.
+      await until(async () => (await ok(core, 'devices.list', {})).find((d) => d.id === device.id)?.identity?.firmwareVersion?.startsWith('1.5.0'));
     }), 60_000);
 
   it('a diagnostics read while the update runs is refused at once, saying what runs', () =>
@@ -200,6 +202,14 @@ async function waitForJob(jobId: string, ms = 60_000): Promise<FirmwareJob> {
     const job = await ok(core, 'firmware.job', { jobId });
     if (job.state === 'finished') return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function until(check: () => Promise<boolean | undefined>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

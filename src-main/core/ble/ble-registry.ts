@@ -281,6 +281,13 @@ export class BleRegistry {
     return entry.device;
   }
 
+  /** Reads who the device says it is (Device Information over GATT) and keeps it in the list. */
+  async identify(deviceId: string): Promise<Device> {
+    const report = await this.readDiagnostics(deviceId);
+    if (report.identity) this.updateIdentity(deviceId, report.identity);
+    return this.get(deviceId);
+  }
+
   updateIdentity(deviceId: string, identity: NonNullable<Device['identity']>): void {
     this.update(this.entry(deviceId), { identity });
   }

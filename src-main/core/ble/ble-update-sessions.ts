@@ -24,7 +24,8 @@ export function bleUpdateSessions(ble: BleRegistry, now: () => Date): UpdateSess
   return {
     get: (deviceId) => ble.get(deviceId),
     updatableProfile,
-    identify: async (deviceId) => ble.get(deviceId),
+    // After an update the device may run another image: read its Device Information again.
+    identify: (deviceId) => ble.identify(deviceId),
     withSession: (deviceId, step, work, options) => {
       const profile = updatableProfile(deviceId, step);
       return ble.withHold(

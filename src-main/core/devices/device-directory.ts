@@ -41,8 +41,8 @@ export class DeviceDirectory {
   }
 
   identify(deviceId: string): Promise<Device> {
-    // A BLE device is recognised from its advert, and says who it is when its diagnostics are read.
-    if (this.isBle(deviceId)) return Promise.resolve(this.ble!.get(deviceId));
+    // A BLE device is recognised from its advert; it says who it is in its Device Information.
+    if (this.isBle(deviceId)) return this.ble!.identify(deviceId);
     return this.isUsb(deviceId) ? this.usb.identify(deviceId) : this.serial.identify(deviceId);
   }
 
