@@ -37,6 +37,11 @@ export const requestChannelNames = [
   'ble.stopScan',
   'ble.follow',
   'ble.unfollow',
+  'kb.list',
+  'kb.get',
+  'kb.reload',
+  'kb.suggest',
+  'kb.draftFromCase',
 ] as const;
 
 export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines'] as const;

@@ -26,6 +26,12 @@ import {
   FirmwareProgress,
   Id,
   ImageInspection,
+  KbArticle,
+  KbArticleSummary,
+  KbErrorKind,
+  KbProblem,
+  KbSuggestion,
+  ReadingStatus,
   IsoTime,
   ImageSlot,
   PublicKeyPem,
@@ -167,7 +173,7 @@ export const requests = {
         deviceModel: z.string().max(200).optional(),
         serial: z.string().max(200).optional(),
         tag: z.string().max(200).optional(),
-        /** Cases with activity in [from, to]: opened at or before `to`, last changed at or after `from`. */
+        /** Cases opened in [from, to]; either end may be left open. */
         from: IsoTime.optional(),
         to: IsoTime.optional(),
         limit: z.number().int().min(1).max(200).default(20),
@@ -258,6 +264,62 @@ export const requests = {
    */
   'ble.follow': { request: z.object({ deviceId: Id }).strict(), response: BleFollowState },
   'ble.unfollow': { request: z.object({ deviceId: Id }).strict(), response: BleFollowState },
+
+  /** The knowledge base's articles, filtered by words (title, symptoms, tags, body) and a tag; and the files that did not load. */
+  'kb.list': {
+    request: z.object({ query: z.string().max(500).optional(), tag: z.string().max(100).optional() }).strict(),
+    response: z.object({ articles: z.array(KbArticleSummary), tags: z.array(z.string()), problems: z.array(KbProblem) }),
+  },
+  /** One article with its Markdown and its safe tree for rendering. */
+  'kb.get': { request: z.object({ id: z.string().min(1).max(200) }).strict(), response: KbArticle },
+  /** Read the article folders again (after editing an article by hand). */
+  'kb.reload': {
+    request: Empty,
+    response: z.object({ articles: z.number().int().min(0), problems: z.array(KbProblem) }),
+  },
+  /**
+   * Articles that fit what is known: a device's last diagnostics report, model and firmware;
+   * a case's snapshot, failed firmware steps and attached text; or readings, an error code
+   * and a log line given here. Best first, each with the reasons it matched.
+   */
+  'kb.suggest': {
+    request: z
+      .object({
+        deviceId: Id.optional(),
+        caseId: Uuid.optional(),
+        readings: z
+          .array(
+            z
+              .object({
+                id: z.string().min(1).max(100),
+                status: ReadingStatus.optional(),
+                value: z.union([z.number(), z.string().max(1000), z.boolean(), z.null()]).optional(),
+              })
+              .strict(),
+          )
+          .max(200)
+          .optional(),
+        errorCode: z.object({ kind: KbErrorKind, code: z.union([z.number().int(), z.string().min(1).max(100)]) }).strict().optional(),
+        logLine: z.string().max(4096).optional(),
+        /** A profile id or model name, when no device or case says it. */
+        model: z.string().min(1).max(200).optional(),
+        firmware: z.string().min(1).max(100).optional(),
+      })
+      .strict(),
+    response: z.object({
+      suggestions: z.array(KbSuggestion),
+      /** The model and firmware the suggestions were judged for. */
+      basis: z.object({ models: z.array(z.string()), firmware: z.string().nullable() }),
+    }),
+  },
+  /**
+   * Write a draft article from a resolved case into the data folder's knowledge-base/drafts/
+   * (never over an existing file), and answer with its path and the article as it loads.
+   */
+  'kb.draftFromCase': {
+    request: z.object({ caseId: Uuid }).strict(),
+    response: z.object({ path: z.string(), article: KbArticle }),
+  },
 } as const;
 
 export const events = {

@@ -836,3 +836,131 @@ export const ImageInspection = z.object({
   warnings: z.array(z.string()),
 });
 export type ImageInspection = z.infer<typeof ImageInspection>;
+
+// ---------------------------------------------------------------- knowledge base
+
+/**
+ * An article rendered for a client: a tree of plain values, never HTML. The core builds it
+ * from the article's Markdown with raw HTML off; links keep only http(s) and mailto targets
+ * (href null otherwise), and a client shows them without navigating inside the app.
+ */
+export type MdInline =
+  | { type: 'text'; text: string }
+  | { type: 'code'; text: string }
+  | { type: 'break' }
+  | { type: 'em' | 'strong' | 'del'; children: MdInline[] }
+  | { type: 'link'; href: string | null; text: string };
+
+export type MdBlock =
+  | { type: 'heading'; level: number; children: MdInline[] }
+  | { type: 'paragraph'; children: MdInline[] }
+  | { type: 'list'; ordered: boolean; start: number | null; items: MdBlock[][] }
+  | { type: 'code'; lang: string | null; text: string }
+  | { type: 'blockquote'; children: MdBlock[] }
+  | { type: 'table'; align: ('left' | 'center' | 'right' | null)[]; header: MdInline[][]; rows: MdInline[][][] }
+  | { type: 'rule' };
+
+export const MdInline: z.ZodType<MdInline> = z.lazy(() =>
+  z.union([
+    z.object({ type: z.literal('text'), text: z.string() }).strict(),
+    z.object({ type: z.literal('code'), text: z.string() }).strict(),
+    z.object({ type: z.literal('break') }).strict(),
+    z.object({ type: z.enum(['em', 'strong', 'del']), children: z.array(MdInline) }).strict(),
+    z.object({ type: z.literal('link'), href: z.string().nullable(), text: z.string() }).strict(),
+  ]),
+);
+
+export const MdBlock: z.ZodType<MdBlock> = z.lazy(() =>
+  z.union([
+    z.object({ type: z.literal('heading'), level: z.number().int().min(1).max(6), children: z.array(MdInline) }).strict(),
+    z.object({ type: z.literal('paragraph'), children: z.array(MdInline) }).strict(),
+    z.object({ type: z.literal('list'), ordered: z.boolean(), start: z.number().int().nullable(), items: z.array(z.array(MdBlock)) }).strict(),
+    z.object({ type: z.literal('code'), lang: z.string().nullable(), text: z.string() }).strict(),
+    z.object({ type: z.literal('blockquote'), children: z.array(MdBlock) }).strict(),
+    z
+      .object({
+        type: z.literal('table'),
+        align: z.array(z.enum(['left', 'center', 'right']).nullable()),
+        header: z.array(z.array(MdInline)),
+        rows: z.array(z.array(z.array(MdInline))),
+      })
+      .strict(),
+    z.object({ type: z.literal('rule') }).strict(),
+  ]),
+);
+
+/** Which error list a code belongs to: SMP result codes, DFU statuses, or a device's own codes. */
+export const KbErrorKind = z.enum(['smp', 'dfu', 'device']);
+export type KbErrorKind = z.infer<typeof KbErrorKind>;
+
+export const KbErrorCode = z.object({
+  kind: KbErrorKind,
+  /** SMP: the rc number; DFU: the status name ("errWRITE") or number; device: as it prints it. */
+  code: z.union([z.number().int(), z.string().min(1).max(100)]),
+  /** The firmware's name for it ("MGMT_ERR_ENOMEM"); also matched on its own. */
+  name: z.string().min(1).max(100).nullable(),
+});
+export type KbErrorCode = z.infer<typeof KbErrorCode>;
+
+/** A reading an article is about: by the status it was judged, or by its value against a bound. */
+export const KbReadingRule = z.object({
+  id: z.string().min(1).max(100),
+  status: z.enum(['warn', 'fail', 'error']).nullable(),
+  below: z.number().nullable(),
+  above: z.number().nullable(),
+});
+export type KbReadingRule = z.infer<typeof KbReadingRule>;
+
+/** shipped: from the app's knowledge-base folder; local: from the data folder; draft: from its drafts/ (never suggested). */
+export const KbSource = z.enum(['shipped', 'local', 'draft']);
+export type KbSource = z.infer<typeof KbSource>;
+
+export const KbArticleSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  symptoms: z.array(z.string()),
+  errorCodes: z.array(KbErrorCode),
+  logPatterns: z.array(z.string()),
+  readings: z.array(KbReadingRule),
+  /** Profile ids or model names; empty: any model. */
+  models: z.array(z.string()),
+  /** Version ranges (">=1.4.0 <1.6.0"), any of which may match; empty: any firmware. */
+  firmware: z.array(z.string()),
+  tags: z.array(z.string()),
+  source: KbSource,
+  file: z.string(),
+  /** The file of the shipped article a local one with the same id replaces. */
+  overrides: z.string().nullable(),
+});
+export type KbArticleSummary = z.infer<typeof KbArticleSummary>;
+
+export const KbArticle = KbArticleSummary.extend({
+  /** The Markdown after the front matter, as written. */
+  body: z.string(),
+  /** The body as a safe tree, to render. */
+  tree: z.array(MdBlock),
+});
+export type KbArticle = z.infer<typeof KbArticle>;
+
+/** An article file that did not load, and why (field: a JSON pointer into its front matter, "" for the file). */
+export const KbProblem = ProfileProblem;
+export type KbProblem = ProfileProblem;
+
+export const KbReasonKind = z.enum(['reading', 'error-code', 'log-line', 'model', 'firmware']);
+export type KbReasonKind = z.infer<typeof KbReasonKind>;
+
+export const KbReason = z.object({
+  kind: KbReasonKind,
+  /** In words: "reading battery-voltage fail", "SMP error 2 (MGMT_ERR_ENOMEM)", "log line matches /brownout/". */
+  text: z.string(),
+});
+export type KbReason = z.infer<typeof KbReason>;
+
+export const KbSuggestion = z.object({
+  article: KbArticleSummary,
+  /** Why it matched: the readings, codes or log lines first, then the model and firmware it is written for. */
+  reasons: z.array(KbReason),
+  /** Higher ranks first. */
+  score: z.number(),
+});
+export type KbSuggestion = z.infer<typeof KbSuggestion>;

@@ -9,6 +9,7 @@ import { DFU_ACTIONS, dfuDetachCommand, dfuListCommand, isDfuAction } from './co
 import { diagCommand } from './commands/diag';
 import { flashCommand, type FlashTarget } from './commands/flash';
 import { imageInspectCommand } from './commands/image';
+import { kbActionOf, kbCommand } from './commands/kb';
 import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
 import { simCommand } from './commands/sim';
@@ -40,6 +41,14 @@ Commands:
                           hit shows where it matched, [marked]
   cases show ID           One case: its fields, attachments, notes and timeline
   cases history SERIAL    Every case for a device serial number, newest first
+  kb list [WORDS] [--tag T]
+                          List the knowledge-base articles (shipped, local and drafts), those with all
+                          the words, or with the tag; files that did not load are named on stderr
+  kb show ID              One article: its facts and its steps as plain text
+  kb suggest --log-line TEXT | --smp-error N | --dfu-status NAME [--model M] [--firmware V]
+                          The articles that fit a log line, an SMP result code or a DFU status
+                          (errWRITE …), for a model (profile id or model name) and firmware version,
+                          best first, each with why it matched
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
@@ -130,6 +139,11 @@ const options = {
   ble: { type: 'string' },
   seconds: { type: 'string' },
   all: { type: 'boolean' },
+  'log-line': { type: 'string' },
+  'smp-error': { type: 'string' },
+  'dfu-status': { type: 'string' },
+  model: { type: 'string' },
+  firmware: { type: 'string' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -217,6 +231,19 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
         });
         return await casesCommand(session, json, action);
       }
+      case 'kb':
+        return await kbCommand(
+          session,
+          json,
+          kbActionOf(rest, {
+            tag: values.tag,
+            logLine: values['log-line'],
+            smpError: values['smp-error'],
+            dfuStatus: values['dfu-status'],
+            model: values.model,
+            firmware: values.firmware,
+          }),
+        );
       case 'serve':
         noMoreArguments();
         return await serveCommand(session, integerOption('port', values.port, 0, 65535) ?? 0, signal);

@@ -23,6 +23,12 @@ export interface CoreOptions {
   dataDir: string;
   /** Folder of device profiles (device-profiles/ in a checkout, resources in a package). */
   profilesDir: string;
+  /**
+   * Folder of the shipped knowledge-base articles (knowledge-base/ in a checkout, resources in
+   * a package); found by defaultKnowledgeDir() when not given. A team's own articles and
+   * drafts live in <dataDir>/knowledge-base/.
+   */
+  knowledgeDir?: string;
   /** better-sqlite3 binary built for this runtime, when it is not the one in node_modules (Electron). */
   sqliteNativeBinding?: string;
   /** Check every answer against the contract (development and tests). */

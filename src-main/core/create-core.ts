@@ -2,6 +2,7 @@
 // the contract's handlers. Every door (Electron IPC, `fieldbench serve`, the CLI) calls
 // createCore and then only ever talks to the returned dispatch function and event source.
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { constants as fsConstants } from 'node:fs';
 import { createDispatcher, type Handlers } from '../api/dispatch';
 import type { CaseDevice, DiagnosticsReport } from '../api/schemas';
@@ -35,6 +36,8 @@ import { FIELDBENCH_VERSION } from './version';
 import { BleRegistry } from './ble/ble-registry';
 import { BleFollowers } from './ble/ble-followers';
 import { NodeBleCentral } from '../transports/ble/node-ble-central';
+import { defaultKnowledgeDir, KNOWLEDGE_DIR_NAME, KnowledgeBase } from './knowledge/knowledge-base';
+import { knowledgeRequests } from './knowledge/knowledge-requests';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
@@ -47,6 +50,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const profiles = await ProfileRegistry.load(options.profilesDir);
   for (const problem of profiles.problems) {
     log('warn', `profile ${problem.file}${problem.field ? ` at ${problem.field}` : ''}: ${problem.message}`);
+  }
+
+  const kb = await KnowledgeBase.load({
+    shipped: options.knowledgeDir ?? defaultKnowledgeDir(),
+    local: join(options.dataDir, KNOWLEDGE_DIR_NAME),
+  });
+  for (const problem of kb.problems) {
+    log('warn', `knowledge base ${problem.file}${problem.field ? ` at ${problem.field}` : ''}: ${problem.message}`);
   }
 
   const store = openCaseStore({
@@ -168,6 +179,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     };
   }
 
+  const knowledge = knowledgeRequests({
+    kb,
+    device: (deviceId) => directory.get(deviceId),
+    lastReport: (deviceId) => lastReports.get(deviceId) ?? null,
+    caseDetail: (caseId) => store.cases.get(caseId),
+    attachment: (caseId, attachmentId) => store.attachments.get(caseId, attachmentId),
+    now,
+  });
+
   const handlers: Handlers = {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
@@ -275,6 +295,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
           bootloaderMode: mode && 'mode' in mode ? mode.mode : null,
         };
       }),
+    'kb.list': knowledge.list,
+    'kb.get': knowledge.get,
+    'kb.reload': knowledge.reload,
+    'kb.suggest': knowledge.suggest,
+    'kb.draftFromCase': knowledge.draftFromCase,
+
     'smp.reset': async ({ deviceId }) =>
       smpSessions.withSession(deviceId, 'SMP reset', async (session) => {
         await session.smp().reset();
