@@ -18,15 +18,19 @@ export interface CaseSearchInput {
   deviceModel?: string | undefined;
   serial?: string | undefined;
   tag?: string | undefined;
-  /** Cases with activity in [from, to]: opened at or before `to`, last changed at or after `from`. */
+  /** Cases opened in [from, to]; either end may be left open. */
   from?: string | undefined;
   to?: string | undefined;
   limit: number;
   offset?: number | undefined;
 }
 
-/** The count of matching cases stops here: past it, "more than 1000" is all a person needs. */
-export const TOTAL_COUNT_CAP = 1000;
+/**
+ * The count of matching cases stops here: past it, "more than 200" is all a person needs to
+ * narrow the search, and counting further is what a common word with a filter pays for
+ * (every match checked against the filter). Pages past it are still served.
+ */
+export const TOTAL_COUNT_CAP = 200;
 /**
  * A serial number or tag with at most this many cases is walked case by case, each checked
  * against the index (some 50 µs a case at 100,000 cases); past it, walking the index in order
@@ -139,30 +143,27 @@ export class CaseSearch {
       filters.clauses.push('c.device_model = @deviceModel');
       filters.params.deviceModel = input.deviceModel.trim();
     }
-    // A date window also bounds the cases' seq (from the indexes alone), so a search starts
-    // at the newest case in it and stops at the oldest instead of walking every newer case.
-    if (input.from !== undefined) {
-      const from = new Date(input.from).toISOString();
-      filters.clauses.push('c.updated_at >= @from');
+    // A date window also bounds the cases' seq: one scan of the window in cases_by_created
+    // (covering, so index pages only) gives the lowest and highest seq opened in it, and a
+    // search then reads only that stretch of the index instead of every newer case.
+    if (input.from !== undefined || input.to !== undefined) {
+      const from = input.from === undefined ? '' : new Date(input.from).toISOString();
+      const to = input.to === undefined ? '\uffff' : new Date(input.to).toISOString();
+      filters.clauses.push('c.created_at BETWEEN @from AND @to');
       filters.params.from = from;
-      filters.lowestSeq = this.statements.lowestSeqUpdatedSince.get(from)?.seq ?? null;
-      if (filters.lowestSeq === null) filters.empty = true;
-    }
-    if (input.to !== undefined) {
-      const to = new Date(input.to).toISOString();
-      filters.clauses.push('c.created_at <= @to');
       filters.params.to = to;
-      filters.highestSeq = this.statements.highestSeqCreatedBy.get(to)?.seq ?? null;
-      if (filters.highestSeq === null) filters.empty = true;
+      const window = this.statements.seqOpenedBetween.get(from, to);
+      if (!window || window.lowest === null || window.highest === null) filters.empty = true;
+      else {
+        filters.lowestSeq = window.lowest;
+        filters.highestSeq = window.highest;
+      }
     }
-    if (filters.lowestSeq !== null) {
-      filters.clauses.push('c.seq >= @lowestSeq');
-      filters.params.lowestSeq = filters.lowestSeq;
-    }
-    if (filters.highestSeq !== null) {
-      filters.clauses.push('c.seq <= @highestSeq');
-      filters.params.highestSeq = filters.highestSeq;
-    }
+    // The bounds go on whichever side is walked (listFiltered, matchFiltered): on the cases
+    // when they are walked, on the index rowids when it is, never both, or SQLite may walk
+    // the cases in the window and probe the index for each.
+    if (filters.lowestSeq !== null) filters.params.lowestSeq = filters.lowestSeq;
+    if (filters.highestSeq !== null) filters.params.highestSeq = filters.highestSeq;
     if (serial !== null) {
       filters.clauses.push('c.device_serial = @serial');
       filters.params.serial = serial;
@@ -182,7 +183,8 @@ export class CaseSearch {
   }
 
   private listFiltered(filters: Filters, limit: number, offset: number): Found {
-    const where = filters.clauses.length > 0 ? `WHERE ${filters.clauses.join(' AND ')}` : '';
+    const clauses = [...filters.clauses, ...seqBounds(filters, 'c.seq', 1)];
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     const page = this.prepared(`SELECT ${HIT_COLUMNS} FROM cases c ${where} ORDER BY c.seq DESC LIMIT @limit OFFSET @offset`);
     const count = this.prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM cases c ${where} LIMIT @cap)`);
     const rows = page.all({ ...filters.params, limit, offset }) as HitRow[];
@@ -198,7 +200,7 @@ export class CaseSearch {
       const inIndex = `EXISTS (SELECT 1 FROM case_fts f WHERE case_fts MATCH @match
         AND f.rowid BETWEEN c.seq * ${PARTS} AND c.seq * ${PARTS} + ${PARTS - 1})`;
       const source = filters.walk === 'tag' ? 'case_tags t JOIN cases c ON c.seq = t.case_seq' : 'cases c';
-      const clauses = filters.walk === 'tag' ? ['t.tag = @tag', ...filters.clauses] : filters.clauses;
+      const clauses = [...(filters.walk === 'tag' ? ['t.tag = @tag'] : []), ...filters.clauses, ...seqBounds(filters, 'c.seq', 1)];
       const where = [...clauses, inIndex].join(' AND ');
       page = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${source} WHERE ${where} ORDER BY c.seq DESC LIMIT @limit OFFSET @offset`);
       count = this.prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM ${source} WHERE ${where} LIMIT @cap)`);
@@ -207,11 +209,7 @@ export class CaseSearch {
     }
     // Index rows come newest case first, a case's parts next to each other: the page is read
     // row by row (skipping a case's second part), and stops as soon as it is full.
-    const bounds = [
-      filters.lowestSeq === null ? null : `f.rowid >= @lowestSeq * ${PARTS}`,
-      filters.highestSeq === null ? null : `f.rowid <= @highestSeq * ${PARTS} + ${PARTS - 1}`,
-    ].filter((bound) => bound !== null);
-    const where = ['case_fts MATCH @match', ...bounds, ...filters.clauses].join(' AND ');
+    const where = ['case_fts MATCH @match', ...seqBounds(filters, 'f.rowid', PARTS), ...filters.clauses].join(' AND ');
     const join = `case_fts f JOIN cases c ON c.seq = f.rowid / ${PARTS}`;
     page = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${join} WHERE ${where} ORDER BY f.rowid DESC`);
     // The count stays inside SQLite: no row crosses into JavaScript to be counted.
@@ -290,6 +288,14 @@ export class CaseSearch {
   }
 }
 
+/** The date window's seq bounds on a column holding seq * scale + part. */
+function seqBounds(filters: Filters, column: string, scale: number): string[] {
+  const bounds: string[] = [];
+  if (filters.lowestSeq !== null) bounds.push(`${column} >= @lowestSeq * ${scale}`);
+  if (filters.highestSeq !== null) bounds.push(`${column} <= @highestSeq * ${scale} + ${scale - 1}`);
+  return bounds;
+}
+
 interface Filters {
   clauses: string[];
   params: Params;
@@ -322,9 +328,9 @@ function prepareStatements(db: Database) {
       `SELECT title, device_model, device_serial, customer, asset_id, symptom, resolution, root_cause FROM cases WHERE seq = ?`,
     ),
     tagsOf: db.prepare<[number], { tag: string }>('SELECT tag FROM case_tags WHERE case_seq = ? ORDER BY tag'),
-    // Covering index scans: cases_by_updated and cases_by_created hold the seq.
-    lowestSeqUpdatedSince: db.prepare<[string], { seq: number | null }>('SELECT min(seq) AS seq FROM cases WHERE updated_at >= ?'),
-    highestSeqCreatedBy: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM cases WHERE created_at <= ?'),
+    seqOpenedBetween: db.prepare<[string, string], { lowest: number | null; highest: number | null }>(
+      'SELECT min(seq) AS lowest, max(seq) AS highest FROM cases INDEXED BY cases_by_created WHERE created_at BETWEEN ? AND ?',
+    ),
     notesOf: db.prepare<[string], { id: string; text: string }>(
       'SELECT id, text FROM notes WHERE case_id = ? ORDER BY updated_at DESC, seq DESC',
     ),

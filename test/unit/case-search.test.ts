@@ -112,10 +112,20 @@ describe('case search', () => {
     expect(ids(search({ query: 'battery', serial: 'SN-1' }))).toEqual([handTyped]);
     expect(ids(search({ tag: ' FIELD   return ' }))).toEqual([radio]);
     expect(ids(search({ query: 'radio', tag: 'battery' }))).toEqual([battery]);
-    // Activity in a window: opened by its end, changed since its start.
+    // Opened in a window; either end may be open.
     expect(ids(search({ from: '2026-01-02T00:00:00.000Z', to: '2026-01-03T23:59:59.000Z' }))).toEqual([waiting, battery]);
     expect(ids(search({ to: '2026-01-01T23:00:00+02:00' }))).toEqual([radio]);
+    expect(ids(search({ from: '2026-01-03T00:00:00.000Z' }))).toEqual([handTyped, waiting]);
+    expect(search({ from: '2027-01-01T00:00:00.000Z', query: 'radio' })).toEqual({ hits: [], total: 0, totalIsExact: true });
     expect(search({})).toMatchObject({ total: 4, totalIsExact: true });
+  });
+
+  it('finds a case opened while the clock was set back by its own date, whatever its place in the store', () => {
+    t = Date.parse('2025-12-15T10:00:00.000Z');
+    const backdated = store.cases.open({ title: 'Radio case from a machine with a wrong clock', device: null, snapshot: null }).id;
+    expect(ids(search({ query: 'radio', from: '2025-12-01T00:00:00Z', to: '2025-12-31T00:00:00Z' }))).toEqual([backdated]);
+    expect(ids(search({ query: 'radio', from: '2026-01-01T00:00:00Z', to: '2026-01-01T23:00:00Z' }))).toEqual([radio]);
+    expect(ids(search({ query: 'radio', to: '2026-01-01T23:00:00Z' }))).toEqual([backdated, radio]);
   });
 
   it('gives the same answers whether it walks the index or a selective filter', () => {
