@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KbArticle } from '../../src-main/api/schemas';
 import { runCli } from '../../src-main/cli/main';
 import type { Core } from '../../src-main/core/core';
+import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
 import { attachSensorNodeOnPty, type SensorNodeOnPty } from '../../src-main/virtual/attach-sensor-node';
 import { captureIo } from '../helpers/captured-io';
 import { fails, ok, startCore } from '../helpers/core-fixture';
@@ -106,6 +107,28 @@ describe('the knowledge base in the core', () => {
     // Drafts are never suggested.
     expect((await ok(core, 'kb.suggest', { caseId: opened.id })).suggestions.every((s) => s.article.source !== 'draft')).toBe(true);
   }, 30_000);
+
+  it('from a case: a firmware step that failed with an SMP error brings up the article for that code', async () => {
+    const device = await ok(core, 'devices.attachVirtual', {});
+    try {
+      const opened = await ok(core, 'cases.open', { title: 'Update stops at once', deviceId: device.id });
+      await ok(core, 'devices.setFaults', { deviceId: device.id, faults: { smpErrorRc: 2 } });
+      const image = createMcubootImage({ version: '1.6.0', payload: new Uint8Array(4096).fill(0x5a) });
+      const started = await ok(core, 'firmware.flash', { deviceId: device.id, fileName: 'app-1.6.0.bin', contentBase64: Buffer.from(image).toString('base64'), caseId: opened.id });
+      const deadline = Date.now() + 20_000;
+      let job = started;
+      while (job.state !== 'finished' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        job = await ok(core, 'firmware.job', { jobId: started.id });
+      }
+      expect(job).toMatchObject({ state: 'finished', outcome: 'failed' });
+      const { suggestions } = await ok(core, 'kb.suggest', { caseId: opened.id });
+      const article = suggestions.find((s) => s.article.id === 'smp-upload-buffer-too-small');
+      expect(article?.reasons.map((r) => r.text)).toContain('SMP error 2 (MGMT_ERR_ENOMEM)');
+    } finally {
+      await ok(core, 'devices.detach', { deviceId: device.id });
+    }
+  }, 40_000);
 
   it('a local article replaces the shipped one after a reload; a broken one is a problem, the rest still load', async () => {
     const local = join(dir.path, 'knowledge-base');
