@@ -4,6 +4,7 @@
 // search. Written to BENCHMARKS.md as ratios to the targets (p95 20 ms, open 200 ms).
 // FIELDBENCH_CASE_BENCH_SCALE=0.1 runs a tenth of the size for a quick look, without
 // touching BENCHMARKS.md.
+import { loadavg } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOTAL_COUNT_CAP, type CaseSearchInput } from '../src-main/store/case-search';
 import { openCaseStore } from '../src-main/store/case-store';
@@ -43,7 +44,7 @@ afterAll(() => {
     'number shared by about 3 cases, five years of cases). Every figure is the whole `cases.search` call as the ' +
     'core makes it: the FTS5 query with its filters, a page of 20 hits with their highlighted snippets, and the ' +
     `count of matching cases (exact up to ${TOTAL_COUNT_CAP}). Each query ran ${RUNS_PER_QUERY} times after ${WARMUP_RUNS} ` +
-    'warm-up runs, with the file in the page cache.\n\n' +
+    `warm-up runs, with the file in the page cache (the machine's load average was ${loadavg()[0]?.toFixed(1)} when measured).\n\n` +
     `${table(summaryRows)}\n\n` +
     `${table(queryRows)}\n\n` +
     '**Open** is `openCaseStore` (open the file, check the schema version, prepare the statements) plus a first ' +
