@@ -479,7 +479,7 @@ export type CaseAttachment = z.infer<typeof CaseAttachment>;
 export const CaseAttachmentContent = CaseAttachment.extend({ contentBase64: z.string() });
 export type CaseAttachmentContent = z.infer<typeof CaseAttachmentContent>;
 
-export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added']);
+export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added', 'imported']);
 export type CaseEventKind = z.infer<typeof CaseEventKind>;
 
 /** One entry of a case's timeline: what happened, when, in a sentence, with its details. */
@@ -504,6 +504,39 @@ export const CaseDetail = CaseSummary.extend({
   timeline: z.array(CaseEvent),
 });
 export type CaseDetail = z.infer<typeof CaseDetail>;
+
+/** The largest escalation bundle taken for import: every attachment at its largest would not fit anyway. */
+export const MAX_BUNDLE_BYTES = 4 * MAX_ATTACHMENT_BYTES;
+
+/** A case written out as an escalation bundle (a zip), to save or send as it is. */
+export const CaseBundleFile = z.object({
+  /** A name to save it under: the case's title and id, ending in .zip. */
+  fileName: z.string(),
+  contentBase64: z.string(),
+  size: z.number().int().min(0),
+  sha256: Sha256Hex,
+});
+export type CaseBundleFile = z.infer<typeof CaseBundleFile>;
+
+/** What an import stored: the new case, where it came from, and how much of it. */
+export const CaseBundleImport = z.object({
+  case: CaseSummary,
+  /** The case's id on the machine it was exported from. */
+  originalCaseId: Uuid,
+  /** Its ids were in use here (the bundle was imported before), so it was stored under new ones. */
+  renumbered: z.boolean(),
+  machine: z.string(),
+  fieldbenchVersion: z.string(),
+  exportedAt: IsoTime,
+  imported: z.object({
+    notes: z.number().int().min(0),
+    timelineEntries: z.number().int().min(0),
+    snapshots: z.number().int().min(0),
+    attachments: z.number().int().min(0),
+    firmwareJobs: z.number().int().min(0),
+  }),
+});
+export type CaseBundleImport = z.infer<typeof CaseBundleImport>;
 
 /** A piece of text to show, and whether it is part of what the search matched. Plain text, never markup. */
 export const TextSegment = z.object({ text: z.string(), hit: z.boolean() });

@@ -18,6 +18,7 @@ import {
   type CaseStatus,
 } from '../api/schemas';
 import { CaseAttachments } from './case-attachments';
+import { CaseImportWriter, type ImportedCase, type ImportedCaseIds } from './case-import';
 import { applyPatch, changesBetween, describeChanges, type CaseFieldValues, type FieldChange } from './case-fields';
 import { caseNotFound, checkedRow, guarded, parseStoredJson, timestampOf } from './case-rows';
 import type { Database } from './database';
@@ -114,6 +115,7 @@ export class CaseRepository {
   private readonly file: string;
   private readonly statements: Statements;
   private readonly attachments: CaseAttachments;
+  private readonly imports: CaseImportWriter;
 
   constructor(
     private readonly db: Database,
@@ -123,6 +125,7 @@ export class CaseRepository {
     this.file = db.name;
     this.statements = prepareStatements(db);
     this.attachments = options.attachments ?? new CaseAttachments(db, this.now);
+    this.imports = new CaseImportWriter(db);
   }
 
   /** Cases, the most recently changed first. */
@@ -145,6 +148,36 @@ export class CaseRepository {
 
   get(caseId: string): CaseDetail {
     return this.guard('read case', caseId, () => this.db.transaction(() => this.detail(caseId))());
+  }
+
+  /** Every diagnostics snapshot of a case with when it was taken, oldest first (the detail shows the latest). */
+  snapshotsOf(caseId: string): { takenAt: string; report: DiagnosticsReport }[] {
+    return this.guard('read case snapshots', caseId, () =>
+      this.db.transaction(() => {
+        if (!this.statements.caseExists.get(caseId)) throw caseNotFound(caseId);
+        return this.statements.snapshotsOf.all(caseId).map((row) => ({
+          takenAt: row.taken_at,
+          report: this.checkedRow(DiagnosticsReport, parseStoredJson(this.file, row.report_json, caseId, 'snapshot'), caseId),
+        }));
+      })(),
+    );
+  }
+
+  /**
+   * Store a whole case from elsewhere (an escalation bundle) in one transaction: the case,
+   * its snapshots, notes, timeline, attachments and firmware jobs, then a timeline entry for
+   * the import. Nothing stored here is replaced: ids already in use are renewed.
+   */
+  importCase(input: ImportedCase): ImportedCaseIds & { detail: CaseDetail } {
+    const at = this.timestamp();
+    return this.guard('import case', input.case.id, () =>
+      this.db
+        .transaction(() => {
+          const ids = this.imports.write(input, at);
+          return { ...ids, detail: this.detail(ids.caseId) };
+        })
+        .immediate(),
+    );
   }
 
   open(input: OpenCaseInput): CaseDetail {
@@ -387,7 +420,7 @@ export class CaseRepository {
     if (row === undefined) throw caseNotFound(caseId);
     const snapshotRow = this.statements.latestSnapshot.get(caseId);
     const detail = {
-      ...this.summaryFields(row),
+      ...summaryFields(row),
       fields: this.fieldsOf(row),
       device: row.device_json === null ? null : parseStoredJson(this.file, row.device_json, caseId, 'device'),
       snapshot: snapshotRow === undefined ? null : parseStoredJson(this.file, snapshotRow.report_json, caseId, 'snapshot'),
@@ -400,10 +433,6 @@ export class CaseRepository {
 
   private summaryOf(row: CaseRow): CaseSummary {
     return this.checkedRow(CaseSummary, summaryFields(row), row.id);
-  }
-
-  private summaryFields(row: CaseRow) {
-    return summaryFields(row);
   }
 
   private noteOf(row: NoteRow): Note {
@@ -504,6 +533,9 @@ function prepareStatements(db: Database) {
     deleteTag: db.prepare('DELETE FROM case_tags WHERE case_seq = @caseSeq AND tag = @tag'),
     latestSnapshot: db.prepare<[string], { report_json: string }>(
       'SELECT report_json FROM case_snapshots WHERE case_id = ? ORDER BY taken_at DESC, seq DESC LIMIT 1',
+    ),
+    snapshotsOf: db.prepare<[string], { report_json: string; taken_at: string }>(
+      'SELECT report_json, taken_at FROM case_snapshots WHERE case_id = ? ORDER BY taken_at, seq',
     ),
     notesOf: db.prepare<[string], NoteRow>(
       `SELECT ${NOTE_COLUMNS} FROM notes WHERE case_id = ? ORDER BY created_at, seq`,

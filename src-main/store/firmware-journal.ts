@@ -116,6 +116,13 @@ export class FirmwareJournal {
     return this.guard('read firmware job', jobId, () => this.read(jobId));
   }
 
+  /** The jobs run for a case, oldest first. */
+  ofCase(caseId: string): FirmwareJob[] {
+    return this.guard('list firmware jobs of a case', undefined, () =>
+      this.db.transaction(() => this.statements.ofCase.all(caseId).map((row) => this.read(row.id)))(),
+    );
+  }
+
   /** Jobs that never finished: the app stopped or crashed during them. */
   unfinished(): FirmwareJob[] {
     return this.guard('list unfinished firmware jobs', undefined, () =>
@@ -220,6 +227,7 @@ function prepare(db: Database) {
     jobExists: db.prepare<[string], { id: string }>('SELECT id FROM firmware_jobs WHERE id = ?'),
     getJob: db.prepare<[string], JobRow>(`SELECT ${columns} FROM firmware_jobs WHERE id = ?`),
     stepsOf: db.prepare<[string], StepRow>('SELECT step, status, at, detail FROM firmware_job_steps WHERE job_id = ? ORDER BY seq'),
+    ofCase: db.prepare<[string], { id: string }>('SELECT id FROM firmware_jobs WHERE case_id = ? ORDER BY started_at, seq'),
     unfinished: db.prepare<[], { id: string }>('SELECT id FROM firmware_jobs WHERE finished_at IS NULL ORDER BY started_at'),
   };
 }

@@ -19,6 +19,7 @@ export const timelineKindLabel: Record<TimelineKind, string> = {
   firmware: 'Firmware',
   'fields-changed': 'Fields',
   'attachment-added': 'Attachment',
+  imported: 'Imported',
   note: 'Note',
 };
 
@@ -30,6 +31,7 @@ export const timelineKindMark: Record<TimelineKind, string> = {
   firmware: '↧',
   'fields-changed': '✱',
   'attachment-added': '⎘',
+  imported: '⇲',
   note: '✎',
 };
 
