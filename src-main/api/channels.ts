@@ -25,6 +25,8 @@ export const requestChannelNames = [
   'cases.attachment',
   'cases.search',
   'cases.deviceHistory',
+  'cases.export',
+  'cases.import',
   'firmware.inspect',
   'firmware.flash',
   'firmware.job',

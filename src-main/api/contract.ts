@@ -12,12 +12,15 @@ import {
   BleScanState,
   CaseAttachment,
   CaseAttachmentContent,
+  CaseBundleFile,
+  CaseBundleImport,
   CaseDetail,
   CaseFieldsPatch,
   CaseSearchResult,
   CaseStatus,
   CaseSummary,
   MAX_ATTACHMENT_BYTES,
+  MAX_BUNDLE_BYTES,
   Device,
   DiagnosticsReport,
   FirmwareFileContent,
@@ -201,6 +204,26 @@ export const requests = {
   'cases.setStatus': {
     request: z.object({ caseId: Uuid, status: CaseStatus, expectedRevision: z.number().int().min(1).optional() }).strict(),
     response: CaseSummary,
+  },
+  /** The case as one escalation bundle: a zip with the reports, case.json and the attachments. Same case, same bytes. */
+  'cases.export': {
+    request: z.object({ caseId: Uuid }).strict(),
+    response: CaseBundleFile,
+  },
+  /**
+   * Store a case from a bundle another Fieldbench exported. The whole bundle is checked first
+   * (structure, sizes, checksums, format version, case.json); a bundle that fails any check is
+   * refused with invalid-request and nothing is written. A case whose ids are in use here is
+   * stored under new ones, its timeline naming the original.
+   */
+  'cases.import': {
+    request: z
+      .object({
+        contentBase64: z.base64().max(Math.ceil(MAX_BUNDLE_BYTES / 3) * 4),
+        fileName: z.string().trim().min(1).max(255).optional(),
+      })
+      .strict(),
+    response: CaseBundleImport,
   },
 
   /** What a firmware file is and whether it is intact and signed by the given keys; touches no device. */

@@ -2,10 +2,13 @@
 // the contract's handlers. Every door (Electron IPC, `fieldbench serve`, the CLI) calls
 // createCore and then only ever talks to the returned dispatch function and event source.
 import { access } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { constants as fsConstants } from 'node:fs';
 import { createDispatcher, type Handlers } from '../api/dispatch';
 import type { CaseDevice, DiagnosticsReport } from '../api/schemas';
+import { exportCaseBundle } from '../bundle/case-bundle-export';
+import { importCaseBundle } from '../bundle/case-bundle-import';
 import { openCaseStore } from '../store/case-store';
 import { listSerialPorts } from '../transports/serial/serial-discovery';
 import { openSerialLink } from '../transports/serial/serial-link';
@@ -264,6 +267,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       const summary = store.cases.setStatus(caseId, status, expectedRevision);
       events.emit('cases.changed', { caseId });
       return summary;
+    },
+    'cases.export': async ({ caseId }) =>
+      exportCaseBundle(store, caseId, { fieldbenchVersion: FIELDBENCH_VERSION, machine: hostname() }).file,
+    'cases.import': async ({ contentBase64, fileName }) => {
+      const imported = importCaseBundle(store, Buffer.from(contentBase64, 'base64'), { fileName });
+      events.emit('cases.changed', { caseId: imported.case.id });
+      return imported;
     },
 
     'firmware.inspect': async (request) => inspectFirmware(request),
