@@ -44,9 +44,15 @@ export const requestChannelNames = [
   'kb.reload',
   'kb.suggest',
   'kb.draftFromCase',
+  'procedures.list',
+  'procedures.start',
+  'procedures.answer',
+  'procedures.control',
+  'procedures.get',
+  'procedures.runs',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines', 'procedures.run'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

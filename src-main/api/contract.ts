@@ -37,6 +37,8 @@ import {
   ReadingStatus,
   IsoTime,
   ImageSlot,
+  ProcedureRun,
+  ProcedureSummary,
   PublicKeyPem,
   SmpInfo,
   Note,
@@ -343,6 +345,63 @@ export const requests = {
     request: z.object({ caseId: Uuid }).strict(),
     response: z.object({ path: z.string(), article: KbArticle }),
   },
+
+  /** The test procedures the device's profile declares. */
+  'procedures.list': { request: z.object({ deviceId: Id }).strict(), response: z.array(ProcedureSummary) },
+  /**
+   * Start a procedure on a device; answers at once with the run, then 'procedures.run' events
+   * follow it. With a case, the result goes to its timeline when the run ends.
+   */
+  'procedures.start': {
+    request: z
+      .object({
+        deviceId: Id,
+        procedureId: z.string().min(1).max(100),
+        caseId: Uuid.optional(),
+        /** Who runs it, for the record; the operating system user when not given. */
+        operator: z.string().trim().min(1).max(200).optional(),
+        /** ask (default): a failed automated step waits for the operator; continue: scripted benches. */
+        onFail: z.enum(['ask', 'continue']).optional(),
+      })
+      .strict(),
+    response: ProcedureRun,
+  },
+  /** The operator's answer to the step the run waits on: confirm or fail it, enter a value, supply an image. */
+  'procedures.answer': {
+    request: z
+      .object({
+        runId: Uuid,
+        stepId: z.string().min(1).max(100),
+        answer: z.enum(['pass', 'fail']),
+        reason: z.string().trim().max(2000).optional(),
+        value: z.number().finite().optional(),
+        image: z.object({ fileName: z.string().min(1).max(255), contentBase64: FirmwareFileContent }).strict().optional(),
+      })
+      .strict(),
+    response: ProcedureRun,
+  },
+  /**
+   * pause, resume (also after a restart, optionally on the device under another id), abort,
+   * retry the current step, or skip it (with a reason).
+   */
+  'procedures.control': {
+    request: z
+      .object({
+        runId: Uuid,
+        action: z.enum(['pause', 'resume', 'abort', 'retry', 'skip']),
+        reason: z.string().trim().max(2000).optional(),
+        /** resume: the device to go on with, when it is listed under another id than at the start. */
+        deviceId: Id.optional(),
+      })
+      .strict(),
+    response: ProcedureRun,
+  },
+  'procedures.get': { request: z.object({ runId: Uuid }).strict(), response: ProcedureRun },
+  /** Runs, newest first, of a device or a case (or all). */
+  'procedures.runs': {
+    request: z.object({ deviceId: Id.optional(), caseId: Uuid.optional(), limit: z.number().int().min(1).max(500).default(50) }).strict(),
+    response: z.array(ProcedureRun),
+  },
 } as const;
 
 export const events = {
@@ -362,6 +421,8 @@ export const events = {
   'firmware.job': FirmwareJob,
   /** Upload progress, a few times a second. */
   'firmware.progress': FirmwareProgress,
+  /** A procedure run changed: a step started, ended or waits for the operator, or the run paused or ended. */
+  'procedures.run': ProcedureRun,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

@@ -41,6 +41,9 @@ import { BleFollowers } from './ble/ble-followers';
 import { NodeBleCentral } from '../transports/ble/node-ble-central';
 import { defaultKnowledgeDir, KNOWLEDGE_DIR_NAME, KnowledgeBase } from './knowledge/knowledge-base';
 import { knowledgeRequests } from './knowledge/knowledge-requests';
+import { procedureDevice } from './procedures/procedure-device';
+import { ProcedureRunner } from './procedures/procedure-runner';
+import { osOperator, procedureRequests } from './procedures/procedure-requests';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
@@ -191,6 +194,40 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     now,
   });
 
+  const procedures = new ProcedureRunner({
+    runs: store.procedures,
+    profile: (profileId) => profiles.get(profileId),
+    device: procedureDevice({
+      device: (deviceId) => directory.get(deviceId),
+      isBle: (deviceId) => directory.isBle(deviceId),
+      identify: (deviceId) => directory.identify(deviceId),
+      withShell: (deviceId, step, work) => devices.withShell(deviceId, step, work),
+      withLink: (deviceId, step, work) => devices.withSession(deviceId, step, (session) => work(session.link), { long: true }),
+      readBleDiagnostics: (deviceId) => readDeviceDiagnostics(deviceId),
+      smpReset: (deviceId, step) => smpSessions.withSession(deviceId, step, (session) => session.smp().reset()),
+      followBleLog: async (deviceId) => {
+        await bleFollowers.follow(deviceId);
+      },
+      onLogLines: (listener) => events.on('logs.lines', listener),
+      startFirmwareUpdate: ({ deviceId, fileName, bytes, caseId }) =>
+        firmware.start({ deviceId, fileName, bytes, options: { uploadOnly: false, allowDowngrade: true, confirm: 'auto' }, keys: [], caseId }),
+      firmwareJob: (jobId) => firmware.wait(jobId),
+      cancelFirmwareJob: (jobId) => {
+        if (firmware.get(jobId).cancellable) firmware.cancel(jobId);
+      },
+      profileFile: (profileId) => profiles.fileOf(profileId),
+      now,
+    }),
+    recordOnCase: (caseId, summary, data) => {
+      store.cases.appendEvent({ caseId, kind: 'procedure', summary, data });
+      events.emit('cases.changed', { caseId });
+    },
+    emit: (run) => events.emit('procedures.run', run),
+    now,
+    defaultOperator: osOperator,
+    log,
+  });
+
   const handlers: Handlers = {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
@@ -310,6 +347,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'kb.reload': knowledge.reload,
     'kb.suggest': knowledge.suggest,
     'kb.draftFromCase': knowledge.draftFromCase,
+    ...procedureRequests(procedures),
 
     'smp.reset': async ({ deviceId }) =>
       smpSessions.withSession(deviceId, 'SMP reset', async (session) => {
@@ -339,6 +377,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     close: () => {
       closing ??= (async () => {
+        await procedures.close();
         await Promise.all([firmware.close(), dfuFirmware.close()]);
         await devices.close();
         await usbDevices.close();

@@ -7,6 +7,7 @@ import { CaseSearch } from './case-search';
 import { FirmwareJournal } from './firmware-journal';
 import { openDatabase, type Database } from './database';
 import { migrate } from './migrations';
+import { ProcedureRuns } from './procedure-runs';
 
 export const CASE_STORE_FILE = 'fieldbench.db';
 
@@ -22,6 +23,7 @@ export interface CaseStore {
   attachments: CaseAttachments;
   search: CaseSearch;
   firmware: FirmwareJournal;
+  procedures: ProcedureRuns;
   /** Problems SQLite finds in the file, its references and its search index; empty when the store is sound. */
   integrityCheck(): string[];
   /** Closes the file; later calls do nothing. */
@@ -36,6 +38,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   let attachments: CaseAttachments;
   let search: CaseSearch;
   let firmware: FirmwareJournal;
+  let procedures: ProcedureRuns;
   try {
     migrate(db);
     const clock = options.now ? { now: options.now } : {};
@@ -43,6 +46,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     cases = new CaseRepository(db, { ...clock, attachments });
     search = new CaseSearch(db);
     firmware = new FirmwareJournal(db, clock);
+    procedures = new ProcedureRuns(db);
   } catch (error) {
     db.close();
     throw error;
@@ -52,6 +56,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     attachments,
     search,
     firmware,
+    procedures,
     file,
     integrityCheck: () => integrityProblems(db),
     close: () => {

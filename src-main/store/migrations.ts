@@ -267,6 +267,58 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'procedure runs and their step results',
+    up(db) {
+      // A run is written step by step as it happens, so a run interrupted by a crash or a quit
+      // can be resumed from the step it was on, with the answers already given kept. The
+      // procedure is stored as it was when the run started: a profile edited later must not
+      // change what a half-done run asks for, nor what a finished one says it checked.
+      // A run with no case still records; one with a case ends in that case's timeline.
+      db.exec(`
+        CREATE TABLE procedure_runs (
+          seq            INTEGER PRIMARY KEY,
+          id             TEXT NOT NULL UNIQUE,
+          device_id      TEXT NOT NULL,
+          device_json    TEXT NOT NULL CHECK (json_valid(device_json)),
+          profile_id     TEXT NOT NULL,
+          procedure_id   TEXT NOT NULL,
+          procedure_json TEXT NOT NULL CHECK (json_valid(procedure_json)),
+          case_id        TEXT REFERENCES cases (id),
+          operator       TEXT NOT NULL,
+          on_fail        TEXT NOT NULL CHECK (on_fail IN ('ask', 'continue')),
+          state          TEXT NOT NULL CHECK (state IN ('running', 'waiting', 'paused', 'passed', 'failed', 'aborted')),
+          state_reason   TEXT,
+          current_step   INTEGER CHECK (current_step IS NULL OR current_step >= 0),
+          started_at     TEXT NOT NULL,
+          updated_at     TEXT NOT NULL,
+          finished_at    TEXT
+        ) STRICT;
+
+        CREATE INDEX procedure_runs_by_device ON procedure_runs (device_id, seq DESC);
+        CREATE INDEX procedure_runs_by_case ON procedure_runs (case_id, seq DESC) WHERE case_id IS NOT NULL;
+        CREATE INDEX procedure_runs_unfinished ON procedure_runs (seq) WHERE state IN ('running', 'waiting');
+
+        CREATE TABLE procedure_steps (
+          seq          INTEGER PRIMARY KEY,
+          run_id       TEXT NOT NULL REFERENCES procedure_runs (id),
+          step_index   INTEGER NOT NULL CHECK (step_index >= 0),
+          step_id      TEXT NOT NULL,
+          status       TEXT NOT NULL CHECK (status IN ('pending', 'running', 'waiting', 'passed', 'failed', 'skipped')),
+          attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+          reading_json TEXT CHECK (reading_json IS NULL OR json_valid(reading_json)),
+          reason       TEXT,
+          answer_json  TEXT CHECK (answer_json IS NULL OR json_valid(answer_json)),
+          awaiting     TEXT,
+          started_at   TEXT,
+          finished_at  TEXT,
+          deadline_at  TEXT,
+          UNIQUE (run_id, step_index)
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

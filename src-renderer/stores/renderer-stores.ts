@@ -5,6 +5,7 @@ import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ConnectionSource } from '../api/connection-state';
 import { createBleLiveStore, type BleLiveStore } from './ble-live-store';
 import { createBleScanStore, type BleScanStore } from './ble-scan-store';
+import { createCaseSearchStore, type CaseSearchStore } from './case-search-store';
 import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
 import { createCasesStore, type CasesStore } from './cases-store';
 import { createDevicesStore, type DevicesStore } from './devices-store';
@@ -18,6 +19,7 @@ export interface RendererStores {
   devices: DevicesStore;
   diagnostics: DiagnosticsStore;
   cases: CasesStore;
+  caseSearch: CaseSearchStore;
   caseDetail: CaseDetailStore;
   smp: SmpStore;
   firmware: FirmwareStore;
@@ -32,6 +34,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const devices = createDevicesStore(api, notices);
   const diagnostics = createDiagnosticsStore(api);
   const cases = createCasesStore(api, notices);
+  const caseSearch = createCaseSearchStore(api);
   const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
   const smp = createSmpStore(api);
   const firmware = createFirmwareStore(api, {
@@ -52,6 +55,8 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     void firmware.getState().refreshRunning();
     bleLive.getState().resume();
     if (cases.isWatched()) void cases.getState().load();
+    if (caseSearch.isWatched()) caseSearch.getState().refresh();
+    cases.reloadWatchedHistories();
   };
   const onConnection = (status: string) => {
     const open = status === 'open';
@@ -66,6 +71,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     devices,
     diagnostics,
     cases,
+    caseSearch,
     caseDetail,
     smp,
     firmware,
@@ -75,6 +81,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
       offConnection();
       devices.stop();
       cases.stop();
+      caseSearch.stop();
       caseDetail.stop();
       firmware.stop();
       bleScan.stop();

@@ -1,7 +1,10 @@
-// One case: title, status, the device it is about, its diagnostics snapshot, notes and timeline.
+// One case: title, status, its support fields, notes, attachments, the device it is about,
+// its timeline and its diagnostics snapshot.
 import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
+import { CaseAttachments } from '../components/CaseAttachments';
+import { CaseFieldsEditor } from '../components/CaseFieldsEditor';
 import { CaseStatusBadge } from '../components/CaseStatusBadge';
 import { CaseTimeline } from '../components/CaseTimeline';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
@@ -11,6 +14,8 @@ import { NoteEditor } from '../components/NoteEditor';
 import { PageHeading } from '../components/PageHeading';
 import { TimeText } from '../components/TimeText';
 import { hrefFor } from '../router/routes';
+import { useLeaveGuard } from '../router/use-leave-guard';
+import { draftIsDirty } from '../stores/case-fields-draft';
 
 export function CaseView({ caseId }: { caseId: string }) {
   const { caseDetail: store } = useStores();
@@ -20,6 +25,7 @@ export function CaseView({ caseId }: { caseId: string }) {
   const settingStatus = useStore(store, (s) => s.settingStatus);
   const noteIds = useStore(store, (s) => s.noteIds);
   const notes = useStore(store, (s) => s.notes);
+  const fieldsDirty = useStore(store, (s) => draftIsDirty(s.fieldDrafts[caseId]));
   const { load, setStatus, addNote, editNote, flushNote } = store.getState();
   const focusNoteId = useRef<string | null>(null);
   const noteRefs = useRef(new Map<string, HTMLTextAreaElement>());
@@ -27,6 +33,8 @@ export function CaseView({ caseId }: { caseId: string }) {
   useEffect(() => {
     void load(caseId);
   }, [caseId, load]);
+
+  useLeaveGuard(fieldsDirty, 'This case has changes to its details that are not saved. Leave the page anyway? They stay here until you come back, but are not saved.');
 
   // A note just added gets the cursor, so "Add note" then typing just works.
   useEffect(() => {
@@ -83,12 +91,15 @@ export function CaseView({ caseId }: { caseId: string }) {
           type="button"
           className={resolved ? undefined : 'button-primary'}
           onClick={() => void setStatus(resolved ? 'open' : 'resolved')}
-          disabled={settingStatus}
+          disabled={settingStatus || fieldsDirty}
+          title={fieldsDirty ? 'Save or discard the changes to the case details first' : undefined}
           data-testid="toggle-case-status"
         >
           {resolved ? 'Reopen case' : 'Mark as resolved'}
         </button>
       </div>
+
+      <CaseFieldsEditor detail={detail} />
 
       <section className="panel" aria-labelledby="notes-heading">
         <div className="panel-heading">
@@ -123,6 +134,8 @@ export function CaseView({ caseId }: { caseId: string }) {
           );
         })}
       </section>
+
+      <CaseAttachments detail={detail} />
 
       <section className="panel" aria-labelledby="case-device-heading">
         <h2 id="case-device-heading">Device</h2>

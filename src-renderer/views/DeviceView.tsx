@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { BleLiveSection } from '../components/BleLiveSection';
 import { BlePanel } from '../components/BlePanel';
+import { DeviceHistory } from '../components/DeviceHistory';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
@@ -179,6 +180,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           }}
         />
       </section>
+
+      <DeviceHistory serial={device.identity?.serialNumber ?? null} />
     </>
   );
 }

@@ -23,6 +23,13 @@ import {
 } from '../../src-main/virtual/ble/gatt-uuids';
 import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
+  CheckStepSpec,
+  FirmwareStepSpec,
+  InstructionStepSpec,
+  MeasurementStepSpec,
+  ProcedureSpec,
+  StepCondition,
+  WaitStepSpec,
   BleMatch,
   BleSettings,
   CountDiagnostic,
@@ -89,6 +96,9 @@ type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>>;
 /** Every key of T, each marked required or optional; `satisfies` makes tsc fail on any drift in the type. */
 type KeyList<T> = Record<RequiredKeys<T>, 'required'> & Record<OptionalKeys<T>, 'optional'>;
 
+/** The fields every procedure step has, besides its kind. */
+const STEP_BASE_KEYS = { kind: 'required', id: 'required', title: 'required', instructions: 'optional', when: 'optional', retries: 'optional' } as const;
+
 const shapes = {
   '': {
     id: 'required',
@@ -101,7 +111,23 @@ const shapes = {
     diagnostics: 'required',
     firmware: 'optional',
     ble: 'optional',
+    procedures: 'optional',
   } satisfies KeyList<DeviceProfile>,
+  '/$defs/procedure': { id: 'required', name: 'required', description: 'optional', steps: 'required' } satisfies KeyList<ProcedureSpec>,
+  '/$defs/stepCondition': { step: 'required', is: 'required' } satisfies KeyList<StepCondition>,
+  '/$defs/checkStep': {
+    ...STEP_BASE_KEYS,
+    diagnostic: 'optional',
+    command: 'optional',
+    pattern: 'optional',
+    unit: 'optional',
+    limits: 'optional',
+    timeoutMs: 'optional',
+  } satisfies KeyList<CheckStepSpec>,
+  '/$defs/instructionStep': { ...STEP_BASE_KEYS, instructions: 'required' } satisfies KeyList<InstructionStepSpec>,
+  '/$defs/measurementStep': { ...STEP_BASE_KEYS, instructions: 'required', unit: 'required', limits: 'required' } satisfies KeyList<MeasurementStepSpec>,
+  '/$defs/waitStep': { ...STEP_BASE_KEYS, for: 'required', timeoutMs: 'required', pattern: 'optional', reset: 'optional' } satisfies KeyList<WaitStepSpec>,
+  '/$defs/firmwareStep': { ...STEP_BASE_KEYS, version: 'required', image: 'optional', timeoutMs: 'optional' } satisfies KeyList<FirmwareStepSpec>,
   '/$defs/mcumgrSerialFirmware': {
     method: 'required',
     slotSize: 'required',

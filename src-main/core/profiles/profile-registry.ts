@@ -19,6 +19,7 @@ import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
 import { canonicalBleUuid } from '../../transports/ble/ble-uuid';
 import { STANDARD_GATT_READING_IDS } from '../diagnostics/gatt-standard-readings';
 import { findJsonSyntaxError } from './json-syntax-error';
+import { checkProcedures } from './procedure-checks';
 import { captureGroupCount, compilePattern, tryCompilePattern } from './profile-patterns';
 import {
   isSerialProfile,
@@ -95,12 +96,23 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
       continue;
     }
     firstFileOfId.set(checked.profile.id, file);
+    problems.push(...(procedureProblems.get(checked.profile) ?? []));
     profiles.push({ profile: checked.profile, file, signingKeys: checked.signingKeys });
   }
   return { profiles, problems };
 }
 
 type Checked = { ok: true; profile: DeviceProfile; signingKeys: SigningKey[] } | { ok: false; problems: ProfileProblem[] };
+
+/** The problems of procedures left out of a profile that otherwise loaded, found by profile. */
+const procedureProblems = new WeakMap<DeviceProfile, ProfileProblem[]>();
+
+/** The profile without its procedures, and the procedures as written (undefined when there are none). */
+function splitProcedures(data: unknown): { procedures: unknown; rest: unknown } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !('procedures' in data)) return { procedures: undefined, rest: data };
+  const { procedures, ...rest } = data as Record<string, unknown>;
+  return { procedures, rest };
+}
 
 /** One file through the three gates: JSON, schema, sense. */
 async function checkProfileFile(file: string): Promise<Checked> {
@@ -120,15 +132,21 @@ async function checkProfileFile(file: string): Promise<Checked> {
       : `not valid JSON: ${describeError(error)}`;
     return { ok: false, problems: [{ file, field: '', message }] };
   }
+  // Procedures are checked on their own, after the rest: a broken one is left out and
+  // reported, and the device can still be recognised, read and flashed.
+  const { procedures, rest } = splitProcedures(data);
   const validate = profileValidator();
-  if (!validate(data)) {
+  if (!validate(rest)) {
     return { ok: false, problems: schemaProblems(file, validate.errors ?? []) };
   }
-  const profile = data as DeviceProfile & { $schema?: string };
+  const profile = rest as DeviceProfile & { $schema?: string };
   const senseProblems = checkSense(profile).map((p) => ({ file, ...p }));
   if (senseProblems.length > 0) return { ok: false, problems: senseProblems };
   const keys = await readSigningKeys(file, profile.firmware?.method === 'mcumgr-serial' ? (profile.firmware.signingKeys ?? []) : []);
   if (!keys.ok) return keys;
+  const checkedProcedures = checkProcedures(procedures, profile, dirname(file), procedureValidator());
+  procedureProblems.set(profile, checkedProcedures.problems.map((problem) => ({ file, ...problem })));
+  if (checkedProcedures.procedures.length > 0) profile.procedures = checkedProcedures.procedures;
   delete profile.$schema;
   if (profile.firmware?.method === 'usb-dfu' && profile.firmware.defaultAddress !== undefined) {
     // JSON has no hex numbers, so the schema takes "0x08000000"; the code wants the number.
@@ -161,17 +179,33 @@ async function readSigningKeys(
 
 // ---------------------------------------------------------------- schema
 
-let compiled: ValidateFunction | undefined;
+let compiled: { profile: ValidateFunction; procedure: ValidateFunction } | undefined;
 
 /** The schema is compiled on first use and then shared by every load. */
-function profileValidator(): ValidateFunction {
+function validators(): { profile: ValidateFunction; procedure: ValidateFunction } {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, verbose: true, discriminator: true, strict: true });
     // An annotation the schema uses to say what a pattern means, for the messages below.
     ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
-    compiled = ajv.compile(profileSchema);
+    const profile = ajv.compile(profileSchema);
+    const procedure = ajv.getSchema(`${profileSchema.$id}#/$defs/procedure`);
+    if (!procedure) throw new Error('profile.schema.json has no $defs/procedure');
+    compiled = { profile, procedure };
   }
   return compiled;
+}
+
+function profileValidator(): ValidateFunction {
+  return validators().profile;
+}
+
+/** Checks one procedure against the schema, with problems reported by schemaProblems' rules. */
+function procedureValidator(): (value: unknown, at: string) => { field: string; message: string }[] {
+  const validate = validators().procedure;
+  return (value, at) => {
+    if (validate(value)) return [];
+    return schemaProblems('', validate.errors ?? []).map(({ field, message }) => ({ field: `${at}${field}`, message }));
+  };
 }
 
 /** The published schema, for tools that want to check a profile without loading it. */
@@ -512,6 +546,11 @@ export class ProfileRegistry {
   /** The public keys a profile requires firmware images to be signed with (none: unsigned allowed). */
   signingKeysOf(id: string): SigningKey[] {
     return this.byId.get(id)?.signingKeys ?? [];
+  }
+
+  /** The file a profile was loaded from; files a profile names (images, keys) are relative to its folder. */
+  fileOf(id: string): string | undefined {
+    return this.byId.get(id)?.file;
   }
 
   /** Like get, for callers that cannot go on without the profile. */

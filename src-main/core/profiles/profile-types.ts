@@ -20,6 +20,11 @@ export interface DeviceProfile {
   firmware?: FirmwareSpec;
   /** What it offers over Bluetooth LE beyond Device Information and Battery; needs match.ble. */
   ble?: BleSettings;
+  /**
+   * Guided test procedures, in the order they are offered. A procedure that does not check out
+   * is left out (and reported as a profile problem) while the rest of the profile loads.
+   */
+  procedures?: ProcedureSpec[];
 }
 
 /**
@@ -218,4 +223,114 @@ export interface CountDiagnostic extends DiagnosticBase {
   pattern: string;
   unit?: string;
   limits?: NumberLimits;
+}
+
+// ---------------------------------------------------------------- procedures
+
+/** A guided test procedure: ordered steps, run one at a time against one device. */
+export interface ProcedureSpec {
+  /** Kebab-case, unique in the profile: "bench-bring-up". */
+  id: string;
+  name: string;
+  description?: string;
+  steps: ProcedureStepSpec[];
+}
+
+export type ProcedureStepSpec = CheckStepSpec | InstructionStepSpec | MeasurementStepSpec | WaitStepSpec | FirmwareStepSpec;
+export type ProcedureStepKind = ProcedureStepSpec['kind'];
+
+/** What every step has. */
+export interface StepBase {
+  /** Kebab-case, unique in the procedure; `when` and answer files refer to it. */
+  id: string;
+  title: string;
+  /** What the operator reads (or does) during the step. */
+  instructions?: string;
+  /** Run the step only when an earlier step ended so; otherwise it is skipped with the reason. */
+  when?: StepCondition;
+  /** Automated steps: how many more times a failed attempt is tried before the step fails (default 0). */
+  retries?: number;
+}
+
+export type StepResult = 'pass' | 'fail' | 'skipped';
+
+export interface StepCondition {
+  /** The id of an earlier step. */
+  step: string;
+  is: StepResult;
+}
+
+/** What a reading must be to pass: inside a range, equal to a value, matching a regex, or one of a list. */
+export type StepLimits = RangeLimit | EqualsLimit | RegexLimit | OneOfLimit;
+/** Inclusive at both ends; at least one end. */
+export interface RangeLimit {
+  min?: number;
+  max?: number;
+}
+export interface EqualsLimit {
+  equals: string | number;
+}
+/** A regex (no flags) the reading's text must match. */
+export interface RegexLimit {
+  regex: string;
+}
+export interface OneOfLimit {
+  /** Compared with the reading as text, ignoring case. */
+  oneOf: (string | number)[];
+}
+
+/**
+ * An automated check: a diagnostic of the profile read over the device's transport (the
+ * serial shell, or GATT for a BLE device), or a shell command with a capture pattern.
+ * Exactly one of diagnostic and command.
+ */
+export interface CheckStepSpec extends StepBase {
+  kind: 'check';
+  /** A diagnostic id from diagnostics (serial) or ble.diagnostics (BLE). */
+  diagnostic?: string;
+  /** A shell command; its answer's first line matching pattern gives the reading. */
+  command?: string;
+  /** With command: a regex over the answer's lines, with at most one capture group (the reading); without one, the matching line. */
+  pattern?: string;
+  unit?: string;
+  /** Absent, only for a diagnostic: the diagnostic's own limits judge it (fail fails the step). */
+  limits?: StepLimits;
+  /** Deadline for the command or read; the profile's command deadline otherwise. */
+  timeoutMs?: number;
+}
+
+/** The operator does something and confirms it, or fails the step with a reason. */
+export interface InstructionStepSpec extends StepBase {
+  kind: 'instruction';
+  instructions: string;
+}
+
+/** The operator measures a value (a multimeter, a current probe) and enters it. */
+export interface MeasurementStepSpec extends StepBase {
+  kind: 'measurement';
+  instructions: string;
+  unit: string;
+  limits: StepLimits;
+}
+
+/** Waits, always with a deadline, for the device to reboot, for a log line, or for the operator to press a button. */
+export interface WaitStepSpec extends StepBase {
+  kind: 'wait';
+  for: 'reboot' | 'log-line' | 'button';
+  timeoutMs: number;
+  /** for 'log-line': a regex over each line of the device's console (serial) or its UART log (BLE). */
+  pattern?: string;
+  /** for 'reboot': the step resets the device itself over SMP (MCUmgr) rather than waiting for the operator to. */
+  reset?: 'smp';
+}
+
+/** Ensures the device runs a firmware version, through the firmware update job if it does not. */
+export interface FirmwareStepSpec extends StepBase {
+  kind: 'firmware';
+  /** The version it must run, as the identity reports it: "1.5.0". */
+  version: string;
+  /** An image file, relative to the profile; absent: the operator supplies one when the step needs it. */
+  image?: string;
+  /** Deadline for the whole update (upload, swap, reboot, health check); 10 minutes by default. */
+  timeoutMs?: number;
 }
