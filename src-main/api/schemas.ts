@@ -479,7 +479,7 @@ export type CaseAttachment = z.infer<typeof CaseAttachment>;
 export const CaseAttachmentContent = CaseAttachment.extend({ contentBase64: z.string() });
 export type CaseAttachmentContent = z.infer<typeof CaseAttachmentContent>;
 
-export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added', 'imported']);
+export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added', 'imported', 'procedure']);
 export type CaseEventKind = z.infer<typeof CaseEventKind>;
 
 /** One entry of a case's timeline: what happened, when, in a sentence, with its details. */
@@ -997,3 +997,96 @@ export const KbSuggestion = z.object({
   score: z.number(),
 });
 export type KbSuggestion = z.infer<typeof KbSuggestion>;
+
+// ---------------------------------------------------------------- test procedures
+
+export const ProcedureStepKind = z.enum(['check', 'instruction', 'measurement', 'wait', 'firmware']);
+export type ProcedureStepKind = z.infer<typeof ProcedureStepKind>;
+
+export const ProcedureStepStatus = z.enum(['pending', 'running', 'waiting', 'passed', 'failed', 'skipped']);
+export type ProcedureStepStatus = z.infer<typeof ProcedureStepStatus>;
+
+/** waiting: for the operator (an answer, an image, or a decision on a failed step); paused: until resumed. */
+export const ProcedureRunState = z.enum(['running', 'waiting', 'paused', 'passed', 'failed', 'aborted']);
+export type ProcedureRunState = z.infer<typeof ProcedureRunState>;
+
+export const ProcedureSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  steps: z.array(z.object({ id: z.string(), kind: ProcedureStepKind, title: z.string() })),
+});
+export type ProcedureSummary = z.infer<typeof ProcedureSummary>;
+
+/** What a step read or was told: the value, its unit, and the answer line it came from. */
+export const StepReading = z.object({
+  value: z.union([z.number(), z.string(), z.boolean(), z.null()]),
+  unit: z.string().nullable(),
+  text: z.string().nullable(),
+});
+export type StepReading = z.infer<typeof StepReading>;
+
+/** An operator's answer as recorded: what, why, the value entered, the image supplied, who and when. */
+export const StepAnswer = z.object({
+  answer: z.enum(['pass', 'fail']),
+  reason: z.string().nullable(),
+  value: z.number().nullable(),
+  imageFileName: z.string().nullable(),
+  by: z.string(),
+  at: IsoTime,
+});
+export type StepAnswer = z.infer<typeof StepAnswer>;
+
+/** What a step waits for from the operator, if anything. */
+export const StepAwaiting = z.enum(['confirm', 'value', 'button', 'image', 'decision']);
+export type StepAwaiting = z.infer<typeof StepAwaiting>;
+
+export const ProcedureStep = z.object({
+  id: z.string(),
+  kind: ProcedureStepKind,
+  title: z.string(),
+  instructions: z.string().nullable(),
+  unit: z.string().nullable(),
+  /** The limit the reading is judged against, in words: "3.3 to 4.25 V", "equals PASS". */
+  limit: z.string().nullable(),
+  /** The dependency, in words: "only when 'battery-voltage' failed". */
+  when: z.string().nullable(),
+  timeoutMs: z.number().int().nullable(),
+  status: ProcedureStepStatus,
+  /** Attempts made so far: automatic retries and the operator's retries count. */
+  attempts: z.number().int().min(0),
+  reading: StepReading.nullable(),
+  /** Why it failed or was skipped, or what passing it showed. */
+  reason: z.string().nullable(),
+  answer: StepAnswer.nullable(),
+  awaiting: StepAwaiting.nullable(),
+  startedAt: IsoTime.nullable(),
+  finishedAt: IsoTime.nullable(),
+  /** A wait's deadline, while it waits. */
+  deadlineAt: IsoTime.nullable(),
+});
+export type ProcedureStep = z.infer<typeof ProcedureStep>;
+
+export const ProcedureRun = z.object({
+  id: Uuid,
+  deviceId: z.string(),
+  /** The device as it was when the run started, for the record. */
+  device: z.object({ label: z.string(), transport: Transport, model: z.string().nullable(), serialNumber: z.string().nullable(), firmwareVersion: z.string().nullable() }),
+  profileId: z.string(),
+  procedureId: z.string(),
+  procedureName: z.string(),
+  caseId: Uuid.nullable(),
+  operator: z.string(),
+  /** ask: a failed automated step waits for the operator to retry, skip or go on; continue: the run goes on. */
+  onFail: z.enum(['ask', 'continue']),
+  state: ProcedureRunState,
+  /** Why it is paused or ended as it did: "Fieldbench stopped during step 3 (Self-test)". */
+  stateReason: z.string().nullable(),
+  /** Index of the step being run, or to run next; null once finished. */
+  currentStep: z.number().int().min(0).nullable(),
+  steps: z.array(ProcedureStep),
+  startedAt: IsoTime,
+  updatedAt: IsoTime,
+  finishedAt: IsoTime.nullable(),
+});
+export type ProcedureRun = z.infer<typeof ProcedureRun>;
