@@ -21,6 +21,7 @@ export const timelineKindLabel: Record<TimelineKind, string> = {
   'fields-changed': 'Fields',
   'attachment-added': 'Attachment',
   imported: 'Imported',
+  procedure: 'Procedure',
   note: 'Note',
 };
 
@@ -33,6 +34,7 @@ export const timelineKindMark: Record<TimelineKind, string> = {
   'fields-changed': '✱',
   'attachment-added': '⎘',
   imported: '⇲',
+  procedure: '☑',
   note: '✎',
 };
 
