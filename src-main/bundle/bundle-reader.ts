@@ -30,6 +30,7 @@ export interface ReadBundleOptions {
 
 const UPDATE_HINT = 'This bundle was made by a newer Fieldbench: update Fieldbench on this machine to import it.';
 const NOT_A_BUNDLE_HINT = 'Choose the .zip that "Export for escalation" (or `fieldbench cases export`) wrote.';
+const DAMAGED_ZIP_HINT = `${NOT_A_BUNDLE_HINT} If it is that file, it was cut short or damaged on the way: ask the sender to export the case again.`;
 
 /** The bundle's manifest, case and attachment bytes, every one checked; throws a refusal otherwise. */
 export function readBundle(zip: Uint8Array, options: ReadBundleOptions): CaseBundleContent {
@@ -40,7 +41,7 @@ export function readBundle(zip: Uint8Array, options: ReadBundleOptions): CaseBun
   try {
     entries = readZipDirectory(zip, limits);
   } catch (error) {
-    if (error instanceof ZipStructureError) throw refuse(error.message, NOT_A_BUNDLE_HINT);
+    if (error instanceof ZipStructureError) throw refuse(error.message, DAMAGED_ZIP_HINT);
     throw error;
   }
   const byName = checkDirectory(entries, limits, refuse);

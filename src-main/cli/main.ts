@@ -41,6 +41,12 @@ Commands:
                           hit shows where it matched, [marked]
   cases show ID           One case: its fields, attachments, notes and timeline
   cases history SERIAL    Every case for a device serial number, newest first
+  cases export ID --out FILE
+                          Write a case as an escalation bundle (.zip): reports in Markdown and HTML,
+                          case.json and its attachments; never over an existing file
+  cases import FILE       Store a case from a bundle exported on another machine; a bundle that is
+                          damaged, unsafe or from a newer Fieldbench is refused with the reason, and
+                          nothing is written
   kb list [WORDS] [--tag T]
                           List the knowledge-base articles (shipped, local and drafts), those with all
                           the words, or with the tag; files that did not load are named on stderr
@@ -144,6 +150,7 @@ const options = {
   'dfu-status': { type: 'string' },
   model: { type: 'string' },
   firmware: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -228,6 +235,7 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
           tag: values.tag,
           serial: values.serial,
           limit: integerOption('limit', values.limit, 1, 200),
+          out: values.out,
         });
         return await casesCommand(session, json, action);
       }

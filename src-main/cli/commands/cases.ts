@@ -1,24 +1,33 @@
 // `fieldbench cases`: the case history on this machine. With no action it lists cases;
 // `cases search QUERY` finds them by their words with filters, `cases show ID` prints one,
-// and `cases history SERIAL` lists every case a device has had.
-import type { CaseDetail, CaseSearchResult, CaseStatus, CaseSummary, TextSegment } from '../../api/schemas';
+// `cases history SERIAL` lists every case a device has had, and `cases export` / `cases import`
+// carry a case between machines as an escalation bundle.
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { FieldbenchError } from '../../api/errors';
+import type { CaseBundleFile, CaseBundleImport, CaseDetail, CaseSearchResult, CaseStatus, CaseSummary, TextSegment } from '../../api/schemas';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_OK, printJson, table, UsageError, type Io } from '../output';
+import { readInputFile } from '../read-files';
 
 export type CasesAction =
   | { action: 'list'; status: CaseStatus | undefined }
   | { action: 'search'; query: string; status: CaseStatus | undefined; tag: string | undefined; serial: string | undefined; limit: number }
   | { action: 'show'; caseId: string }
-  | { action: 'history'; serial: string };
+  | { action: 'history'; serial: string }
+  | { action: 'export'; caseId: string; out: string }
+  | { action: 'import'; file: string };
 
-export const CASES_USAGE = 'cases [--status S] | cases search QUERY [--status S] [--tag T] [--serial N] [--limit N] | cases show ID | cases history SERIAL';
+export const CASES_USAGE = 'cases [--status S] | cases search QUERY [--status S] [--tag T] [--serial N] [--limit N] | cases show ID | cases history SERIAL | cases export ID --out FILE | cases import FILE';
 
 /** Reads the words after `cases` into an action; options were parsed by the caller. */
 export function casesActionOf(
   rest: readonly string[],
-  options: { status: CaseStatus | undefined; tag: string | undefined; serial: string | undefined; limit: number | undefined },
+  options: { status: CaseStatus | undefined; tag: string | undefined; serial: string | undefined; limit: number | undefined; out?: string | undefined },
 ): CasesAction {
   const [action, ...args] = rest;
+  if (options.out !== undefined && action !== 'export') throw new UsageError('--out is for cases export');
+  if (options.status !== undefined && (action === 'export' || action === 'import')) throw new UsageError('--status is for listing or searching cases');
   const searchOnly = (['tag', 'serial', 'limit'] as const).find((name) => options[name] !== undefined);
   if (searchOnly && action !== 'search') throw new UsageError(`--${searchOnly} is for cases search`);
   const one = (what: string): string => {
@@ -37,6 +46,13 @@ export function casesActionOf(
     case 'history':
       if (options.status !== undefined) throw new UsageError('--status is for listing or searching cases');
       return { action: 'history', serial: one('a serial number') };
+    case 'export': {
+      const caseId = one('a case id');
+      if (!options.out?.trim()) throw new UsageError(`cases export needs --out FILE, the .zip to write: ${CASES_USAGE}`);
+      return { action: 'export', caseId, out: options.out };
+    }
+    case 'import':
+      return { action: 'import', file: one('a bundle file (.zip)') };
     default:
       throw new UsageError(`unknown cases action '${action}': ${CASES_USAGE}`);
   }
@@ -76,8 +92,48 @@ export async function casesCommand(session: CoreSessionOptions, json: boolean, r
         else printDetail(io, detail);
         return EXIT_OK;
       }
+      case 'export': {
+        const bundle = await call(core, 'cases.export', { caseId: request.caseId });
+        await writeBundleFile(request.out, bundle);
+        if (json) printJson(io, { caseId: request.caseId, file: request.out, size: bundle.size, sha256: bundle.sha256 });
+        else io.out(`Wrote case ${request.caseId} to ${request.out} (${bundle.size} bytes, SHA-256 ${bundle.sha256})`);
+        return EXIT_OK;
+      }
+      case 'import': {
+        const bytes = await readInputFile(request.file, 'read bundle');
+        const imported = await call(core, 'cases.import', { contentBase64: Buffer.from(bytes).toString('base64'), fileName: basename(request.file) });
+        if (json) printJson(io, imported);
+        else printImported(io, imported);
+        return EXIT_OK;
+      }
     }
   });
+}
+
+/** Never over an existing file: a bundle written over another case's would lose it. */
+async function writeBundleFile(path: string, bundle: CaseBundleFile): Promise<void> {
+  try {
+    await writeFile(path, Buffer.from(bundle.contentBase64, 'base64'), { flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FieldbenchError({
+      code: 'invalid-request',
+      message: code === 'EEXIST' ? `${path} already exists` : `cannot write ${path} (${code ?? String(error)})`,
+      step: 'write bundle',
+      hint: code === 'EEXIST' ? 'Give --out a new file name; an existing file is never overwritten.' : 'Check that the folder exists and can be written.',
+    });
+  }
+}
+
+function printImported(io: Io, imported: CaseBundleImport): void {
+  const { imported: counts } = imported;
+  const lines = [
+    `Imported case ${imported.case.id}: ${imported.case.title} (${imported.case.status})`,
+    `  from case ${imported.originalCaseId} on ${imported.machine || 'an unnamed machine'}, exported by Fieldbench ${imported.fieldbenchVersion} (as of ${when(imported.exportedAt)})`,
+    `  ${counts.notes} notes, ${counts.timelineEntries} timeline entries, ${counts.snapshots} snapshots, ${counts.attachments} attachments, ${counts.firmwareJobs} firmware updates`,
+  ];
+  if (imported.renumbered) lines.push('  Its ids were already in use here (imported before?), so it was stored as a new case.');
+  io.out(lines.join('\n'));
 }
 
 function when(iso: string): string {
