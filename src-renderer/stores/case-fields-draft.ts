@@ -51,7 +51,7 @@ export interface CaseFieldsConflict {
   mine: CaseFieldValues;
   theirs: CaseFieldValues;
   theirRevision: number;
-  /** Fields this person changed that are now stored with a different value than theirs. */
+  /** Fields both sides changed, each to a different value. */
   contested: CaseFieldName[];
   /** Fields only the other side changed: a save of this draft keeps them as they are stored. */
   kept: CaseFieldName[];
@@ -136,7 +136,7 @@ export function conflictOf(draft: CaseFieldsDraft, current: CaseDetail): CaseFie
     mine: draft.values,
     theirs,
     theirRevision: current.fields.revision,
-    contested: mineChanged.filter((name) => !sameValue(name, draft.values, theirs)),
+    contested: mineChanged.filter((name) => theirChanged.includes(name) && !sameValue(name, draft.values, theirs)),
     kept: theirChanged.filter((name) => !mineChanged.includes(name)),
   };
 }

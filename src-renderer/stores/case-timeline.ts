@@ -83,7 +83,7 @@ function describeFieldChange(change: unknown): string | null {
     const added = after.filter((tag) => !before.includes(tag));
     const removed = before.filter((tag) => !after.includes(tag));
     const parts = [added.length > 0 ? `added ${added.join(', ')}` : null, removed.length > 0 ? `removed ${removed.join(', ')}` : null];
-    return `tags: ${parts.filter(Boolean).join('; ')}`;
+    return `tags: ${parts.filter(Boolean).join(' and ')}`;
   }
   if (to === null) return `cleared ${name}`;
   if (typeof to !== 'string') return null;
