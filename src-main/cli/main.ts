@@ -10,6 +10,7 @@ import { diagCommand } from './commands/diag';
 import { flashCommand, type FlashTarget } from './commands/flash';
 import { imageInspectCommand } from './commands/image';
 import { kbActionOf, kbCommand } from './commands/kb';
+import { procedureListCommand, procedureRunCommand, type ProcedureTarget } from './commands/procedure';
 import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
 import { simCommand } from './commands/sim';
@@ -55,6 +56,16 @@ Commands:
                           The articles that fit a log line, an SMP result code or a DFU status
                           (errWRITE …), for a model (profile id or model name) and firmware version,
                           best first, each with why it matched
+  procedure list --port PATH|--ble ADDRESS|--virtual
+                          The test procedures the device's profile declares
+  procedure run --port PATH|--ble ADDRESS|--virtual --procedure ID [--answers FILE.json] [--case ID]
+      [--operator NAME] [--image FILE]
+                          Run a test procedure step by step; each step's result as it ends (a JSON line
+                          with --json), the last line the run's result. Operator steps are answered from
+                          FILE: { "<step id>": { "answer": "pass"|"fail", "reason": "...", "value": 3.7 } };
+                          a step with no answer fails. --image supplies the image a firmware step needs.
+                          With --case the result goes to the case's timeline. Exit 0 when it passes.
+                          --virtual runs it on a virtual sensor node attached for this command
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
@@ -151,6 +162,11 @@ const options = {
   model: { type: 'string' },
   firmware: { type: 'string' },
   out: { type: 'string' },
+  procedure: { type: 'string' },
+  answers: { type: 'string' },
+  case: { type: 'string' },
+  operator: { type: 'string' },
+  virtual: { type: 'boolean' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -199,7 +215,7 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
       throw new UsageError(`--virtual-usb works with devices, flash and dfu, not ${command}`);
     }
     const virtualBle = values['virtual-ble'] ?? false;
-    if (virtualBle && command !== 'devices' && command !== 'ble' && !((command === 'diag' || command === 'flash') && values.ble !== undefined)) {
+    if (virtualBle && command !== 'devices' && command !== 'ble' && !((command === 'diag' || command === 'flash' || command === 'procedure') && values.ble !== undefined)) {
       throw new UsageError(`--virtual-ble works with ble scan, diag --ble, flash --ble and devices, not ${command}${command === 'diag' || command === 'flash' ? ' --port' : ''}`);
     }
     switch (command) {
@@ -252,6 +268,25 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
             firmware: values.firmware,
           }),
         );
+      case 'procedure': {
+        const [action, ...extra] = rest;
+        if (action !== 'list' && action !== 'run') throw new UsageError('procedure needs: procedure list, or procedure run --procedure ID');
+        if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' for procedure ${action}`);
+        const targets = [values.port, values.ble, values.virtual || undefined].filter((t) => t !== undefined).length;
+        if (targets !== 1) throw new UsageError(`procedure ${action} needs one of --port PATH, --ble ADDRESS or --virtual`);
+        const target: ProcedureTarget =
+          values.port !== undefined ? { port: values.port } : values.ble !== undefined ? { ble: parseBleAddress(values.ble), virtualBle } : { virtual: true };
+        if (action === 'list') return await procedureListCommand(session, target, json);
+        if (!values.procedure) throw new UsageError('procedure run needs --procedure ID (procedure list shows them)');
+        const options = {
+          procedureId: values.procedure,
+          answersFile: values.answers ?? null,
+          imageFile: values.image ?? null,
+          caseId: values.case ?? null,
+          operator: values.operator ?? null,
+        };
+        return await procedureRunCommand(session, target, options, json, signal);
+      }
       case 'serve':
         noMoreArguments();
         return await serveCommand(session, integerOption('port', values.port, 0, 65535) ?? 0, signal);
