@@ -5,6 +5,7 @@ import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ConnectionSource } from '../api/connection-state';
 import { createBleLiveStore, type BleLiveStore } from './ble-live-store';
 import { createBleScanStore, type BleScanStore } from './ble-scan-store';
+import { createBundleStore, type BundleStore } from './bundle-store';
 import { createCaseSearchStore, type CaseSearchStore } from './case-search-store';
 import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
 import { createCasesStore, type CasesStore } from './cases-store';
@@ -21,6 +22,8 @@ export interface RendererStores {
   cases: CasesStore;
   caseSearch: CaseSearchStore;
   caseDetail: CaseDetailStore;
+  /** Exporting a case as an escalation bundle, importing one. */
+  bundles: BundleStore;
   smp: SmpStore;
   firmware: FirmwareStore;
   bleScan: BleScanStore;
@@ -36,6 +39,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const cases = createCasesStore(api, notices);
   const caseSearch = createCaseSearchStore(api);
   const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
+  const bundles = createBundleStore(api);
   const smp = createSmpStore(api);
   const firmware = createFirmwareStore(api, {
     readSlots: (deviceId) => smp.getState().readSlots(deviceId),
@@ -73,6 +77,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     cases,
     caseSearch,
     caseDetail,
+    bundles,
     smp,
     firmware,
     bleScan,

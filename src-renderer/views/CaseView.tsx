@@ -9,6 +9,7 @@ import { CaseStatusBadge } from '../components/CaseStatusBadge';
 import { CaseTimeline } from '../components/CaseTimeline';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
+import { ExportBundleButton } from '../components/ExportBundleButton';
 import { IdentityList } from '../components/IdentityList';
 import { NoteEditor } from '../components/NoteEditor';
 import { PageHeading } from '../components/PageHeading';
@@ -97,6 +98,7 @@ export function CaseView({ caseId }: { caseId: string }) {
         >
           {resolved ? 'Reopen case' : 'Mark as resolved'}
         </button>
+        <ExportBundleButton caseId={detail.id} />
       </div>
 
       <CaseFieldsEditor detail={detail} />

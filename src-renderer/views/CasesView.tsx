@@ -6,6 +6,7 @@ import { useStores } from '../app/renderer-context';
 import { CaseSearchForm } from '../components/CaseSearchForm';
 import { CaseSearchResults } from '../components/CaseSearchResults';
 import { ErrorDetails } from '../components/ErrorDetails';
+import { ImportBundleForm } from '../components/ImportBundleForm';
 import { PageHeading } from '../components/PageHeading';
 import { hrefFor } from '../router/routes';
 import { filtersNarrow } from '../stores/case-search-store';
@@ -29,6 +30,7 @@ export function CasesView() {
   return (
     <>
       <PageHeading>Cases</PageHeading>
+      <ImportBundleForm />
       <CaseSearchForm store={store} />
 
       {error && (
