@@ -121,7 +121,7 @@ export function CaseFieldsEditor({ detail }: { detail: CaseDetail }) {
             </div>
           </div>
         )}
-        {movedOn && (
+        {movedOn && !conflict && (
           <p className="case-fields-moved-on" role="status" data-testid="case-fields-moved-on">
             This case was changed elsewhere after you started editing. Saving will show you both versions before anything is overwritten.
           </p>

@@ -32,7 +32,8 @@ export const timelineKindMark: Record<TimelineKind, string> = {
   'status-changed': '⇄',
   firmware: '↧',
   'fields-changed': '✱',
-  'attachment-added': '⎘',
+  // ⎘ is missing from common UI fonts and shows as an empty box.
+  'attachment-added': '⊕',
   imported: '⇲',
   procedure: '☑',
   note: '✎',
