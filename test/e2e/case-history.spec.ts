@@ -65,8 +65,16 @@ test('case fields, tags, an attachment and a note; a conflicting save; search, a
   await expect(page.getByTestId('timeline-entry').filter({ hasText: /set severity to “high”/i })).toHaveCount(1);
   await expect(page.getByTestId('timeline-entry').filter({ hasText: 'tags: added brownout' })).toHaveCount(1);
 
-  // Unsaved edits survive leaving the page and coming back.
+  // Leaving with unsaved edits asks first: staying keeps the page, leaving keeps the edits for later.
   await fields.getByLabel('Severity').selectOption('critical');
+  const caseUrlBeforeLeaving = page.url();
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toMatch(/not saved/);
+    void dialog.dismiss();
+  });
+  await page.getByRole('link', { name: 'Cases' }).first().click();
+  expect(page.url()).toBe(caseUrlBeforeLeaving);
+  await expect(page.getByTestId('case-fields-state')).toHaveText('Unsaved changes');
   page.once('dialog', (dialog) => void dialog.accept());
   await page.getByRole('link', { name: 'Cases' }).first().click();
   await expect(page.getByRole('heading', { level: 1, name: 'Cases' })).toBeVisible();
@@ -139,6 +147,14 @@ test('case fields, tags, an attachment and a note; a conflicting save; search, a
   await expect(hits.first()).toContainText('Resets at night');
   await page.getByTestId('case-filter-tag').fill('no-such-tag');
   await expect(page.getByTestId('case-search-empty')).toBeVisible();
+  // A date range that ends before it starts is refused with what to do about it.
+  await page.getByTestId('case-filter-tag').fill('');
+  await page.getByTestId('case-filter-from').fill('2030-01-02');
+  await page.getByTestId('case-filter-to').fill('2030-01-01');
+  await expect(page.getByTestId('case-search-error')).toContainText('after the To date');
+  await expect(page.getByTestId('case-search-error')).toContainText('Swap the two dates');
+  await page.getByRole('button', { name: 'Clear all' }).click();
+  await expect(page.getByTestId('case-search-error')).toHaveCount(0);
 
   // The device's history: both cases for its serial number, newest first, each a link.
   await page.goto(deviceUrl);
