@@ -17,6 +17,13 @@ export function CaseTimeline({ detail }: { detail: Pick<CaseDetail, 'timeline' |
             {timelineKindLabel[entry.kind]}
           </span>
           <span className="timeline-summary">{entry.summary}</span>
+          {entry.details && (
+            <ul className="timeline-details" data-testid="timeline-details">
+              {entry.details.map((line, index) => (
+                <li key={index}>{line}</li>
+              ))}
+            </ul>
+          )}
         </li>
       ))}
     </ol>

@@ -3,6 +3,7 @@
 // reader sees what was written when, between the things that happened.
 import type { CaseDetail, CaseEvent, CaseEventKind } from '../../src-main/api/schemas';
 import { formatBytes } from '../format/format-transfer';
+import { procedureRecordLines } from './procedure-words';
 
 export type TimelineKind = CaseEventKind | 'note';
 
@@ -11,6 +12,8 @@ export interface TimelineEntry {
   at: string;
   kind: TimelineKind;
   summary: string;
+  /** Lines under the summary: a procedure result's steps. */
+  details?: string[];
 }
 
 export const timelineKindLabel: Record<TimelineKind, string> = {
@@ -115,7 +118,8 @@ export function eventSentence(event: Pick<CaseEvent, 'kind' | 'summary' | 'data'
 export function caseTimeline(detail: Pick<CaseDetail, 'timeline' | 'notes'>): TimelineEntry[] {
   const entries: (TimelineEntry & { time: number; order: number })[] = [];
   detail.timeline.forEach((event, index) => {
-    entries.push({ key: event.id, at: event.at, kind: event.kind, summary: eventSentence(event), time: Date.parse(event.at), order: index });
+    const details = event.kind === 'procedure' ? procedureRecordLines(event.data) : [];
+    entries.push({ key: event.id, at: event.at, kind: event.kind, summary: eventSentence(event), time: Date.parse(event.at), order: index, details });
   });
   detail.notes.forEach((note, index) => {
     const text = excerpt(note.text);
@@ -130,5 +134,5 @@ export function caseTimeline(detail: Pick<CaseDetail, 'timeline' | 'notes'>): Ti
   });
   // Same instant: the core's events first, then notes, each in their own order.
   entries.sort((a, b) => a.time - b.time || a.order - b.order);
-  return entries.map(({ key, at, kind, summary }) => ({ key, at, kind, summary }));
+  return entries.map(({ key, at, kind, summary, details }) => (details && details.length > 0 ? { key, at, kind, summary, details } : { key, at, kind, summary }));
 }

@@ -13,6 +13,7 @@ import { createDevicesStore, type DevicesStore } from './devices-store';
 import { createDiagnosticsStore, type DiagnosticsStore } from './diagnostics-store';
 import { createFirmwareStore, type FirmwareStore } from './firmware-store';
 import { createNoticesStore, type NoticesStore } from './notices-store';
+import { createProcedureStore, type ProcedureStore } from './procedure-store';
 import { createSmpStore, type SmpStore } from './smp-store';
 
 export interface RendererStores {
@@ -28,6 +29,8 @@ export interface RendererStores {
   firmware: FirmwareStore;
   bleScan: BleScanStore;
   bleLive: BleLiveStore;
+  /** Test procedures on the device page, and their runs. */
+  procedures: ProcedureStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -47,6 +50,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   });
   const bleScan = createBleScanStore(api);
   const bleLive = createBleLiveStore(api);
+  const procedures = createProcedureStore(api);
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -82,6 +86,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     firmware,
     bleScan,
     bleLive,
+    procedures,
     stop() {
       offConnection();
       devices.stop();
@@ -91,6 +96,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
       firmware.stop();
       bleScan.stop();
       bleLive.stop();
+      procedures.stop();
     },
   };
 }

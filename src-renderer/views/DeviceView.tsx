@@ -15,6 +15,7 @@ import { FirmwarePanel } from '../components/FirmwarePanel';
 import { IdentityList } from '../components/IdentityList';
 import { OpenCaseForm } from '../components/OpenCaseForm';
 import { PageHeading } from '../components/PageHeading';
+import { ProcedureRunnerSection } from '../components/ProcedureRunnerSection';
 import { SmpPanel } from '../components/SmpPanel';
 import { DfuDetails, UsbIdentityList } from '../components/UsbDevicePanels';
 import { hrefFor } from '../router/routes';
@@ -163,6 +164,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       {/* SMP and firmware updates only where the device's profile (or its DFU interface) offers them. */}
       {(device.firmware?.method === 'mcumgr-serial' || device.firmware?.method === 'mcumgr-ble') && <SmpPanel deviceId={device.id} updating={updating} />}
       {device.firmware !== null && <FirmwarePanel device={device} />}
+
+      {!usb && <ProcedureRunnerSection deviceId={device.id} serial={device.identity?.serialNumber ?? null} canRun={canTalk} />}
 
       <section className="panel" aria-labelledby="case-heading">
         <h2 id="case-heading">Open a case</h2>
