@@ -23,7 +23,7 @@ export function ImportBundleForm() {
   }
 
   return (
-    <div className="toolbar import-bundle" data-testid="import-bundle">
+    <div className="toolbar import-bundle attach-file" data-testid="import-bundle">
       <input
         ref={input}
         id={inputId}
