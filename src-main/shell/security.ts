@@ -94,9 +94,19 @@ export function hardenSession(session: Session, location: RendererLocation, log:
   // Web Serial, WebUSB and WebHID would bypass the core's device handling entirely.
   session.setDevicePermissionHandler(() => false);
 
+  // A blob: URL can only have been made by the app's own page (no remote content loads, and
+  // the CSP allows no other script): that is a file the app saves for the user (an
+  // attachment, an escalation bundle), asked where through the system's save dialog. Any
+  // other download is refused.
   session.on('will-download', (event, item) => {
+    const url = item.getURL();
+    if (isAppMadeDownload(url)) {
+      item.setSaveDialogOptions({ title: 'Save', defaultPath: item.getFilename() });
+      log('info', `saving ${item.getFilename()} as the user chooses`);
+      return;
+    }
     event.preventDefault();
-    log('warn', `blocked a download of ${describeUrl(item.getURL())}`);
+    log('warn', `blocked a download of ${describeUrl(url)}`);
   });
 }
 
@@ -124,6 +134,11 @@ export function hardenWebContents(contents: WebContents, location: RendererLocat
 /** Every web contents the app ever creates, windows and anything they spawn, gets the same guards. */
 export function hardenAllWebContents(app: Pick<App, 'on'>, location: RendererLocation, log: ShellLog): void {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, location, log));
+}
+
+/** A file the app's page made (a blob: URL) rather than one fetched from anywhere. */
+export function isAppMadeDownload(url: string): boolean {
+  return url.startsWith('blob:');
 }
 
 /** URLs in logs are cut short: a data: URL or a long query is not worth a screenful. */

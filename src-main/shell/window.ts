@@ -1,9 +1,10 @@
 // The one application window. It is created hidden and shown once its first page has
 // painted, so the user never sees a blank white frame; pages load only after the IPC
 // binding is in place (see main.ts), so the first request always finds its handler.
-import { BrowserWindow } from 'electron';
+import { BrowserWindow, dialog } from 'electron';
 import { rendererEntryUrl, type RendererLocation } from './renderer-location';
 import { secureWebPreferences, type ShellLog } from './security';
+import { askBeforeLeavingUnsaved } from './unsaved-changes';
 
 export interface MainWindowOptions {
   preloadFile: string;
@@ -23,6 +24,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     webPreferences: secureWebPreferences(options.preloadFile, { devTools: options.isDev }),
   });
   window.once('ready-to-show', () => window.show());
+  askBeforeLeavingUnsaved(window, window.webContents, dialog);
   window.webContents.on('render-process-gone', (_event, details) => {
     options.log('error', `the window's renderer stopped (${details.reason}, exit code ${details.exitCode})`);
   });

@@ -170,12 +170,20 @@ describe('session', () => {
     expect(session.devicePermissionHandler?.({ deviceType: 'serial' })).toBe(false);
   });
 
-  it('refuses downloads', () => {
+  it('refuses downloads from anywhere, and lets the app save a file it made through the save dialog', () => {
     const session = new FakeSession();
     hardenSession(session as never, production, quietLog());
-    const event = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
-    session.emit('will-download', event, { getURL: () => 'https://example.com/payload.bin' });
-    expect(event.defaultPrevented).toBe(true);
+    const download = (url: string) => {
+      const event = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+      const dialogOptions: unknown[] = [];
+      session.emit('will-download', event, { getURL: () => url, getFilename: () => 'case.zip', setSaveDialogOptions: (o: unknown) => dialogOptions.push(o) });
+      return { refused: event.defaultPrevented, dialogOptions };
+    };
+    for (const url of ['https://example.com/payload.bin', 'file:///etc/passwd', 'data:application/octet-stream;base64,AAAA', 'http://127.0.0.1:8080/x']) {
+      expect(download(url), url).toEqual({ refused: true, dialogOptions: [] });
+    }
+    expect(download('blob:null/3f1c3a0e-5b7e-4d0a-9a55-0d1e5b2e7c11')).toEqual({ refused: false, dialogOptions: [{ title: 'Save', defaultPath: 'case.zip' }] });
+    expect(download('blob:http://localhost:5173/3f1c3a0e-5b7e-4d0a-9a55-0d1e5b2e7c11').refused).toBe(false);
   });
 });
 
