@@ -3,7 +3,9 @@
 // format, a flipped byte, an entry added after export, a file cut short, a file that is not
 // a zip at all. Each is refused as invalid-request at the 'import bundle' step, with a hint.
 import { deflateSync } from 'fflate';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FieldbenchError } from '../../src-main/api/errors';
 import type { BundleLimits } from '../../src-main/bundle/bundle-limits';
 import { DEFAULT_BUNDLE_LIMITS } from '../../src-main/bundle/bundle-limits';
 import { readBundle } from '../../src-main/bundle/bundle-reader';
@@ -111,6 +113,16 @@ describe('readBundle refuses', () => {
     expect(refusal(zip).message).toMatch(/named "a" in its local header|share their data/u);
   });
 
+  it('an entry whose data runs into the next one (overlapping entries, the trick of the best zip bombs)', () => {
+    const zip = zipOf([['a', new Uint8Array(100).fill(1)], ['b', new Uint8Array(100).fill(2)]], 0);
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const [first] = centralRecords(zip);
+    // Stored entries declare the same size twice; 150 bytes reach past "a" into "b".
+    view.setUint32(first! + 20, 150, true);
+    view.setUint32(first! + 24, 150, true);
+    expect(refusal(zip).message).toMatch(/entries "a" and "b" share their data/u);
+  });
+
   it('a bundle with no manifest, or a manifest of another format', () => {
     const entries = entriesOf(good);
     entries.delete('manifest.json');
@@ -193,6 +205,35 @@ describe('readBundle refuses', () => {
       entries.set('case.json', jsonEntry(caseJson));
     }, { relist: true });
     expect(refusal(bad).message).toMatch(/belongs to another case/u);
+  });
+});
+
+describe('readBundle on damaged copies', () => {
+  it('reads a copy back whole or refuses it cleanly, whatever bytes were changed or cut', () => {
+    const content = readBundle(good, { label: 'case.zip' });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(good.length - 1), { nil: undefined }),
+        (flips, cut) => {
+          const damaged = Uint8Array.from(good);
+          for (const [at, mask] of flips) damaged[at] = damaged[at]! ^ mask;
+          const copy = cut === undefined ? damaged : damaged.subarray(0, cut);
+          let read: ReturnType<typeof readBundle> | undefined;
+          try {
+            read = readBundle(copy, { label: 'case.zip' });
+          } catch (error) {
+            expect(error).toBeInstanceOf(FieldbenchError);
+            expect(error).toMatchObject({ code: 'invalid-request', step: 'import bundle' });
+            return;
+          }
+          // A flip in a place nothing reads (a timestamp, a CRC the SHA-256 stands in for) changes nothing.
+          expect(read.bundledCase).toEqual(content.bundledCase);
+          expect(read.attachments).toEqual(content.attachments);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
