@@ -27,11 +27,12 @@ export function inflateEntry(zip: Uint8Array, entry: ZipEntry, cap: number): Uin
     if (final) finished = true;
   });
   try {
-    for (let at = 0; at < stored.length || at === 0; at += SLICE_BYTES) {
+    let at = 0;
+    do {
       const end = Math.min(stored.length, at + SLICE_BYTES);
-      inflater.push(stored.subarray(at, end), end >= stored.length);
-      if (end >= stored.length) break;
-    }
+      inflater.push(stored.subarray(at, end), end === stored.length);
+      at = end;
+    } while (at < stored.length);
   } catch (error) {
     if (error instanceof InflateLimitError) throw error;
     throw new InflateDataError(`its compressed data is damaged (${error instanceof Error ? error.message : String(error)})`);
