@@ -3,7 +3,7 @@
 // how the case ended. The Markdown and the HTML report render this one model, so the two
 // always say the same thing.
 import type { ReadingStatus } from '../api/schemas';
-import type { BundledCase, BundleManifest } from './bundle-format';
+import type { BundledCase, BundledEvent, BundleManifest } from './bundle-format';
 
 export interface ReportReading {
   label: string;
@@ -29,12 +29,29 @@ export interface ReportFirmwareUpdate {
   outcome: string;
 }
 
+export interface ReportProcedureStep {
+  title: string;
+  status: string;
+  reading: string;
+  limit: string;
+  reason: string;
+}
+
+/** A procedure result from the timeline; steps are empty when its details have a shape this build does not know. */
+export interface ReportProcedure {
+  at: string;
+  summary: string;
+  operator: string;
+  steps: ReportProcedureStep[];
+}
+
 export interface CaseReport {
   title: string;
   /** Label and value, in the order a reader scans them; blank values are left out. */
   facts: [string, string][];
   snapshots: ReportSnapshot[];
   firmwareUpdates: ReportFirmwareUpdate[];
+  procedures: ReportProcedure[];
   timeline: { at: string; kind: string; summary: string }[];
   notes: { createdAt: string; updatedAt: string; text: string }[];
   attachments: { fileName: string; mediaType: string; size: number; sha256: string; path: string }[];
@@ -90,6 +107,7 @@ export function caseReport(bundledCase: BundledCase, manifest: BundleManifest): 
       versionAfter: job.versionAfter ?? NONE,
       outcome: job.outcome === null ? 'unfinished' : `${job.outcome}${job.reason ? `: ${job.reason}` : ''}`,
     })),
+    procedures: bundledCase.timeline.filter((event) => event.kind === 'procedure').map(procedureOf),
     timeline: bundledCase.timeline.map((event) => ({ at: event.at, kind: event.kind, summary: event.summary })),
     notes: bundledCase.notes.map((note) => ({ createdAt: note.createdAt, updatedAt: note.updatedAt, text: note.text })),
     attachments: bundledCase.attachments.map(({ fileName, mediaType, size, sha256, path }) => ({ fileName, mediaType, size, sha256, path })),
@@ -97,4 +115,37 @@ export function caseReport(bundledCase: BundledCase, manifest: BundleManifest): 
     rootCause: fields.rootCause,
     origin: `Exported by Fieldbench ${manifest.fieldbenchVersion} on ${manifest.origin.machine || 'an unnamed machine'}; the case as of ${manifest.createdAt}.`,
   };
+}
+
+/**
+ * A procedure result as its timeline entry records it. The details are read field by field
+ * and anything of another shape is left out: a bundle's timeline is free-form, and a report
+ * must not fail over one entry a later Fieldbench wrote differently.
+ */
+function procedureOf(event: BundledEvent): ReportProcedure {
+  const data = event.data ?? {};
+  const steps = Array.isArray(data.steps) ? data.steps : [];
+  return {
+    at: event.at,
+    summary: event.summary,
+    operator: text(data.operator),
+    steps: steps.flatMap((step: unknown) => {
+      if (typeof step !== 'object' || step === null) return [];
+      const fields = step as Record<string, unknown>;
+      if (typeof fields.title !== 'string' || typeof fields.status !== 'string') return [];
+      return [{ title: fields.title, status: fields.status, reading: readingText(fields.reading), limit: text(fields.limit) || NONE, reason: text(fields.reason) }];
+    }),
+  };
+}
+
+function readingText(reading: unknown): string {
+  if (typeof reading !== 'object' || reading === null) return NONE;
+  const { value, unit, text: said } = reading as Record<string, unknown>;
+  if (typeof said === 'string' && said) return said;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return `${String(value)}${typeof unit === 'string' && unit ? ` ${unit}` : ''}`;
+  return NONE;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

@@ -64,6 +64,19 @@ export function reportHtml(report: CaseReport): string {
       ),
     );
   }
+  parts.push('<h2>Procedure results</h2>');
+  if (report.procedures.length === 0) parts.push('<p>No procedure was run for this case.</p>');
+  for (const procedure of report.procedures) {
+    parts.push(`<h3>${escapeHtml(procedure.summary)}</h3>`, `<p>Run ${escapeHtml(procedure.at)}${procedure.operator ? ` by ${escapeHtml(procedure.operator)}` : ''}.</p>`);
+    if (procedure.steps.length > 0) {
+      parts.push(
+        table(
+          ['Step', 'Result', 'Reading', 'Limit', 'Note'],
+          procedure.steps.map((s) => [cell(s.title), `<td class="status-${stepClass(s.status)}">${escapeHtml(s.status)}</td>`, cell(s.reading), cell(s.limit), cell(s.reason)]),
+        ),
+      );
+    }
+  }
   parts.push('<h2>Timeline</h2>', table(['When', 'What', 'Summary'], report.timeline.map((e) => [cell(e.at), cell(e.kind), cell(e.summary)])));
   parts.push('<h2>Notes</h2>');
   if (report.notes.length === 0) parts.push('<p>No notes.</p>');
@@ -90,6 +103,13 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/gu, (c) => ENTITIES[c] ?? c);
+}
+
+/** A step's status coloured as a reading's: passed as ok, failed as fail. */
+function stepClass(status: string): string {
+  if (status === 'passed') return 'ok';
+  if (status === 'failed') return 'fail';
+  return 'other';
 }
 
 function cell(text: string): string {

@@ -26,6 +26,15 @@ export function reportMarkdown(report: CaseReport): string {
     );
   }
 
+  lines.push('', '## Procedure results', '');
+  if (report.procedures.length === 0) lines.push('No procedure was run for this case.');
+  for (const procedure of report.procedures) {
+    lines.push(`### ${inline(procedure.summary)}`, '', `Run ${inline(procedure.at)}${procedure.operator ? ` by ${inline(procedure.operator)}` : ''}.`, '');
+    if (procedure.steps.length > 0) {
+      lines.push(...table(['Step', 'Result', 'Reading', 'Limit', 'Note'], procedure.steps.map((s) => [s.title, s.status, s.reading, s.limit, s.reason])), '');
+    }
+  }
+
   lines.push('', '## Timeline', '');
   lines.push(...table(['When', 'What', 'Summary'], report.timeline.map((e) => [e.at, e.kind, e.summary])));
 

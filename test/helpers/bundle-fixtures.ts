@@ -59,6 +59,17 @@ export function sampleBundledCase(): BundledCase {
       { id: uuid(11), kind: 'firmware', at: '2026-11-21T08:00:00.000Z', summary: 'Firmware update confirmed', data: { jobId: uuid(30), outcome: 'confirmed', versionBefore: '1.4.0', versionAfter: '1.5.0' } },
       { id: uuid(12), kind: 'attachment-added', at: '2026-11-21T08:10:00.000Z', summary: 'Attached radio.log', data: { attachmentId: uuid(20) } },
       { id: uuid(13), kind: 'procedure-result', at: '2026-11-21T08:20:00.000Z', summary: 'Radio soak test passed', data: { steps: [{ id: 'rssi', outcome: 'pass' }] } },
+      {
+        id: uuid(14), kind: 'procedure', at: '2026-11-21T08:25:00.000Z', summary: 'Bench check passed',
+        data: {
+          procedureName: 'Bench check', result: 'passed', operator: 'kim',
+          steps: [
+            { id: 'battery', kind: 'check', title: 'Battery voltage', status: 'passed', reading: { value: 3.92, unit: 'V', text: null }, limit: '3.3 to 4.25 V', reason: null },
+            { id: 'led', kind: 'instruction', title: 'LED <blinks> green', status: 'failed', reading: null, limit: null, reason: 'stays red' },
+            'not a step',
+          ],
+        },
+      },
     ],
     firmwareJobs: [
       {

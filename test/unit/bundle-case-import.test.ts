@@ -46,7 +46,7 @@ describe('CaseRepository.importCase', () => {
     expect(detail).toMatchObject({ title: input.case.title, status: 'resolved', createdAt: input.case.createdAt, updatedAt: '2026-11-25T12:00:00.000Z', noteCount: 2 });
     expect(detail.fields).toEqual(input.case.fields);
     expect(detail.notes).toEqual(input.notes);
-    expect(detail.timeline.map((event) => event.kind)).toEqual(['case-opened', 'firmware', 'attachment-added', 'imported']);
+    expect(detail.timeline.map((event) => event.kind)).toEqual(['case-opened', 'firmware', 'attachment-added', 'procedure', 'imported']);
     expect(detail.attachments.map((a) => [a.fileName, a.searchable])).toEqual([['radio.log', true], ['config dump.bin', false]]);
     expect(store.cases.snapshotsOf(caseId)).toEqual(input.snapshots);
     expect(store.firmware.ofCase(caseId)).toEqual(input.firmwareJobs);

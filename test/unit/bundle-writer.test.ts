@@ -83,6 +83,20 @@ describe('writeBundle', () => {
     expect(md).toContain('Flashed 1.5.0');
   });
 
+  it('lists procedure results with their steps, leaving out details of a shape it does not know', () => {
+    const entries = entriesOf(written().bytes);
+    const md = text(entries.get('report.md'));
+    expect(md).toContain('### Bench check passed\n\nRun 2026-11-21T08:25:00.000Z by kim.');
+    expect(md).toContain('| Battery voltage | passed | 3.92 V | 3.3 to 4.25 V |  |');
+    expect(md).toContain('| LED \\<blinks\\> green | failed | — | — | stays red |');
+    expect(md).not.toContain('not a step');
+    const html = text(entries.get('report.html'));
+    expect(html).toContain('<td>LED &lt;blinks&gt; green</td><td class="status-fail">failed</td>');
+    // An entry of a kind this build does not know is in the timeline, not among the procedures.
+    expect(md).not.toContain('### Radio soak test passed');
+    expect(md).toContain('| 2026-11-21T08:20:00.000Z | procedure-result | Radio soak test passed |');
+  });
+
   it('gives the same bytes for the same case, whatever the time zone', () => {
     process.env.TZ = 'UTC';
     const first = written().bytes;
