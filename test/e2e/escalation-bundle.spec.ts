@@ -1,11 +1,13 @@
 // Escalation bundles in the browser door: a case worked on one machine (a virtual device's
 // snapshot, a note, an attached log) exported from its page as a download, the page staying
 // where it was; then the file imported on a second machine's Cases page, where the imported
-// case opens with its note, attachment and a timeline entry naming where it came from. A
-// damaged copy is refused on the page with the reason and what to do.
+// case opens with its note, attachment and a timeline entry naming where it came from. The
+// bundle's HTML report opens on its own with the note's markup shown as text, and a damaged
+// copy is refused on the page with the reason and what to do.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { attachVirtualFromList } from './fixtures/attach-virtual';
 import { expect, PageProblems, screenshot, startServe, stopProcess, test } from './fixtures/fieldbench-serve';
 
@@ -54,6 +56,26 @@ test.describe('escalation bundle in Chromium', () => {
     expect(page.url()).toBe(caseUrl);
     await expect(page.getByTestId('case-title-heading')).toHaveText(TITLE);
     await screenshot(page, 'bundle-01-exported');
+
+    // The printable report opens on its own, and the note's markup is only text in it.
+    const reportContext = await browser.newContext({ offline: true });
+    try {
+      const reportPage = await reportContext.newPage();
+      const reportProblems = new PageProblems(reportPage);
+      let dialogs = 0;
+      reportPage.on('dialog', (dialog) => {
+        dialogs += 1;
+        void dialog.dismiss();
+      });
+      await reportPage.setContent(new TextDecoder().decode(unzipSync(zip)['report.html']));
+      await expect(reportPage.getByRole('heading', { level: 1 })).toHaveText(TITLE);
+      await expect(reportPage.locator('pre.note')).toHaveText(NOTE);
+      await expect(reportPage.locator('script')).toHaveCount(0);
+      expect(dialogs).toBe(0);
+      expect(reportProblems.messages).toEqual([]);
+    } finally {
+      await reportContext.close();
+    }
 
     // The second machine: its own fieldbench serve and data folder.
     const otherData = mkdtempSync(join(tmpdir(), 'fieldbench-bundle-e2e-other-'));
