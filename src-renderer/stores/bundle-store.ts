@@ -6,7 +6,9 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ApiErrorShape } from '../../src-main/api/errors';
 import { MAX_BUNDLE_BYTES, type CaseBundleFile, type CaseBundleImport } from '../../src-main/api/schemas';
+import { WS_MAX_FRAME_BYTES } from '../../src-main/api/ws-protocol';
 import { toApiRequestError } from '../api/api-request-error';
+import type { ConnectionState } from '../api/connection-state';
 import { bytesToBase64 } from '../firmware/bytes-to-base64';
 import { formatBytes } from '../format/format-transfer';
 
@@ -31,7 +33,33 @@ export interface BundleState {
 
 export type BundleStore = StoreApi<BundleState>;
 
-export function createBundleStore(api: FieldbenchApi): BundleStore {
+export interface BundleStoreOptions {
+  /**
+   * The largest bundle this door can carry: the browser's WebSocket takes one message of
+   * limited size, the window's IPC and the CLI take any bundle the core does.
+   */
+  maxImportBytes?: number;
+  /** Where a bundle too large for this door can be imported instead. */
+  tooLargeHint?: string;
+}
+
+/** Base64 takes 4 characters for 3 bytes; the rest of the message is the envelope around it. */
+export function bundleBytesThatFit(messageBytes: number): number {
+  return Math.floor((messageBytes - 4096) / 4) * 3;
+}
+
+/** The limits of the door the page came through. */
+export function bundleStoreOptionsFor(door: ConnectionState['door']): BundleStoreOptions {
+  if (door !== 'browser') return {};
+  return {
+    maxImportBytes: bundleBytesThatFit(WS_MAX_FRAME_BYTES),
+    tooLargeHint: 'A larger bundle is imported in the Fieldbench window, or with `fieldbench cases import FILE` in a terminal.',
+  };
+}
+
+export function createBundleStore(api: FieldbenchApi, options: BundleStoreOptions = {}): BundleStore {
+  const maxBytes = Math.min(MAX_BUNDLE_BYTES, options.maxImportBytes ?? MAX_BUNDLE_BYTES);
+  const tooLargeHint = maxBytes < MAX_BUNDLE_BYTES && options.tooLargeHint ? options.tooLargeHint : 'Choose the .zip that "Export for escalation" wrote; a bundle this large is not one.';
   return createStore<BundleState>()((set, get) => ({
     exporting: null,
     exportError: null,
@@ -54,13 +82,13 @@ export function createBundleStore(api: FieldbenchApi): BundleStore {
 
     async importBundle(file) {
       if (get().importing) return null;
-      if (file.size > MAX_BUNDLE_BYTES) {
+      if (file.size > maxBytes) {
         set({
           importError: {
             code: 'invalid-request',
-            message: `${file.name} is ${formatBytes(file.size)}; a bundle can be at most ${formatBytes(MAX_BUNDLE_BYTES)}`,
+            message: `${file.name} is ${formatBytes(file.size)}; a bundle imported here can be at most ${formatBytes(maxBytes)}`,
             step: 'import bundle',
-            hint: 'Choose the .zip that "Export for escalation" wrote; a bundle this large is not one.',
+            hint: tooLargeHint,
           },
         });
         return null;

@@ -5,7 +5,7 @@ import type { FieldbenchApi } from '../../src-main/api/contract';
 import type { ConnectionSource } from '../api/connection-state';
 import { createBleLiveStore, type BleLiveStore } from './ble-live-store';
 import { createBleScanStore, type BleScanStore } from './ble-scan-store';
-import { createBundleStore, type BundleStore } from './bundle-store';
+import { bundleStoreOptionsFor, createBundleStore, type BundleStore } from './bundle-store';
 import { createCaseSearchStore, type CaseSearchStore } from './case-search-store';
 import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
 import { createCasesStore, type CasesStore } from './cases-store';
@@ -42,7 +42,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const cases = createCasesStore(api, notices);
   const caseSearch = createCaseSearchStore(api);
   const caseDetail = createCaseDetailStore(api, notices, options.caseDetail);
-  const bundles = createBundleStore(api);
+  const bundles = createBundleStore(api, bundleStoreOptionsFor(connection.get().door));
   const smp = createSmpStore(api);
   const firmware = createFirmwareStore(api, {
     readSlots: (deviceId) => smp.getState().readSlots(deviceId),

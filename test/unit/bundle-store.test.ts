@@ -4,7 +4,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FieldbenchApi } from '../../src-main/api/contract';
 import { MAX_BUNDLE_BYTES, type CaseBundleImport } from '../../src-main/api/schemas';
-import { createBundleStore } from '../../src-renderer/stores/bundle-store';
+import { WS_MAX_FRAME_BYTES } from '../../src-main/api/ws-protocol';
+import { bundleBytesThatFit, bundleStoreOptionsFor, createBundleStore } from '../../src-renderer/stores/bundle-store';
 
 const CASE_ID = '3b0c7e1a-5d2f-4e8b-9a61-7c4d2e1f0a9b';
 const imported: CaseBundleImport = {
@@ -63,5 +64,22 @@ describe('bundle store', () => {
     expect(invoke).not.toHaveBeenCalled();
     expect(store.getState().importError).toMatchObject({ code: 'invalid-request', step: 'import bundle' });
     expect(store.getState().importError?.hint).toBeTruthy();
+  });
+
+  it('in the browser, refuses a bundle larger than one WebSocket message can carry, saying where it fits', async () => {
+    const fits = bundleBytesThatFit(WS_MAX_FRAME_BYTES);
+    // The largest bundle that fits, as base64 in its request, is within the message limit.
+    const frame = JSON.stringify({ id: Number.MAX_SAFE_INTEGER, channel: 'cases.import', payload: { contentBase64: 'A'.repeat((fits / 3) * 4), fileName: 'x'.repeat(255) } });
+    expect(frame.length).toBeLessThanOrEqual(WS_MAX_FRAME_BYTES);
+
+    const { api, invoke } = apiAnswering(() => imported);
+    const browser = createBundleStore(api, bundleStoreOptionsFor('browser'));
+    expect(await browser.getState().importBundle({ name: 'big.zip', size: fits + 1, bytes: async () => new Uint8Array(0) })).toBeNull();
+    expect(invoke).not.toHaveBeenCalled();
+    expect(browser.getState().importError?.hint).toMatch(/Fieldbench window|fieldbench cases import/u);
+
+    const window = createBundleStore(api, bundleStoreOptionsFor('electron'));
+    const bytes = new Uint8Array(3);
+    expect(await window.getState().importBundle({ name: 'big.zip', size: fits + 1, bytes: async () => bytes })).toEqual(imported);
   });
 });
