@@ -51,8 +51,11 @@ export function ProcedureRunnerView({ run }: { run: ProcedureRun }) {
         {run.steps.map((step, index) => (
           <li key={step.id} className={`procedure-step procedure-step-${step.status}`} aria-current={index === run.currentStep ? 'step' : undefined} data-testid="procedure-step" data-status={step.status}>
             <span className={`step-status step-status-${step.status}`}>{stepStatusWords[step.status]}</span> <span className="step-title">{step.title}</span>
-            {step.reason && step.status !== 'pending' && index !== run.currentStep && <span className="step-reason"> — {step.reason}</span>}
-            {step.reading && <StepReadingText step={step} />}
+            {/* A pass with a reading says it by the reading and its limit; anything else by its reason. */}
+            {step.reason && step.status !== 'pending' && index !== run.currentStep && !(step.status === 'passed' && hasValue(step)) && (
+              <span className="step-reason"> — {step.reason}</span>
+            )}
+            {hasValue(step) && <StepReadingText step={step} />}
           </li>
         ))}
       </ol>
@@ -66,8 +69,12 @@ export function ProcedureRunnerView({ run }: { run: ProcedureRun }) {
   );
 }
 
+function hasValue(step: ProcedureStep): boolean {
+  return step.reading?.value !== null && step.reading?.value !== undefined;
+}
+
 function StepReadingText({ step }: { step: ProcedureStep }) {
-  if (step.reading?.value === null || step.reading?.value === undefined) return null;
+  if (!step.reading || !hasValue(step)) return null;
   return (
     <span className="step-reading">
       {' '}

@@ -212,9 +212,10 @@ async function waitForReboot(step: WaitStepSpec, context: StepContext, deadline:
       continue;
     }
     if (uptime !== null && last !== null && uptime < last) {
-      return { status: 'passed', reading: { value: uptime, unit: null, text: null }, reason: `it rebooted: uptime ${last} → ${uptime}` };
+      // The uptime is in the reason; alone, without its unit, it would read as a measurement.
+      return { status: 'passed', reading: null, reason: `it rebooted: uptime ${last} → ${uptime}` };
     }
-    if (droppedOff) return { status: 'passed', reading: { value: uptime, unit: null, text: null }, reason: 'it dropped off and came back' };
+    if (droppedOff) return { status: 'passed', reading: null, reason: 'it dropped off and came back' };
     last = uptime ?? last;
   }
   return { status: 'failed', reading: null, reason: `the device did not reboot within ${Math.round(step.timeoutMs / 1000)} s` };
