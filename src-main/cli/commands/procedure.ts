@@ -8,6 +8,7 @@ import { FieldbenchError } from '../../api/errors';
 import type { Device, ProcedureRun, ProcedureStep } from '../../api/schemas';
 import type { Core } from '../../core/core';
 import { osOperator } from '../../core/procedures/procedure-requests';
+import { stepRecord } from '../../core/procedures/run-view';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_FAILED, EXIT_OK, printJson, table, type Io } from '../output';
 import { attachVirtualBle, heardDevice } from './ble';
@@ -169,19 +170,7 @@ class RunDriver {
 
   private printStep(index: number, step: ProcedureStep): void {
     if (this.json) {
-      printJson(this.io, {
-        type: 'step',
-        index,
-        id: step.id,
-        kind: step.kind,
-        title: step.title,
-        status: step.status,
-        reading: step.reading,
-        limit: step.limit,
-        reason: step.reason,
-        attempts: step.attempts,
-        answer: step.answer,
-      });
+      printJson(this.io, { type: 'step', index, ...stepRecord(step) });
       return;
     }
     const mark = step.status === 'passed' ? 'PASS' : step.status === 'failed' ? 'FAIL' : 'SKIP';

@@ -99,18 +99,23 @@ export function caseRecord(run: ProcedureRun): Record<string, unknown> {
     device: run.device,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
-    steps: run.steps.map((step) => ({
-      id: step.id,
-      kind: step.kind,
-      title: step.title,
-      status: step.status,
-      reading: step.reading,
-      limit: step.limit,
-      reason: step.reason,
-      answer: step.answer,
-      attempts: step.attempts,
-      startedAt: step.startedAt,
-      finishedAt: step.finishedAt,
-    })),
+    steps: run.steps.map(stepRecord),
+  };
+}
+
+/** One step as a record keeps it: what it was, how it ended, what it read against which limit, who answered. */
+export function stepRecord(step: ProcedureStep) {
+  return {
+    id: step.id,
+    kind: step.kind,
+    title: step.title,
+    status: step.status,
+    reading: step.reading,
+    limit: step.limit,
+    reason: step.reason,
+    answer: step.answer,
+    attempts: step.attempts,
+    startedAt: step.startedAt,
+    finishedAt: step.finishedAt,
   };
 }
