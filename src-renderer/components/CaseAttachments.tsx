@@ -1,18 +1,16 @@
 // Files kept with a case: the list (name, type, size, when added), adding any file, saving
-// one back to disk, and reading a text capture in place. Saving goes through a Blob and an
-// object URL on a download link, so the app itself never navigates away.
-import { useEffect, useId, useRef, useState } from 'react';
+// one back to disk (app/save-file.ts: the app itself never navigates away), and reading a
+// text capture in place.
+import { useId, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { CaseAttachment, CaseDetail } from '../../src-main/api/schemas';
 import { MAX_ATTACHMENT_BYTES } from '../../src-main/api/schemas';
 import { useStores } from '../app/renderer-context';
 import { formatBytes } from '../format/format-transfer';
+import { saveBase64AsFile } from '../app/save-file';
 import { PREVIEW_MAX_BYTES, base64ToBytes, isTextAttachment, textPreviewOf, type TextPreview } from '../stores/attachment-bytes';
 import { ErrorDetails } from './ErrorDetails';
 import { TimeText } from './TimeText';
-
-/** How long an object URL outlives its click: the browser has started reading it by then. */
-const OBJECT_URL_LIFETIME_MS = 60_000;
 
 export function CaseAttachments({ detail }: { detail: CaseDetail }) {
   const { caseDetail: store } = useStores();
@@ -22,16 +20,6 @@ export function CaseAttachments({ detail }: { detail: CaseDetail }) {
   const inputId = useId();
   const input = useRef<HTMLInputElement>(null);
   const [previews, setPreviews] = useState<Record<string, TextPreview | 'loading'>>({});
-  const urls = useRef(new Set<string>());
-
-  useEffect(() => {
-    const live = urls.current;
-    return () => {
-      for (const url of live) URL.revokeObjectURL(url);
-      live.clear();
-    };
-  }, []);
-
   async function onPick(files: FileList | null) {
     for (const file of Array.from(files ?? [])) {
       const stored = await attachFile({ name: file.name, type: file.type, size: file.size, bytes: async () => new Uint8Array(await file.arrayBuffer()) });
@@ -43,18 +31,7 @@ export function CaseAttachments({ detail }: { detail: CaseDetail }) {
   async function save(attachment: CaseAttachment) {
     const content = await readAttachment(attachment.id);
     if (!content) return;
-    const blob = new Blob([base64ToBytes(content.contentBase64)], { type: content.mediaType || 'application/octet-stream' });
-    const url = URL.createObjectURL(blob);
-    urls.current.add(url);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = content.fileName;
-    link.rel = 'noopener';
-    link.click();
-    setTimeout(() => {
-      URL.revokeObjectURL(url);
-      urls.current.delete(url);
-    }, OBJECT_URL_LIFETIME_MS);
+    saveBase64AsFile(content.contentBase64, content.fileName, content.mediaType || 'application/octet-stream');
   }
 
   async function togglePreview(attachment: CaseAttachment) {
