@@ -30,7 +30,7 @@ test.describe('test procedures in Chromium', () => {
     await page.goto(deviceUrl);
 
     const section = page.getByTestId('procedures');
-    await expect(section.getByTestId('procedure-item')).toHaveCount(3);
+    await expect(section.getByTestId('procedure-item')).toHaveCount(4);
     await section.getByLabel('Save the result to').selectOption({ label: `${title} (open)` });
     await section.getByLabel('Operator').fill('Ana');
     await screenshot(page, 'procedure-01-list');
