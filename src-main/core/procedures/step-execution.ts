@@ -77,7 +77,7 @@ async function runCheck(step: CheckStepSpec, context: StepContext): Promise<Step
   try {
     if (step.diagnostic !== undefined) {
       const read = await untilAborted(context.signal, context.device.readDiagnostic(context.deviceId, step.diagnostic, label, step.timeoutMs));
-      reading = { value: read.value, unit: step.unit ?? read.unit, text: read.message };
+      reading = { value: read.value, unit: step.unit ?? read.unit, text: null };
       if (read.status === 'error') return await unreadable(context, uptimeBefore, reading, read.message ?? 'the reading could not be read', label);
       ownVerdict = { pass: read.status !== 'fail', reason: read.message ?? `judged ${read.status} by the profile's limits (${read.limits ?? 'none'})` };
     } else {
