@@ -125,7 +125,7 @@ describe('procedures on the virtual sensor node', () => {
   it('ensures the firmware, waits for a reset over SMP and for the boot banner after the reset button', async () => {
     const deviceId = await plugNode();
     const started = await ok(core, 'procedures.start', { deviceId, procedureId: 'firmware-self-test', operator: 'bench 3' });
-    const atButton = await runs.until(started.id, runningAt('reset-button'), 'waiting for the banner', 40_000);
+    const atButton = await runs.until(started.id, runningAt('reset-button'), 'waiting for the banner', 25_000);
     expect(atButton.steps[0]).toMatchObject({ status: 'passed', reason: 'it already runs 1.4.2' });
     expect(atButton.steps[1]).toMatchObject({ status: 'passed', reason: expect.stringMatching(/^it rebooted: uptime/) });
     expect(atButton.steps[4]?.deadlineAt).not.toBeNull();

@@ -12,6 +12,7 @@ import type { SerialProfile } from '../profiles/profile-types';
 import type { ShellClient } from '../../protocols/shell/shell-client';
 import type { Link } from '../../transports/link';
 import { UPTIME_DIAGNOSTIC_ID } from '../profiles/procedure-checks';
+import { uptimeSeconds } from './uptime-restart';
 
 export interface ProcedureDevice {
   /** The device as listed; not-found when it is not. */
@@ -20,7 +21,7 @@ export interface ProcedureDevice {
   readDiagnostic(deviceId: string, diagnosticId: string, step: string, timeoutMs?: number): Promise<Reading>;
   /** A shell command's answer lines (serial devices only). */
   runCommand(deviceId: string, command: string, step: string, timeoutMs?: number): Promise<string[]>;
-  /** The uptime diagnostic's value; null when the device's transport has none. */
+  /** The uptime diagnostic's value in seconds; null when the device's transport has none, or it reads no time. */
   uptime(deviceId: string, step: string): Promise<number | null>;
   resetOverSmp(deviceId: string, step: string): Promise<void>;
   /** The first log line matching `pattern` before the deadline (epoch ms), or null. */
@@ -96,7 +97,7 @@ export function procedureDevice(deps: ProcedureDeviceDeps): ProcedureDevice {
         if (isFieldbenchError(error) && error.code === 'profile-error') return null;
         throw error;
       }
-      return typeof reading.value === 'number' ? reading.value : null;
+      return uptimeSeconds(reading.value, reading.unit);
     },
     resetOverSmp: (deviceId, step) => deps.smpReset(deviceId, step),
     watchLog: (deviceId, pattern, deadline, signal, step) =>

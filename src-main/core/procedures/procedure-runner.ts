@@ -78,14 +78,15 @@ export class ProcedureRunner {
   private readonly active = new Map<string, ActiveRun>();
   private readonly timing: StepTiming;
   private closed = false;
+  private recovered = false;
 
   constructor(private readonly deps: ProcedureRunnerDeps) {
     this.timing = { ...DEFAULT_STEP_TIMING, ...deps.timing };
-    this.pauseInterrupted();
   }
 
   /** The procedures the device's profile declares. */
   list(deviceId: string): ProcedureSummary[] {
+    this.recover();
     const { profile } = this.profileOfDevice(deviceId, 'list procedures');
     return (profile.procedures ?? []).map((procedure) => ({
       id: procedure.id,
@@ -97,6 +98,7 @@ export class ProcedureRunner {
 
   start(input: StartInput): ProcedureRun {
     this.refuseWhenClosed('start procedure');
+    this.recover();
     const { device, profile } = this.profileOfDevice(input.deviceId, 'start procedure');
     const procedure = profile.procedures?.find((candidate) => candidate.id === input.procedureId);
     if (!procedure) {
@@ -140,6 +142,7 @@ export class ProcedureRunner {
   }
 
   async answer(input: AnswerInput): Promise<ProcedureRun> {
+    this.recover();
     const active = this.active.get(input.runId);
     const run = active?.run ?? this.deps.runs.get(input.runId);
     const question = active?.question;
@@ -172,6 +175,7 @@ export class ProcedureRunner {
 
   async control(runId: string, action: ControlAction, reason?: string, deviceId?: string): Promise<ProcedureRun> {
     this.refuseWhenClosed(`${action} procedure`);
+    this.recover();
     const active = this.active.get(runId);
     if (active) return this.controlActive(active, action, reason);
     const run = this.deps.runs.get(runId);
@@ -205,10 +209,12 @@ export class ProcedureRunner {
   }
 
   get(runId: string): ProcedureRun {
+    this.recover();
     return runView(this.active.get(runId)?.run ?? this.deps.runs.get(runId));
   }
 
   runs(filter: { deviceId?: string | undefined; caseId?: string | undefined; limit: number }): ProcedureRun[] {
+    this.recover();
     return this.deps.runs.list(filter).map((stored) => runView(this.active.get(stored.id)?.run ?? stored));
   }
 
@@ -472,7 +478,18 @@ export class ProcedureRunner {
     step.finishedAt = this.timestamp();
   }
 
-  /** Runs that were running or waiting when Fieldbench stopped are paused at their step, to be resumed. */
+  /**
+   * Runs that were running or waiting when Fieldbench stopped are paused at their step, to be
+   * resumed. Done on the first procedure request rather than at start, so a one-shot command
+   * about something else (a CLI `cases list` beside an open window) leaves another process's
+   * live run alone.
+   */
+  private recover(): void {
+    if (this.recovered) return;
+    this.recovered = true;
+    this.pauseInterrupted();
+  }
+
   private pauseInterrupted(): void {
     for (const run of this.deps.runs.interrupted()) {
       const index = run.currentStep ?? 0;

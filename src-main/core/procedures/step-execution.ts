@@ -8,6 +8,7 @@ import { captureFirst, captureGroupCount, compilePattern } from '../profiles/pro
 import type { CheckStepSpec, FirmwareStepSpec, MeasurementStepSpec, ProcedureStepSpec, WaitStepSpec } from '../profiles/profile-types';
 import type { ProcedureDevice } from './procedure-device';
 import { judgeLimits } from './step-limits';
+import { describeRestart, restartedBetween, type UptimeSample } from './uptime-restart';
 
 export interface OperatorInput {
   answer: 'pass' | 'fail';
@@ -116,13 +117,13 @@ function captureReading(pattern: string, lines: string[]): { value: string | nul
  * The device answered nothing usable. If it went away and came back with its uptime started
  * again, it rebooted during the step: that is what the record must say, not the parse error.
  */
-async function unreadable(context: StepContext, uptimeBefore: number | null, reading: StepReading | null, why: string, label: string): Promise<StepOutcome> {
+async function unreadable(context: StepContext, uptimeBefore: UptimeSample | null, reading: StepReading | null, why: string, label: string): Promise<StepOutcome> {
   const deadline = Date.now() + context.timing.comeBackMs;
-  let uptimeAfter: number | null = null;
+  let uptimeAfter: UptimeSample | null = null;
   let answered = false;
   while (!answered && Date.now() < deadline) {
     try {
-      uptimeAfter = await untilAborted(context.signal, context.device.uptime(context.deviceId, label));
+      uptimeAfter = sample(await untilAborted(context.signal, context.device.uptime(context.deviceId, label)));
       answered = true;
     } catch (error) {
       if (context.signal.aborted) throw error;
@@ -130,19 +131,23 @@ async function unreadable(context: StepContext, uptimeBefore: number | null, rea
     }
   }
   if (!answered) return { status: 'failed', reading, reason: `the device dropped off during the step and did not answer again within ${Math.round(context.timing.comeBackMs / 1000)} s (${why})` };
-  if (uptimeBefore !== null && uptimeAfter !== null && uptimeAfter < uptimeBefore) {
-    return { status: 'failed', reading, reason: `the device dropped off during the step: it rebooted (uptime ${uptimeBefore} → ${uptimeAfter}); ${why}` };
+  if (uptimeBefore !== null && uptimeAfter !== null && restartedBetween(uptimeBefore, uptimeAfter)) {
+    return { status: 'failed', reading, reason: `the device dropped off during the step: it rebooted (${describeRestart(uptimeBefore, uptimeAfter)}); ${why}` };
   }
   return { status: 'failed', reading, reason: why };
 }
 
-async function readUptime(context: StepContext, label: string): Promise<number | null> {
+async function readUptime(context: StepContext, label: string): Promise<UptimeSample | null> {
   try {
-    return await untilAborted(context.signal, context.device.uptime(context.deviceId, label));
+    return sample(await untilAborted(context.signal, context.device.uptime(context.deviceId, label)));
   } catch (error) {
     if (context.signal.aborted) throw error;
     return null; // the check itself will say what is wrong with the device
   }
+}
+
+function sample(seconds: number | null): UptimeSample | null {
+  return seconds === null ? null : { seconds, at: Date.now() };
 }
 
 // ---------------------------------------------------------------- operator steps
@@ -196,24 +201,26 @@ async function waitForReboot(step: WaitStepSpec, context: StepContext, deadline:
       await untilAborted(context.signal, context.device.resetOverSmp(context.deviceId, label));
     } catch (error) {
       if (context.signal.aborted) throw error;
-      return { status: 'failed', reading: null, reason: `the reset over SMP failed: ${describeError(error)}` };
+      // A device may reset before its answer gets out; the uptime below tells the truth.
+      const unanswered = isFieldbenchError(error) && (error.code === 'timeout' || error.code === 'device-gone');
+      if (!unanswered) return { status: 'failed', reading: null, reason: `the reset over SMP failed: ${describeError(error)}` };
     }
   }
   let last = before;
   let droppedOff = false;
   while (Date.now() < deadline) {
     await sleep(context.timing.rebootPollMs, context.signal);
-    let uptime: number | null;
+    let uptime: UptimeSample | null;
     try {
-      uptime = await untilAborted(context.signal, context.device.uptime(context.deviceId, label));
+      uptime = sample(await untilAborted(context.signal, context.device.uptime(context.deviceId, label)));
     } catch (error) {
       if (context.signal.aborted) throw error;
       droppedOff = true;
       continue;
     }
-    if (uptime !== null && last !== null && uptime < last) {
-      // The uptime is in the reason; alone, without its unit, it would read as a measurement.
-      return { status: 'passed', reading: null, reason: `it rebooted: uptime ${last} → ${uptime}` };
+    if (uptime !== null && last !== null && restartedBetween(last, uptime)) {
+      // The uptimes are in the reason; a reading would show one of them as if it were measured.
+      return { status: 'passed', reading: null, reason: `it rebooted: ${describeRestart(last, uptime)}` };
     }
     if (droppedOff) return { status: 'passed', reading: null, reason: 'it dropped off and came back' };
     last = uptime ?? last;
