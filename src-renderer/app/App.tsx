@@ -10,6 +10,7 @@ import { CaseView } from '../views/CaseView';
 import { CasesView } from '../views/CasesView';
 import { DevicesView } from '../views/DevicesView';
 import { DeviceView } from '../views/DeviceView';
+import { KnowledgeArticleView, KnowledgeView } from '../views/KnowledgeView';
 import { NotFoundView } from '../views/NotFoundView';
 import { useStores } from './renderer-context';
 
@@ -59,6 +60,8 @@ export function App() {
         {route.name === 'device' && <DeviceView key={route.deviceId} deviceId={route.deviceId} />}
         {route.name === 'cases' && <CasesView />}
         {route.name === 'case' && <CaseView key={route.caseId} caseId={route.caseId} />}
+        {route.name === 'knowledge' && <KnowledgeView />}
+        {route.name === 'article' && <KnowledgeArticleView key={route.articleId} articleId={route.articleId} />}
         {route.name === 'not-found' && <NotFoundView path={route.path} />}
       </main>
     </>

@@ -18,6 +18,11 @@ export function Header({ route }: { route: Route }) {
               Cases
             </a>
           </li>
+          <li>
+            <a href={hrefFor({ name: 'knowledge' })} aria-current={section === 'knowledge' ? 'page' : undefined}>
+              Knowledge
+            </a>
+          </li>
         </ul>
       </nav>
       <ConnectionIndicator />

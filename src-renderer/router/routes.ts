@@ -6,6 +6,8 @@ export type Route =
   | { name: 'device'; deviceId: string }
   | { name: 'cases' }
   | { name: 'case'; caseId: string }
+  | { name: 'knowledge' }
+  | { name: 'article'; articleId: string }
   | { name: 'not-found'; path: string };
 
 function decode(segment: string): string | null {
@@ -21,11 +23,13 @@ export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   if (path === '' || path === 'devices') return { name: 'devices' };
   if (path === 'cases') return { name: 'cases' };
+  if (path === 'knowledge') return { name: 'knowledge' };
   const [section, id, ...rest] = path.split('/');
   if (rest.length === 0 && id !== undefined) {
     const decoded = decode(id);
     if (decoded !== null && section === 'devices') return { name: 'device', deviceId: decoded };
     if (decoded !== null && section === 'cases') return { name: 'case', caseId: decoded };
+    if (decoded !== null && section === 'knowledge') return { name: 'article', articleId: decoded };
   }
   return { name: 'not-found', path: `/${path}` };
 }
@@ -40,14 +44,19 @@ export function hrefFor(route: Route): string {
       return '#/cases';
     case 'case':
       return `#/cases/${encodeURIComponent(route.caseId)}`;
+    case 'knowledge':
+      return '#/knowledge';
+    case 'article':
+      return `#/knowledge/${encodeURIComponent(route.articleId)}`;
     case 'not-found':
       return `#${route.path}`;
   }
 }
 
 /** Which top-level section a route belongs to, for the header's current link. */
-export function sectionOf(route: Route): 'devices' | 'cases' | null {
+export function sectionOf(route: Route): 'devices' | 'cases' | 'knowledge' | null {
   if (route.name === 'devices' || route.name === 'device') return 'devices';
   if (route.name === 'cases' || route.name === 'case') return 'cases';
+  if (route.name === 'knowledge' || route.name === 'article') return 'knowledge';
   return null;
 }

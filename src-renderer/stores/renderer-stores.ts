@@ -12,6 +12,7 @@ import { createCasesStore, type CasesStore } from './cases-store';
 import { createDevicesStore, type DevicesStore } from './devices-store';
 import { createDiagnosticsStore, type DiagnosticsStore } from './diagnostics-store';
 import { createFirmwareStore, type FirmwareStore } from './firmware-store';
+import { createKnowledgeStore, type KnowledgeStore } from './knowledge-store';
 import { createNoticesStore, type NoticesStore } from './notices-store';
 import { createProcedureStore, type ProcedureStore } from './procedure-store';
 import { createSmpStore, type SmpStore } from './smp-store';
@@ -31,6 +32,8 @@ export interface RendererStores {
   bleLive: BleLiveStore;
   /** Test procedures on the device page, and their runs. */
   procedures: ProcedureStore;
+  /** The knowledge base: articles, suggestions per device or case, drafts from cases. */
+  knowledge: KnowledgeStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -51,6 +54,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const bleScan = createBleScanStore(api);
   const bleLive = createBleLiveStore(api);
   const procedures = createProcedureStore(api);
+  const knowledge = createKnowledgeStore(api);
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -87,6 +91,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     bleScan,
     bleLive,
     procedures,
+    knowledge,
     stop() {
       offConnection();
       devices.stop();

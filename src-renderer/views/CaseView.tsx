@@ -11,6 +11,7 @@ import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
 import { ExportBundleButton } from '../components/ExportBundleButton';
 import { IdentityList } from '../components/IdentityList';
+import { CaseKnowledge } from '../components/KnowledgeSuggestions';
 import { NoteEditor } from '../components/NoteEditor';
 import { PageHeading } from '../components/PageHeading';
 import { TimeText } from '../components/TimeText';
@@ -138,6 +139,8 @@ export function CaseView({ caseId }: { caseId: string }) {
       </section>
 
       <CaseAttachments detail={detail} />
+
+      <CaseKnowledge detail={detail} />
 
       <section className="panel" aria-labelledby="case-device-heading">
         <h2 id="case-device-heading">Device</h2>

@@ -13,6 +13,7 @@ import { DiagnosticsTable } from '../components/DiagnosticsTable';
 import { ErrorDetails } from '../components/ErrorDetails';
 import { FirmwarePanel } from '../components/FirmwarePanel';
 import { IdentityList } from '../components/IdentityList';
+import { KnowledgeSuggestions } from '../components/KnowledgeSuggestions';
 import { OpenCaseForm } from '../components/OpenCaseForm';
 import { PageHeading } from '../components/PageHeading';
 import { ProcedureRunnerSection } from '../components/ProcedureRunnerSection';
@@ -157,6 +158,14 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             !diagnostics.reading && !diagnostics.error && canTalk && <p className="muted">No readings yet this session. Choose Refresh to read them from the device.</p>
           )}
         </section>
+      )}
+
+      {!usb && (
+        <KnowledgeSuggestions
+          target={{ deviceId: device.id }}
+          refreshKey={diagnostics.report?.finishedAt ?? null}
+          emptyText={diagnostics.report ? 'No article matches this device’s last readings.' : 'Read diagnostics to see the known issues that fit this device.'}
+        />
       )}
 
       {device.ble && <BleLiveSection deviceId={device.id} canFollow={canTalk} />}
