@@ -397,9 +397,19 @@ export const requests = {
     response: ProcedureRun,
   },
   'procedures.get': { request: z.object({ runId: Uuid }).strict(), response: ProcedureRun },
-  /** Runs, newest first, of a device or a case (or all). */
+  /**
+   * Runs, newest first, of a device, a case or a serial number (or all). By serial number, a
+   * device's runs are found under whatever id it had when they ran (another port after a restart).
+   */
   'procedures.runs': {
-    request: z.object({ deviceId: Id.optional(), caseId: Uuid.optional(), limit: z.number().int().min(1).max(500).default(50) }).strict(),
+    request: z
+      .object({
+        deviceId: Id.optional(),
+        caseId: Uuid.optional(),
+        serial: z.string().trim().min(1).max(200).optional(),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
     response: z.array(ProcedureRun),
   },
 } as const;

@@ -84,6 +84,14 @@ interface StepRow {
   deadline_at: string | null;
 }
 
+export interface RunFilter {
+  deviceId?: string | undefined;
+  caseId?: string | undefined;
+  /** The device's serial number as it was when the run started. */
+  serial?: string | undefined;
+  limit: number;
+}
+
 export class ProcedureRuns {
   private readonly file: string;
   private readonly statements: ReturnType<typeof prepare>;
@@ -134,12 +142,12 @@ export class ProcedureRuns {
     return this.guard('read procedure run', runId, () => this.db.transaction(() => this.read(runId))());
   }
 
-  /** Newest first, of a device, a case, both or neither. */
-  list(filter: { deviceId?: string | undefined; caseId?: string | undefined; limit: number }): StoredRun[] {
+  /** Newest first, of a device, a case, a serial number, any of them together, or all. */
+  list(filter: RunFilter): StoredRun[] {
     return this.guard('list procedure runs', undefined, () =>
       this.db.transaction(() =>
         this.statements.list
-          .all({ deviceId: filter.deviceId ?? null, caseId: filter.caseId ?? null, limit: filter.limit })
+          .all({ deviceId: filter.deviceId ?? null, caseId: filter.caseId ?? null, serial: filter.serial ?? null, limit: filter.limit })
           .map((row) => this.read(row.id)),
       )(),
     );
@@ -308,9 +316,10 @@ function prepare(db: Database) {
       `SELECT step_index, status, attempts, reading_json, reason, answer_json, awaiting, started_at, finished_at, deadline_at
        FROM procedure_steps WHERE run_id = ? ORDER BY step_index`,
     ),
-    list: db.prepare<{ deviceId: string | null; caseId: string | null; limit: number }, { id: string }>(
+    list: db.prepare<{ deviceId: string | null; caseId: string | null; serial: string | null; limit: number }, { id: string }>(
       `SELECT id FROM procedure_runs
        WHERE (@deviceId IS NULL OR device_id = @deviceId) AND (@caseId IS NULL OR case_id = @caseId)
+         AND (@serial IS NULL OR json_extract(device_json, '$.serialNumber') = @serial)
        ORDER BY seq DESC LIMIT @limit`,
     ),
     interrupted: db.prepare<[], { id: string }>("SELECT id FROM procedure_runs WHERE state IN ('running', 'waiting') ORDER BY seq"),

@@ -37,7 +37,7 @@ export function ProcedureRunnerSection({ deviceId, serial, canRun }: { deviceId:
           <ErrorDetails error={device.error} />
         </div>
       )}
-      {run && <ProcedureRunnerView run={run} />}
+      {run && <ProcedureRunnerView run={run} deviceId={deviceId} />}
       {!going && device.procedures && device.procedures.length > 0 && (
         <>
           <div className="inline-form procedure-start-options">

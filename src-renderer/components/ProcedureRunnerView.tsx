@@ -8,7 +8,8 @@ import { runStateWords, stepStatusWords } from '../stores/procedure-words';
 import { ErrorDetails } from './ErrorDetails';
 import { ProcedureRunnerStep } from './ProcedureRunnerStep';
 
-export function ProcedureRunnerView({ run }: { run: ProcedureRun }) {
+/** deviceId: the device whose page shows the run; a run that started under another id resumes on it. */
+export function ProcedureRunnerView({ run, deviceId }: { run: ProcedureRun; deviceId: string }) {
   const { procedures } = useStores();
   const pending = useStore(procedures, (s) => s.pending[run.id] ?? false);
   const error = useStore(procedures, (s) => s.errors[run.id] ?? null);
@@ -39,7 +40,13 @@ export function ProcedureRunnerView({ run }: { run: ProcedureRun }) {
       )}
       {run.state === 'paused' && (
         <div className="toolbar">
-          <button type="button" className="button-primary" disabled={pending} onClick={() => void control(run.id, 'resume')} data-testid="procedure-resume">
+          <button
+            type="button"
+            className="button-primary"
+            disabled={pending}
+            onClick={() => void control(run.id, 'resume', undefined, run.deviceId === deviceId ? undefined : deviceId)}
+            data-testid="procedure-resume"
+          >
             Resume from step {(run.currentStep ?? 0) + 1}
           </button>
           <button type="button" className="button-danger" disabled={pending} onClick={() => void control(run.id, 'abort', 'aborted while paused')}>

@@ -39,7 +39,8 @@ export interface ProcedureState {
   load(deviceId: string, serial: string | null): Promise<void>;
   start(deviceId: string, procedureId: string, options: { caseId?: string | undefined; operator?: string | undefined }): Promise<ProcedureRun | null>;
   answer(runId: string, stepId: string, input: AnswerInput): Promise<void>;
-  control(runId: string, action: ControlAction, reason?: string): Promise<void>;
+  /** deviceId: resume on this device when the run started under another id. */
+  control(runId: string, action: ControlAction, reason?: string, deviceId?: string): Promise<void>;
 }
 
 export type ProcedureStore = StoreApi<ProcedureState> & { stop(): void };
@@ -93,7 +94,8 @@ export function createProcedureStore(api: FieldbenchApi): ProcedureStore {
         try {
           const [procedures, runs, cases] = await Promise.all([
             api.invoke('procedures.list', { deviceId }),
-            api.invoke('procedures.runs', { deviceId, limit: RECENT_RUNS }),
+            // By serial number, a run paused under the id the device had before a restart shows here too.
+            api.invoke('procedures.runs', serial ? { serial, limit: RECENT_RUNS } : { deviceId, limit: RECENT_RUNS }),
             serial ? api.invoke('cases.list', { deviceSerial: serial, limit: 20 }) : Promise.resolve([]),
           ]);
           for (const run of runs) remember(run);
@@ -130,8 +132,10 @@ export function createProcedureStore(api: FieldbenchApi): ProcedureStore {
         });
       },
 
-      async control(runId, action, reason) {
-        await request(runId, 'procedures.control', () => api.invoke('procedures.control', { runId, action, ...(reason?.trim() ? { reason: reason.trim() } : {}) }));
+      async control(runId, action, reason, deviceId) {
+        await request(runId, 'procedures.control', () =>
+          api.invoke('procedures.control', { runId, action, ...(reason?.trim() ? { reason: reason.trim() } : {}), ...(deviceId ? { deviceId } : {}) }),
+        );
       },
     };
   });

@@ -176,6 +176,8 @@ describe('procedures on the virtual sensor node', () => {
     expect(paused).toMatchObject({ state: 'paused', stateReason: 'Fieldbench stopped during step 6 (Idle current)', currentStep: 5 });
     expect(paused.steps[4]).toMatchObject({ status: 'passed', answer: { answer: 'pass', reason: 'blinks at 1 Hz', by: 'Ana' } });
     expect(paused.steps[5]).toMatchObject({ status: 'pending', awaiting: null });
+    const serial = paused.device.serialNumber ?? '';
+    expect((await ok(core, 'procedures.runs', { serial })).map((r) => r.id)).toEqual([started.id]);
     expect((await fails(core, 'procedures.answer', { runId: started.id, stepId: 'idle-current', answer: 'pass', value: 2 })).code).toBe('invalid-request');
 
     await ok(core, 'devices.addPort', { path: node?.hostPath ?? '' });

@@ -44,6 +44,8 @@ describe('the procedure store', () => {
     const store = createProcedureStore(api);
     await store.getState().load('serial:/dev/ttyACM0', 'SN-1');
     expect(api.callsTo('cases.list')).toEqual([{ deviceSerial: 'SN-1', limit: 20 }]);
+    // By serial number: a run paused under the id the device had before a restart is found too.
+    expect(api.callsTo('procedures.runs')).toEqual([{ serial: 'SN-1', limit: 10 }]);
     expect(store.getState().byDevice['serial:/dev/ttyACM0']?.procedures?.map((p) => p.id)).toEqual(['bench-bring-up']);
     expect(shownRun(store.getState(), 'serial:/dev/ttyACM0')?.id).toBe(OLD_RUN_ID);
     store.stop();
@@ -64,6 +66,9 @@ describe('the procedure store', () => {
     expect(store.getState().runs[RUN_ID]?.state).toBe('paused');
     expect(store.getState().pending[RUN_ID]).toBe(false);
     expect(store.getState().byDevice['serial:/dev/ttyACM0']?.runIds).toEqual([RUN_ID]);
+    answer.resolve(run({ state: 'running', deviceId: 'serial:/dev/ttyACM1', updatedAt: '2026-11-27T09:02:00.000Z' }));
+    await store.getState().control(RUN_ID, 'resume', undefined, 'serial:/dev/ttyACM1');
+    expect(api.callsTo('procedures.control').at(-1)).toEqual({ runId: RUN_ID, action: 'resume', deviceId: 'serial:/dev/ttyACM1' });
     store.stop();
   });
 

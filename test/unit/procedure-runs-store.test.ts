@@ -107,6 +107,8 @@ describe('procedure runs', () => {
     expect(store.procedures.list({ limit: 10 }).map((r) => r.id)).toEqual([second.id, first.id]);
     expect(store.procedures.list({ caseId: opened.id, limit: 10 }).map((r) => r.id)).toEqual([first.id]);
     expect(store.procedures.list({ deviceId: 'serial:/dev/other', limit: 10 }).map((r) => r.id)).toEqual([second.id]);
+    expect(store.procedures.list({ serial: 'SN-00C0FFEE', limit: 10 }).map((r) => r.id)).toEqual([second.id, first.id]);
+    expect(store.procedures.list({ serial: 'SN-OTHER', limit: 10 })).toEqual([]);
     const missing = fieldbenchErrorFrom(() => store.procedures.create(newRun({ caseId: randomUUID() })));
     expect(missing).toMatchObject({ code: 'not-found', step: 'start procedure' });
     expect(fieldbenchErrorFrom(() => store.procedures.get(randomUUID())).code).toBe('not-found');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { FieldbenchError } from '../../api/errors';
 import type { ProcedureRun, ProcedureSummary, StepAwaiting } from '../../api/schemas';
-import type { ProcedureRuns, StoredRun, StoredStep } from '../../store/procedure-runs';
+import type { ProcedureRuns, RunFilter, StoredRun, StoredStep } from '../../store/procedure-runs';
 import type { DeviceProfile, ProcedureStepSpec } from '../profiles/profile-types';
 import type { ProcedureDevice } from './procedure-device';
 import { caseRecord, runSummary, runView } from './run-view';
@@ -213,7 +213,7 @@ export class ProcedureRunner {
     return runView(this.active.get(runId)?.run ?? this.deps.runs.get(runId));
   }
 
-  runs(filter: { deviceId?: string | undefined; caseId?: string | undefined; limit: number }): ProcedureRun[] {
+  runs(filter: RunFilter): ProcedureRun[] {
     this.recover();
     return this.deps.runs.list(filter).map((stored) => runView(this.active.get(stored.id)?.run ?? stored));
   }
