@@ -4,10 +4,10 @@
 // holds drafts written from cases, listed but never suggested until they are moved up.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { FieldbenchError } from '../../api/errors';
 import type { KbArticle, KbArticleSummary, KbProblem, KbSource } from '../../api/schemas';
+import { findShippedFolder } from '../shipped-folder';
 import { parseArticle, type LoadedArticle } from './article-file';
 
 export const KNOWLEDGE_DIR_NAME = 'knowledge-base';
@@ -151,32 +151,14 @@ async function readFolder(dir: string, source: KbSource, required: boolean, prob
 }
 
 /**
- * The shipped articles' folder when none is given. In order: $FIELDBENCH_KNOWLEDGE_DIR; the
- * packaged app's resources (Electron); the nearest knowledge-base/ walking up from this
- * module's file (a checkout, the built app or the CLI bundle); the same from the working
- * directory. When none exists, knowledge-base/ under the working directory, so loading
- * reports it missing instead of failing here.
+ * The shipped articles' folder when none is given: $FIELDBENCH_KNOWLEDGE_DIR, the packaged
+ * app's resources, or the nearest knowledge-base/ beside a package.json (which tells the
+ * app's own folder from a user's folder of the same name; see shipped-folder.ts).
  */
 export function defaultKnowledgeDir(): string {
-  const fromEnv = process.env[KNOWLEDGE_DIR_ENV];
-  if (fromEnv) return resolve(fromEnv);
-  const resources = (process as { resourcesPath?: unknown }).resourcesPath;
-  if (typeof resources === 'string' && existsSync(join(resources, KNOWLEDGE_DIR_NAME))) return join(resources, KNOWLEDGE_DIR_NAME);
-  for (const start of [moduleDir(), process.cwd()]) {
-    if (start === undefined) continue;
-    for (let dir = resolve(start); ; dir = dirname(dir)) {
-      // package.json beside it tells the app's own folder from a user's folder of the same name.
-      if (existsSync(join(dir, KNOWLEDGE_DIR_NAME)) && existsSync(join(dir, 'package.json'))) return join(dir, KNOWLEDGE_DIR_NAME);
-      if (dirname(dir) === dir) break;
-    }
-  }
-  return resolve(process.cwd(), KNOWLEDGE_DIR_NAME);
-}
-
-function moduleDir(): string | undefined {
-  try {
-    return dirname(fileURLToPath(import.meta.url));
-  } catch {
-    return undefined; // a CommonJS bundle has no import.meta.url; the working directory still counts
-  }
+  return findShippedFolder({
+    name: KNOWLEDGE_DIR_NAME,
+    envVar: KNOWLEDGE_DIR_ENV,
+    isOurs: (dir) => existsSync(dir) && existsSync(join(dirname(dir), 'package.json')),
+  });
 }

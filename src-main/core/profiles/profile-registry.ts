@@ -10,13 +10,13 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import profileSchema from '../../../device-profiles/profile.schema.json' with { type: 'json' };
 import { FieldbenchError } from '../../api/errors';
 import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
 import { canonicalBleUuid } from '../../transports/ble/ble-uuid';
+import { findShippedFolder } from '../shipped-folder';
 import { STANDARD_GATT_READING_IDS } from '../diagnostics/gatt-standard-readings';
 import { findJsonSyntaxError } from './json-syntax-error';
 import { checkProcedures } from './procedure-checks';
@@ -651,49 +651,12 @@ function transportsOf(profile: DeviceProfile): ProfileSummary['transports'] {
 // ---------------------------------------------------------------- where profiles live
 
 /**
- * The profiles folder Fieldbench uses when none is given. In order:
- * 1. $FIELDBENCH_PROFILES_DIR, when set (a lab's own profiles);
- * 2. device-profiles/ in the packaged app's resources (process.resourcesPath, Electron only);
- * 3. the nearest device-profiles/ holding profile.schema.json, walking up from this module's
- *    own file: src-main/core/profiles/ when run from source (vitest, tsx), out/main/ or the
- *    CLI bundle when built, both inside the repository;
- * 4. the same walk up from the working directory.
- * When none exists, device-profiles/ under the working directory is returned, so loading
- * reports a missing folder as a problem instead of failing here.
+ * The profiles folder Fieldbench uses when none is given: $FIELDBENCH_PROFILES_DIR, the
+ * packaged app's resources, or the nearest device-profiles/ holding profile.schema.json
+ * (see shipped-folder.ts for the order).
  */
 export function defaultProfilesDir(): string {
-  const fromEnv = process.env[PROFILES_DIR_ENV];
-  if (fromEnv) return resolve(fromEnv);
-
-  const resources = (process as { resourcesPath?: unknown }).resourcesPath;
-  if (typeof resources === 'string' && hasSchema(join(resources, PROFILES_DIR_NAME))) {
-    return join(resources, PROFILES_DIR_NAME);
-  }
-  for (const start of [moduleDir(), process.cwd()]) {
-    if (start === undefined) continue;
-    const found = findUp(start);
-    if (found) return found;
-  }
-  return resolve(process.cwd(), PROFILES_DIR_NAME);
-}
-
-function moduleDir(): string | undefined {
-  try {
-    return dirname(fileURLToPath(import.meta.url));
-  } catch {
-    return undefined; // a CommonJS bundle has no import.meta.url; the working directory still counts
-  }
-}
-
-function findUp(start: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    const candidate = join(dir, PROFILES_DIR_NAME);
-    if (hasSchema(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return findShippedFolder({ name: PROFILES_DIR_NAME, envVar: PROFILES_DIR_ENV, isOurs: hasSchema });
 }
 
 function hasSchema(dir: string): boolean {
