@@ -554,13 +554,14 @@ export const SearchField = z.enum([
   'tag',
   'note',
   'attachment',
+  'procedure',
 ]);
 export type SearchField = z.infer<typeof SearchField>;
 
-/** Where a search matched inside a case: the field, the note or attachment it is (sourceId), and a snippet. */
+/** Where a search matched inside a case: the field, the note, attachment or procedure run it is (sourceId), and a snippet. */
 export const SearchMatch = z.object({
   field: SearchField,
-  /** The note's or attachment's id for field note or attachment, else null. */
+  /** The note's, attachment's or procedure run's id for field note, attachment or procedure, else null. */
   sourceId: Uuid.nullable(),
   /** The text around the first hit, cut at word boundaries; "…" segments mark a cut. */
   snippet: z.array(TextSegment),

@@ -208,7 +208,7 @@ export class CaseSearch {
       return this.counted(rows, count, params);
     }
     // Index rows come newest case first, a case's parts next to each other: the page is read
-    // row by row (skipping a case's second part), and stops as soon as it is full.
+    // row by row (skipping a case's further parts), and stops as soon as it is full.
     const where = ['case_fts MATCH @match', ...seqBounds(filters, 'f.rowid', PARTS), ...filters.clauses].join(' AND ');
     const join = `case_fts f JOIN cases c ON c.seq = f.rowid / ${PARTS}`;
     page = this.prepared(`SELECT ${HIT_COLUMNS} FROM ${join} WHERE ${where} ORDER BY f.rowid DESC`);
@@ -275,6 +275,7 @@ export class CaseSearch {
       add('attachment', attachment.id, attachment.file_name);
       if (matches.length === before) add('attachment', attachment.id, attachment.text);
     }
+    for (const run of this.statements.proceduresOf.all(row.id)) add('procedure', run.id, run.text);
     return matches;
   }
 
@@ -336,6 +337,10 @@ function prepareStatements(db: Database) {
     ),
     attachmentsOf: db.prepare<[string], { id: string; file_name: string; text: string | null }>(
       'SELECT id, file_name, text FROM case_attachments WHERE case_id = ? ORDER BY seq DESC',
+    ),
+    // The text the index holds for each run (migration 5's view), so every run found has its snippet.
+    proceduresOf: db.prepare<[string], { id: string; text: string | null }>(
+      'SELECT id, text FROM procedure_run_text WHERE case_id = ? ORDER BY seq DESC',
     ),
   };
 }

@@ -319,7 +319,143 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'procedure results in the search index',
+    up(db) {
+      // A case's procedure runs fill part 2 of its index rows (case seq * 4 + 2, the procedures
+      // column), from these views, which the snippets are cut from too, so what is found and
+      // what is marked come from one text. A run is indexed while it runs, not only once it
+      // ends: a paused or interrupted run is found by what it has read so far.
+      //
+      // A step's limit is said in the words the runner shows (run-view limitOf and step-limits
+      // describeLimits), built here so that triggers, which cannot call into the application,
+      // index it in the writing transaction; a unit test holds the two to the same words.
+      // Numbers are taken as their JSON text (->), which is how JavaScript wrote them.
+      db.exec(`
+        CREATE VIEW procedure_step_text AS
+          SELECT run_id, step_index,
+            concat_ws(', ',
+              title || ': ' || status,
+              CASE WHEN reading_value IS NOT NULL OR reading_line IS NOT NULL
+                THEN concat_ws(' ', 'read', reading_value, reading_unit, '(' || reading_line || ')') END,
+              'limit ' || CASE kind
+                WHEN 'instruction' THEN NULL
+                WHEN 'firmware' THEN 'runs firmware ' || (spec ->> '$.version')
+                WHEN 'wait' THEN CASE spec ->> '$.for'
+                  WHEN 'log-line' THEN 'a log line matching /' || coalesce(spec ->> '$.pattern', '') || '/ within ' || seconds
+                  WHEN 'reboot' THEN 'reboots within ' || seconds
+                  ELSE 'the button is pressed within ' || seconds
+                END
+                ELSE CASE
+                  WHEN json_type(spec, '$.limits') IS NULL THEN 'the diagnostic''s own limits'
+                  WHEN json_type(spec, '$.limits.equals') IN ('integer', 'real') THEN 'equals ' || (spec -> '$.limits.equals') || unit_suffix
+                  WHEN json_type(spec, '$.limits.equals') IS NOT NULL THEN 'equals ''' || (spec ->> '$.limits.equals') || ''''
+                  WHEN json_type(spec, '$.limits.regex') IS NOT NULL THEN 'matches /' || (spec ->> '$.limits.regex') || '/'
+                  WHEN json_type(spec, '$.limits.oneOf') IS NOT NULL THEN 'one of ' || coalesce((
+                    SELECT group_concat(CASE WHEN o.type = 'text' THEN o.value ELSE spec -> o.fullkey END, ', ' ORDER BY o.id)
+                    FROM json_each(spec, '$.limits.oneOf') o), '')
+                  WHEN json_type(spec, '$.limits.min') IS NOT NULL AND json_type(spec, '$.limits.max') IS NOT NULL
+                    THEN (spec -> '$.limits.min') || ' to ' || (spec -> '$.limits.max') || unit_suffix
+                  WHEN json_type(spec, '$.limits.min') IS NOT NULL THEN 'at least ' || (spec -> '$.limits.min') || unit_suffix
+                  ELSE 'at most ' || (spec -> '$.limits.max') || unit_suffix
+                END
+              END,
+              reason,
+              CASE WHEN answer_json IS NOT NULL THEN
+                concat_ws(' ', 'answered', answer_json ->> '$.answer', 'by ' || (answer_json ->> '$.by'))
+                  || coalesce(': ' || (answer_json ->> '$.reason'), '')
+                  || coalesce(', image ' || (answer_json ->> '$.imageFileName'), '')
+              END
+            ) AS text
+          FROM (
+            SELECT run_id, step_index, status, reason, answer_json, spec,
+              spec ->> '$.title' AS title,
+              spec ->> '$.kind' AS kind,
+              coalesce(' ' || nullif(spec ->> '$.unit', ''), '') AS unit_suffix,
+              printf('%g', round((spec ->> '$.timeoutMs') / 100.0) / 10.0) || ' s' AS seconds,
+              CASE WHEN json_type(reading_json, '$.value') = 'text' THEN reading_json ->> '$.value'
+                WHEN json_type(reading_json, '$.value') <> 'null' THEN reading_json -> '$.value' END AS reading_value,
+              reading_json ->> '$.unit' AS reading_unit,
+              reading_json ->> '$.text' AS reading_line
+            FROM (
+              SELECT s.run_id, s.step_index, s.status, s.reason, s.reading_json, s.answer_json,
+                r.procedure_json -> ('$.steps[' || s.step_index || ']') AS spec
+              FROM procedure_steps s JOIN procedure_runs r ON r.id = s.run_id
+            )
+          );
+
+        -- One run as a paragraph: its procedure, outcome, operator and why it ended so, then a
+        -- line per step in order. The semicolons keep the lines apart in a snippet, which
+        -- shows line breaks as spaces.
+        CREATE VIEW procedure_run_text AS
+          SELECT r.seq AS seq, r.id AS id, r.case_id AS case_id,
+            concat_ws(';' || char(10),
+              concat_ws(', ', (r.procedure_json ->> '$.name') || ': ' || r.state, 'by ' || r.operator, r.state_reason),
+              (SELECT group_concat(t.text, ';' || char(10) ORDER BY t.step_index) FROM procedure_step_text t WHERE t.run_id = r.id)
+            ) AS text
+          FROM procedure_runs r;
+
+        CREATE VIEW case_fts_procedures AS
+          SELECT c.seq AS seq,
+            (SELECT group_concat(p.text, char(10) ORDER BY p.seq) FROM procedure_run_text p WHERE p.case_id = c.id) AS procedures
+          FROM cases c;
+
+        -- A case with no runs has no part 2 row, rather than an empty one.
+        ${refreshProcedures('NEW.case_id', 'procedure_fts_run_insert', 'AFTER INSERT ON procedure_runs WHEN NEW.case_id IS NOT NULL')}
+        -- Only a change to what is indexed re-indexes: a run is saved at every step, mostly to
+        -- move its clock and current step. A run moved to another case leaves the old one.
+        CREATE TRIGGER procedure_fts_run_update
+          AFTER UPDATE OF case_id, state, state_reason, operator, procedure_json ON procedure_runs
+          WHEN NEW.case_id IS NOT OLD.case_id OR NEW.state IS NOT OLD.state OR NEW.state_reason IS NOT OLD.state_reason
+            OR NEW.operator IS NOT OLD.operator OR NEW.procedure_json IS NOT OLD.procedure_json
+        BEGIN
+          ${refreshStatements('OLD.case_id')}
+          ${refreshStatements('NEW.case_id')}
+        END;
+        ${refreshProcedures('OLD.case_id', 'procedure_fts_run_delete', 'AFTER DELETE ON procedure_runs WHEN OLD.case_id IS NOT NULL')}
+        ${refreshProcedures(runCaseOf('NEW'), 'procedure_fts_step_insert', 'AFTER INSERT ON procedure_steps')}
+        CREATE TRIGGER procedure_fts_step_update
+          AFTER UPDATE OF status, reading_json, reason, answer_json ON procedure_steps
+          WHEN NEW.status IS NOT OLD.status OR NEW.reading_json IS NOT OLD.reading_json OR NEW.reason IS NOT OLD.reason
+            OR NEW.answer_json IS NOT OLD.answer_json
+        BEGIN
+          ${refreshStatements(runCaseOf('NEW'))}
+        END;
+        ${refreshProcedures(runCaseOf('OLD'), 'procedure_fts_step_delete', 'AFTER DELETE ON procedure_steps')}
+
+        INSERT INTO case_fts (rowid, procedures)
+          SELECT f.seq * 4 + 2, f.procedures FROM case_fts_procedures f
+          WHERE f.seq IN (SELECT c.seq FROM cases c WHERE c.id IN (SELECT case_id FROM procedure_runs));
+      `);
+    },
+  },
 ];
+
+/** The case a procedure step's run belongs to, from a trigger's NEW or OLD step row. */
+function runCaseOf(row: 'NEW' | 'OLD'): string {
+  return `(SELECT case_id FROM procedure_runs WHERE id = ${row}.run_id)`;
+}
+
+/**
+ * Rewrites a case's procedures row (part 2) from its runs: deleted, then written only when the
+ * case has runs (tested with EXISTS: a filter on the text would build it twice). A null case
+ * id changes nothing. Frozen into migration 5's triggers: a later change here needs a new
+ * migration that drops and recreates them.
+ */
+function refreshStatements(caseId: string): string {
+  return `
+          DELETE FROM case_fts WHERE rowid = (SELECT seq * 4 + 2 FROM cases WHERE id = ${caseId});
+          INSERT INTO case_fts (rowid, procedures)
+            SELECT seq * 4 + 2, procedures FROM case_fts_procedures
+            WHERE seq = (SELECT seq FROM cases WHERE id = ${caseId})
+              AND EXISTS (SELECT 1 FROM procedure_runs WHERE case_id = ${caseId});`;
+}
+
+function refreshProcedures(caseId: string, name: string, on: string): string {
+  return `CREATE TRIGGER ${name} ${on} BEGIN${refreshStatements(caseId)}
+        END;`;
+}
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
 

@@ -36,6 +36,7 @@ export const searchFieldLabel: Record<SearchField, string> = {
   tag: 'Tag',
   note: 'Note',
   attachment: 'Attachment',
+  procedure: 'Procedure result',
 };
 
 /** "1–20 of 57", "21–40 of more than 1000"; the count the page heading shows. */

@@ -252,6 +252,60 @@ describe('migrate', () => {
     }
   });
 
+  it('upgrades a schema-4 store with procedure runs: the runs of a case become searchable, as procedure matches', () => {
+    const file = join(dir, 'fieldbench.db');
+    const old = open(file);
+    migrate(old, migrations.slice(0, 4));
+    const at = '2026-11-20T10:00:00.000Z';
+    const caseId = '11111111-1111-4111-8111-111111111111';
+    const other = '22222222-2222-4222-8222-222222222222';
+    const insertCase = old.prepare(`INSERT INTO cases (id, title, status, created_at, updated_at) VALUES (?, ?, 'open', ?, ?)`);
+    insertCase.run(caseId, 'Gateway fails burn-in', at, at);
+    insertCase.run(other, 'Unrelated', at, at);
+    const procedure = JSON.stringify({
+      id: 'burn-in',
+      name: 'Burn-in',
+      steps: [
+        { kind: 'check', id: 'temp', title: 'Board temperature', command: 'temp', unit: 'degC', limits: { max: 70 } },
+        { kind: 'instruction', id: 'fan', title: 'Fan spins', instructions: 'Look at the fan.' },
+      ],
+    });
+    const insertRun = old.prepare(
+      `INSERT INTO procedure_runs (id, device_id, device_json, profile_id, procedure_id, procedure_json, case_id, operator, on_fail,
+         state, state_reason, current_step, started_at, updated_at, finished_at)
+       VALUES (?, 'serial:/dev/ttyACM0', ?, 'gateway', 'burn-in', ?, ?, 'Ben', 'ask', 'failed', NULL, NULL, ?, ?, ?)`,
+    );
+    const device = JSON.stringify({ label: '/dev/ttyACM0', transport: 'serial', model: 'gateway', serialNumber: 'GW-1', firmwareVersion: '2.0.0' });
+    const runId = '33333333-3333-4333-8333-333333333333';
+    insertRun.run(runId, device, procedure, caseId, at, at, at);
+    insertRun.run('44444444-4444-4444-8444-444444444444', device, procedure.replace('Burn-in', 'Overheat soak'), null, at, at, at);
+    const insertStep = old.prepare(
+      `INSERT INTO procedure_steps (run_id, step_index, step_id, status, reading_json, reason, answer_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const id of [runId, '44444444-4444-4444-8444-444444444444']) {
+      insertStep.run(id, 0, 'temp', 'failed', JSON.stringify({ value: 81.5, unit: 'degC', text: 'temp=81.5' }), '81.5 degC is above the maximum 70 degC', null);
+      insertStep.run(id, 1, 'fan', 'failed', null, 'fan stalled', JSON.stringify({ answer: 'fail', reason: 'fan stalled', value: null, imageFileName: null, by: 'Ben', at }));
+    }
+    old.close();
+
+    const db = open(file);
+    expect(migrate(db)).toEqual({ from: 4, to: LATEST_VERSION });
+    db.close();
+    const store = openCaseStore({ dataDir: dir });
+    try {
+      expect(store.integrityCheck()).toEqual([]);
+      const found = store.search.search({ query: '"board temperature" 81.5 stalled', limit: 10 });
+      expect(found.hits.map((hit) => hit.caseId)).toEqual([caseId]);
+      expect(found.hits[0]?.matches.map((m) => [m.field, m.sourceId])).toEqual([['procedure', runId]]);
+      expect(store.search.search({ query: '"at most 70 degC" burn-in failed ben', limit: 10 }).hits.map((hit) => hit.caseId)).toEqual([caseId]);
+      // A run with no case stays out of case search; the cases keep their own words.
+      expect(store.search.search({ query: 'overheat', limit: 10 }).total).toBe(0);
+      expect(store.search.search({ query: 'unrelated', limit: 10 }).hits.map((hit) => hit.caseId)).toEqual([other]);
+    } finally {
+      store.close();
+    }
+  });
+
   it('keeps foreign keys on after a migration that rebuilds a table, even when it fails', () => {
     const db = open(join(dir, 'fieldbench.db'));
     const list: Migration[] = [
