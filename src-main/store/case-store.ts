@@ -73,7 +73,8 @@ function integrityProblems(db: Database): string[] {
     problems.push(`${broken.table} row ${broken.rowid} points to a missing ${broken.parent} row`);
   }
   // FTS5 checks its own structure; a contentless index cannot compare itself with the
-  // tables, so the check below makes sure every case and every case with attachments has its row.
+  // tables, so the check below makes sure every case, and every case with attachments or
+  // procedure runs, has its row.
   try {
     db.prepare("INSERT INTO case_fts (case_fts) VALUES ('integrity-check')").run();
   } catch (error) {
@@ -85,7 +86,11 @@ function integrityProblems(db: Database): string[] {
        UNION ALL
        SELECT c.id, 'attachments' FROM cases c
          WHERE EXISTS (SELECT 1 FROM case_attachments a WHERE a.case_id = c.id)
-           AND NOT EXISTS (SELECT 1 FROM case_fts f WHERE f.rowid = c.seq * 4 + 1)`,
+           AND NOT EXISTS (SELECT 1 FROM case_fts f WHERE f.rowid = c.seq * 4 + 1)
+       UNION ALL
+       SELECT c.id, 'procedure results' FROM cases c
+         WHERE EXISTS (SELECT 1 FROM procedure_runs r WHERE r.case_id = c.id)
+           AND NOT EXISTS (SELECT 1 FROM case_fts f WHERE f.rowid = c.seq * 4 + 2)`,
     )
     .all();
   for (const missing of unindexed) problems.push(`search index: case ${missing.id} has no row for its ${missing.part}`);

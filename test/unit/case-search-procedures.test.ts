@@ -201,6 +201,14 @@ describe('procedure results in case search', () => {
     }
   });
 
+  it('is checked by the store integrity check: a case with runs and no procedures row is reported', () => {
+    store.procedures.save(finish(store.procedures.create(run(bench))));
+    expect(store.integrityCheck()).toEqual([]);
+    const seq = db.prepare<[string], { seq: number }>('SELECT seq FROM cases WHERE id = ?').get(bench)!.seq;
+    db.prepare('DELETE FROM case_fts WHERE rowid = ?').run(seq * 4 + 2);
+    expect(store.integrityCheck()).toEqual([`search index: case ${bench} has no row for its procedure results`]);
+  });
+
   it('leaves the index as it was when the write that changed a run is rolled back', () => {
     const stored = store.procedures.create(run(bench));
     const before = search({ query: '"sleep current"' });
