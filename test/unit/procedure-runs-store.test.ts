@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
 import { openDatabase } from '../../src-main/store/database';
-import { migrate, migrations, userVersion } from '../../src-main/store/migrations';
+import { LATEST_VERSION, migrate, migrations, userVersion } from '../../src-main/store/migrations';
 import type { StoredRun } from '../../src-main/store/procedure-runs';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
@@ -63,7 +63,7 @@ describe('schema 4: procedure runs', () => {
     })();
     old.prepare("INSERT INTO cases (id, title, status, created_at, updated_at) VALUES ('c1', 'Old case', 'open', 'a', 'a')").run();
     expect(userVersion(old)).toBe(3);
-    expect(migrate(old)).toEqual({ from: 3, to: 4 });
+    expect(migrate(old)).toEqual({ from: 3, to: LATEST_VERSION });
     const tables = old.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'procedure_%' ORDER BY name").all();
     expect(tables).toEqual([{ name: 'procedure_runs' }, { name: 'procedure_steps' }]);
     expect(old.prepare('SELECT title FROM cases').all()).toEqual([{ title: 'Old case' }]);
