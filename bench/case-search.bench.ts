@@ -49,7 +49,7 @@ afterAll(() => {
     `${table(queryRows)}\n\n` +
     '**Open** is `openCaseStore` (open the file, check the schema version, prepare the statements) plus a first ' +
     `search for the common word, measured ${OPENS} times on the warm file. A ratio below 1 is inside the target. ` +
-    'The index has one row per case part (its own text, its attachments), so a query reads cases newest first and ' +
+    'The index has one row per case part (its own text, its attachments, its procedure results; the generated store has no procedure runs), so a query reads cases newest first and ' +
     'stops once it has the page and the capped count, however many notes hold a common word; a serial or tag ' +
     'filter that selects few cases is walked case by case instead.';
   if (fullSize) writeSection('case-search', body);
