@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CASE_STORE_FILE } from '../src-main/store/case-store';
 import { openDatabase } from '../src-main/store/database';
 import { LATEST_VERSION, migrate } from '../src-main/store/migrations';
-import { mulberry32 } from '../test/helpers/mulberry32';
+import { mulberry32 } from '../src-main/virtual/seeded-random';
 
 /** Bump when the generated text or its distribution changes, so a stale cache is not reused. */
 const GENERATOR_VERSION = 2;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { openCaseStore } from '../../src-main/store/case-store';
-import { mulberry32 } from './mulberry32';
+import { mulberry32 } from '../../src-main/virtual/seeded-random';
 import { noteText } from './note-text';
 
 const [dataDir, seedText, maxMsText] = process.argv.slice(2);

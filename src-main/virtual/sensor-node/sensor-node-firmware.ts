@@ -17,6 +17,7 @@ import { type KeyObject, createPublicKey } from 'node:crypto';
 import type { VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
 import { LineRateLink } from '../line-rate-link';
+import { mulberry32 } from '../seeded-random';
 import type { BootResult, McubootSlots } from './mcuboot-slots';
 import { SensorNodeSmp } from './sensor-node-smp';
 import type { NodeMode } from './smp-image-group';
@@ -616,18 +617,6 @@ function chargePercent(volts: number): number {
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
-}
-
-/** Small, fast, seedable PRNG: the same seed gives the same device every time. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function hash32(value: number): number {

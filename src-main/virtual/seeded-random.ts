@@ -1,5 +1,5 @@
-// Mulberry32: a small, fast PRNG whose sequence depends only on the seed, so a failing crash
-// round or a generated benchmark store can be reproduced exactly from the seed it printed.
+// Mulberry32: a small, fast PRNG whose sequence depends only on the seed, so a virtual device,
+// a crash round or a generated benchmark store is the same every time for the same seed.
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
