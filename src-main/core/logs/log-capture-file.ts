@@ -84,6 +84,8 @@ export class LogCapture {
   private flushed: number;
   private maxTime: number;
   private timer: NodeJS.Timeout | undefined;
+  /** Armed when a flush left data unsynced: an idle stream still reaches the disk within the interval. */
+  private syncTimer: NodeJS.Timeout | undefined;
   private lastSync: number;
   private failure: FieldbenchError | undefined;
   private closed = false;
@@ -229,12 +231,32 @@ export class LogCapture {
     this.fileBytes += written;
     this.pendingBytes = 0;
     this.flushed = this.nextSeq;
-    if (this.options.now() - this.lastSync >= this.options.syncIntervalMs) this.sync();
+    const sinceSync = this.options.now() - this.lastSync;
+    if (sinceSync >= this.options.syncIntervalMs) this.sync();
+    else if (!this.syncTimer) {
+      this.syncTimer = setTimeout(() => this.syncFromTimer(), this.options.syncIntervalMs - sinceSync);
+      this.syncTimer.unref();
+    }
     return this.flushed;
+  }
+
+  private syncFromTimer(): void {
+    this.syncTimer = undefined;
+    try {
+      this.sync();
+    } catch (error) {
+      const failure = isFieldbenchError(error) ? error : ioError(error, this.file, this.options.device, 'sync log capture', 'Check the disk');
+      this.failure = failure;
+      this.options.onError?.(failure);
+    }
   }
 
   /** Puts every flushed record on the storage device itself (survives a power cut). */
   sync(): void {
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      this.syncTimer = undefined;
+    }
     if (this.options.readOnly || this.closed) return;
     try {
       fdatasyncSync(this.fd);
