@@ -3,11 +3,14 @@
 // The writer prints "ready", then one line per acknowledged write; the caller says which
 // lines count as acknowledgements.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const READY_DEADLINE_MS = 10_000;
 const EXIT_DEADLINE_MS = 5_000;
@@ -106,4 +109,26 @@ export class CrashWriter {
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     this.children.clear();
   }
+}
+
+/**
+ * A crash test file's writer: bundled once into a temporary folder before the tests, its
+ * children killed after each test, the folder removed at the end. The getters are for use
+ * inside tests, once beforeAll has run.
+ */
+export function useCrashWriter(helperFile: string, dirPrefix: string): { writer(): CrashWriter; workDir(): string } {
+  let workDir = '';
+  let writer: CrashWriter | null = null;
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), dirPrefix));
+    writer = new CrashWriter(await bundleWriter(helperFile, workDir));
+  });
+  afterEach(() => writer?.killAll());
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+  return {
+    writer: () => writer!,
+    workDir: () => workDir,
+  };
 }

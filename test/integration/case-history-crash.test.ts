@@ -3,13 +3,11 @@
 // After every kill: SQLite's integrity check, the foreign keys and FTS5's own integrity
 // check pass, every acknowledged write is there (attachment bytes by their hash, fields by
 // their revision, notes by their text), and search finds each of them by its word.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
 import { attachmentBytes, fieldsWord } from '../helpers/case-history-content';
-import { bundleWriter, CrashWriter } from '../helpers/crash-writer';
+import { useCrashWriter } from '../helpers/crash-writer';
 import { noteText } from '../helpers/note-text';
 
 const ROUNDS = 6;
@@ -17,19 +15,7 @@ const ROUNDS = 6;
 const TEST_DEADLINE_MS = 120_000;
 const WRITER_MAX_MS = 20_000;
 
-let workDir: string;
-let writer: CrashWriter;
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'fieldbench-history-crash-'));
-  writer = new CrashWriter(await bundleWriter('case-history-writer.ts', workDir));
-});
-
-afterEach(() => writer?.killAll());
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const crash = useCrashWriter('case-history-writer.ts', 'fieldbench-history-crash-');
 
 interface Acks {
   cases: Set<string>;
@@ -112,14 +98,14 @@ function check(store: CaseStore, acks: Acks, context: string): void {
 
 describe('case history under SIGKILL', () => {
   it('keeps every acknowledged attachment, field change and note, indexed, across repeated hard kills', async () => {
-    const dataDir = join(workDir, 'data');
+    const dataDir = join(crash.workDir(), 'data');
     const acks: Acks = { cases: new Set(), notes: new Map(), attachments: new Map(), fields: new Map() };
     const baseSeed = Math.floor(Math.random() * 2 ** 31);
 
     for (let round = 0; round < ROUNDS; round += 1) {
       const seed = baseSeed + round;
       const killAfterAcks = 1 + Math.floor(Math.random() * (round % 2 === 0 ? 30 : 300));
-      const result = await writer.run({ dataDir, seed, maxMs: WRITER_MAX_MS, killAfterAcks, onLine: (line) => record(acks, line) });
+      const result = await crash.writer().run({ dataDir, seed, maxMs: WRITER_MAX_MS, killAfterAcks, onLine: (line) => record(acks, line) });
       const context = `round ${round}, seed ${seed}, killed after ${result.acks} acks`;
       expect(result.signal, `${context}: the writer ended on its own (stderr: ${result.stderr})`).toBe('SIGKILL');
 

@@ -3,31 +3,17 @@
 // file, and checks that every answered save (or a later one) is there with its exact text.
 // A SIGKILL loses what the process held, not what the kernel already has; power loss is
 // what synchronous=FULL covers, and no test here can pull the plug.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCaseStore } from '../../src-main/store/case-store';
-import { bundleWriter, CrashWriter, type Round } from '../helpers/crash-writer';
+import { type Round, useCrashWriter } from '../helpers/crash-writer';
 import { noteText } from '../helpers/note-text';
 
 const ROUNDS = 6;
 /** The writer stops by itself after this long, in case the parent never gets to kill it. */
 const WRITER_MAX_MS = 20_000;
 
-let workDir: string;
-let writer: CrashWriter;
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'fieldbench-crash-'));
-  writer = new CrashWriter(await bundleWriter('note-writer.ts', workDir));
-});
-
-afterEach(() => writer?.killAll());
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const crash = useCrashWriter('note-writer.ts', 'fieldbench-crash-');
 
 interface Acks {
   cases: Set<string>;
@@ -37,7 +23,7 @@ interface Acks {
 
 /** Runs one writer, kills it after `killAfterAcks` acknowledged saves, and records them in `acks`. */
 function runWriter(dataDir: string, seed: number, killAfterAcks: number, acks: Acks): Promise<Round> {
-  return writer.run({
+  return crash.writer().run({
     dataDir,
     seed,
     maxMs: WRITER_MAX_MS,
@@ -58,7 +44,7 @@ function runWriter(dataDir: string, seed: number, killAfterAcks: number, acks: A
 
 describe('case store under SIGKILL', () => {
   it('keeps every acknowledged note save, with its exact text, across repeated hard kills', async () => {
-    const dataDir = join(workDir, 'data');
+    const dataDir = join(crash.workDir(), 'data');
     const acks: Acks = { cases: new Set(), notes: new Map() };
     const baseSeed = Math.floor(Math.random() * 2 ** 31);
 

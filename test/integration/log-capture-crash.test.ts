@@ -5,75 +5,23 @@
 // and nothing half-written may show up as a line. A SIGKILL loses what the process held,
 // not what the kernel has; power loss is what the periodic fdatasync covers, and no test
 // here can pull the plug.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLogCapture } from '../../src-main/core/logs/log-capture-file';
 import { LogRecordFlag } from '../../src-main/core/logs/log-capture-format';
-import { CrashWriter } from '../helpers/crash-writer';
+import { useCrashWriter } from '../helpers/crash-writer';
 
 const ROUNDS = 6;
 const WRITER_MAX_MS = 20_000;
+/** As the writer (test/helpers/log-capture-writer.ts) opens it. */
 const SESSION = 'crash';
 const DEVICE = 'virtual sensor node';
 
-// The line for a sequence number: lengths vary so records straddle batch and chunk edges.
-const WRITER_SOURCE = `
-import { openLogCapture } from './src-main/core/logs/log-capture-file';
-import { mulberry32 } from './src-main/virtual/seeded-random';
-const [folder, seedText, maxMsText] = process.argv.slice(2);
-const random = mulberry32(Number(seedText));
-const capture = openLogCapture({ folder, session: '${SESSION}', device: '${DEVICE}', flushIntervalMs: 5, flushBytes: 16 * 1024 });
-const lineFor = (seq) => 'line ' + seq + ' ' + 'x'.repeat(seq % 97);
-let reported = capture.flushedCount;
-const stopAt = Date.now() + Number(maxMsText);
-console.log('ready');
-function burst() {
-  const n = 1 + Math.floor(random() * 400);
-  for (let i = 0; i < n; i += 1) {
-    if (random() < 0.001) capture.mark('mark at ' + capture.count);
-    else capture.append(lineFor(capture.count));
-  }
-  if (capture.flushedCount !== reported) {
-    reported = capture.flushedCount;
-    console.log('flushed ' + reported);
-  }
-  if (Date.now() < stopAt) setImmediate(burst);
-  else process.exit(0);
-}
-burst();
-`;
-
-let workDir: string;
-let writer: CrashWriter;
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'fieldbench-capture-crash-'));
-  const outfile = join(workDir, 'log-capture-writer.mjs');
-  await build({
-    stdin: { contents: WRITER_SOURCE, resolveDir: fileURLToPath(new URL('../..', import.meta.url)), sourcefile: 'log-capture-writer.ts', loader: 'ts' },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-  });
-  writer = new CrashWriter(outfile);
-});
-
-afterEach(() => writer?.killAll());
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const crash = useCrashWriter('log-capture-writer.ts', 'fieldbench-capture-crash-');
 
 describe('log capture under SIGKILL', () => {
   it('keeps every record a flush reported, in order and intact, across repeated hard kills', async () => {
-    const folder = join(workDir, 'captures');
+    const folder = join(crash.workDir(), 'captures');
     const baseSeed = Math.floor(Math.random() * 2 ** 31);
     let acknowledged = 0;
 
@@ -81,7 +29,7 @@ describe('log capture under SIGKILL', () => {
       const seed = baseSeed + round;
       const killAfterAcks = 1 + Math.floor(Math.random() * (round % 2 === 0 ? 5 : 60));
       let roundHighest = acknowledged;
-      const result = await writer.run({
+      const result = await crash.writer().run({
         dataDir: folder,
         seed,
         maxMs: WRITER_MAX_MS,
