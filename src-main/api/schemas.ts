@@ -383,6 +383,11 @@ export type CaseSeverity = z.infer<typeof CaseSeverity>;
 /** A tag as stored: lower-case, inner spaces collapsed to one, no leading or trailing space. */
 export const CaseTag = z.string().min(1).max(60);
 
+/** How any text is spelt as a tag (NFC, trimmed, inner spaces collapsed, lower-case): the store and the page agree on it. Empty when nothing is left. */
+export function spellTag(raw: string): string {
+  return raw.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase();
+}
+
 export const CaseDevice = z.object({
   deviceId: z.string(),
   transport: Transport,

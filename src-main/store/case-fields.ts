@@ -2,7 +2,7 @@
 // values, tags normalised so that "Battery ", "battery" and "BATTERY" are one tag, and the
 // difference between before and after, which is what the timeline records.
 import { FieldbenchError } from '../api/errors';
-import { CaseTag, type CaseFieldsPatch, type CaseSeverity, type CaseStatus } from '../api/schemas';
+import { CaseTag, spellTag, type CaseFieldsPatch, type CaseSeverity, type CaseStatus } from '../api/schemas';
 
 /** A case's editable values, as stored: null where nothing is filled in. */
 export interface CaseFieldValues {
@@ -30,7 +30,7 @@ const MAX_TAG_LENGTH = CaseTag.maxLength ?? 60;
 
 /** Lower-case, Unicode-normalised (NFC), whitespace collapsed to one space; null for a blank tag. */
 export function normalizeTag(raw: string): string | null {
-  const tag = raw.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase();
+  const tag = spellTag(raw);
   if (tag.length === 0) return null;
   if (tag.length > MAX_TAG_LENGTH) {
     throw new FieldbenchError({

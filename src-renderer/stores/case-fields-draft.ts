@@ -4,7 +4,7 @@
 // then laid out field by field: what this person typed, what is stored now, and which of
 // the other changes a save would keep.
 import type { ApiErrorShape } from '../../src-main/api/errors';
-import { CaseTag, type CaseDetail, type CaseFieldsPatch, type CaseSeverity, type CaseStatus } from '../../src-main/api/schemas';
+import { CaseTag, spellTag, type CaseDetail, type CaseFieldsPatch, type CaseSeverity, type CaseStatus } from '../../src-main/api/schemas';
 
 /** The values the editor shows: text as typed ('' for not filled in), tags as chips. */
 export interface CaseFieldValues {
@@ -170,7 +170,7 @@ const MAX_TAG_CHARS = CaseTag.maxLength ?? 60;
  * show as one chip before the save, not after it.
  */
 export function tagOf(raw: string, existing: readonly string[]): { tag: string } | { problem: ApiErrorShape } | null {
-  const tag = raw.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase();
+  const tag = spellTag(raw);
   if (tag === '') return null;
   if (tag.length > MAX_TAG_CHARS) {
     return {
