@@ -32,19 +32,19 @@ export function bleUpdateSessions(ble: BleRegistry, now: () => Date): UpdateSess
         deviceId,
         step,
         async (hold) => {
-          let links: BleSmpLink[] = [];
+          let link: BleSmpLink | null = null;
           const open = async (): Promise<UpdateSession> => {
             // The link before this one went with its connection; close it so nothing listens on.
-            await Promise.all(links.map((link) => link.close()));
-            links = [];
+            await link?.close();
+            link = null;
             const session = await openSession(hold, profile, now);
-            links.push(session.link);
+            link = session.link;
             return { ...session.session, reopen: open };
           };
           try {
             return await work(await open());
           } finally {
-            await Promise.all(links.map((link) => link.close()));
+            await (link as BleSmpLink | null)?.close();
           }
         },
         options,
