@@ -41,6 +41,15 @@ describe('article log patterns', () => {
     expect(backtrackingRisk('\\(a+\\)*')).toBeNull();
   });
 
+  it('refuses two unbounded repeats with no literal between them, and keeps those a literal separates', () => {
+    for (const source of ['a*(.*)\\(', '.+\\w+', 'a*.*x', '(?:\\d+)[a-z]*']) {
+      expect(backtrackingRisk(source), source).toBe('two unbounded repeats with no literal between them');
+    }
+    for (const source of ['error.*timeout.*retry', '<err>.*', 'brownout|BOR.*', 'a+|b+', 'rf: .* lost', 'x{2,5}y*']) {
+      expect(backtrackingRisk(source), source).toBeNull();
+    }
+  });
+
   it('every accepted pattern runs on a long hostile line within the budget', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a()|*+?.\\w]{1,12}$/), (source) => {

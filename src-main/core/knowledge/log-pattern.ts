@@ -92,7 +92,68 @@ export function backtrackingRisk(source: string): string | null {
       i += quantifier.length - 1;
     }
   }
-  return null;
+  return adjacentUnboundedRepeats(source) ? 'two unbounded repeats with no literal between them' : null;
+}
+
+/**
+ * Two unbounded repeats with nothing required between them but more repeatable atoms (`a*.*x`,
+ * `.+\w+`) try every split of a line between them at every start: cubic time on a long line
+ * that does not match. A literal character between them (`error.*timeout.*retry`) pins the
+ * split down. Groups are looked through; an alternation starts afresh.
+ */
+function adjacentUnboundedRepeats(source: string): boolean {
+  /** The repeat still open: what it repeats, a literal character or 'broad' (., a class, a group). */
+  let open: string | null = null;
+  const unbounded = (at: number, length: number) => /[*+]|,\}/.test(source.slice(at, at + length));
+  /** A new unbounded repeat of `atom`: a risk when it can match what the open one matches. */
+  const repeat = (atom: string): boolean => {
+    if (open !== null && (open === 'broad' || atom === 'broad' || open === atom)) return true;
+    open = atom;
+    return false;
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '(') {
+      if (source[i + 1] === '?') {
+        const named = /^\?<[A-Za-z_$][\w$]*>/.exec(source.slice(i + 1));
+        i += named ? named[0].length : source[i + 2] === '<' ? 3 : 2;
+      }
+      continue;
+    }
+    if (c === ')') {
+      const after = quantifierAt(source, i + 1);
+      if (after) {
+        if (after.repeats && unbounded(i + 1, after.length) && repeat('broad')) return true;
+        i += after.length;
+      }
+      continue;
+    }
+    if (c === '|') {
+      open = null;
+      continue;
+    }
+    if (c === '^' || c === '$') continue;
+    let atomEnd = i;
+    let atom = 'broad';
+    if (c === '[') {
+      const close = source.indexOf(']', i + 2);
+      atomEnd = close < 0 ? source.length - 1 : close;
+    } else if (c === '\\') {
+      atomEnd = i + 1;
+      if (!/[dDwWsSbB]/.test(source[i + 1] ?? '')) atom = source[i + 1] ?? '';
+    } else if (c !== '.') {
+      atom = c;
+    }
+    const quantifier = quantifierAt(source, atomEnd + 1);
+    if (!quantifier) {
+      // A required literal pins down where the open repeat ends.
+      if (atom !== 'broad') open = null;
+    } else if (quantifier.repeats && unbounded(atomEnd + 1, quantifier.length) && repeat(atom)) {
+      return true;
+    }
+    i = atomEnd + (quantifier?.length ?? 0);
+  }
+  return false;
 }
 
 /** The quantifier starting at i, with whether it can repeat more than once, and its length (a lazy ? included). */
