@@ -50,9 +50,22 @@ export const requestChannelNames = [
   'procedures.control',
   'procedures.get',
   'procedures.runs',
+  'console.open',
+  'console.configure',
+  'console.close',
+  'console.sessions',
+  'console.captures',
+  'console.send',
+  'console.read',
+  'console.locate',
+  'console.search',
+  'console.mark',
+  'console.flags',
+  'console.attach',
+  'console.export',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines', 'procedures.run'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines', 'procedures.run', 'console.session', 'console.progress'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

@@ -49,6 +49,22 @@ import {
   VirtualFaults,
   VirtualModel,
 } from './schemas';
+import {
+  CaptureExport,
+  CaptureFormat,
+  CaptureId,
+  CaptureRange,
+  CaptureSummary,
+  ConsoleFilter,
+  ConsoleFlag,
+  ConsoleLine,
+  ConsoleProgress,
+  ConsoleRead,
+  ConsoleSearchResult,
+  ConsoleSession,
+  LineEnding,
+  SerialSettings,
+} from './console-schemas';
 import type { EventChannelName, RequestChannelName } from './channels';
 
 const Empty = z.object({}).strict();
@@ -412,6 +428,95 @@ export const requests = {
       .strict(),
     response: z.array(ProcedureRun),
   },
+
+  /**
+   * Open a live console on a device's serial port (or a BLE device's UART log), capturing every
+   * line to disk. Settings default to the profile's (115200 8N1, no flow control). A console
+   * already open on the device with the same settings is joined; with other settings, or on a
+   * port another program holds, it is refused with the reason. A firmware update running on the
+   * port is shared: the console watches, and sending waits until the update ends.
+   */
+  'console.open': {
+    request: z
+      .object({
+        deviceId: Id,
+        settings: SerialSettings.partial().optional(),
+        lineEnding: LineEnding.optional(),
+        caseId: Uuid.optional(),
+      })
+      .strict(),
+    response: ConsoleSession,
+  },
+  /** Change an open console's serial settings or line ending: the port is opened again and the change noted in the capture. */
+  'console.configure': {
+    request: z
+      .object({ captureId: CaptureId, settings: SerialSettings.partial().optional(), lineEnding: LineEnding.optional(), caseId: Uuid.nullable().optional() })
+      .strict(),
+    response: ConsoleSession,
+  },
+  /** Stop capturing and let the port go; the capture stays on disk to read, search and attach. */
+  'console.close': { request: z.object({ captureId: CaptureId }).strict(), response: ConsoleSession },
+  /** The consoles open now. */
+  'console.sessions': { request: Empty, response: z.array(ConsoleSession) },
+  /** Captures on disk, newest first, of a device serial number or all. */
+  'console.captures': {
+    request: z.object({ serialNumber: z.string().trim().min(1).max(200).optional(), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    response: z.array(CaptureSummary),
+  },
+  /** Send a command line (the console adds its line ending); recorded in the capture and the history. */
+  'console.send': {
+    request: z.object({ captureId: CaptureId, text: z.string().max(4096) }).strict(),
+    response: z.object({ bytes: z.number().int().min(0), seq: z.number().int().min(0) }),
+  },
+  /**
+   * Lines of a capture for a view: `offset` counts lines of the view (the whole capture, or the
+   * lines the filter keeps), so a virtualised list asks for exactly the rows it shows.
+   */
+  'console.read': {
+    request: z
+      .object({ captureId: CaptureId, offset: z.number().int().min(0), count: z.number().int().min(0).max(2000), filter: ConsoleFilter.optional() })
+      .strict(),
+    response: ConsoleRead,
+  },
+  /** Where a capture line is in a (filtered) view: the offset of the first line kept at or after seq; null past the end. */
+  'console.locate': {
+    request: z.object({ captureId: CaptureId, seq: z.number().int().min(0), filter: ConsoleFilter.optional() }).strict(),
+    response: z.object({ offset: z.number().int().min(0).nullable(), total: z.number().int().min(0) }),
+  },
+  /** Search the whole capture (or a range), on disk: plain text or a regular expression. */
+  'console.search': {
+    request: z
+      .object({
+        captureId: CaptureId,
+        query: z.string().min(1).max(500),
+        regex: z.boolean().optional(),
+        ignoreCase: z.boolean().optional(),
+        fromSeq: z.number().int().min(0).optional(),
+        toSeq: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    response: ConsoleSearchResult,
+  },
+  /** Mark a moment ("fault reproduced here"): a mark line in the capture and, with a case, an entry on its timeline. */
+  'console.mark': {
+    request: z
+      .object({ captureId: CaptureId, label: z.string().trim().min(1).max(500), caseId: Uuid.optional() })
+      .strict(),
+    response: ConsoleLine,
+  },
+  /** The known issues a capture has flagged so far, oldest first. */
+  'console.flags': { request: z.object({ captureId: CaptureId }).strict(), response: z.array(ConsoleFlag) },
+  /** Attach a capture (whole or a range) to a case, as text or JSON lines. */
+  'console.attach': {
+    request: z.object({ captureId: CaptureId, caseId: Uuid, format: CaptureFormat.default('text'), range: CaptureRange.optional() }).strict(),
+    response: CaseAttachment,
+  },
+  /** A capture (whole or a range) as a file to save: text or JSON lines. */
+  'console.export': {
+    request: z.object({ captureId: CaptureId, format: CaptureFormat.default('text'), range: CaptureRange.optional() }).strict(),
+    response: CaptureExport,
+  },
 } as const;
 
 export const events = {
@@ -423,6 +528,10 @@ export const events = {
   'ble.follow': BleFollowState,
   /** Lines of a device's live log. */
   'logs.lines': LogLines,
+  /** A console opened, changed state (lost its port, got it back), changed settings or closed. */
+  'console.session': ConsoleSession,
+  /** A live capture grew: its counts, and known issues seen since the last event (a few a second at most). */
+  'console.progress': ConsoleProgress,
   /** The whole device list, whenever anything in it changes. */
   'devices.changed': z.array(Device),
   /** A case was created or changed; clients refetch what they show. */

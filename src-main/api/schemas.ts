@@ -484,7 +484,7 @@ export type CaseAttachment = z.infer<typeof CaseAttachment>;
 export const CaseAttachmentContent = CaseAttachment.extend({ contentBase64: z.string() });
 export type CaseAttachmentContent = z.infer<typeof CaseAttachmentContent>;
 
-export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added', 'imported', 'procedure']);
+export const CaseEventKind = z.enum(['case-opened', 'snapshot', 'status-changed', 'firmware', 'fields-changed', 'attachment-added', 'imported', 'procedure', 'log-mark']);
 export type CaseEventKind = z.infer<typeof CaseEventKind>;
 
 /** One entry of a case's timeline: what happened, when, in a sentence, with its details. */

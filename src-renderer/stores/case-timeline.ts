@@ -25,6 +25,7 @@ export const timelineKindLabel: Record<TimelineKind, string> = {
   'attachment-added': 'Attachment',
   imported: 'Imported',
   procedure: 'Procedure',
+  'log-mark': 'Log mark',
   note: 'Note',
 };
 
@@ -39,6 +40,7 @@ export const timelineKindMark: Record<TimelineKind, string> = {
   'attachment-added': '⊕',
   imported: '⇲',
   procedure: '☑',
+  'log-mark': '⚑',
   note: '✎',
 };
 

@@ -112,6 +112,7 @@ const shapes = {
     firmware: 'optional',
     ble: 'optional',
     procedures: 'optional',
+    console: 'optional',
   } satisfies KeyList<DeviceProfile>,
   '/$defs/procedure': { id: 'required', name: 'required', description: 'optional', steps: 'required' } satisfies KeyList<ProcedureSpec>,
   '/$defs/stepCondition': { step: 'required', is: 'required' } satisfies KeyList<StepCondition>,

@@ -25,6 +25,39 @@ export interface DeviceProfile {
    * is left out (and reported as a profile problem) while the rest of the profile loads.
    */
   procedures?: ProcedureSpec[];
+  /** What the live log console knows about this family's log: commands, levels, known issues, boot banner. */
+  console?: ConsoleSpec;
+}
+
+/** The live log console's knowledge of a device family. */
+export interface ConsoleSpec {
+  /** Commands offered for completion (the identity and diagnostics commands are offered anyway). */
+  commands?: string[];
+  /** Level patterns for log formats the built-in ones (Zephyr, ESP-IDF, syslog) do not read. */
+  levelPatterns?: { regex: string; level: 'error' | 'warn' | 'info' | 'debug' | 'trace' }[];
+  /** Lines that mean a known problem, flagged in the console as they arrive. */
+  knownIssues?: ConsoleKnownIssue[];
+  /** A regex for the line the device prints when it boots: the console marks a reboot there. */
+  bootBanner?: string;
+  /** UART framing other than 8N1 without flow control; the baud rate is shell.baudRate. */
+  serial?: {
+    dataBits?: 5 | 6 | 7 | 8;
+    parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
+    stopBits?: 1 | 1.5 | 2;
+    flowControl?: 'none' | 'rts-cts' | 'xon-xoff';
+  };
+}
+
+export interface ConsoleKnownIssue {
+  /** Unique within the profile, kebab-case. */
+  id: string;
+  title: string;
+  /** Matched ignoring case against each line's text (without colours); checked like knowledge-base log patterns. */
+  regex: string;
+  /** What to do about it, in a sentence. */
+  hint?: string;
+  /** The knowledge-base article that explains it. */
+  article?: string;
 }
 
 /**
