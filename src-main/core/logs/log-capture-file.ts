@@ -15,7 +15,7 @@
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldbenchError, isFieldbenchError } from '../../api/errors';
-import { damaged, readFully, recordChunks } from './log-capture-chunks';
+import { damaged, readFully, recordChunks, type RecordChunk } from './log-capture-chunks';
 import {
   CALLER_FLAGS_MASK,
   checkFrame,
@@ -318,6 +318,19 @@ export class LogCapture {
     const where = { device: this.options.device, file: this.file };
     if (!start || from >= to) return { hits: [], scannedTo: Math.max(from, to), complete: true };
     return searchChunks(recordChunks(this.fd, start.offset, this.fileBytes, where), start.seq, { ...options, from, to }, query, where);
+  }
+
+  /**
+   * Whole-record chunks from the indexed record at or before `fromSeq` to the end, for scans
+   * that read flags or bytes without decoding every line (filters, flag rebuilds).
+   * `firstSeq` is the sequence number of the first record of the first chunk.
+   */
+  scan(fromSeq: number): { firstSeq: number; chunks: Iterable<RecordChunk> } {
+    this.assertOpen('read log capture');
+    this.flush();
+    const start = this.index.floor(Math.max(0, Math.floor(fromSeq)));
+    if (!start || fromSeq >= this.nextSeq) return { firstSeq: this.nextSeq, chunks: [] };
+    return { firstSeq: start.seq, chunks: recordChunks(this.fd, start.offset, this.fileBytes, { device: this.options.device, file: this.file }) };
   }
 
   /** Flushes, syncs, saves the sidecar index and closes the file. */
