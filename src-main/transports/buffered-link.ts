@@ -17,6 +17,7 @@ export abstract class BufferedLink implements Link {
   private pending: PendingRead | null = null;
   private closeReason: LinkCloseReason | null = null;
   private readonly listeners = new Set<(reason: LinkCloseReason) => void>();
+  private readonly taps = new Set<(chunk: Uint8Array, time: number) => void>();
 
   /**
    * @param maxBufferedBytes bytes kept for a reader that is not reading (a device streaming
@@ -68,9 +69,15 @@ export abstract class BufferedLink implements Link {
     return () => this.listeners.delete(listener);
   }
 
+  onData(listener: (chunk: Uint8Array, time: number) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
   /** Bytes from the transport. Ignored once closed. */
   protected receive(chunk: Uint8Array): void {
     if (this.closeReason !== null || chunk.length === 0) return;
+    const time = Date.now();
     this.inbox.push(chunk);
     this.inboxBytes += chunk.length;
     while (this.inboxBytes > this.maxBufferedBytes && this.inbox.length > 1) {
@@ -81,6 +88,14 @@ export abstract class BufferedLink implements Link {
       this.pending = null;
       clearTimeout(pending.timer);
       pending.resolve(this.takeInbox());
+    }
+    // After the reader: a tap may empty the inbox (nobody reads while a console watches).
+    for (const tap of this.taps) {
+      try {
+        tap(chunk, time);
+      } catch {
+        // A watcher's failure is its own; the bytes still reach the reader.
+      }
     }
   }
 

@@ -30,4 +30,11 @@ export interface Link {
 
   /** Called once when the link closes, by us or by the device going away. */
   onClose(listener: (reason: LinkCloseReason) => void): () => void;
+
+  /**
+   * Every chunk as it arrives, with the host time it arrived (ms since the epoch), whether or
+   * not anyone reads it: a console watching a port sees what a firmware update reads from it.
+   * Links that only pace or wrap another (a line-rate emulation) may leave it out.
+   */
+  onData?(listener: (chunk: Uint8Array, time: number) => void): () => void;
 }

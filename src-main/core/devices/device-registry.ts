@@ -4,12 +4,14 @@
 import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import type { Device, DeviceIdentity, DeviceState, DiscoveryStatus, VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
+import type { SerialLinkOptions } from '../../transports/serial/serial-link';
 import { ShellClient } from '../../protocols/shell/shell-client';
 import type { SerialProfile } from '../profiles/profile-types';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import { readIdentity } from '../diagnostics/read-diagnostics';
 import { AsyncMutex } from './async-mutex';
 import { cannotDetachPlugged, deviceBusy, noSuchDevice, notVirtual } from './device-errors';
+import { describeFraming, portHeld, sameFraming, sendRefusedWhile, waitedTooLong, type PortFraming } from './port-hold';
 import { describeRecovery, probeSerialRecovery } from './serial-recovery-probe';
 import type { VirtualAttachment, VirtualStart } from './virtual-attachment';
 import { setDeviceState } from './device-state';
@@ -25,7 +27,7 @@ export interface SerialPortSeen {
 export interface DeviceRegistryDeps {
   profiles: ProfileRegistry;
   listSerialPorts(): Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>;
-  openSerialLink(path: string, options: { baudRate: number }): Promise<Link>;
+  openSerialLink(path: string, options: SerialLinkOptions): Promise<Link>;
   attachVirtual(model: 'sensor-node', faults: VirtualFaults | undefined, startIn: VirtualStart): Promise<VirtualAttachment>;
   portExists(path: string): Promise<boolean>;
   now(): Date;
@@ -37,6 +39,10 @@ export interface DeviceRegistryDeps {
 
 /** How long a probe of an unknown port may take per profile: short, since the port may not be a shell at all. */
 const PROBE_TIMEOUT_MS = 1500;
+/** How long taking or changing a held port waits for an operation under way (a diagnostics read) to end. */
+const HOLD_WAIT_MS = 20_000;
+/** How long a command sent from a console waits for its turn behind an operation under way. */
+const SEND_WAIT_MS = 10_000;
 
 type Source = 'discovered' | 'added' | 'virtual';
 
@@ -53,6 +59,46 @@ interface DeviceEntry {
   longOperation: string | null;
   /** Only the bootloader answers (MCUboot serial recovery): no shell to wake. */
   inRecovery: boolean;
+  /** The operation running under the mutex now, for messages to those who wait. */
+  running: string | null;
+  /** Who watches the port (a console), keeping it open with their framing. */
+  holder: Holder | null;
+  /** How the open link was opened; null for an in-memory link, which has no UART to frame. */
+  linkFraming: PortFraming | null;
+  /** The link whose bytes are tapped for the holder: each link is tapped once. */
+  tapped: Link | null;
+}
+
+interface Holder extends PortHoldOptions {
+  released: boolean;
+}
+
+/** What a port holder (the log console) gives: its framing and where the bytes and news go. */
+export interface PortHoldOptions {
+  /** Who holds the port, for the refusals others get: "a log console". */
+  name: string;
+  framing: PortFraming;
+  /** Every chunk the port receives, with the host time it arrived, whoever reads it. */
+  onData(chunk: Uint8Array, time: number): void;
+  /** The port went away (unplug, re-enumeration) or the device left the list: the hold is over. */
+  onLost(reason: string): void;
+  /** Sending became refused (a firmware update writes to the port) or allowed again (null). */
+  onSendRefusal(reason: string | null): void;
+}
+
+/** A held port: the holder sees every byte and may send between the registry's operations. */
+export interface PortHold {
+  readonly deviceId: string;
+  /** The port's path, or a description for an in-memory device. */
+  readonly path: string;
+  /** Sends bytes in turn with operations (waiting at most SEND_WAIT_MS); refused while a long operation runs. */
+  write(bytes: Uint8Array, step: string): Promise<void>;
+  /** Why sending is refused now, or null. */
+  sendRefusal(): string | null;
+  /** Opens the port again with other framing. */
+  change(framing: PortFraming): Promise<void>;
+  /** Lets the port go; it stays open for the registry's own operations. */
+  release(): void;
 }
 
 /** What an operation gets: the open link, the shell on it, the profile, and a way to reopen after a reset. */
@@ -288,11 +334,15 @@ export class DeviceRegistry {
     const entry = this.entry(deviceId);
     const profile = this.profileOf(deviceId);
     if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, step);
-    if (options.long) entry.longOperation = step;
+    if (options.long) {
+      entry.longOperation = step;
+      this.tellRefusal(entry);
+    }
     try {
       return await entry.mutex.run(async () => {
         this.ensurePresent(entry, step);
         this.setState(entry, 'busy', step);
+        entry.running = step;
         try {
           const { link, shell } = await this.ensureShell(entry, profile);
           const result = await operation({ link, shell, profile, inRecovery: entry.inRecovery, reopen: () => this.reopen(entry, profile) });
@@ -302,11 +352,194 @@ export class DeviceRegistry {
         } catch (error) {
           this.recordFailure(entry, error);
           throw error;
+        } finally {
+          entry.running = null;
         }
       });
     } finally {
-      if (options.long) entry.longOperation = null;
+      if (options.long) {
+        entry.longOperation = null;
+        this.tellRefusal(entry);
+      }
     }
+  }
+
+  // ------------------------------------------------------------ holding a port
+
+  /**
+   * Keep a device's port open for a watcher (the log console) with its framing: every byte
+   * the port receives goes to onData, through operations and reopens after a reset. Sending
+   * takes its turn with operations; while a long one (a firmware update) runs, the holder
+   * watches and sending is refused. One holder per port.
+   */
+  async holdPort(deviceId: string, options: PortHoldOptions): Promise<PortHold> {
+    const step = 'hold port';
+    const entry = this.entry(deviceId);
+    this.ensurePresent(entry, step);
+    if (entry.holder) throw portHeld(entry.holder.name, entry.device.path, step);
+    const holder: Holder = { ...options, released: false };
+    entry.holder = holder;
+    try {
+      if (entry.longOperation) {
+        // The long operation owns the link (it may be reopening it after a reset); watch it as it is.
+        const framing = entry.linkFraming;
+        if (entry.link?.isOpen && framing && !sameFraming(framing, options.framing)) {
+          throw new FieldbenchError({
+            code: 'device-busy',
+            message: `${entry.longOperation} is using the port at ${describeFraming(framing)}`,
+            device: entry.device.path,
+            step,
+            hint: `Open the console at ${describeFraming(framing)} to watch it, or wait until it ends.`,
+          });
+        }
+        if (entry.link) this.tap(entry, entry.link);
+      } else {
+        await this.whenFree(entry, step, HOLD_WAIT_MS, async () => {
+          this.ensurePresent(entry, step);
+          const open = entry.link?.isOpen === true;
+          if (open && entry.link && (entry.linkFraming === null || sameFraming(entry.linkFraming, options.framing))) {
+            this.tap(entry, entry.link);
+          } else {
+            await this.closeLink(entry);
+            entry.link = await this.openLink(entry, options.framing.baudRate);
+          }
+          // The port answers again after a loss; the shell is woken by the next operation.
+          if (entry.device.state === 'error') this.setState(entry, entry.profile ? 'ready' : 'present');
+        });
+      }
+    } catch (error) {
+      if (entry.holder === holder) entry.holder = null;
+      throw error;
+    }
+    return {
+      deviceId,
+      path: entry.device.path,
+      write: (bytes, writeStep) => this.holderWrite(entry, holder, bytes, writeStep),
+      sendRefusal: () => (entry.longOperation ? sendRefusedWhile(entry.longOperation) : null),
+      change: (framing) => this.changeFraming(entry, holder, framing),
+      release: () => {
+        holder.released = true;
+        if (entry.holder === holder) entry.holder = null;
+      },
+    };
+  }
+
+  private async holderWrite(entry: DeviceEntry, holder: Holder, bytes: Uint8Array, step: string): Promise<void> {
+    this.ensureHeld(entry, holder, step);
+    const refuse = () => {
+      if (entry.longOperation) {
+        throw new FieldbenchError({
+          code: 'device-busy',
+          message: sendRefusedWhile(entry.longOperation),
+          device: entry.device.path,
+          step,
+          hint: 'The console keeps showing what the device prints; send again once the update has ended.',
+        });
+      }
+    };
+    refuse();
+    await this.whenFree(entry, step, SEND_WAIT_MS, async () => {
+      refuse();
+      this.ensureHeld(entry, holder, step);
+      const link = entry.link;
+      if (!link?.isOpen) {
+        throw new FieldbenchError({
+          code: 'device-gone',
+          message: 'the port is not open: it was lost',
+          device: entry.device.path,
+          step,
+          hint: 'Wait for the console to find the device again, then send.',
+        });
+      }
+      await link.write(bytes);
+    });
+  }
+
+  private async changeFraming(entry: DeviceEntry, holder: Holder, framing: PortFraming): Promise<void> {
+    const step = 'change serial settings';
+    this.ensureHeld(entry, holder, step);
+    if (entry.longOperation) throw deviceBusy(entry.longOperation, entry.device.path, step);
+    await this.whenFree(entry, step, HOLD_WAIT_MS, async () => {
+      this.ensureHeld(entry, holder, step);
+      const before = holder.framing;
+      holder.framing = framing;
+      // An in-memory device has no UART: there is nothing to open again.
+      if (entry.virtual?.link) return;
+      await this.closeLink(entry);
+      try {
+        entry.link = await this.openLink(entry, framing.baudRate);
+      } catch (error) {
+        // Back to what worked, so a refused rate leaves the console as it was.
+        holder.framing = before;
+        try {
+          entry.link = await this.openLink(entry, before.baudRate);
+        } catch (again) {
+          this.loseHolder(entry, `the port could not be opened again: ${again instanceof Error ? again.message : String(again)}`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  private ensureHeld(entry: DeviceEntry, holder: Holder, step: string): void {
+    if (holder.released || entry.holder !== holder) {
+      throw new FieldbenchError({
+        code: 'device-gone',
+        message: 'the console no longer holds the port',
+        device: entry.device.path,
+        step,
+        hint: 'Open the console again.',
+      });
+    }
+  }
+
+  /**
+   * Run work under the device's mutex, giving up if the operations ahead of it take longer
+   * than waitMs; work that gave up never runs later.
+   */
+  private whenFree(entry: DeviceEntry, step: string, waitMs: number, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let gaveUp = false;
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        reject(waitedTooLong(entry.running, waitMs, entry.device.path, step));
+      }, waitMs);
+      entry.mutex
+        .run(async () => {
+          if (gaveUp) return;
+          clearTimeout(timer);
+          await work();
+        })
+        .then(resolve, (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+    });
+  }
+
+  private tellRefusal(entry: DeviceEntry): void {
+    entry.holder?.onSendRefusal(entry.longOperation ? sendRefusedWhile(entry.longOperation) : null);
+  }
+
+  /** The holder's port is gone: the hold ends, and the holder is told why. */
+  private loseHolder(entry: DeviceEntry, reason: string): void {
+    const holder = entry.holder;
+    if (!holder) return;
+    entry.holder = null;
+    holder.released = true;
+    holder.onLost(reason);
+  }
+
+  /** The holder sees this link's bytes; nobody reads them between operations, so they are not kept. */
+  private tap(entry: DeviceEntry, link: Link): void {
+    if (entry.tapped === link || !link.onData) return;
+    entry.tapped = link;
+    link.onData((chunk, time) => {
+      const holder = entry.holder;
+      if (!holder || entry.link !== link) return;
+      holder.onData(chunk, time);
+      if (!entry.mutex.isLocked) link.discardInput();
+    });
   }
 
   /**
@@ -394,6 +627,10 @@ export class DeviceRegistry {
       removed: false,
       longOperation: null,
       inRecovery: false,
+      running: null,
+      holder: null,
+      linkFraming: null,
+      tapped: null,
     };
     this.entries.set(id, entry);
     return entry;
@@ -404,6 +641,7 @@ export class DeviceRegistry {
     entry.removed = true;
     this.entries.delete(entry.device.id);
     this.deps.log('info', `${entry.device.path}: removed (${why})`);
+    this.loseHolder(entry, `the device left the list (${why})`);
     await this.closeLink(entry);
     await entry.virtual?.detach().catch((error: unknown) => {
       this.deps.log('warn', `${entry.device.path}: detaching the virtual device failed: ${String(error)}`);
@@ -414,31 +652,45 @@ export class DeviceRegistry {
     const link = entry.link;
     entry.link = null;
     entry.shell = null;
+    entry.linkFraming = null;
     // A virtual in-memory link belongs to its attachment, which closes it on detach.
     if (link && link !== entry.virtual?.link) await link.close().catch(() => undefined);
   }
 
+  /** Opens the device's port: with the holder's framing while one holds it, else 8N1 at the profile's rate. */
   private async openLink(entry: DeviceEntry, baudRate: number): Promise<Link> {
-    if (entry.virtual?.link) return entry.virtual.link;
-    const link = await this.deps.openSerialLink(entry.device.path, { baudRate });
+    if (entry.virtual?.link) {
+      this.tap(entry, entry.virtual.link);
+      return entry.virtual.link;
+    }
+    const framing: PortFraming = entry.holder?.framing ?? { baudRate, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
+    const link = await this.deps.openSerialLink(entry.device.path, { ...framing });
+    entry.linkFraming = framing;
     link.onClose((reason) => {
       if (reason.kind !== 'lost' || entry.link !== link) return;
       entry.link = null;
       entry.shell = null;
+      entry.linkFraming = null;
       if (!entry.removed) {
         this.setState(entry, 'error', `Link lost: ${reason.message}`);
         this.emit();
       }
+      this.loseHolder(entry, reason.message);
     });
+    this.tap(entry, link);
     return link;
   }
 
   /** The open link and its shell, opened and woken if need be; a pair, so a removal in between cannot split them. */
   private async ensureShell(entry: DeviceEntry, profile: SerialProfile): Promise<{ link: Link; shell: ShellClient }> {
     if (entry.shell && entry.link?.isOpen && entry.profile === profile) return { link: entry.link, shell: entry.shell };
-    await this.closeLink(entry);
-    const link = await this.openLink(entry, profile.shell.baudRate);
-    entry.link = link;
+    // A held port stays as its holder opened it: a new shell on the same link.
+    let link = entry.holder && entry.link?.isOpen ? entry.link : null;
+    if (!link) {
+      await this.closeLink(entry);
+      link = await this.openLink(entry, profile.shell.baudRate);
+      entry.link = link;
+    }
     const shell = new ShellClient(link, profile.shell, { deviceLabel: entry.device.path });
     if (!entry.inRecovery) await shell.sync();
     entry.shell = shell;
@@ -485,7 +737,8 @@ export class DeviceRegistry {
           if (isFieldbenchError(error) && error.code === 'timeout' && (await this.enterRecoveryIfBootloader(entry, profile))) return;
         }
       }
-      await this.closeLink(entry);
+      // A console holding the port keeps watching it, whatever the probe found.
+      if (!entry.holder) await this.closeLink(entry);
       if (lastError) {
         this.recordFailure(entry, lastError);
         throw lastError;

@@ -11,6 +11,11 @@ import { describePortHolders } from './port-holders';
 
 export interface SerialLinkOptions {
   baudRate: number;
+  /** UART framing; 8N1 without flow control when not given. */
+  dataBits?: 5 | 6 | 7 | 8;
+  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  stopBits?: 1 | 1.5 | 2;
+  flowControl?: 'none' | 'rts-cts' | 'xon-xoff';
   /** Deadline for the open call itself; a wedged driver can block it. */
   openTimeoutMs?: number;
 }
@@ -24,7 +29,19 @@ const CLOSE_TIMEOUT_MS = 3_000;
 
 export async function openSerialLink(path: string, options: SerialLinkOptions): Promise<Link> {
   const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
-  const port = new SerialPort({ path, baudRate: options.baudRate, autoOpen: false, lock: true });
+  const flow = options.flowControl ?? 'none';
+  const port = new SerialPort({
+    path,
+    baudRate: options.baudRate,
+    dataBits: options.dataBits ?? 8,
+    parity: options.parity ?? 'none',
+    stopBits: options.stopBits ?? 1,
+    rtscts: flow === 'rts-cts',
+    xon: flow === 'xon-xoff',
+    xoff: flow === 'xon-xoff',
+    autoOpen: false,
+    lock: true,
+  });
   // Until the link takes over, an 'error' event must not become an uncaught exception.
   const earlyErrors = (): void => {};
   port.on('error', earlyErrors);
