@@ -5,12 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { bundleForNode } from './node-bundle';
 
 const READY_DEADLINE_MS = 10_000;
 const EXIT_DEADLINE_MS = 5_000;
@@ -23,30 +22,10 @@ export interface Round {
   exitCode: number | null;
 }
 
-/** Bundles a writer from test/helpers into `outDir`, with better-sqlite3 loaded from this checkout. */
+/** Bundles a writer from test/helpers into `outDir`. */
 export async function bundleWriter(helperFile: string, outDir: string): Promise<string> {
-  const outfile = join(outDir, helperFile.replace(/\.ts$/u, '.mjs'));
-  // The native module stays outside the bundle, loaded by absolute path, since the bundle
-  // lives in a temp folder with no node_modules above it.
-  const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-  await build({
-    entryPoints: [fileURLToPath(new URL(`./${helperFile}`, import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'native-sqlite',
-        setup(b) {
-          b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlitePath, external: true }));
-        },
-      },
-    ],
-  });
-  return outfile;
+  const entry = fileURLToPath(new URL(`./${helperFile}`, import.meta.url));
+  return bundleForNode(entry, join(outDir, helperFile.replace(/\.ts$/u, '.mjs')));
 }
 
 export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
