@@ -8,6 +8,7 @@ import { FirmwareJournal } from './firmware-journal';
 import { openDatabase, type Database } from './database';
 import { migrate } from './migrations';
 import { ProcedureRuns } from './procedure-runs';
+import { StationRuns } from './station-runs';
 
 export const CASE_STORE_FILE = 'fieldbench.db';
 
@@ -24,6 +25,8 @@ export interface CaseStore {
   search: CaseSearch;
   firmware: FirmwareJournal;
   procedures: ProcedureRuns;
+  /** The bench station's production record; runs a stopped station left open are closed as aborted on open. */
+  stationRuns: StationRuns;
   /** Problems SQLite finds in the file, its references and its search index; empty when the store is sound. */
   integrityCheck(): string[];
   /** Closes the file; later calls do nothing. */
@@ -39,6 +42,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   let search: CaseSearch;
   let firmware: FirmwareJournal;
   let procedures: ProcedureRuns;
+  let stationRuns: StationRuns;
   try {
     migrate(db);
     const clock = options.now ? { now: options.now } : {};
@@ -47,6 +51,8 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     search = new CaseSearch(db);
     firmware = new FirmwareJournal(db, clock);
     procedures = new ProcedureRuns(db);
+    stationRuns = new StationRuns(db, clock);
+    stationRuns.closeInterrupted();
   } catch (error) {
     db.close();
     throw error;
@@ -57,6 +63,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     search,
     firmware,
     procedures,
+    stationRuns,
     file,
     integrityCheck: () => integrityProblems(db),
     close: () => {

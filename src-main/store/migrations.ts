@@ -430,6 +430,53 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'bench station production record',
+    up(db) {
+      // One row per unit a bench station ran a recipe on. The row is written when the run
+      // starts, so a crash leaves a run with no end that the next open closes as aborted:
+      // the record never silently lacks a unit that was touched. The owner (host and process)
+      // lets that clean-up tell a run whose station stopped from one another process is still on.
+      // The procedure result is kept as JSON with its steps: it is read back whole, never
+      // queried inside. Outcome and end are written together, in one UPDATE.
+      db.exec(`
+        CREATE TABLE station_runs (
+          seq                   INTEGER PRIMARY KEY,
+          id                    TEXT NOT NULL UNIQUE,
+          recipe_id             TEXT NOT NULL,
+          recipe_revision       TEXT NOT NULL,
+          recipe_sha256         TEXT NOT NULL,
+          profile_id            TEXT NOT NULL,
+          station               TEXT NOT NULL,
+          owner_host            TEXT NOT NULL,
+          owner_pid             INTEGER NOT NULL,
+          operator              TEXT,
+          device_label          TEXT NOT NULL,
+          transport             TEXT NOT NULL CHECK (transport IN ('serial', 'usb', 'ble')),
+          serial_number         TEXT,
+          image_sha256          TEXT NOT NULL,
+          image_version         TEXT,
+          version_before        TEXT,
+          version_after         TEXT,
+          procedure_id          TEXT,
+          procedure_result_json TEXT CHECK (procedure_result_json IS NULL OR json_valid(procedure_result_json)),
+          outcome               TEXT CHECK (outcome IS NULL OR outcome IN ('passed', 'failed', 'unplugged', 'aborted')),
+          failure_step          TEXT,
+          failure_reason        TEXT,
+          started_at            TEXT NOT NULL,
+          ended_at              TEXT,
+          CHECK ((outcome IS NULL) = (ended_at IS NULL))
+        ) STRICT;
+
+        CREATE INDEX station_runs_by_serial ON station_runs (serial_number, started_at DESC, seq DESC)
+          WHERE serial_number IS NOT NULL;
+        CREATE INDEX station_runs_by_time ON station_runs (started_at, seq);
+        CREATE INDEX station_runs_by_recipe ON station_runs (recipe_id, started_at, seq);
+        CREATE INDEX station_runs_unfinished ON station_runs (seq) WHERE ended_at IS NULL;
+      `);
+    },
+  },
 ];
 
 /** The case a procedure step's run belongs to, from a trigger's NEW or OLD step row. */

@@ -306,6 +306,35 @@ describe('migrate', () => {
     }
   });
 
+  it('upgrades a schema-5 store with the station record, leaving the cases as they were; an outcome goes with an end', () => {
+    const file = join(dir, 'fieldbench.db');
+    const old = open(file);
+    migrate(old, migrations.slice(0, 5));
+    const at = '2026-11-20T10:00:00.000Z';
+    old.prepare(`INSERT INTO cases (id, title, status, created_at, updated_at) VALUES (?, 'Kept', 'open', ?, ?)`).run('11111111-1111-4111-8111-111111111111', at, at);
+    old.close();
+
+    const db = open(file);
+    expect(migrate(db)).toEqual({ from: 5, to: LATEST_VERSION });
+    expect(tables(db)).toEqual(expect.arrayContaining(['cases', 'station_runs']));
+    expect(db.prepare('SELECT title FROM cases').all()).toEqual([{ title: 'Kept' }]);
+    const indexes = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'station_runs' AND sql IS NOT NULL ORDER BY name").all() as {
+      name: string;
+    }[]).map((row) => row.name);
+    expect(indexes).toEqual(['station_runs_by_recipe', 'station_runs_by_serial', 'station_runs_by_time', 'station_runs_unfinished']);
+    const insert = db.prepare(
+      `INSERT INTO station_runs (id, recipe_id, recipe_revision, recipe_sha256, profile_id, station, owner_host, owner_pid, device_label,
+         transport, image_sha256, started_at, outcome, ended_at) VALUES (?, 'r', '1', 'x', 'p', 'bench', 'bench', 1, '/dev/ttyACM0', ?, 'y', ?, ?, ?)`,
+    );
+    expect(() => insert.run('run-1', 'serial', at, 'passed', null)).toThrow(/CHECK/);
+    expect(() => insert.run('run-2', 'serial', at, null, at)).toThrow(/CHECK/);
+    expect(() => insert.run('run-3', 'serial', at, 'exploded', at)).toThrow(/CHECK/);
+    expect(() => insert.run('run-4', 'carrier-pigeon', at, null, null)).toThrow(/CHECK/);
+    insert.run('run-5', 'usb', at, 'unplugged', at);
+    insert.run('run-6', 'ble', at, null, null);
+    expect(db.prepare('SELECT count(*) AS n FROM station_runs').get()).toEqual({ n: 2 });
+  });
+
   it('keeps foreign keys on after a migration that rebuilds a table, even when it fails', () => {
     const db = open(join(dir, 'fieldbench.db'));
     const list: Migration[] = [
