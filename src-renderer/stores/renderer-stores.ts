@@ -7,6 +7,7 @@ import { createBleLiveStore, type BleLiveStore } from './ble-live-store';
 import { createBleScanStore, type BleScanStore } from './ble-scan-store';
 import { bundleStoreOptionsFor, createBundleStore, type BundleStore } from './bundle-store';
 import { createCaseSearchStore, type CaseSearchStore } from './case-search-store';
+import { createConsoleStore, type ConsoleStore } from './console-store';
 import { createCaseDetailStore, type CaseDetailStore, type CaseDetailStoreOptions } from './case-detail-store';
 import { createCasesStore, type CasesStore } from './cases-store';
 import { createDevicesStore, type DevicesStore } from './devices-store';
@@ -34,6 +35,8 @@ export interface RendererStores {
   procedures: ProcedureStore;
   /** The knowledge base: articles, suggestions per device or case, drafts from cases. */
   knowledge: KnowledgeStore;
+  /** Live log consoles and captures on disk. */
+  console: ConsoleStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -55,6 +58,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const bleLive = createBleLiveStore(api);
   const procedures = createProcedureStore(api);
   const knowledge = createKnowledgeStore(api);
+  const consoleStore = createConsoleStore(api);
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -66,6 +70,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     void caseDetail.getState().flushAll();
     void firmware.getState().refreshRunning();
     bleLive.getState().resume();
+    void consoleStore.getState().resume();
     if (cases.isWatched()) void cases.getState().load();
     if (caseSearch.isWatched()) caseSearch.getState().refresh();
     cases.reloadWatchedHistories();
@@ -92,6 +97,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     bleLive,
     procedures,
     knowledge,
+    console: consoleStore,
     stop() {
       offConnection();
       devices.stop();
@@ -102,6 +108,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
       bleScan.stop();
       bleLive.stop();
       procedures.stop();
+      consoleStore.stop();
     },
   };
 }
