@@ -297,6 +297,11 @@ export const VirtualFaults = z
     stallMs: z.number().int().min(1).max(600_000).optional(),
     /** Reboot when an image upload passes this share of its length, in percent. */
     rebootAtUploadPercent: z.number().min(0).max(100).optional(),
+    /**
+     * Reset (watchdog) right after sending this line of a `log flood`; the flood goes on from the
+     * next line once the node has booted, as a count kept in retained RAM would.
+     */
+    rebootAtFloodLine: z.number().int().min(1).max(100_000_000).optional(),
     /** The bootloader refuses the next image it is asked to boot, reason 'signature'. */
     refuseImage: z.boolean().optional(),
     /** Answer the next SMP request with this SMP error code (rc) instead of doing it. */

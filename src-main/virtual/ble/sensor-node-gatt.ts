@@ -4,7 +4,8 @@
 // and image slots, and the Nordic UART Service as a second shell backend and log output,
 // as Zephyr's shell_bt_nus gives one. So one virtual device can be reached over serial and
 // over BLE, and an image uploaded over either is the one the node boots.
-import { logTimestamp, type SensorNodeSimulator } from '../sensor-node/sensor-node-firmware';
+import type { SensorNodeSimulator } from '../sensor-node/sensor-node-firmware';
+import { logTimestamp } from '../sensor-node/sensor-node-log';
 import { attWritePayload } from '../../transports/ble/att';
 import type { GattConnection, GattServer, GattServiceDefinition } from './gatt-database';
 import {

@@ -11,14 +11,19 @@
 // shell reports is the one in the running slot. In serial recovery MCUboot owns the UART:
 // no banner, no shell, SMP only.
 //
+// Its logging thread (sensor-node-logger.ts) prints Zephyr log lines beside the shell: a
+// background stream (`log stream on`) and a numbered flood (`log flood`) for loss tests.
+//
 // device-profiles/sensor-node.json parses these answers: change a format here only
 // together with that profile.
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import type { VirtualFaults } from '../../api/schemas';
 import type { Link } from '../../transports/link';
 import { LineRateLink } from '../line-rate-link';
-import { mulberry32 } from '../seeded-random';
+import { hash32, mulberry32 } from '../seeded-random';
 import type { BootResult, McubootSlots } from './mcuboot-slots';
+import { KNOWN_PROBLEM_MESSAGES, logTimestamp, noiseBytes } from './sensor-node-log';
+import { MAX_FLOOD_LINES, MAX_STREAM_LINES_PER_SECOND, SensorNodeLogger } from './sensor-node-logger';
 import { SensorNodeSmp } from './sensor-node-smp';
 import type { NodeMode } from './smp-image-group';
 import { SMP_RESET_DELAY_MS } from './smp-os-group';
@@ -76,18 +81,17 @@ const COMMANDS: { name: string; help: string }[] = [
   { name: 'help', help: 'Prints the help message.' },
   { name: 'hwinfo', help: 'Hardware information: reset_cause' },
   { name: 'kernel', help: 'Kernel commands: uptime, reboot' },
-  { name: 'log', help: 'Stored log: errors' },
+  { name: 'log', help: 'Log: errors, stream, flood' },
   { name: 'selftest', help: 'Run the built-in self-test' },
   { name: 'sensor', help: 'Sensor readings: temp' },
 ];
 
-const ERROR_LOG_MESSAGES = [
-  'i2c_nrfx_twim: Error on I2C line occurred',
-  'bq27xxx: Gauge did not answer, retrying',
-  'spi_nor: Flash write took longer than expected',
-  'bt_hci_core: HCI command 0x0c03 timed out',
-  'sht4x: Measurement CRC mismatch',
-];
+/** Lines a second of `log stream on` without a rate. */
+const DEFAULT_STREAM_LINES_PER_SECOND = 5;
+/** Most bytes in one write of the logging thread with no line rate set: a burst as a UART DMA buffer hands over. */
+const LOG_WRITE_BYTES = 16 * 1024;
+/** With a line rate, a write lasts at most this long on the wire, so a command typed meanwhile is echoed soon. */
+const LOG_WRITE_WIRE_MS = 50;
 
 // LiPo open-circuit voltage to state of charge, from a typical discharge curve.
 const CHARGE_CURVE: [volts: number, percent: number][] = [
@@ -129,6 +133,9 @@ export class SensorNodeSimulator {
   private lastWasCarriageReturn = false;
   private bytesSentSinceDropArmed = 0;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly logger: SensorNodeLogger;
+  /** Work a command starts once its answer and the prompt are out (a flood begins after the prompt). */
+  private afterPrompt: (() => void) | null = null;
 
   constructor(options: SensorNodeOptions = {}) {
     const seed = (options.seed ?? 0x5eed) >>> 0;
@@ -142,12 +149,28 @@ export class SensorNodeSimulator {
     const entries = options.errorLogEntries ?? Math.floor(this.random() * 4);
     this.errorLog = Array.from({ length: entries }, (_, i) => ({
       atMs: 1_000 + i * 7_000 + Math.floor(this.random() * 5_000),
-      message: ERROR_LOG_MESSAGES[Math.floor(this.random() * ERROR_LOG_MESSAGES.length)] ?? 'unknown',
+      message: KNOWN_PROBLEM_MESSAGES[Math.floor(this.random() * KNOWN_PROBLEM_MESSAGES.length)] ?? 'unknown',
     }));
     this.resetCause = options.resetCause ?? 'power-on';
     this.bootedAt = this.clock();
     this.currentMode = options.mode ?? 'application';
     this.lineRateBaud = options.lineRateBaud;
+    const writeBytes = this.lineRateBaud !== undefined ? Math.max(256, Math.floor((this.lineRateBaud / 10) * (LOG_WRITE_WIRE_MS / 1000))) : LOG_WRITE_BYTES;
+    this.logger = new SensorNodeLogger(
+      {
+        bootEpoch: () => this.bootEpoch,
+        running: (epoch) => epoch === this.bootEpoch && !this.stopped && !this.booting && this.link !== null && this.currentMode === 'application',
+        uptimeMs: () => this.uptimeMs,
+        send: (bytes, epoch) => this.send(bytes, epoch),
+        after: (ms, action) => this.after(ms, action),
+        floodRebootLine: () => this.currentFaults.rebootAtFloodLine,
+        rebootForFlood: () => {
+          this.takeFault('rebootAtFloodLine');
+          this.reboot('watchdog');
+        },
+      },
+      { seed, writeBytes },
+    );
     const signingKey = typeof options.signingKey === 'string' ? createPublicKey(options.signingKey) : options.signingKey;
     this.smp = new SensorNodeSmp(
       {
@@ -268,6 +291,8 @@ export class SensorNodeSimulator {
       void this.bootUp(++this.bootEpoch);
     }
     void this.serve(paced);
+    // Plugged back in with the node running: its logging goes on.
+    if (!this.booting) this.logger.resume();
   }
 
   /** Reset the MCU: it goes deaf for a moment, then boots again with a fresh uptime. */
@@ -278,6 +303,8 @@ export class SensorNodeSimulator {
     this.lineBuffer = '';
     this.lastWasCarriageReturn = false;
     this.stalledUntil = 0;
+    this.afterPrompt = null;
+    this.logger.reset();
     this.smp.reset();
     this.after(REBOOT_SILENCE_MS, () => {
       if (epoch !== this.bootEpoch || this.stopped) return;
@@ -302,7 +329,10 @@ export class SensorNodeSimulator {
     if (epoch !== this.bootEpoch || this.stopped) return;
     this.bootedAt = this.clock();
     this.booting = false;
-    if (this.currentMode === 'application') await this.printBanner(epoch);
+    if (this.currentMode === 'application') {
+      await this.printBanner(epoch);
+      this.logger.resume();
+    }
   }
 
   /** Stop serving; the link is left to whoever opened it. */
@@ -421,10 +451,19 @@ export class SensorNodeSimulator {
       await this.send(text, epoch);
     }
     await this.send(promptText(), epoch);
+    this.runAfterPrompt(epoch);
+  }
+
+  private runAfterPrompt(epoch: number): void {
+    const work = this.afterPrompt;
+    this.afterPrompt = null;
+    if (work && epoch === this.bootEpoch) work();
   }
 
   private async answer(words: string[], epoch: number): Promise<OutputLine[] | 'rebooting'> {
     const [command, ...args] = words as [string, ...string[]];
+    if (command === 'log' && args[0] === 'stream') return this.logStreamCommand(args.slice(1));
+    if (command === 'log' && args[0] === 'flood') return this.logFloodCommand(args.slice(1));
     const key = words.join(' ');
     switch (key) {
       case 'device info':
@@ -467,13 +506,50 @@ export class SensorNodeSimulator {
     return this.badCommand(command, args);
   }
 
+  /** `log stream on [lines-per-second]` and `log stream off`. */
+  private logStreamCommand(args: string[]): OutputLine[] {
+    const [action, rate, ...extra] = args;
+    if (action === 'off' && rate === undefined) {
+      this.logger.stopStream();
+      return plain(['stream: off']);
+    }
+    if (action !== 'on') {
+      if (action === undefined) return [shellError('stream: please specify a subcommand'), ...plain(['  on', '  off'])];
+      return [shellError(action === 'off' ? 'off: wrong parameter count' : `stream: unknown parameter: ${action}`)];
+    }
+    if (extra.length > 0) return [shellError('on: wrong parameter count')];
+    const linesPerSecond = rate === undefined ? DEFAULT_STREAM_LINES_PER_SECOND : wholeNumber(rate);
+    if (linesPerSecond === null || linesPerSecond < 1 || linesPerSecond > MAX_STREAM_LINES_PER_SECOND) {
+      return [shellError(`on: invalid rate: ${rate ?? ''} (1 to ${MAX_STREAM_LINES_PER_SECOND} lines a second)`)];
+    }
+    this.afterPrompt = () => this.logger.startStream(linesPerSecond);
+    return plain([`stream: on, ${linesPerSecond} lines/s`]);
+  }
+
+  /** `log flood <count> [from <n>]` and `log flood stop`. */
+  private logFloodCommand(args: string[]): OutputLine[] {
+    if (args.length === 1 && args[0] === 'stop') {
+      const next = this.logger.stopFlood();
+      return plain([next === null ? 'flood: not running' : `flood: stopped before line ${next}`]);
+    }
+    const running = this.logger.floodProgress;
+    if (running) return [shellError(`flood: already running, next line ${running.next} of ${running.last} (log flood stop ends it)`)];
+    if (args.length !== 1 && !(args.length === 3 && args[1] === 'from')) return [shellError('flood: wrong parameter count')];
+    const count = wholeNumber(args[0] ?? '');
+    if (count === null || count < 1 || count > MAX_FLOOD_LINES) return [shellError(`flood: invalid count: ${args[0] ?? ''} (1 to ${MAX_FLOOD_LINES})`)];
+    const first = args.length === 3 ? wholeNumber(args[2] ?? '') : 1;
+    if (first === null || first < 1 || first > count) return [shellError(`flood: invalid start: ${args[2] ?? ''} (1 to ${count})`)];
+    this.afterPrompt = () => this.logger.startFlood(first, count);
+    return plain([`flood: lines ${first}..${count}`]);
+  }
+
   /** What Zephyr's shell prints for a command it cannot run. */
   private badCommand(command: string, args: string[]): OutputLine[] {
     const subcommands: Record<string, string[]> = {
       device: ['info'],
       kernel: ['uptime', 'reboot'],
       hwinfo: ['reset_cause'],
-      log: ['errors'],
+      log: ['errors', 'stream', 'flood'],
       sensor: ['temp'],
     };
     const error = (text: string): OutputLine => ({ text, error: true });
@@ -507,7 +583,9 @@ export class SensorNodeSimulator {
   async runShellCommand(line: string): Promise<{ text: string; error: boolean }[]> {
     const words = line.trim().split(/\s+/).filter((w) => w !== '');
     if (words.length === 0) return [];
-    const answer = await this.answer(words, this.bootEpoch);
+    const epoch = this.bootEpoch;
+    const answer = await this.answer(words, epoch);
+    this.runAfterPrompt(epoch);
     return answer === 'rebooting' ? [] : answer;
   }
 
@@ -533,9 +611,7 @@ export class SensorNodeSimulator {
     if (chance <= 0 || this.random() >= chance) return;
     const length = 4 + Math.floor(this.random() * 28);
     const noise = new Uint8Array(length + 2);
-    for (let i = 0; i < length; i++) noise[i] = Math.floor(this.random() * 256);
-    noise[0] = 0x00;
-    noise[1] = 0xff;
+    noise.set(noiseBytes(this.random, length));
     // The burst ends the line it landed on, as noise between two frames does on a real UART.
     noise[length] = 0x0d;
     noise[length + 1] = 0x0a;
@@ -588,18 +664,17 @@ function plain(lines: string[]): OutputLine[] {
   return lines.map((text) => ({ text, error: false }));
 }
 
-function promptText(): string {
-  return `${GREEN}${SHELL_PROMPT}${RESET}`;
+function shellError(text: string): OutputLine {
+  return { text, error: true };
 }
 
-/** Zephyr's log timestamp: [hh:mm:ss.mmm,uuu]. */
-export function logTimestamp(ms: number): string {
-  const hours = Math.floor(ms / 3_600_000);
-  const minutes = Math.floor(ms / 60_000) % 60;
-  const seconds = Math.floor(ms / 1_000) % 60;
-  const millis = ms % 1_000;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(hours)}:${two(minutes)}:${two(seconds)}.${String(millis).padStart(3, '0')},000`;
+/** A decimal count as the shell takes it; null for anything else. */
+function wholeNumber(text: string): number | null {
+  return /^\d{1,10}$/.test(text) ? Number(text) : null;
+}
+
+function promptText(): string {
+  return `${GREEN}${SHELL_PROMPT}${RESET}`;
 }
 
 function chargePercent(volts: number): number {
@@ -617,11 +692,4 @@ function chargePercent(volts: number): number {
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
-}
-
-function hash32(value: number): number {
-  let h = (value ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
 }
