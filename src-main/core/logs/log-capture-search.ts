@@ -51,7 +51,7 @@ export async function searchChunks(
   where: { device: string; file: string },
 ): Promise<CaptureSearchResult> {
   const limit = options.limit ?? DEFAULT_LIMIT;
-  const matcher = compile(query, where.device);
+  const matcher = compileLineQuery(query, where.device);
   const hits: CaptureHit[] = [];
   let seq = firstSeq;
   for (const chunk of chunks) {
@@ -63,27 +63,118 @@ export async function searchChunks(
   return { hits, scannedTo: Math.min(seq, options.to), complete: true };
 }
 
-interface Matcher {
-  /** Bytes every matching line contains, when the query has them: lets a chunk be skipped by a byte search. */
+/** A query ready to run over raw record lines. */
+export interface LineQuery {
+  /** Bytes every matching line contains, when the query has them: lines without them are skipped unread. */
   needle?: Buffer;
+  /** Whether the line in buf[start, end) matches. */
+  test(buf: Buffer, start: number, end: number): boolean;
   find(text: string): CaptureMatch[];
 }
 
-function compile(query: CaptureQuery, device: string): Matcher {
+export function compileLineQuery(query: CaptureQuery, device: string): LineQuery {
   if ('regex' in query) {
     const flags = query.regex.flags.includes('g') ? query.regex.flags : `${query.regex.flags}g`;
     const regex = new RegExp(query.regex.source, flags);
-    return { find: (text) => regexMatches(regex, text) };
+    const tester = new RegExp(query.regex.source, flags.replace(/[gy]/gu, ''));
+    return { needle: requiredLiteral(query.regex), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
   }
   if (query.text.length === 0) {
     throw new FieldbenchError({ code: 'invalid-request', message: 'the search text is empty', device, step: 'search log capture', hint: 'Type something to search for' });
   }
   if (query.ignoreCase) {
-    const regex = new RegExp(query.text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&'), 'giu');
-    return { find: (text) => regexMatches(regex, text) };
+    const source = query.text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+    const regex = new RegExp(source, 'giu');
+    const tester = new RegExp(source, 'iu');
+    return { needle: caselessNeedle(query.text), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
   }
   const text = query.text;
-  return { needle: Buffer.from(text, 'utf8'), find: (line) => textMatches(text, line) };
+  return { needle: Buffer.from(text, 'utf8'), test: (buf, start, end) => lineText(buf, start, end).includes(text), find: (line) => textMatches(text, line) };
+}
+
+/** A line's text: a latin1 decode is a plain copy and equals UTF-8 for ASCII, the usual log line. */
+function lineText(buf: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) return buf.toString('utf8', start, end);
+  }
+  return buf.toString('latin1', start, end);
+}
+
+/** Text without letters reads the same in any case: its bytes can still prefilter a caseless search. */
+function caselessNeedle(text: string): Buffer | undefined {
+  return /\p{L}/u.test(text) || text.toLowerCase() !== text || text.toUpperCase() !== text ? undefined : Buffer.from(text, 'utf8');
+}
+
+/**
+ * A run of literal characters every match of `regex` contains, found in simple patterns: no
+ * alternation anywhere, literals outside groups and classes, each not made optional by a
+ * quantifier. Undefined when there is none worth searching for, or the regex ignores case and
+ * the run holds letters.
+ */
+export function requiredLiteral(regex: RegExp): Buffer | undefined {
+  const source = regex.source;
+  const ignoreCase = regex.flags.includes('i');
+  let best = '';
+  let run = '';
+  let depth = 0;
+  let inClass = false;
+  const endRun = (): void => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    let literal: string | undefined;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      i += 1;
+      if (inClass || depth > 0) continue;
+      // An escaped punctuation character is itself; \d, \b, \u{...} and the like are not one literal.
+      if (/[\^$.*+?()[\]{}|\\/-]/u.test(next)) literal = next;
+      else {
+        endRun();
+        continue;
+      }
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    } else if (c === '[') {
+      inClass = true;
+      endRun();
+      continue;
+    } else if (c === '(') {
+      depth += 1;
+      endRun();
+      continue;
+    } else if (c === ')') {
+      depth -= 1;
+      continue;
+    } else if (c === '|') {
+      return undefined;
+    } else if (depth > 0) {
+      continue;
+    } else if ('^$.'.includes(c)) {
+      endRun();
+      continue;
+    } else if ('*+?{'.includes(c)) {
+      // Never reached for a literal: the quantifier is looked at with the character before it.
+      endRun();
+      continue;
+    } else {
+      literal = c;
+    }
+    const quantifier = source[i + 1];
+    if (quantifier === '?' || quantifier === '*' || quantifier === '{') {
+      endRun();
+      continue;
+    }
+    run += literal;
+    if (quantifier === '+') endRun();
+  }
+  endRun();
+  if (best.length < 2) return undefined;
+  if (ignoreCase && (best.toLowerCase() !== best || best.toUpperCase() !== best)) return undefined;
+  return Buffer.from(best, 'utf8');
 }
 
 function regexMatches(regex: RegExp, text: string): CaptureMatch[] {
@@ -109,7 +200,7 @@ function scanChunk(
   chunk: RecordChunk,
   firstSeq: number,
   range: { from: number; to: number },
-  matcher: Matcher,
+  matcher: LineQuery,
   hits: CaptureHit[],
   limit: number,
   where: { device: string; file: string },
@@ -143,12 +234,14 @@ function scanChunk(
       nextHit = view.indexOf(matcher.needle, nextHit + 1);
       continue;
     }
-    if (checkFrame(buf, offset, end).kind !== 'ok') throw damaged(where, chunk.position + offset, 'CRC mismatch');
-    const record = decodeRecord(buf, offset);
-    const matches = matcher.find(record.text);
-    if (matches.length > 0) {
-      hits.push({ ...record, matches });
-      if (hits.length >= limit) return { seq: seq + 1, done: true };
+    if (matcher.test(buf, bounds.start, bounds.end)) {
+      if (checkFrame(buf, offset, end).kind !== 'ok') throw damaged(where, chunk.position + offset, 'CRC mismatch');
+      const record = decodeRecord(buf, offset);
+      const matches = matcher.find(record.text);
+      if (matches.length > 0) {
+        hits.push({ ...record, matches });
+        if (hits.length >= limit) return { seq: seq + 1, done: true };
+      }
     }
     offset += size;
     seq += 1;
