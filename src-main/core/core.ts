@@ -4,6 +4,8 @@ import type { Dispatch } from '../api/dispatch';
 import type { EventChannel, EventOf } from '../api/contract';
 import type { BleCentral } from '../transports/ble/ble-central';
 import type { UsbBus } from '../transports/usb/usb-bus';
+import type { DiscoveryStatus } from '../api/schemas';
+import type { SerialPortSeen } from './devices/device-registry';
 
 export interface CoreEvents {
   on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void;
@@ -33,6 +35,11 @@ export interface CoreOptions {
   sqliteNativeBinding?: string;
   /** Check every answer against the contract (development and tests). */
   checkResponses?: boolean;
+  /**
+   * Where serial ports are listed from. Default: serialport's list (udevadm), or /dev when it
+   * is missing. Tests pass their own, to play a USB device re-enumerating at another path.
+   */
+  listSerialPorts?: () => Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>;
   /** Poll interval for serial discovery; 0 looks once at start-up only (CLI one-shots), -1 never looks (commands that need no device). */
   discoveryIntervalMs?: number;
   /**

@@ -44,9 +44,16 @@ import { knowledgeRequests } from './knowledge/knowledge-requests';
 import { procedureDevice } from './procedures/procedure-device';
 import { ProcedureRunner } from './procedures/procedure-runner';
 import { osOperator, procedureRequests } from './procedures/procedure-requests';
+import { ConsoleSessions } from './console/console-sessions';
+import { consoleRequests } from './console/console-requests';
+import { articleKnownIssues } from './console/console-profile-knowledge';
+import { lazyCaptureService } from './console/lazy-capture-service';
+import { createLogWorkerClient } from './logs/log-worker-client';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
+/** Log console captures live here, under the data folder. */
+const CAPTURES_DIR_NAME = 'captures';
 
 export async function createCore(options: CoreOptions): Promise<Core> {
   const log = options.log ?? (() => undefined);
@@ -73,7 +80,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const devices = new DeviceRegistry({
     profiles,
-    listSerialPorts,
+    listSerialPorts: options.listSerialPorts ?? listSerialPorts,
     openSerialLink,
     attachVirtual: (model, faults, startIn) => attachVirtualDevice(model, faults, log, startIn),
     portExists: (path) =>
@@ -228,6 +235,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log,
   });
 
+  const consoles = new ConsoleSessions({
+    capture: lazyCaptureService(() =>
+      createLogWorkerClient({
+        folder: join(options.dataDir, CAPTURES_DIR_NAME),
+        onProblem: (error) => log('warn', `capture worker: ${error.message}${error.hint ? ` (${error.hint})` : ''}`),
+      }),
+    ),
+    registry: devices,
+    transportOf: (deviceId) => (directory.isUsb(deviceId) ? 'usb' : directory.isBle(deviceId) ? 'ble' : null),
+    knowledgePatterns: () => articleKnownIssues(kb.published()),
+    cases: store.cases,
+    attachments: store.attachments,
+    emitSession: (session) => events.emit('console.session', session),
+    emitProgress: (progress) => events.emit('console.progress', progress),
+    caseChanged: (caseId) => events.emit('cases.changed', { caseId }),
+    now,
+    log,
+  });
+
   const handlers: Handlers = {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
@@ -348,6 +374,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'kb.suggest': knowledge.suggest,
     'kb.draftFromCase': knowledge.draftFromCase,
     ...procedureRequests(procedures),
+    ...consoleRequests(consoles),
 
     'smp.reset': async ({ deviceId }) =>
       smpSessions.withSession(deviceId, 'SMP reset', async (session) => {
@@ -377,6 +404,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     close: () => {
       closing ??= (async () => {
+        // Consoles first: their captures are finished while the ports they watch are still there.
+        await consoles.shutdown();
         await procedures.close();
         await Promise.all([firmware.close(), dfuFirmware.close()]);
         await devices.close();
