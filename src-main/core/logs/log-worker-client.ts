@@ -37,9 +37,11 @@ export interface LogWorkerDeadlines {
   pingMs: number;
   /** For close() to finish every live capture. */
   closeMs: number;
+  /** For a new worker to load and say it is ready; calls' deadlines count from then. */
+  startMs: number;
 }
 
-export const DEFAULT_LOG_WORKER_DEADLINES: LogWorkerDeadlines = { readMs: 10_000, searchMs: 30_000, exportMs: 60_000, pingMs: 2_000, closeMs: 15_000 };
+export const DEFAULT_LOG_WORKER_DEADLINES: LogWorkerDeadlines = { readMs: 10_000, searchMs: 30_000, exportMs: 60_000, pingMs: 2_000, closeMs: 15_000, startMs: 10_000 };
 
 export interface LogWorkerClientOptions extends CaptureServiceOptions {
   /** The built worker; found by locateLogWorker() when not given. */
@@ -58,7 +60,9 @@ export interface LogWorkerClientOptions extends CaptureServiceOptions {
 interface PendingCall {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout;
+  /** Armed once the worker is ready: loading it is not its answering late. */
+  timer: NodeJS.Timeout | null;
+  arm(): void;
   worker: Worker;
 }
 
@@ -79,16 +83,19 @@ interface CallSpec {
   step: string;
 }
 
-export function createLogWorkerClient(options: LogWorkerClientOptions): CaptureService & { debug(message: Omit<DebugMessage, 'type'>): void } {
-  return new LogWorkerClient(options);
+export type LogWorkerClient = CaptureService & Pick<LogWorkerCaptureService, 'unacknowledged' | 'debug'>;
+
+export function createLogWorkerClient(options: LogWorkerClientOptions): LogWorkerClient {
+  return new LogWorkerCaptureService(options);
 }
 
-class LogWorkerClient implements CaptureService {
+class LogWorkerCaptureService implements CaptureService {
   private readonly workerFile: string;
   private readonly deadlines: LogWorkerDeadlines;
   private readonly restartLimit: { restarts: number; windowMs: number };
   private readonly now: () => number;
   private worker: Worker | null = null;
+  private workerReady = false;
   /** Why the last worker stopped: said in the gap notes and errors. */
   private stopReason = '';
   private readonly restartTimes: number[] = [];
@@ -160,7 +167,7 @@ class LogWorkerClient implements CaptureService {
     const copy = new Uint8Array(bytes);
     const message: ToWorker = { type: 'ingest', captureId, time, bytes: copy };
     worker.postMessage(message, [copy.buffer]);
-    if (entry) entry.posted += copy.byteLength;
+    if (entry) entry.posted += bytes.byteLength;
   }
 
   async note(captureId: string, kind: CaptureNoteKind, text: string, time: number): Promise<ConsoleLine> {
@@ -199,6 +206,12 @@ class LogWorkerClient implements CaptureService {
     return summaries;
   }
 
+  /** Bytes of a live capture posted to the worker and not yet confirmed on disk: what a crash now could lose. */
+  unacknowledged(captureId: string): number {
+    const entry = this.live.get(captureId);
+    return entry ? entry.posted - entry.acked + entry.dropped : 0;
+  }
+
   onProgress(listener: (progress: CaptureProgress) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -225,8 +238,8 @@ class LogWorkerClient implements CaptureService {
   }
 
   /** Test-only faults; the worker refuses them unless the client was created with `debug`. */
-  debug(message: Omit<DebugMessage, 'type'>): void {
-    this.worker?.postMessage({ type: 'debug', ...message });
+  debug(message: DebugMessage): void {
+    this.worker?.postMessage(message);
   }
 
   private start(): Worker {
@@ -239,12 +252,24 @@ class LogWorkerClient implements CaptureService {
     };
     const worker = new Worker(this.workerFile, { workerData });
     this.worker = worker;
+    this.workerReady = false;
     let crash: Error | null = null;
+    const startTimer = setTimeout(() => this.replace(worker, `it did not start within ${this.deadlines.startMs} ms`), this.deadlines.startMs);
     worker.on('message', (message: unknown) => {
-      if (worker === this.worker) this.receive(worker, message);
+      if (worker !== this.worker) return;
+      if (!this.workerReady && isReady(message)) {
+        clearTimeout(startTimer);
+        this.workerReady = true;
+        for (const call of this.pending.values()) if (call.worker === worker && !call.timer) call.arm();
+        return;
+      }
+      this.receive(worker, message);
     });
     worker.on('error', (error) => (crash = error));
-    worker.on('exit', (code) => this.stopped(worker, crash ? `it failed: ${crash.message}` : `it exited with code ${code}`));
+    worker.on('exit', (code) => {
+      clearTimeout(startTimer);
+      this.stopped(worker, crash ? `it failed: ${crash.message}` : `it exited with code ${code}`);
+    });
     return worker;
   }
 
@@ -262,14 +287,14 @@ class LogWorkerClient implements CaptureService {
       const call = this.pending.get(message.id);
       if (!call || call.worker !== worker) return; // it timed out already
       this.pending.delete(message.id);
-      clearTimeout(call.timer);
+      if (call.timer) clearTimeout(call.timer);
       if (message.ok) call.resolve(message.value);
       else call.reject(new FieldbenchError(message.error));
     } else if (message.type === 'progress') {
       const entry = this.live.get(message.captureId);
       if (entry) entry.acked = Math.max(entry.acked, message.ackedBytes);
       if (message.progress) for (const listener of this.listeners) listener(message.progress);
-    } else {
+    } else if (message.type === 'problem') {
       this.report(new FieldbenchError(message.error));
     }
   }
@@ -284,20 +309,29 @@ class LogWorkerClient implements CaptureService {
     }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new FieldbenchError({
-            code: 'timeout',
-            message: `the capture worker did not answer in ${spec.deadlineMs} ms`,
-            device: this.deviceOf(spec.captureId),
-            step: stepOf(spec),
-            hint: 'Try again; a very large capture may need a smaller range',
-          }),
-        );
-        this.checkAlive(worker);
-      }, spec.deadlineMs);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, worker });
+      const call: PendingCall = {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: null,
+        worker,
+        arm: () => {
+          call.timer = setTimeout(() => {
+            this.pending.delete(id);
+            reject(
+              new FieldbenchError({
+                code: 'timeout',
+                message: `the capture worker did not answer in ${spec.deadlineMs} ms`,
+                device: this.deviceOf(spec.captureId),
+                step: stepOf(spec),
+                hint: 'Try again; a very large capture may need a smaller range',
+              }),
+            );
+            this.checkAlive(worker);
+          }, spec.deadlineMs);
+        },
+      };
+      this.pending.set(id, call);
+      if (this.workerReady) call.arm();
       const message: ToWorker = { type: 'call', id, method, args };
       worker.postMessage(message);
     });
@@ -310,19 +344,23 @@ class LogWorkerClient implements CaptureService {
     const ms = this.deadlines.pingMs;
     this.call('ping', [], { captureId: null, deadlineMs: ms, step: 'check the capture worker' })
       .catch((error: unknown) => {
-        if (worker !== this.worker || !(error instanceof FieldbenchError) || error.code !== 'timeout') return;
-        this.stopReason = `it did not answer for ${ms} ms and was stopped`;
-        this.worker = null;
-        // The exit handler sees a worker that is no longer current; do its work here instead.
-        void worker.terminate();
-        this.stopped(worker, this.stopReason, true);
+        if (error instanceof FieldbenchError && error.code === 'timeout') this.replace(worker, `it did not answer for ${ms} ms and was stopped`);
       })
       .finally(() => (this.pinging = false));
   }
 
+  /** Stops a worker that is hung or never started, and goes on as if it had died. */
+  private replace(worker: Worker, reason: string): void {
+    if (worker !== this.worker) return;
+    // Its exit handler will see a worker that is no longer current; its work is done here.
+    this.worker = null;
+    void worker.terminate();
+    this.stopped(worker, reason, true);
+  }
+
   private stopped(worker: Worker, reason: string, replaced = false): void {
     if (worker !== this.worker && !replaced) return;
-    if (!replaced) this.stopReason = reason;
+    this.stopReason = reason;
     this.worker = null;
     this.failPending(worker, `the capture worker stopped (${this.stopReason}) before answering`);
     if (this.closing || this.closed) return;
@@ -366,7 +404,7 @@ class LogWorkerClient implements CaptureService {
     for (const [id, call] of this.pending) {
       if (worker && call.worker !== worker) continue;
       this.pending.delete(id);
-      clearTimeout(call.timer);
+      if (call.timer) clearTimeout(call.timer);
       call.reject(new FieldbenchError({ code: 'unavailable', message: reason, device: WORKER, step: 'capture', hint: 'Retry: a new capture worker is started' }));
     }
   }
@@ -382,6 +420,10 @@ class LogWorkerClient implements CaptureService {
   private report(error: FieldbenchError): void {
     this.options.onProblem?.(error);
   }
+}
+
+function isReady(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready';
 }
 
 function stepOf(spec: CallSpec): string {

@@ -6,7 +6,7 @@
 // main → worker: `call` (a CaptureService method by name, answered by one `result` with the
 // same id), `ingest` (one-way; the bytes travel as a transferred ArrayBuffer) and `debug`
 // (fault injection, honoured only by a worker started with `debug: true` in its workerData).
-// worker → main: `result`, `progress` (a capture's progress and how many of its ingested
+// worker → main: `ready` (once, when it can take calls), `result`, `progress` (a capture's progress and how many of its ingested
 // bytes are on disk — the acknowledgement that tells the client what a crash could lose),
 // and `problem` (something one-way failed: an ingest refused, a malformed message).
 import { z } from 'zod';
@@ -144,7 +144,12 @@ export interface ProblemMessage {
   error: ApiErrorShape;
 }
 
-export type FromWorker = ResultMessage | ProgressMessage | ProblemMessage;
+/** Sent once the worker has loaded and can take calls. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type FromWorker = ReadyMessage | ResultMessage | ProgressMessage | ProblemMessage;
 
 const CallEnvelope = z.object({ type: z.literal('call'), id: z.number().int().min(0), method: z.enum(callMethods as [CallMethod, ...CallMethod[]]), args: z.array(z.unknown()) }).strict();
 const IngestEnvelope = z.object({ type: z.literal('ingest'), captureId: CaptureId, time, bytes: z.instanceof(Uint8Array) }).strict();
@@ -155,7 +160,8 @@ const DebugEnvelope = z.discriminatedUnion('action', [
 ]);
 
 const ProgressShape = z.object({ captureId: z.string(), lines: count, bytes: count, flags: z.array(ConsoleFlag) });
-const FromWorkerEnvelope = z.discriminatedUnion('type', [
+const FromWorkerEnvelope = z.union([
+  z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('result'), id: z.number().int().min(0), ok: z.literal(true), value: z.unknown() }),
   z.object({ type: z.literal('result'), id: z.number().int().min(0), ok: z.literal(false), error: ApiError }),
   z.object({ type: z.literal('progress'), captureId: z.string(), progress: ProgressShape.nullable(), ackedBytes: count }),
