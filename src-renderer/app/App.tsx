@@ -6,8 +6,10 @@ import { Header } from '../components/Header';
 import { NoticeRegion } from '../components/NoticeRegion';
 import { hrefFor } from '../router/routes';
 import { useRoute } from '../router/use-route';
+import { CaptureView } from '../views/CaptureView';
 import { CaseView } from '../views/CaseView';
 import { CasesView } from '../views/CasesView';
+import { ConsoleView } from '../views/ConsoleView';
 import { DevicesView } from '../views/DevicesView';
 import { DeviceView } from '../views/DeviceView';
 import { KnowledgeArticleView, KnowledgeView } from '../views/KnowledgeView';
@@ -58,6 +60,8 @@ export function App() {
       <main id="main" className="app-main">
         {route.name === 'devices' && <DevicesView />}
         {route.name === 'device' && <DeviceView key={route.deviceId} deviceId={route.deviceId} />}
+        {route.name === 'console' && <ConsoleView key={route.deviceId} deviceId={route.deviceId} />}
+        {route.name === 'capture' && <CaptureView key={route.captureId} captureId={route.captureId} />}
         {route.name === 'cases' && <CasesView />}
         {route.name === 'case' && <CaseView key={route.caseId} caseId={route.caseId} />}
         {route.name === 'knowledge' && <KnowledgeView />}

@@ -1,9 +1,12 @@
-// The renderer's four places, as hash URLs (#/devices, #/devices/ID, #/cases, #/cases/ID).
+// The renderer's places, as hash URLs (#/devices, #/devices/ID, #/devices/ID/console,
+// #/captures/ID, #/cases, #/cases/ID, #/knowledge, #/knowledge/ID).
 // A hash router needs no server support, which matters for file:// in the Electron window
 // and for the static server of `fieldbench serve`.
 export type Route =
   | { name: 'devices' }
   | { name: 'device'; deviceId: string }
+  | { name: 'console'; deviceId: string }
+  | { name: 'capture'; captureId: string }
   | { name: 'cases' }
   | { name: 'case'; caseId: string }
   | { name: 'knowledge' }
@@ -25,10 +28,15 @@ export function parseHash(hash: string): Route {
   if (path === 'cases') return { name: 'cases' };
   if (path === 'knowledge') return { name: 'knowledge' };
   const [section, id, ...rest] = path.split('/');
+  if (section === 'devices' && id !== undefined && rest.length === 1 && rest[0] === 'console') {
+    const decoded = decode(id);
+    if (decoded !== null) return { name: 'console', deviceId: decoded };
+  }
   if (rest.length === 0 && id !== undefined) {
     const decoded = decode(id);
     if (decoded !== null && section === 'devices') return { name: 'device', deviceId: decoded };
     if (decoded !== null && section === 'cases') return { name: 'case', caseId: decoded };
+    if (decoded !== null && section === 'captures') return { name: 'capture', captureId: decoded };
     if (decoded !== null && section === 'knowledge') return { name: 'article', articleId: decoded };
   }
   return { name: 'not-found', path: `/${path}` };
@@ -40,6 +48,10 @@ export function hrefFor(route: Route): string {
       return '#/devices';
     case 'device':
       return `#/devices/${encodeURIComponent(route.deviceId)}`;
+    case 'console':
+      return `#/devices/${encodeURIComponent(route.deviceId)}/console`;
+    case 'capture':
+      return `#/captures/${encodeURIComponent(route.captureId)}`;
     case 'cases':
       return '#/cases';
     case 'case':
@@ -55,7 +67,7 @@ export function hrefFor(route: Route): string {
 
 /** Which top-level section a route belongs to, for the header's current link. */
 export function sectionOf(route: Route): 'devices' | 'cases' | 'knowledge' | null {
-  if (route.name === 'devices' || route.name === 'device') return 'devices';
+  if (route.name === 'devices' || route.name === 'device' || route.name === 'console' || route.name === 'capture') return 'devices';
   if (route.name === 'cases' || route.name === 'case') return 'cases';
   if (route.name === 'knowledge' || route.name === 'article') return 'knowledge';
   return null;

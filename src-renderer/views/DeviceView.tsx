@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { BleLiveSection } from '../components/BleLiveSection';
 import { BlePanel } from '../components/BlePanel';
+import { DeviceCaptures } from '../components/DeviceCaptures';
 import { DeviceHistory } from '../components/DeviceHistory';
 import { DeviceStateBadge } from '../components/DeviceStateBadge';
 import { DiagnosticsTable } from '../components/DiagnosticsTable';
@@ -82,6 +83,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
         )}
         <div className="toolbar">
+          {device.transport === 'serial' && (
+            <a className="button" href={hrefFor({ name: 'console', deviceId: device.id })} data-testid="open-console">
+              Open console
+            </a>
+          )}
           {/* A BLE device is recognised from its advert, so probing it again would tell nothing new. */}
           {!device.ble && (device.profileId === null || device.state === 'unresponsive' || device.state === 'unknown') && (
             <button type="button" onClick={() => void identify(device.id)} disabled={busy}>
@@ -194,6 +200,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       </section>
 
       <DeviceHistory serial={device.identity?.serialNumber ?? null} />
+      {device.transport === 'serial' && <DeviceCaptures serialNumber={device.identity?.serialNumber ?? null} />}
     </>
   );
 }

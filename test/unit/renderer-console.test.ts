@@ -6,6 +6,7 @@ import type { ConsoleLine, ConsoleSpan } from '../../src-main/api/console-schema
 import { commonPrefix, completeCommand, completionCandidates, nextWordOptions } from '../../src-renderer/console/command-completion';
 import { AT_DRAFT, historyDown, historyUp } from '../../src-renderer/console/command-history';
 import { formatRelative } from '../../src-renderer/console/line-time';
+import { hrefFor, parseHash, sectionOf } from '../../src-renderer/router/routes';
 import { PageCache } from '../../src-renderer/console/page-cache';
 import { fromSeqToNow, isSelected, selectionRange, selectionText, selectRow } from '../../src-renderer/console/row-selection';
 import { spanLook } from '../../src-renderer/console/span-style';
@@ -245,5 +246,16 @@ describe('span colours, times and selection', () => {
     expect(selectionRange(toNow)).toEqual({ fromSeq: 100 });
     expect(isSelected(toNow, 5_000_000)).toBe(true);
     expect(selectionText(toNow)).toBe('lines 100 to the newest');
+  });
+});
+
+describe('console routes', () => {
+  it('round-trips a device console and a capture through the hash', () => {
+    const console = { name: 'console', deviceId: 'serial:/dev/pts/7' } as const;
+    expect(hrefFor(console)).toBe('#/devices/serial%3A%2Fdev%2Fpts%2F7/console');
+    expect(parseHash(hrefFor(console))).toEqual(console);
+    expect(parseHash('#/captures/sensor-node-SN-0042-1')).toEqual({ name: 'capture', captureId: 'sensor-node-SN-0042-1' });
+    expect(sectionOf(console)).toBe('devices');
+    expect(parseHash('#/devices/x/other')).toEqual({ name: 'not-found', path: '/devices/x/other' });
   });
 });
