@@ -156,7 +156,7 @@ export class ConsoleSessions {
     return all.filter((capture) => wanted === undefined || capture.serialNumber?.toLowerCase() === wanted).slice(0, request.limit);
   }
 
-  send(captureId: string, text: string): Promise<{ bytes: number; seq: number }> {
+  async send(captureId: string, text: string): Promise<{ bytes: number; seq: number }> {
     return this.liveConsole(captureId, 'send command').send(text);
   }
 

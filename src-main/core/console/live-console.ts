@@ -317,7 +317,7 @@ export class LiveConsole {
     if (this.state !== 'reconnecting' || this.searching || !lost) return;
     if (this.deps.now().getTime() - lost.at.getTime() >= this.deps.reconnectDeadlineMs) {
       const minutes = this.deps.reconnectDeadlineMs / 60_000;
-      const waited = minutes >= 1 ? `${Number(minutes.toFixed(1))} min` : `${Math.round(this.deps.reconnectDeadlineMs / 1000)} s`;
+      const waited = minutes >= 1 ? `${Number(minutes.toFixed(1))} min` : `${Number((this.deps.reconnectDeadlineMs / 1000).toFixed(2))} s`;
       await this.close(`the device did not come back within ${waited} after its port was lost (${lost.reason})`).catch((error: unknown) =>
         this.deps.log('warn', `${this.deviceLabel}: finishing the capture failed: ${String(error)}`),
       );
