@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFieldbenchError } from '../../src-main/api/errors';
+import { ConsoleLevel, SerialSettings } from '../../src-main/api/console-schemas';
 import { ProfileProblem, ProfileSummary } from '../../src-main/api/schemas';
 import {
   PROFILES_DIR_ENV,
@@ -21,8 +22,12 @@ import {
   FIELDBENCH_UPTIME_UUID,
   SMP_SERVICE_UUID,
 } from '../../src-main/virtual/ble/gatt-uuids';
+import { BOOT_BANNER, SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
+import { KNOWN_PROBLEM_MESSAGES, zephyrLogLine } from '../../src-main/virtual/sensor-node/sensor-node-log';
 import { FIRMWARE_FIXTURES as FIXTURES } from '../helpers/fixtures';
 import type {
+  ConsoleKnownIssue,
+  ConsoleSpec,
   CheckStepSpec,
   FirmwareStepSpec,
   InstructionStepSpec,
@@ -88,6 +93,41 @@ describe('the shipped profiles', () => {
   });
 });
 
+describe("the sensor node's console section", () => {
+  it('offers only commands the node runs, and flags the problems the node logs, with articles that exist', async () => {
+    const registry = await ProfileRegistry.load(shippedDir);
+    const consoleSpec = registry.get('fieldbench-sensor-node')?.console;
+    const node = new SensorNodeSimulator({ seed: 3, errorLogEntries: 0 });
+    try {
+      for (const command of consoleSpec?.commands ?? []) {
+        const answer = await node.runShellCommand(command);
+        expect(answer.filter((line) => line.error), command).toEqual([]);
+        // One flood at a time: the next flood command is refused while one runs.
+        if (command.startsWith('log flood')) await node.runShellCommand('log flood stop');
+      }
+    } finally {
+      node.stop();
+    }
+    expect(consoleSpec?.commands).toEqual(expect.arrayContaining(['device info', 'kernel uptime', 'kernel reboot cold', 'battery', 'log stream on', 'log flood 1000']));
+
+    const shown = (line: string) => line.replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
+    const issuesOf = (text: string) => (consoleSpec?.knownIssues ?? []).filter((issue) => new RegExp(issue.regex, 'i').test(text)).map((issue) => issue.id);
+    const logged = KNOWN_PROBLEM_MESSAGES.map((message) => {
+      const [module, rest] = message.split(': ') as [string, string];
+      return issuesOf(shown(zephyrLogLine(12_345, 'err', module, rest)));
+    });
+    expect(logged).toEqual([['i2c-bus-error'], ['fuel-gauge-no-answer'], ['flash-write-slow'], ['hci-timeout'], []]);
+    expect(issuesOf('reset cause: brownout')).toEqual(['brownout-reset']);
+    expect(issuesOf('reset cause: watchdog')).toEqual([]);
+    expect(new RegExp(consoleSpec?.bootBanner ?? '$^', 'i').test(BOOT_BANNER)).toBe(true);
+
+    const articles = new Set((await readdir(join(shippedDir, '..', 'knowledge-base'))).map((name) => name.replace(/\.md$/, '')));
+    const linked = (consoleSpec?.knownIssues ?? []).flatMap((issue) => (issue.article ? [issue.article] : []));
+    expect(linked.length).toBeGreaterThanOrEqual(3);
+    for (const article of linked) expect(articles, article).toContain(article);
+  });
+});
+
 // ---------------------------------------------------------------- schema and type in step
 
 /** Keys that are required in a type (not marked optional). */
@@ -115,6 +155,21 @@ const shapes = {
     console: 'optional',
   } satisfies KeyList<DeviceProfile>,
   '/$defs/procedure': { id: 'required', name: 'required', description: 'optional', steps: 'required' } satisfies KeyList<ProcedureSpec>,
+  '/$defs/console': {
+    commands: 'optional',
+    levelPatterns: 'optional',
+    knownIssues: 'optional',
+    bootBanner: 'optional',
+    serial: 'optional',
+  } satisfies KeyList<ConsoleSpec>,
+  '/$defs/console/properties/serial': {
+    dataBits: 'optional',
+    parity: 'optional',
+    stopBits: 'optional',
+    flowControl: 'optional',
+  } satisfies KeyList<NonNullable<ConsoleSpec['serial']>>,
+  '/$defs/consoleLevelPattern': { regex: 'required', level: 'required' } satisfies KeyList<NonNullable<ConsoleSpec['levelPatterns']>[number]>,
+  '/$defs/consoleKnownIssue': { id: 'required', title: 'required', regex: 'required', hint: 'optional', article: 'optional' } satisfies KeyList<ConsoleKnownIssue>,
   '/$defs/stepCondition': { step: 'required', is: 'required' } satisfies KeyList<StepCondition>,
   '/$defs/checkStep': {
     ...STEP_BASE_KEYS,
@@ -266,6 +321,14 @@ describe('the schema and profile-types.ts', () => {
     expect(at('/properties/shell/properties/lineEnding').enum).toEqual(Object.keys(lineEndings));
     const types = { number: true, text: true, count: true } satisfies Record<DeviceProfile['diagnostics'][number]['type'], true>;
     expect(at('/$defs/diagnostic/properties/type').enum).toEqual(Object.keys(types));
+  });
+
+  it('agree with the console contract on levels and UART framing', () => {
+    expect(at('/$defs/consoleLevelPattern/properties/level').enum).toEqual(ConsoleLevel.options);
+    expect(at('/$defs/console/properties/serial/properties/parity').enum).toEqual(SerialSettings.shape.parity.options);
+    expect(at('/$defs/console/properties/serial/properties/flowControl').enum).toEqual(SerialSettings.shape.flowControl.options);
+    expect(at('/$defs/console/properties/serial/properties/dataBits').enum).toEqual(SerialSettings.shape.dataBits.options.map((o) => o.value));
+    expect(at('/$defs/console/properties/serial/properties/stopBits').enum).toEqual(SerialSettings.shape.stopBits.options.map((o) => o.value));
   });
 
   it('agree on the GATT parser types, widths, byte orders, modes and log services', () => {
@@ -521,6 +584,70 @@ describe('loading a folder with broken profiles', () => {
       ['/diagnostics/3/limits/fail/max', 'the fail limit 50 must not be below the warn limit 60'],
       ['/diagnostics/4/fail/1', "'Watchdog' is also on the warn list"],
     ]);
+  });
+
+  /** Loads one variant of the sensor node alone: its problems, and the console section as loaded. */
+  async function loadConsoleVariant(change: (console: LooseJson) => void) {
+    await writeProfile('node.json', await variant('console-node', (p) => change(p.console)));
+    const result = await loadProfiles(dir);
+    for (const problem of result.problems) expect(ProfileProblem.parse(problem)).toEqual(problem);
+    expect(result.profiles.map((p) => p.profile.id)).toEqual(['console-node']);
+    return { problems: result.problems.map((p) => [p.field, p.message]), console: result.profiles[0]?.profile.console };
+  }
+
+  it('leaves out a known issue or level pattern whose regex is unsafe or broken, and a known-issue id used twice, and loads the rest', async () => {
+    const { problems, console } = await loadConsoleVariant((c) => {
+      c.knownIssues[1].regex = '(a+)+$';
+      c.knownIssues[2].id = c.knownIssues[0].id;
+      c.knownIssues[3].regex = 'timed out (';
+      c.levelPatterns = [
+        { regex: '^E \\d+ (?<message>.*)$', level: 'error' },
+        { regex: '^(\\w+\\s?)*W', level: 'warn' },
+      ];
+    });
+    expect(problems).toEqual([
+      ['/console/levelPatterns/1/regex', expect.stringMatching(/could take exponential time.*; left out$/)],
+      ['/console/knownIssues/1/regex', expect.stringMatching(/could take exponential time.*; left out$/)],
+      ['/console/knownIssues/2/id', "the id 'i2c-bus-error' is already used by /console/knownIssues/0; left out"],
+      ['/console/knownIssues/3/regex', expect.stringMatching(/^is not a valid regex: .*; left out$/)],
+    ]);
+    expect(console?.knownIssues?.map((issue) => issue.id)).toEqual(['i2c-bus-error', 'brownout-reset']);
+    expect(console?.levelPatterns).toEqual([{ regex: '^E \\d+ (?<message>.*)$', level: 'error' }]);
+    expect(console?.bootBanner).toBe('^\\*\\*\\* Booting Zephyr OS build');
+  });
+
+  it('leaves out an unsafe boot banner, and console entries the schema refuses, naming each by its place in the file', async () => {
+    const { problems, console } = await loadConsoleVariant((c) => {
+      c.bootBanner = '(.*)*Booting';
+      c.knownIssues[0].severity = 'high';
+      delete c.knownIssues[2].title;
+      // After two refused entries, a duplicate id is still named by its own place in the file.
+      c.knownIssues[4].id = c.knownIssues[1].id;
+      c.commands.push(' padded');
+      c.serial = { parity: 'odd', stopBits: 3 };
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        ['/console/knownIssues/0/severity', expect.stringContaining("unknown field 'severity'")],
+        ['/console/knownIssues/2/title', "missing required field 'title'"],
+        ['/console/commands/16', 'must not start or end with a space'],
+        ['/console/serial/stopBits', 'must be one of 1, 1.5, 2'],
+        ['/console/bootBanner', expect.stringMatching(/could take exponential time.*; left out$/)],
+        ['/console/knownIssues/4/id', "the id 'fuel-gauge-no-answer' is already used by /console/knownIssues/1; left out"],
+      ]),
+    );
+    expect(problems).toHaveLength(6);
+    expect(console?.knownIssues?.map((issue) => issue.id)).toEqual(['fuel-gauge-no-answer', 'hci-timeout']);
+    expect(console?.commands).toHaveLength(16);
+    expect(console?.serial).toBeUndefined();
+    expect(console?.bootBanner).toBeUndefined();
+  });
+
+  it('reports a console section that is not an object and loads the profile without one', async () => {
+    await writeProfile('node.json', await variant('console-node', (p) => (p.console = ['log stream on'])));
+    const result = await loadProfiles(dir);
+    expect(result.problems.map((p) => [p.field, p.message])).toEqual([['/console', 'must be object']]);
+    expect(result.profiles[0]?.profile.console).toBeUndefined();
   });
 
   it('reports a profile id used twice as a problem of the second file', async () => {

@@ -18,6 +18,7 @@ import type { ProfileProblem, ProfileSummary } from '../../api/schemas';
 import { canonicalBleUuid } from '../../transports/ble/ble-uuid';
 import { findShippedFolder } from '../shipped-folder';
 import { STANDARD_GATT_READING_IDS } from '../diagnostics/gatt-standard-readings';
+import { checkConsole } from './console-checks';
 import { findJsonSyntaxError } from './json-syntax-error';
 import { checkProcedures } from './procedure-checks';
 import { captureGroupCount, compilePattern, tryCompilePattern } from './profile-patterns';
@@ -96,7 +97,7 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
       continue;
     }
     firstFileOfId.set(checked.profile.id, file);
-    problems.push(...(procedureProblems.get(checked.profile) ?? []));
+    problems.push(...(leftOutProblems.get(checked.profile) ?? []));
     profiles.push({ profile: checked.profile, file, signingKeys: checked.signingKeys });
   }
   return { profiles, problems };
@@ -104,14 +105,14 @@ export async function loadProfiles(dir: string): Promise<LoadProfilesResult> {
 
 type Checked = { ok: true; profile: DeviceProfile; signingKeys: SigningKey[] } | { ok: false; problems: ProfileProblem[] };
 
-/** The problems of procedures left out of a profile that otherwise loaded, found by profile. */
-const procedureProblems = new WeakMap<DeviceProfile, ProfileProblem[]>();
+/** The problems of procedures and console entries left out of a profile that otherwise loaded, found by profile. */
+const leftOutProblems = new WeakMap<DeviceProfile, ProfileProblem[]>();
 
-/** The profile without its procedures, and the procedures as written (undefined when there are none). */
-function splitProcedures(data: unknown): { procedures: unknown; rest: unknown } {
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || !('procedures' in data)) return { procedures: undefined, rest: data };
-  const { procedures, ...rest } = data as Record<string, unknown>;
-  return { procedures, rest };
+/** The profile without its procedures and console section, and those as written (undefined when absent). */
+function splitCheckedApart(data: unknown): { procedures: unknown; consoleSection: unknown; rest: unknown } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { procedures: undefined, consoleSection: undefined, rest: data };
+  const { procedures, console: consoleSection, ...rest } = data as Record<string, unknown>;
+  return { procedures, consoleSection, rest };
 }
 
 /** One file through the three gates: JSON, schema, sense. */
@@ -132,9 +133,10 @@ async function checkProfileFile(file: string): Promise<Checked> {
       : `not valid JSON: ${describeError(error)}`;
     return { ok: false, problems: [{ file, field: '', message }] };
   }
-  // Procedures are checked on their own, after the rest: a broken one is left out and
-  // reported, and the device can still be recognised, read and flashed.
-  const { procedures, rest } = splitProcedures(data);
+  // Procedures and the console section are checked on their own, after the rest: a broken
+  // procedure or known issue is left out and reported, and the device can still be
+  // recognised, read and flashed.
+  const { procedures, consoleSection, rest } = splitCheckedApart(data);
   const validate = profileValidator();
   if (!validate(rest)) {
     return { ok: false, problems: schemaProblems(file, validate.errors ?? []) };
@@ -145,8 +147,10 @@ async function checkProfileFile(file: string): Promise<Checked> {
   const keys = await readSigningKeys(file, profile.firmware?.method === 'mcumgr-serial' ? (profile.firmware.signingKeys ?? []) : []);
   if (!keys.ok) return keys;
   const checkedProcedures = checkProcedures(procedures, profile, dirname(file), procedureValidator());
-  procedureProblems.set(profile, checkedProcedures.problems.map((problem) => ({ file, ...problem })));
+  const checkedConsole = checkConsole(consoleSection, partValidator('console'));
+  leftOutProblems.set(profile, [...checkedProcedures.problems, ...checkedConsole.problems].map((problem) => ({ file, ...problem })));
   if (checkedProcedures.procedures.length > 0) profile.procedures = checkedProcedures.procedures;
+  if (checkedConsole.console) profile.console = checkedConsole.console;
   delete profile.$schema;
   if (profile.firmware?.method === 'usb-dfu' && profile.firmware.defaultAddress !== undefined) {
     // JSON has no hex numbers, so the schema takes "0x08000000"; the code wants the number.
@@ -179,18 +183,19 @@ async function readSigningKeys(
 
 // ---------------------------------------------------------------- schema
 
-let compiled: { profile: ValidateFunction; procedure: ValidateFunction } | undefined;
+let compiled: { profile: ValidateFunction; procedure: ValidateFunction; console: ValidateFunction } | undefined;
 
 /** The schema is compiled on first use and then shared by every load. */
-function validators(): { profile: ValidateFunction; procedure: ValidateFunction } {
+function validators(): { profile: ValidateFunction; procedure: ValidateFunction; console: ValidateFunction } {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, verbose: true, discriminator: true, strict: true });
     // An annotation the schema uses to say what a pattern means, for the messages below.
     ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
     const profile = ajv.compile(profileSchema);
     const procedure = ajv.getSchema(`${profileSchema.$id}#/$defs/procedure`);
-    if (!procedure) throw new Error('profile.schema.json has no $defs/procedure');
-    compiled = { profile, procedure };
+    const consoleSection = ajv.getSchema(`${profileSchema.$id}#/$defs/console`);
+    if (!procedure || !consoleSection) throw new Error('profile.schema.json has no $defs/procedure or $defs/console');
+    compiled = { profile, procedure, console: consoleSection };
   }
   return compiled;
 }
@@ -201,7 +206,12 @@ function profileValidator(): ValidateFunction {
 
 /** Checks one procedure against the schema, with problems reported by schemaProblems' rules. */
 function procedureValidator(): (value: unknown, at: string) => { field: string; message: string }[] {
-  const validate = validators().procedure;
+  return partValidator('procedure');
+}
+
+/** Checks a part of a profile checked on its own against its $defs entry, with problems reported by schemaProblems' rules. */
+function partValidator(part: 'procedure' | 'console'): (value: unknown, at: string) => { field: string; message: string }[] {
+  const validate = validators()[part];
   return (value, at) => {
     if (validate(value)) return [];
     return schemaProblems('', validate.errors ?? []).map(({ field, message }) => ({ field: `${at}${field}`, message }));
