@@ -28,12 +28,21 @@ function contentSecurityPolicyMeta(): Plugin {
 
 // Three bundles from three folders. The preload runs sandboxed, where only CommonJS is
 // allowed, so it is built as one self-contained .cjs file with its few imports inlined.
+// The main bundle has a second entry, the capture worker: a worker thread runs a file, and
+// log-worker-location.ts looks for it next to index.js. Code both entries share goes to
+// chunks in the same folder, so the worker's URL holds from whichever file asks.
 export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
       externalizeDeps: true,
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/shell/main.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/shell/main.ts'),
+          'log-worker': resolve(__dirname, 'src-main/core/logs/log-worker.ts'),
+        },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      },
     },
   },
   preload: {

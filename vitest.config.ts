@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // beyond temp files; integration tests drive real serial ports, SQLite files and processes.
 export default defineConfig({
   test: {
+    // Bundles the capture worker, which runs as a file in a worker thread, for every project.
+    globalSetup: ['test/setup/build-log-worker.ts'],
     projects: [
       {
         test: {
