@@ -104,7 +104,7 @@ describe('recipe files', () => {
       size: imageBytes.length,
       kind: 'mcuboot',
     });
-    expect(loaded.checked.join('\n')).toContain('signed with ../../shared/fixtures/firmware/mcuboot/test-pub-ecdsa-p256.pem, as the recipe requires');
+    expect(loaded.checked.join('\n')).toContain(`signed with ${fixturePath('mcuboot', 'test-pub-ecdsa-p256.pem')}, as the recipe requires`);
   });
 
   it('reads the same recipe written as JSON, with the defaults for what it leaves out', async () => {
@@ -168,11 +168,15 @@ describe('recipe files', () => {
 
   it('places a missing field at its parent, and says which fields a nested object knows', () => {
     const lines = recipeLines().filter((line) => !line.startsWith('revision'));
+    lines[4] = 'firmware:\n  sha256: f00d';
+    lines[5] = '';
     lines[7] = '  id: bench-bring-up\n  onfail: stop';
     const error = parseError(lines);
     expect(error.issues).toEqual([
-      { path: 'revision', message: 'line 1, column 1: is required' },
-      { path: 'procedure.onfail', message: "line 9, column 3: unknown field 'onfail' (known fields: id, onFail)" },
+      { path: 'revision', message: 'is required' },
+      { path: 'firmware.file', message: 'line 5, column 1: is required' },
+      { path: 'firmware.sha256', message: 'line 6, column 3: must be a SHA-256 in hex: 64 hex digits, as sha256sum prints it' },
+      { path: 'procedure.onfail', message: "line 10, column 3: unknown field 'onfail' (known fields: id, onFail)" },
     ]);
   });
 
@@ -180,6 +184,7 @@ describe('recipe files', () => {
     const broken = parseError(['format: fieldbench-recipe/1', 'id: a', 'id: b', 'name: [unclosed']);
     expect(broken.code).toBe('invalid-request');
     expect(broken.issues?.[0]?.message).toMatch(/^line 3, column 1: not valid YAML or JSON: Map keys must be unique/);
+    expect(parseError(['- a list']).issues).toEqual([{ path: '(recipe)', message: expect.stringMatching(/^line 1, column 1: a recipe is a mapping of fields .*not a list$/) }]);
     for (const text of ['', '- a list\n', '42\n', 'a: *undefined-alias\n', '\u0000\u0001binary', `a: &x [1]\nb: [${'*x,'.repeat(100)}*x]\n`]) {
       expect(fieldbenchErrorFrom(() => parseRecipe(text, 'r.yaml')).code).toBe('invalid-request');
     }
@@ -211,6 +216,9 @@ describe('loading a recipe against its profile and image', () => {
     const missingKey = recipeLines();
     missingKey[6] += '\n  keys: [release.pem]';
     expect((await fieldbenchErrorOf(loadRecipe(writeRecipe(missingKey), profiles))).issues?.[0]?.path).toBe('firmware.keys.0');
+
+    const huge = writeRecipe([`description: ${'x'.repeat(70 * 1024)}`], 'huge.yaml');
+    expect((await fieldbenchErrorOf(loadRecipe(huge, profiles))).message).toMatch(/huge\.yaml is \d+ bytes, more than the 65536/);
 
     const missingRecipe = await fieldbenchErrorOf(loadRecipe(join(dir.path, 'nothing.yaml'), profiles));
     expect(missingRecipe).toMatchObject({ code: 'invalid-request', step: 'read recipe' });
@@ -257,6 +265,9 @@ describe('loading a recipe against its profile and image', () => {
     otherKey[6] += `\n  keys:\n    - ${fromRecipe('mcuboot', 'test-pub-ed25519.pem')}`;
     const error = await fieldbenchErrorOf(loadRecipe(writeRecipe(otherKey), profiles));
     expect(error.issues?.[0]).toEqual({ path: 'firmware.keys', message: expect.stringMatching(/^line 8, column 3: the image is not signed with any key the recipe names/) });
+
+    const raw = await fieldbenchErrorOf(loadRecipe(writeRecipe(recipeLines(fromRecipe('dfu', 'app.bin'))), profiles));
+    expect(raw.issues?.[0]?.message).toBe('line 7, column 3: the file is a raw binary, not an MCUboot image');
 
     const corrupt = await fieldbenchErrorOf(loadRecipe(writeRecipe(recipeLines(fromRecipe('mcuboot', 'app-1.1.0-ed25519-corrupt.bin'))), profiles));
     expect(corrupt.issues?.[0]?.message).toContain('the image hash does not match its contents');

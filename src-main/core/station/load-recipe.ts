@@ -163,7 +163,8 @@ async function readKeys(context: Context, folder: string): Promise<PublicKeyPem[
     } catch (error) {
       throw refusal(context, 'invalid-request', 'read signing key', ['firmware', 'keys', index], `${path} is not a public key in PEM`, "Give the public half of the signing key, e.g. from 'imgtool getpub --encoding pem'.", error);
     }
-    keys.push({ name, pem });
+    // Named by the full path, so a key cannot pass for a profile key of the same relative name.
+    keys.push({ name: path, pem });
   }
   return keys;
 }

@@ -219,7 +219,10 @@ function issueProblems(issue: z.core.$ZodIssue, positionOf: ParsedRecipe['positi
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => located([...path, key], `unknown field '${key}'${knownFieldsHint(path)}`, positionOf));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [located(path, 'is required', positionOf)];
+  if (issue.code === 'invalid_type' && path.length === 0) {
+    return [located(path, `a recipe is a mapping of fields (format: ${RECIPE_FORMAT}, id, name, ...), not a ${describeValue(issue.input)}`, positionOf)];
+  }
+  if (issue.input === undefined) return [located(path, 'is required', positionOf)];
   if (issue.code === 'invalid_type' && issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean')) {
     return [located(path, `must be text; YAML read ${String(issue.input)} as a ${typeof issue.input}: put it in quotes`, positionOf)];
   }
@@ -227,6 +230,11 @@ function issueProblems(issue: z.core.$ZodIssue, positionOf: ParsedRecipe['positi
     return [located(path, `must be one of ${RecipeAction.options.map((o) => `'${o}'`).join(', ')}`, positionOf)];
   }
   return [located(path, issue.message, positionOf)];
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'empty file';
+  return Array.isArray(value) ? 'list' : typeof value;
 }
 
 function knownFieldsHint(path: readonly (string | number)[]): string {
@@ -240,20 +248,25 @@ function knownFieldsHint(path: readonly (string | number)[]): string {
 
 /**
  * The line and column of a field: its key for a mapping entry (so an unknown or misspelt key
- * points at itself), else the value; for a field that is missing, the nearest enclosing one.
+ * points at itself), else the value; for a field that is missing, the key of the nearest
+ * enclosing one, and none for a missing top-level field (line 1 would point at the wrong thing).
  */
 function nodePosition(document: Document, lineCounter: LineCounter, path: RecipePath): { line: number; column: number } | null {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const parentPath = path.slice(0, Math.max(0, depth - 1));
-    const parent: unknown = depth === 0 ? null : parentPath.length === 0 ? document.contents : document.getIn(parentPath, true);
-    if (depth > 0 && isMap(parent)) {
+  const rangeOf = (node: unknown) => (node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | null | undefined) : undefined);
+  if (path.length === 0) {
+    const range = rangeOf(document.contents);
+    return range ? position(lineCounter, range[0]) : null;
+  }
+  for (let depth = path.length; depth >= 1; depth--) {
+    const parentPath = path.slice(0, depth - 1);
+    const parent: unknown = parentPath.length === 0 ? document.contents : document.getIn(parentPath, true);
+    if (isMap(parent)) {
       const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(path[depth - 1]));
-      const range = (isScalar(pair?.key) ? pair.key.range : undefined) ?? undefined;
+      const range = isScalar(pair?.key) ? pair.key.range : undefined;
       if (range) return position(lineCounter, range[0]);
       continue;
     }
-    const node: unknown = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-    const range = node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | null | undefined) : undefined;
+    const range = rangeOf(document.getIn(path.slice(0, depth), true));
     if (range) return position(lineCounter, range[0]);
   }
   return null;
