@@ -156,8 +156,14 @@ export function requiredLiteral(regex: RegExp): Buffer | undefined {
     } else if ('^$.'.includes(c)) {
       endRun();
       continue;
-    } else if ('*+?{'.includes(c)) {
-      // Never reached for a literal: the quantifier is looked at with the character before it.
+    } else if (c === '{') {
+      // A counted repeat ({2}, {0,3}): its digits are no literal. Skip to its end.
+      const close = source.indexOf('}', i);
+      if (close === -1) return undefined;
+      i = close;
+      endRun();
+      continue;
+    } else if ('*+?'.includes(c)) {
       endRun();
       continue;
     } else {
@@ -182,10 +188,18 @@ function regexMatches(regex: RegExp, text: string): CaptureMatch[] {
   regex.lastIndex = 0;
   for (let m = regex.exec(text); m; m = regex.exec(text)) {
     matches.push({ start: m.index, end: m.index + m[0].length });
-    // An empty match would match again at the same place forever.
-    if (m[0].length === 0) regex.lastIndex += 1;
+    // An empty match would match again at the same place forever. A unicode regex steps a
+    // whole character: one step into a surrogate pair is moved back to its start, and loops.
+    if (m[0].length === 0) regex.lastIndex = nextIndex(text, regex.lastIndex, regex.unicode);
   }
   return matches;
+}
+
+function nextIndex(text: string, index: number, unicode: boolean): number {
+  if (!unicode) return index + 1;
+  const code = text.charCodeAt(index);
+  const next = text.charCodeAt(index + 1);
+  return code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? index + 2 : index + 1;
 }
 
 function textMatches(needle: string, text: string): CaptureMatch[] {
