@@ -4,12 +4,12 @@
 // on the same row while lines arrive and offers "Jump to latest" with the count of new lines.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import type { ConsoleFlag, ConsoleSearchHit } from '../../src-main/api/console-schemas';
+import type { ConsoleFlag } from '../../src-main/api/console-schemas';
 import { useStores } from '../app/renderer-context';
 import { isSelected } from '../console/row-selection';
-import { highlightMarks, type TextMark } from '../console/text-marks';
+import { compileHighlight, highlightMarks, searchMarks, type TextMark } from '../console/text-marks';
 import { firstRowAt, scrollTopForEnd, scrollTopForRow, visibleWindow, rowTop, type WindowGeometry } from '../console/virtual-window';
-import { isAtBottom, linesText } from '../live-log/log-view-state';
+import { isAtBottom } from '../live-log/log-view-state';
 import { ConsoleLogRow } from './ConsoleLogRow';
 
 /** Must match .console-row's height in styles.css. */
@@ -89,7 +89,12 @@ export function ConsoleLogList({ label, highlights }: ConsoleLogListProps) {
     setViewport(shown.start, shown.end, Math.ceil(viewportHeight / CONSOLE_ROW_HEIGHT));
   }, [shown.start, shown.end, viewportHeight, viewKey, setViewport]);
 
-  const hitsBySeq = useMemo(() => new Map<number, ConsoleSearchHit>((search?.hits ?? []).map((hit) => [hit.seq, hit])), [search]);
+  const hitSeqs = useMemo(() => new Set((search?.hits ?? []).map((hit) => hit.seq)), [search]);
+  const searchRegex = useMemo(() => {
+    if (!search) return null;
+    const compiled = compileHighlight({ pattern: search.query, regex: search.regex }, search.ignoreCase);
+    return 'regex' in compiled ? compiled.regex : null;
+  }, [search]);
   const currentSeq = search && search.current !== null ? (search.hits[search.current]?.seq ?? null) : null;
   const flagsBySeq = useMemo(() => {
     const map = new Map<number, ConsoleFlag[]>();
@@ -110,11 +115,10 @@ export function ConsoleLogList({ label, highlights }: ConsoleLogListProps) {
       );
       continue;
     }
-    const hit = hitsBySeq.get(line.seq);
     const current = currentSeq === line.seq;
     const marks: TextMark[] = [
       ...(highlights.length > 0 ? highlightMarks(line.text, highlights) : []),
-      ...(hit ? hit.matches.map((m): TextMark => ({ ...m, kind: 'search', current })) : []),
+      ...(hitSeqs.has(line.seq) ? searchMarks(line.text, searchRegex, current) : []),
     ];
     const issues = line.issues.length > 0 ? (flagsBySeq.get(line.seq) ?? line.issues.map((issueId) => ({ issueId, title: issueId }))) : [];
     rows.push(
@@ -164,7 +168,7 @@ export function ConsoleLogList({ label, highlights }: ConsoleLogListProps) {
       </div>
       {!pinned && (
         <button type="button" className="button-primary console-jump" onClick={jumpToLatest} data-testid="console-jump">
-          {unseen > 0 ? `${linesText(unseen)} new — Jump to latest` : 'Jump to latest'}
+          {unseen > 0 ? `${unseen.toLocaleString('en-US')} new ${unseen === 1 ? 'line' : 'lines'} — Jump to latest` : 'Jump to latest'}
         </button>
       )}
     </div>

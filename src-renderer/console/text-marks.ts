@@ -73,11 +73,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The pattern as a RegExp (always ignoring case), or why it is not one. */
-export function compileHighlight(pattern: Pick<HighlightPattern, 'pattern' | 'regex'>): { regex: RegExp } | { error: string } {
+/** The pattern as a RegExp (ignoring case unless told otherwise), or why it is not one. */
+export function compileHighlight(pattern: Pick<HighlightPattern, 'pattern' | 'regex'>, ignoreCase = true): { regex: RegExp } | { error: string } {
   if (pattern.pattern === '') return { error: 'Type some text to highlight.' };
   try {
-    return { regex: new RegExp(pattern.regex ? pattern.pattern : escapeRegExp(pattern.pattern), 'giu') };
+    return { regex: new RegExp(pattern.regex ? pattern.pattern : escapeRegExp(pattern.pattern), ignoreCase ? 'giu' : 'gu') };
   } catch (error) {
     return { error: `Not a regular expression: ${error instanceof Error ? error.message : String(error)}` };
   }
@@ -96,6 +96,14 @@ export function matchRanges(text: string, regex: RegExp): { start: number; end: 
     ranges.push({ start: match.index, end: match.index + match[0].length });
   }
   return ranges;
+}
+
+/**
+ * A search's matches on a line as the view shows it. The core finds the lines; the marks are
+ * found again here over the shown text, which has no colour codes for offsets to fall into.
+ */
+export function searchMarks(text: string, regex: RegExp | null, current: boolean): TextMark[] {
+  return regex ? matchRanges(text, regex).map((r): TextMark => ({ ...r, kind: 'search', current })) : [];
 }
 
 /** The marks of every usable highlight pattern on a text. */

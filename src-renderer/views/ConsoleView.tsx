@@ -19,14 +19,15 @@ export function ConsoleView({ deviceId }: { deviceId: string }) {
   const view = useStore(consoleStore, (s) => (s.view?.deviceId === deviceId ? s.view : null));
   const openError = useStore(consoleStore, (s) => s.openError);
   const openCases = useStore(consoleStore, (s) => s.openCases);
-  const { showDevice, leave, open, configure, close } = consoleStore.getState();
+  const { showDevice, leave, open, configure, close, loadOpenCases } = consoleStore.getState();
   const caseFieldId = useId();
   const [caseId, setCaseId] = useState('');
 
   useEffect(() => {
     void showDevice(deviceId);
+    void loadOpenCases();
     return () => leave();
-  }, [deviceId, showDevice, leave]);
+  }, [deviceId, showDevice, leave, loadOpenCases]);
 
   const name = device ? deviceName(device) : deviceId;
   const session = view?.session ?? null;

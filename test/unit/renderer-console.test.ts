@@ -10,7 +10,7 @@ import { hrefFor, parseHash, sectionOf } from '../../src-renderer/router/routes'
 import { PageCache } from '../../src-renderer/console/page-cache';
 import { fromSeqToNow, isSelected, selectionRange, selectionText, selectRow } from '../../src-renderer/console/row-selection';
 import { spanLook } from '../../src-renderer/console/span-style';
-import { compileHighlight, highlightMarks, markSpans, matchRanges } from '../../src-renderer/console/text-marks';
+import { compileHighlight, highlightMarks, markSpans, matchRanges, searchMarks } from '../../src-renderer/console/text-marks';
 import {
   firstRowAt,
   MAX_SCROLL_HEIGHT_PX,
@@ -216,6 +216,10 @@ describe('marks over spans', () => {
     const empty = compileHighlight({ pattern: 'x*', regex: true });
     if (!('regex' in empty)) throw new Error('expected a pattern');
     expect(matchRanges('axxb', empty.regex)).toEqual([{ start: 1, end: 3 }]);
+    const caseSensitive = compileHighlight({ pattern: 'Err', regex: false }, false);
+    if (!('regex' in caseSensitive)) throw new Error('expected a pattern');
+    expect(searchMarks('err Err', caseSensitive.regex, true)).toEqual([{ start: 4, end: 7, kind: 'search', current: true }]);
+    expect(searchMarks('err', null, false)).toEqual([]);
     expect(highlightMarks('ERROR here', [{ regex: /error/giu, color: '#ff0000' }])).toEqual([{ start: 0, end: 5, kind: 'highlight', color: '#ff0000' }]);
   });
 });
