@@ -4,10 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CASE_STORE_FILE, openCaseStore, type CaseStore } from '../../src-main/store/case-store';
 import { openDatabase } from '../../src-main/store/database';
-import { INTERRUPTED_REASON, StationRun, StationRuns, type StartStationRunInput, type StationProcedureResult } from '../../src-main/store/station-runs';
+import { csvLine, INTERRUPTED_REASON, StationRun, StationRuns, type StartStationRunInput, type StationProcedureResult } from '../../src-main/store/station-runs';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
 
@@ -201,10 +202,19 @@ describe('production log export', () => {
   });
 
   it('exports a log longer than one page, each run once, in order, within the filter', () => {
+    // One transaction for the lot: a thousand fsyncs would measure the disk, not the export.
+    const db = openDatabase(join(dir.path, CASE_STORE_FILE));
+    const runs = new StationRuns(db, { now: () => clock });
     const ids: string[] = [];
-    for (let i = 0; i < 1001; i++) {
-      ids.push(store.stationRuns.start(unit(`SN-${i}`)).id);
-      tick(1);
+    try {
+      db.transaction(() => {
+        for (let i = 0; i < 1001; i++) {
+          ids.push(runs.start(unit(`SN-${i}`)).id);
+          tick(1);
+        }
+      })();
+    } finally {
+      db.close();
     }
     const lines = [...store.stationRuns.exportJsonLines()];
     expect(lines.map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(ids);
@@ -212,5 +222,49 @@ describe('production log export', () => {
     expect(csv).toHaveLength(1 + 600);
     expect(csv[1]?.startsWith(`${ids[300]},`)).toBe(true);
     expect(csv.at(-1)?.startsWith(`${ids[899]},`)).toBe(true);
+  });
+});
+
+/** RFC 4180 read back, as a spreadsheet would: quoted fields may hold commas, quotes (doubled) and line breaks. */
+function readCsvRecord(text: string): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    let cell = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const quote = text.indexOf('"', i);
+        cell += text.slice(i, quote);
+        i = quote + 1;
+        if (text[i] !== '"') break;
+        cell += '"';
+        i++;
+      }
+    } else {
+      const end = text.slice(i).search(/,|\r\n/);
+      cell = text.slice(i, i + end);
+      i += end;
+    }
+    cells.push(cell);
+    if (text.startsWith('\r\n', i)) {
+      expect(i + 2).toBe(text.length);
+      return cells;
+    }
+    expect(text[i]).toBe(',');
+    i++;
+  }
+}
+
+describe('CSV cells', () => {
+  it('read back as written, one record per line, with a leading formula character kept as text behind a quote', () => {
+    const cell = fc.oneof(fc.string(), fc.constantFrom('=1+1', '+A1', '-2', '@SUM(A1)', '\tx', '\r=x', 'a,b', '"q"', 'x\r\ny', ''));
+    fc.assert(
+      fc.property(fc.array(cell, { minLength: 1, maxLength: 8 }), (cells) => {
+        const line = csvLine(cells);
+        expect(line.endsWith('\r\n')).toBe(true);
+        expect(readCsvRecord(line)).toEqual(cells.map((c) => (/^[=+\-@\t\r]/.test(c) ? `'${c}` : c)));
+      }),
+    );
   });
 });
