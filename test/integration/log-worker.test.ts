@@ -16,6 +16,9 @@ import { makeTempDir } from '../helpers/temp-dir';
 
 const DEVICE = 'Sensor Node SN-0042';
 const WAIT_MS = 15_000;
+// Short enough for a test, long enough that a healthy worker on a loaded machine meets them;
+// the hung worker is blocked for far longer.
+const HANG_DEADLINES = { readMs: 2_000, pingMs: 1_000 };
 
 function openOptions(captureId: string): CaptureOpenOptions {
   return {
@@ -166,7 +169,7 @@ describe('capture worker', () => {
   });
 
   it('times out a call to a hung worker naming the capture and the step, then replaces the worker', async () => {
-    const { client, problems } = start({ deadlines: { readMs: 300, pingMs: 300 } });
+    const { client, problems } = start({ deadlines: HANG_DEADLINES });
     await client.open(openOptions('hang'));
     client.ingest('hang', Date.now(), encoder.encode(numbered(1)));
     await eventually('line 1 on disk', () => (client.unacknowledged('hang') === 0 ? true : undefined));
@@ -176,7 +179,7 @@ describe('capture worker', () => {
     expect(error.code).toBe('timeout');
     expect(error.device).toBe(DEVICE);
     expect(error.step).toBe('read capture hang');
-    expect(error.message).toContain('300 ms');
+    expect(error.message).toContain(`${HANG_DEADLINES.readMs} ms`);
 
     // The ping after the time-out finds the worker hung: a new one reopens the capture and notes the gap.
     const lines = await eventually('capture reopened in a new worker', async () => {
@@ -185,7 +188,22 @@ describe('capture worker', () => {
     });
     expect(lines.map((line) => line.kind)).toEqual(['device', 'gap']);
     expect(lines[1]!.text).toContain('did not answer');
-    expect(problems.map((p) => p.message)).toContain('the capture worker stopped: it did not answer for 300 ms and was stopped');
+    expect(problems.map((p) => p.message)).toContain(`the capture worker stopped: it did not answer for ${HANG_DEADLINES.pingMs} ms and was stopped`);
+  });
+
+  it('finds a worker that hangs while only bytes flow by its silence, and replaces it', async () => {
+    const { client, problems } = start({ deadlines: HANG_DEADLINES });
+    await client.open(openOptions('silent'));
+    client.debug({ type: 'debug', action: 'block', ms: 20_000 });
+    client.ingest('silent', Date.now(), encoder.encode(numbered(1)));
+    // No call is made: only the watchdog can notice.
+    await eventually('the hung worker replaced', () => (problems.some((p) => p.message.includes('did not answer')) ? true : undefined));
+    client.ingest('silent', Date.now(), encoder.encode(numbered(2)));
+    await client.finish('silent', new Date().toISOString());
+    const lines = await readAll(client, 'silent');
+    expect(lines.map((line) => line.kind)).toEqual(['gap', 'device']);
+    expect(lines[0]!.text).toContain(`up to ${numbered(1).length} bytes`);
+    expect(numbersOf(lines.slice(1))).toEqual([2]);
   });
 
   it('restarts a worker killed while ingesting: capture reopened, gap noted with what may be missing, nothing acknowledged lost', async () => {

@@ -109,6 +109,9 @@ class LogWorkerCaptureService implements CaptureService {
   /** close() has begun: no restarts, no pings. */
   private closing = false;
   private closed = false;
+  /** When the current worker last sent anything (monotonic ms): a worker silent with bytes to acknowledge may be hung. */
+  private lastHeard = 0;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly options: LogWorkerClientOptions) {
     this.workerFile = options.workerFile ?? locateLogWorker();
@@ -116,6 +119,10 @@ class LogWorkerCaptureService implements CaptureService {
     this.restartLimit = options.restartLimit ?? { restarts: 3, windowMs: 60_000 };
     this.now = options.now ?? Date.now;
     this.start();
+    // Ingest alone never times out, so a worker that hangs while only bytes flow would go
+    // unnoticed: its silence, with bytes waiting for an acknowledgement, counts as a missed deadline.
+    this.watchdog = setInterval(() => this.checkSilence(), Math.max(50, Math.min(this.deadlines.pingMs, this.deadlines.readMs) / 2));
+    this.watchdog.unref();
   }
 
   async open(openOptions: CaptureOpenOptions): Promise<CaptureSummary> {
@@ -229,6 +236,7 @@ class LogWorkerCaptureService implements CaptureService {
       }
     }
     this.closed = true;
+    clearInterval(this.watchdog);
     const worker = this.worker;
     this.worker = null;
     this.live.clear();
@@ -253,6 +261,7 @@ class LogWorkerCaptureService implements CaptureService {
     const worker = new Worker(this.workerFile, { workerData });
     this.worker = worker;
     this.workerReady = false;
+    this.lastHeard = performance.now();
     let crash: Error | null = null;
     const startTimer = setTimeout(() => this.replace(worker, `it did not start within ${this.deadlines.startMs} ms`), this.deadlines.startMs);
     worker.on('message', (message: unknown) => {
@@ -260,6 +269,7 @@ class LogWorkerCaptureService implements CaptureService {
       if (!this.workerReady && isReady(message)) {
         clearTimeout(startTimer);
         this.workerReady = true;
+        this.lastHeard = performance.now();
         for (const call of this.pending.values()) if (call.worker === worker && !call.timer) call.arm();
         return;
       }
@@ -273,7 +283,19 @@ class LogWorkerCaptureService implements CaptureService {
     return worker;
   }
 
+  private checkSilence(): void {
+    const worker = this.worker;
+    if (!worker || !this.workerReady || performance.now() - this.lastHeard < this.deadlines.readMs) return;
+    for (const entry of this.live.values()) {
+      if (entry.posted > entry.acked) {
+        this.checkAlive(worker);
+        return;
+      }
+    }
+  }
+
   private receive(worker: Worker, raw: unknown): void {
+    this.lastHeard = performance.now();
     const message = parseFromWorker(raw);
     if (!message) {
       this.report(protocolError('a message the protocol does not know'));
@@ -344,7 +366,9 @@ class LogWorkerCaptureService implements CaptureService {
     const ms = this.deadlines.pingMs;
     this.call('ping', [], { captureId: null, deadlineMs: ms, step: 'check the capture worker' })
       .catch((error: unknown) => {
-        if (error instanceof FieldbenchError && error.code === 'timeout') this.replace(worker, `it did not answer for ${ms} ms and was stopped`);
+        // A worker still sending (progress of a backlog of ingest it works through) is busy, not hung.
+        const silent = performance.now() - this.lastHeard >= ms;
+        if (error instanceof FieldbenchError && error.code === 'timeout' && silent) this.replace(worker, `it did not answer for ${ms} ms and was stopped`);
       })
       .finally(() => (this.pinging = false));
   }
@@ -373,7 +397,16 @@ class LogWorkerCaptureService implements CaptureService {
         hint: 'It is started again and each live capture gets a gap note; report this if it repeats',
       }),
     );
-    this.restartIfAllowed();
+    if (this.restartIfAllowed()) return;
+    this.report(
+      new FieldbenchError({
+        code: 'unavailable',
+        message: `the capture worker stopped ${this.restartLimit.restarts + 1} times within ${this.restartLimit.windowMs / 1000} s and is not started again for now`,
+        device: WORKER,
+        step: 'capture',
+        hint: 'Bytes arriving meanwhile are counted, and noted as a gap once a worker runs again; if this repeats, restart Fieldbench',
+      }),
+    );
   }
 
   private restartIfAllowed(): Worker | null {
