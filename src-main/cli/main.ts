@@ -1,5 +1,6 @@
 // The `fieldbench` command: the same core as the desktop app, for terminals and scripts.
 import { parseArgs } from 'node:util';
+import { SerialSettings } from '../api/console-schemas';
 import { CaseStatus, VirtualFaults } from '../api/schemas';
 import { FIELDBENCH_VERSION } from '../core/version';
 import { bleDiagCommand, bleFollowCommand, bleScanCommand, parseBleAddress } from './commands/ble';
@@ -10,6 +11,7 @@ import { diagCommand } from './commands/diag';
 import { flashCommand, type FlashTarget } from './commands/flash';
 import { imageInspectCommand } from './commands/image';
 import { kbActionOf, kbCommand } from './commands/kb';
+import { logCommand } from './commands/log';
 import { procedureListCommand, procedureRunCommand, type ProcedureTarget } from './commands/procedure';
 import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
@@ -17,7 +19,7 @@ import { simCommand } from './commands/sim';
 import type { CoreSessionOptions } from './core-session';
 import { EXIT_OK, printFailure, processIo, UsageError, type Io } from './output';
 import { defaultDataDir } from './paths';
-import { parseUsbSelector, parseVirtualUsb } from './usb-target';
+import { parseFaults, parseUsbSelector, parseVirtualUsb } from './usb-target';
 
 export const USAGE = `Usage: fieldbench <command> [options]
 
@@ -66,6 +68,17 @@ Commands:
                           a step with no answer fails. --image supplies the image a firmware step needs.
                           With --case the result goes to the case's timeline. Exit 0 when it passes.
                           --virtual runs it on a virtual sensor node attached for this command
+  log --port PATH|--virtual [--baud N] [--data-bits N] [--parity P] [--stop-bits N] [--flow F]
+      [--send "CMD"]... [--lines N] [--seconds S] [--until REGEX] [--capture FILE]
+                          Follow a device's log live: every line with the host's time (absolute and
+                          since the start) and its level, colours kept on a terminal. --send sends a
+                          command once the console is open (repeat it for more). It stops after N lines
+                          from the device, S seconds or the first line matching REGEX, whichever comes
+                          first, or at Ctrl-C, and closes the console; the capture stays on disk.
+                          --capture writes the lines to FILE as they come (JSON lines if it ends in
+                          .jsonl). --json prints one JSON object per line. P: none, even, odd, mark or
+                          space; F: none, rts-cts or xon-xoff. --virtual follows a virtual sensor node
+                          attached for this command (with --virtual-faults JSON, its fault knobs)
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
@@ -167,6 +180,15 @@ const options = {
   case: { type: 'string' },
   operator: { type: 'string' },
   virtual: { type: 'boolean' },
+  baud: { type: 'string' },
+  'data-bits': { type: 'string' },
+  parity: { type: 'string' },
+  'stop-bits': { type: 'string' },
+  flow: { type: 'string' },
+  send: { type: 'string', multiple: true },
+  lines: { type: 'string' },
+  until: { type: 'string' },
+  capture: { type: 'string' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -185,6 +207,43 @@ function integerOption(name: string, text: string | undefined, min: number, max:
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, not '${text}'`);
   return value;
+}
+
+function regexOption(name: string, text: string | undefined): RegExp | null {
+  if (text === undefined) return null;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw new UsageError(`--${name} takes a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/** The console's UART framing from --baud, --data-bits, --parity, --stop-bits and --flow; what is not given comes from the profile. */
+function serialSettingsOptions(values: { baud?: string; 'data-bits'?: string; parity?: string; 'stop-bits'?: string; flow?: string }): Partial<SerialSettings> {
+  const settings: Partial<SerialSettings> = {};
+  const baudRate = integerOption('baud', values.baud, 50, 12_000_000);
+  if (baudRate !== undefined) settings.baudRate = baudRate;
+  if (values['data-bits'] !== undefined) {
+    const dataBits = SerialSettings.shape.dataBits.safeParse(Number(values['data-bits']));
+    if (!dataBits.success) throw new UsageError(`--data-bits takes 5, 6, 7 or 8, not '${values['data-bits']}'`);
+    settings.dataBits = dataBits.data;
+  }
+  if (values.parity !== undefined) {
+    const parity = SerialSettings.shape.parity.safeParse(values.parity);
+    if (!parity.success) throw new UsageError(`--parity takes ${SerialSettings.shape.parity.options.join(', ')}, not '${values.parity}'`);
+    settings.parity = parity.data;
+  }
+  if (values['stop-bits'] !== undefined) {
+    const stopBits = SerialSettings.shape.stopBits.safeParse(Number(values['stop-bits']));
+    if (!stopBits.success) throw new UsageError(`--stop-bits takes 1, 1.5 or 2, not '${values['stop-bits']}'`);
+    settings.stopBits = stopBits.data;
+  }
+  if (values.flow !== undefined) {
+    const flowControl = SerialSettings.shape.flowControl.safeParse(values.flow);
+    if (!flowControl.success) throw new UsageError(`--flow takes ${SerialSettings.shape.flowControl.options.join(', ')}, not '${values.flow}'`);
+    settings.flowControl = flowControl.data;
+  }
+  return settings;
 }
 
 export async function runCli(argv: string[], io: Io = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
@@ -210,7 +269,9 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' for ${command}`);
     };
     // Only commands that look for USB devices take a virtual board; parsed here so a bad knob is a usage error.
-    const virtualUsb = parseVirtualUsb(values['virtual-usb'], values['virtual-faults']);
+    // `log --virtual` takes --virtual-faults for its virtual sensor node.
+    const faultsForLog = command === 'log' && values['virtual-usb'] === undefined;
+    const virtualUsb = parseVirtualUsb(values['virtual-usb'], faultsForLog ? undefined : values['virtual-faults']);
     if (virtualUsb && command !== 'devices' && command !== 'flash' && command !== 'dfu') {
       throw new UsageError(`--virtual-usb works with devices, flash and dfu, not ${command}`);
     }
@@ -286,6 +347,25 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
           operator: values.operator ?? null,
         };
         return await procedureRunCommand(session, target, options, json, signal);
+      }
+      case 'log': {
+        noMoreArguments();
+        if ((values.port === undefined) === !values.virtual) throw new UsageError('log needs one of --port PATH or --virtual');
+        if (values['virtual-faults'] !== undefined && !values.virtual) throw new UsageError('--virtual-faults sets the knobs of the virtual node: give --virtual too');
+        return await logCommand(
+          session,
+          {
+            target: values.port !== undefined ? { port: values.port } : { virtual: true, ...(values['virtual-faults'] !== undefined ? { faults: parseFaults(values['virtual-faults']) } : {}) },
+            settings: serialSettingsOptions(values),
+            send: values.send ?? [],
+            lines: integerOption('lines', values.lines, 1, Number.MAX_SAFE_INTEGER) ?? null,
+            seconds: integerOption('seconds', values.seconds, 1, 31_536_000) ?? null,
+            until: regexOption('until', values.until),
+            captureFile: values.capture ?? null,
+          },
+          json,
+          signal,
+        );
       }
       case 'serve':
         noMoreArguments();

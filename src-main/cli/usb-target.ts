@@ -52,7 +52,8 @@ export function parseVirtualUsb(text: string | undefined, faultsJson: string | u
   return request;
 }
 
-function parseFaults(text: string): VirtualFaults {
+/** The knobs of --virtual-faults, or a usage error naming the bad one. */
+export function parseFaults(text: string): VirtualFaults {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -10,7 +10,7 @@ describe('fieldbench CLI usage', () => {
     const io = capture();
     expect(await runCli(['help'], io)).toBe(0);
     expect(io.stdout.join('\n')).toContain('fieldbench <command>');
-    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'ble follow ADDRESS [--seconds N]', 'diag --ble ADDRESS', 'flash --ble ADDRESS --image FILE', '--virtual-ble']) {
+    for (const command of ['flash --usb VID:PID[:SERIAL] --image FILE', 'dfu list', 'dfu detach --usb', '--virtual-usb stm32-dfu|dfu-gadget[:bootloader]', '--virtual-faults JSON', 'ERASES THE WHOLE FLASH', 'ble scan --seconds N [--all]', 'ble follow ADDRESS [--seconds N]', 'diag --ble ADDRESS', 'flash --ble ADDRESS --image FILE', '--virtual-ble', 'log --port PATH|--virtual', '--capture FILE']) {
       expect(io.stdout.join('\n')).toContain(command);
     }
     const v = capture();
@@ -30,6 +30,18 @@ describe('fieldbench CLI usage', () => {
     [['cases', 'search', 'radio', '--limit', '0'], /--limit takes a whole number from 1 to 200/],
     [['serve', '--port', '70000'], /--port takes a whole number/],
     [['sim'], /sim needs one model/],
+    [['log'], /log needs one of --port PATH or --virtual/],
+    [['log', '--port', '/dev/ttyACM0', '--virtual'], /log needs one of --port PATH or --virtual/],
+    [['log', '--port', '/dev/ttyACM0', 'extra'], /unexpected argument 'extra' for log/],
+    [['log', '--port', '/dev/ttyACM0', '--baud', 'fast'], /--baud takes a whole number from 50 to 12000000/],
+    [['log', '--port', '/dev/ttyACM0', '--data-bits', '9'], /--data-bits takes 5, 6, 7 or 8, not '9'/],
+    [['log', '--port', '/dev/ttyACM0', '--parity', 'maybe'], /--parity takes none, even, odd, mark, space, not 'maybe'/],
+    [['log', '--port', '/dev/ttyACM0', '--stop-bits', '3'], /--stop-bits takes 1, 1.5 or 2/],
+    [['log', '--port', '/dev/ttyACM0', '--flow', 'dtr'], /--flow takes none, rts-cts, xon-xoff, not 'dtr'/],
+    [['log', '--port', '/dev/ttyACM0', '--lines', '0'], /--lines takes a whole number from 1/],
+    [['log', '--port', '/dev/ttyACM0', '--until', '(unclosed'], /--until takes a regular expression/],
+    [['log', '--port', '/dev/ttyACM0', '--virtual-faults', '{}'], /--virtual-faults sets the knobs of the virtual node: give --virtual too/],
+    [['log', '--virtual', '--virtual-faults', '{"rebootAtFloodLine":0}'], /--virtual-faults has a bad knob: rebootAtFloodLine/],
     [['ble'], /ble needs: ble scan --seconds N/],
     [['ble', 'scan'], /ble scan needs --seconds N/],
     [['ble', 'scan', '--seconds', '61'], /--seconds takes a whole number from 1 to 60/],
