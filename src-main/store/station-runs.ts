@@ -134,6 +134,12 @@ const CSV_COLUMNS: readonly [string, (run: StationRun) => string | null][] = [
   ['transport', (r) => r.transport],
 ];
 
+interface RangeBounds {
+  from: string | null;
+  to: string | null;
+  recipeId: string | null;
+}
+
 interface RunRow {
   seq: number;
   id: string;
@@ -289,23 +295,29 @@ export class StationRuns {
 
   /**
    * The production log as CSV (RFC 4180: CRLF line ends, quotes where needed), a header
-   * first, one line per run in the order they were recorded; each yielded string is one line.
+   * first, one line per run in the order they were recorded; each string is one line. The
+   * filter is checked at the call, so a bad one fails before anything is written.
    */
-  *exportCsv(filter: StationRunFilter = {}): Generator<string> {
-    yield csvLine(CSV_COLUMNS.map(([name]) => name));
-    for (const run of this.exportRuns(filter)) yield csvLine(CSV_COLUMNS.map(([, cell]) => cell(run)));
+  exportCsv(filter: StationRunFilter = {}): Iterable<string> {
+    const runs = this.exportRuns(this.bounds(filter));
+    return (function* () {
+      yield csvLine(CSV_COLUMNS.map(([name]) => name));
+      for (const run of runs) yield csvLine(CSV_COLUMNS.map(([, cell]) => cell(run)));
+    })();
   }
 
   /** The production log as JSON lines: one run per line, the whole record including procedure steps. */
-  *exportJsonLines(filter: StationRunFilter = {}): Generator<string> {
-    for (const run of this.exportRuns(filter)) yield `${JSON.stringify(run)}\n`;
+  exportJsonLines(filter: StationRunFilter = {}): Iterable<string> {
+    const runs = this.exportRuns(this.bounds(filter));
+    return (function* () {
+      for (const run of runs) yield `${JSON.stringify(run)}\n`;
+    })();
   }
 
   // ------------------------------------------------------------------ internals
 
   /** Page by page, each page its own query: no statement stays open while the caller writes. */
-  private *exportRuns(filter: StationRunFilter): Generator<StationRun> {
-    const bounds = this.bounds(filter);
+  private *exportRuns(bounds: RangeBounds): Generator<StationRun> {
     let after = 0;
     for (;;) {
       const rows = this.guard('export station runs', undefined, () => this.statements.range.all({ ...bounds, after, limit: EXPORT_PAGE }));
@@ -315,7 +327,7 @@ export class StationRuns {
     }
   }
 
-  private bounds(filter: StationRunFilter): { from: string | null; to: string | null; recipeId: string | null } {
+  private bounds(filter: StationRunFilter): RangeBounds {
     return { from: instant(filter.from, 'from'), to: instant(filter.to, 'to'), recipeId: filter.recipeId ?? null };
   }
 

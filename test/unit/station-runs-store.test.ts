@@ -135,6 +135,7 @@ describe('station runs', () => {
     expect(store.stationRuns.list({ recipeId: 'sensor-node-production' }).map((r) => r.id)).toEqual([first.id, second.id]);
     const badDate = fieldbenchErrorFrom(() => store.stationRuns.list({ from: 'yesterday' }));
     expect(badDate).toMatchObject({ code: 'invalid-request', step: 'list station runs: from' });
+    expect(fieldbenchErrorFrom(() => store.stationRuns.exportCsv({ to: '2026-13-45' })).step).toBe('list station runs: to');
   });
 
   it('closes the runs of a station that stopped as aborted on the next open, and leaves a live station its runs', () => {
