@@ -277,8 +277,9 @@ export class LiveConsole {
   }
 
   private portLost(reason: string): void {
+    // A port lost while the console was already looking is an attempt that failed, not news.
+    if (this.state !== 'open') return;
     this.hold = null;
-    if (this.state === 'closed') return;
     this.lost = { at: this.deps.now(), reason };
     this.state = 'reconnecting';
     this.sendRefusal = null;
