@@ -53,9 +53,9 @@ describe('capture filter index', () => {
         try {
           const growing = new CaptureFilterIndex(f, 'test');
           entries.forEach((e, i) => {
-            if (e.kind === 'mark') capture.mark(e.text, i);
-            else if (e.kind === 'note') capture.append(e.text, { time: i, flags: packOwnFlags('note') });
-            else capture.append(e.text, { time: i, flags: packDeviceFlags(e.level, e.flagged, false, false) });
+            if (e.kind === 'device') capture.append(e.text, { time: i, flags: packDeviceFlags(e.level, e.flagged, false, false) });
+            else if (e.kind === 'mark') capture.mark(e.text, i);
+            else capture.append(e.text, { time: i, flags: packOwnFlags('note') });
             if (stops.includes(i)) growing.extend(capture);
           });
           growing.extend(capture);
