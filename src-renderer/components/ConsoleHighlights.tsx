@@ -27,7 +27,7 @@ export function ConsoleHighlights({ patterns, onChange }: { patterns: readonly H
       <form className="inline-form" onSubmit={add} aria-label="Highlight a pattern">
         <div className="field">
           <label htmlFor={`${id}-pattern`}>Highlight</label>
-          <input id={`${id}-pattern`} value={pattern} maxLength={200} onChange={(event) => setPattern(event.target.value)} aria-invalid={problem !== null} data-testid="console-highlight-text" />
+          <input id={`${id}-pattern`} type="text" value={pattern} maxLength={200} onChange={(event) => setPattern(event.target.value)} aria-invalid={problem !== null} data-testid="console-highlight-text" />
         </div>
         <label className="checkbox">
           <input type="checkbox" checked={regex} onChange={(event) => setRegex(event.target.checked)} />

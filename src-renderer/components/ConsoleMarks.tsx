@@ -37,7 +37,7 @@ export function ConsoleMarks({ marks, cases, defaultCaseId, busy, canMark, onMar
         <form className="inline-form" onSubmit={(event) => void submit(event)}>
           <div className="field field-grow">
             <label htmlFor={`${id}-label`}>Mark label</label>
-            <input id={`${id}-label`} value={label} maxLength={500} placeholder="fault reproduced here" onChange={(event) => setLabel(event.target.value)} data-testid="console-mark-label" />
+            <input id={`${id}-label`} type="text" value={label} maxLength={500} placeholder="fault reproduced here" onChange={(event) => setLabel(event.target.value)} data-testid="console-mark-label" />
           </div>
           <ConsoleCaseSelect id={`${id}-case`} label="On the timeline of" cases={cases} value={chosen} onChange={setCaseId} noneText="No case (in the capture only)" testId="console-mark-case" />
           <button type="submit" className="button-primary" disabled={busy || label.trim() === ''} data-testid="console-mark">

@@ -83,6 +83,7 @@ export function ConsoleSettingsForm({ settings, lineEnding, live, busy, serial, 
               <label htmlFor={`${id}-custom`}>Other baud rate</label>
               <input
                 id={`${id}-custom`}
+                type="text"
                 inputMode="numeric"
                 value={customText}
                 onChange={(event) => setCustomText(event.target.value.trim())}

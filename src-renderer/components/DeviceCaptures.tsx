@@ -11,7 +11,8 @@ import { TimeText } from './TimeText';
 
 const NONE: CaptureSummary[] = [];
 
-export function DeviceCaptures({ serialNumber }: { serialNumber: string | null }) {
+/** `refreshKey`: the list is read again whenever it changes (a console opened or closed). */
+export function DeviceCaptures({ serialNumber, refreshKey = null }: { serialNumber: string | null; refreshKey?: string | null }) {
   const { console: consoleStore } = useStores();
   const captures = useStore(consoleStore, (s) => (serialNumber ? (s.captures[serialNumber] ?? NONE) : NONE));
   const loadCaptures = useStore(consoleStore, (s) => s.loadCaptures);
@@ -19,7 +20,7 @@ export function DeviceCaptures({ serialNumber }: { serialNumber: string | null }
 
   useEffect(() => {
     if (serialNumber) void loadCaptures(serialNumber);
-  }, [serialNumber, loadCaptures]);
+  }, [serialNumber, loadCaptures, refreshKey]);
 
   if (!serialNumber) return null;
   return (

@@ -27,13 +27,7 @@ export function CaptureView({ captureId }: { captureId: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <a href={hrefFor({ name: 'devices' })}>Devices</a>
-        {view && (
-          <>
-            {' › '}
-            <a href={hrefFor({ name: 'device', deviceId: view.deviceId })}>{device ?? view.deviceId}</a>
-          </>
-        )}
+        {view ? <a href={hrefFor({ name: 'device', deviceId: view.deviceId })}>{device ?? view.deviceId}</a> : <a href={hrefFor({ name: 'devices' })}>Devices</a>}
       </p>
       <PageHeading>Capture {captureId}</PageHeading>
       {view && (

@@ -37,7 +37,7 @@ export function ConsoleView({ deviceId }: { deviceId: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <a href={hrefFor({ name: 'devices' })}>Devices</a> › <a href={hrefFor({ name: 'device', deviceId })}>{name}</a>
+        <a href={hrefFor({ name: 'device', deviceId })}>{name}</a>
       </p>
       <PageHeading>Console: {name}</PageHeading>
       {!device && loaded && !live && (
@@ -81,7 +81,7 @@ export function ConsoleView({ deviceId }: { deviceId: string }) {
 
       {view && <ConsoleWorkspace title={`Log of ${name}`} />}
 
-      <DeviceCaptures serialNumber={device?.identity?.serialNumber ?? session?.serialNumber ?? null} />
+      <DeviceCaptures serialNumber={device?.identity?.serialNumber ?? session?.serialNumber ?? null} refreshKey={view ? `${view.captureId}:${session?.state ?? ''}` : null} />
     </>
   );
 }

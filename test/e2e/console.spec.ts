@@ -58,6 +58,22 @@ test.describe('live log console in Chromium', () => {
     await expect(lines.locator('[data-kind="sent"]').filter({ hasText: 'device info' })).toHaveCount(1);
     await screenshot(page, 'console-01-device-info');
 
+    // Tab completes from the profile's commands and the history; Up brings back the last one.
+    const input = page.getByTestId('console-command');
+    await input.fill('device i');
+    await input.press('Tab');
+    await expect(input).toHaveValue('device info');
+    await input.fill('');
+    await input.press('ArrowUp');
+    await expect(input).toHaveValue('device info');
+    await input.fill('');
+
+    // New settings on the open console: the port is opened again and the change noted in the capture.
+    await page.getByLabel('Baud rate').selectOption('921600');
+    await page.getByTestId('console-apply').click();
+    await expect(lines.locator('[data-kind="note"]').filter({ hasText: 'serial settings changed' })).toHaveCount(1);
+    await expect(page.getByLabel('Baud rate')).toHaveValue('921600');
+
     // The flood: the count reaches it and the view follows to its last line.
     await send(page, `log flood ${FLOOD}`);
     await expect
