@@ -423,7 +423,10 @@ class LogWorkerCaptureService implements CaptureService {
       entry.acked = 0;
       entry.dropped = 0;
       const onFailure = (error: unknown): void => this.report(asFieldbenchError(error, captureId, this.deviceOf(captureId)));
-      this.call('resume', [entry.options], { captureId, deadlineMs: this.deadlines.readMs, step: 'reopen capture after the capture worker stopped' }).catch(onFailure);
+      this.call('resume', [entry.options], { captureId, deadlineMs: this.deadlines.readMs, step: 'reopen capture after the capture worker stopped' }).catch((error: unknown) => {
+        entry.opened = false; // not reopened again by the next restart
+        onFailure(error);
+      });
       const text =
         missing > 0
           ? `the capture worker stopped (${this.stopReason}) and was restarted: up to ${missing} bytes received while it was down may be missing here`

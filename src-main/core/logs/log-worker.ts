@@ -21,6 +21,8 @@ const engine = new CaptureEngine({
   ...(data.progressIntervalMs !== undefined && { progressIntervalMs: data.progressIntervalMs }),
 });
 
+const lastRefusal = new Map<string, number>();
+
 /** Bytes received per live capture since this worker started, and how many of them were last acknowledged. */
 const received = new Map<string, { bytes: number; acked: number }>();
 
@@ -69,7 +71,12 @@ function handle(message: ToWorker): void {
       const count = received.get(message.captureId);
       if (count) count.bytes += message.bytes.byteLength;
     } catch (error) {
-      post({ type: 'problem', captureId: message.captureId, error: errorShapeOf(error, `capture ${message.captureId}`) });
+      // Every chunk of a stream for a capture that is gone fails alike: say so once a second, not per chunk.
+      const now = performance.now();
+      if (now - (lastRefusal.get(message.captureId) ?? -Infinity) >= 1000) {
+        lastRefusal.set(message.captureId, now);
+        post({ type: 'problem', captureId: message.captureId, error: errorShapeOf(error, `capture ${message.captureId}`) });
+      }
     }
   } else if (message.type === 'call') {
     let result: Promise<unknown>;
