@@ -1,7 +1,8 @@
 // The live log console in the browser door, on the virtual sensor node over a pseudo-terminal:
 // open it from the device page, send a command and read the answer, follow a 5,000-line flood
 // to its end, scroll up and jump back, filter by level and text, search and jump to a match,
-// mark a moment onto a case's timeline, and attach a selected range of rows to the case.
+// mark a moment onto a case's timeline, attach a selected range of rows to the case, and
+// open the closed capture again from disk.
 import type { Locator, Page } from '@playwright/test';
 import { attachVirtualFromList } from './fixtures/attach-virtual';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
@@ -154,6 +155,24 @@ test.describe('live log console in Chromium', () => {
     await expect(page.locator('[data-testid="timeline-entry"][data-kind="log-mark"]')).toContainText('fault reproduced here');
     await expect(page.getByTestId('case-attachments').getByTestId('attachment')).toHaveCount(1);
     await screenshot(page, 'console-06-case');
+
+    // Closed, the capture stays on disk: listed on the console page, opened and searched there.
+    await page.goto(deviceUrl);
+    await page.getByTestId('open-console').click();
+    await expect(page.getByTestId('console-close')).toBeVisible();
+    await page.getByTestId('console-close').click();
+    await expect(page.getByTestId('console-state')).toContainText('closed');
+    const listed = page.getByTestId('device-captures').getByTestId('capture-item');
+    await expect(listed).toHaveCount(1);
+    await listed.getByRole('link').click();
+    await expect(page.getByTestId('capture-facts')).toBeVisible();
+    const stored = page.getByTestId('console-lines');
+    await expect(stored.locator('[data-seq="0"]')).toHaveCount(1);
+    await expect(page.getByTestId('console-command')).toHaveCount(0);
+    await page.getByTestId('console-search').getByTestId('console-search-text').fill('flood: line 4999 ');
+    await page.getByTestId('console-search').getByTestId('console-search-run').click();
+    await expect(stored.locator('[data-current="true"]')).toContainText('flood: line 4999 ');
+    await screenshot(page, 'console-07-capture-from-disk');
     expect(problems.messages).toEqual([]);
   });
 });
