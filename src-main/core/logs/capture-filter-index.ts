@@ -10,7 +10,7 @@ import { backtrackingRisk } from '../knowledge/log-pattern';
 import { isDeviceRecord, isFlaggedRecord, levelKeepTable } from './capture-record-flags';
 import type { LogCapture } from './log-capture-file';
 import { FRAME_BYTES, lineBounds, recordSize } from './log-capture-format';
-import { compileLineQuery, type LineQuery } from './log-capture-search';
+import { candidateFinder, compileLineQuery, type LineQuery } from './log-capture-search';
 
 const FLAGS_OFFSET = FRAME_BYTES + 16;
 const INITIAL_CAPACITY = 1024;
@@ -52,8 +52,8 @@ export class CaptureFilterIndex {
     let seq = firstSeq;
     for (const chunk of chunks) {
       const { buf, end } = chunk;
-      const needle = this.query?.needle;
-      let nextHit = needle ? buf.subarray(0, end).indexOf(needle, 0) : 0;
+      const find = this.query?.prefilter ? candidateFinder(this.query.prefilter, buf, end) : null;
+      let nextHit = find ? find(0) : 0;
       for (let offset = 0; offset < end; offset += recordSize(buf, offset), seq++) {
         if (seq < this.scannedTo) continue;
         const flags = buf[offset + FLAGS_OFFSET]!;
@@ -65,9 +65,9 @@ export class CaptureFilterIndex {
         if (this.filter.flaggedOnly && !isFlaggedRecord(flags)) continue;
         if (this.query) {
           const bounds = lineBounds(buf, offset);
-          if (needle) {
-            if (nextHit !== -1 && nextHit < bounds.start) nextHit = buf.subarray(0, end).indexOf(needle, bounds.start);
-            if (nextHit === -1 || nextHit + needle.length > bounds.end) continue;
+          if (find) {
+            if (nextHit !== -1 && nextHit < bounds.start) nextHit = find(bounds.start);
+            if (nextHit === -1 || nextHit >= bounds.end) continue;
           }
           if (!this.query.test(buf, bounds.start, bounds.end)) continue;
         }

@@ -63,10 +63,31 @@ export async function searchChunks(
   return { hits, scannedTo: Math.min(seq, options.to), complete: true };
 }
 
+/**
+ * Found in a chunk's raw bytes before any line is decoded: exact bytes, or ASCII text ignoring
+ * case, run as a regex over the chunk read as latin1 (one char per byte, so positions are
+ * byte offsets).
+ */
+export type Prefilter = { needle: Buffer } | { caseless: RegExp };
+
+/** Where the next prefilter hit at or after a byte offset of the chunk is; -1 when none. */
+export function candidateFinder(prefilter: Prefilter, buf: Buffer, end: number): (from: number) => number {
+  if ('needle' in prefilter) {
+    const view = buf.subarray(0, end);
+    return (from) => view.indexOf(prefilter.needle, from);
+  }
+  const text = buf.toString('latin1', 0, end);
+  const pattern = prefilter.caseless;
+  return (from) => {
+    pattern.lastIndex = from;
+    return pattern.exec(text)?.index ?? -1;
+  };
+}
+
 /** A query ready to run over raw record lines. */
 export interface LineQuery {
-  /** Bytes every matching line contains, when the query has them: lines without them are skipped unread. */
-  needle?: Buffer;
+  /** What every matching line contains, when the query says: lines without it are skipped undecoded. */
+  prefilter?: Prefilter;
   /** Whether the line in buf[start, end) matches. */
   test(buf: Buffer, start: number, end: number): boolean;
   find(text: string): CaptureMatch[];
@@ -77,7 +98,7 @@ export function compileLineQuery(query: CaptureQuery, device: string): LineQuery
     const flags = query.regex.flags.includes('g') ? query.regex.flags : `${query.regex.flags}g`;
     const regex = new RegExp(query.regex.source, flags);
     const tester = new RegExp(query.regex.source, flags.replace(/[gy]/gu, ''));
-    return { needle: requiredLiteral(query.regex), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
+    return { prefilter: literalPrefilter(requiredLiteral(query.regex), query.regex.flags.includes('i')), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
   }
   if (query.text.length === 0) {
     throw new FieldbenchError({ code: 'invalid-request', message: 'the search text is empty', device, step: 'search log capture', hint: 'Type something to search for' });
@@ -86,10 +107,10 @@ export function compileLineQuery(query: CaptureQuery, device: string): LineQuery
     const source = query.text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
     const regex = new RegExp(source, 'giu');
     const tester = new RegExp(source, 'iu');
-    return { needle: caselessNeedle(query.text), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
+    return { prefilter: literalPrefilter(query.text, true), test: (buf, start, end) => tester.test(lineText(buf, start, end)), find: (text) => regexMatches(regex, text) };
   }
   const text = query.text;
-  return { needle: Buffer.from(text, 'utf8'), test: (buf, start, end) => lineText(buf, start, end).includes(text), find: (line) => textMatches(text, line) };
+  return { prefilter: { needle: Buffer.from(text, 'utf8') }, test: (buf, start, end) => lineText(buf, start, end).includes(text), find: (line) => textMatches(text, line) };
 }
 
 /** A line's text: a latin1 decode is a plain copy and equals UTF-8 for ASCII, the usual log line. */
@@ -100,20 +121,34 @@ function lineText(buf: Buffer, start: number, end: number): string {
   return buf.toString('latin1', start, end);
 }
 
-/** Text without letters reads the same in any case: its bytes can still prefilter a caseless search. */
-function caselessNeedle(text: string): Buffer | undefined {
-  return /\p{L}/u.test(text) || text.toLowerCase() !== text || text.toUpperCase() !== text ? undefined : Buffer.from(text, 'utf8');
+/**
+ * The prefilter for a literal: its bytes, or, ignoring case, a caseless pattern. Only ASCII
+ * text can be found caselessly in undecoded bytes: an ASCII letter matches no other byte of a
+ * latin1 reading, except that a unicode regex also folds KELVIN SIGN to k and LONG S to s,
+ * whose UTF-8 bytes the pattern accepts too.
+ */
+function literalPrefilter(literal: string | undefined, ignoreCase: boolean): Prefilter | undefined {
+  if (literal === undefined || literal.length === 0) return undefined;
+  if (!ignoreCase || literal.toLowerCase() === literal.toUpperCase()) return { needle: Buffer.from(literal, 'utf8') };
+  if (!/^[\x00-\x7f]*$/u.test(literal)) return undefined;
+  const source = [...literal]
+    .map((c) => {
+      const escaped = c.replace(/[.*+?^${}()|[\]\\/-]/u, '\\$&');
+      if (c === 'k' || c === 'K') return '(?:k|\u00e2\u0084\u00aa)';
+      if (c === 's' || c === 'S') return '(?:s|\u00c5\u00bf)';
+      return escaped;
+    })
+    .join('');
+  return { caseless: new RegExp(source, 'gi') };
 }
 
 /**
  * A run of literal characters every match of `regex` contains, found in simple patterns: no
  * alternation anywhere, literals outside groups and classes, each not made optional by a
- * quantifier. Undefined when there is none worth searching for, or the regex ignores case and
- * the run holds letters.
+ * quantifier. Undefined when there is none worth searching for.
  */
-export function requiredLiteral(regex: RegExp): Buffer | undefined {
+export function requiredLiteral(regex: RegExp): string | undefined {
   const source = regex.source;
-  const ignoreCase = regex.flags.includes('i');
   let best = '';
   let run = '';
   let depth = 0;
@@ -178,9 +213,7 @@ export function requiredLiteral(regex: RegExp): Buffer | undefined {
     if (quantifier === '+') endRun();
   }
   endRun();
-  if (best.length < 2) return undefined;
-  if (ignoreCase && (best.toLowerCase() !== best || best.toUpperCase() !== best)) return undefined;
-  return Buffer.from(best, 'utf8');
+  return best.length < 2 ? undefined : best;
 }
 
 function regexMatches(regex: RegExp, text: string): CaptureMatch[] {
@@ -220,21 +253,21 @@ function scanChunk(
   where: { device: string; file: string },
 ): { seq: number; done: boolean } {
   const { buf, end } = chunk;
-  const view = buf.subarray(0, end);
   let seq = firstSeq;
   let offset = 0;
-  // With a needle, jump from byte hit to byte hit; the records in between cannot match.
-  let nextHit = matcher.needle ? view.indexOf(matcher.needle, 0) : 0;
+  // With a prefilter, jump from hit to hit; the records in between cannot match.
+  const find = matcher.prefilter ? candidateFinder(matcher.prefilter, buf, end) : null;
+  let nextHit = find ? find(0) : 0;
   while (offset < end) {
     if (seq >= range.to) return { seq, done: true };
     const size = recordSize(buf, offset);
     if (nextHit === -1) {
-      // No more byte hits in this chunk: count the remaining records and move on.
+      // No more hits in this chunk: count the remaining records and move on.
       for (; offset < end; offset += recordSize(buf, offset)) seq += 1;
       break;
     }
-    if (matcher.needle && nextHit < offset) {
-      nextHit = view.indexOf(matcher.needle, offset);
+    if (find && nextHit < offset) {
+      nextHit = find(offset);
       continue;
     }
     if (nextHit >= offset + size || seq < range.from) {
@@ -243,9 +276,9 @@ function scanChunk(
       continue;
     }
     const bounds = lineBounds(buf, offset);
-    if (matcher.needle && nextHit < bounds.start) {
-      // The bytes matched inside the record's header, not its line: look again from there.
-      nextHit = view.indexOf(matcher.needle, nextHit + 1);
+    if (find && nextHit < bounds.start) {
+      // The hit is inside the record's header, not its line: look again from the line.
+      nextHit = find(bounds.start);
       continue;
     }
     if (matcher.test(buf, bounds.start, bounds.end)) {
@@ -259,7 +292,7 @@ function scanChunk(
     }
     offset += size;
     seq += 1;
-    if (matcher.needle) nextHit = view.indexOf(matcher.needle, offset);
+    if (find) nextHit = find(offset);
   }
   return { seq, done: false };
 }

@@ -61,8 +61,13 @@ export class CaptureLineAssembler {
     for (let i = start; i < bytes.length; i++) {
       const byte = bytes[i];
       if (byte !== CR && byte !== LF) continue;
-      this.take(bytes.subarray(start, i), time, lines);
-      lines.push(this.takeLine(time));
+      if (this.pendingLength === 0 && !this.pendingContinues && i - start <= this.maxLineBytes) {
+        // The usual case, a whole line inside one chunk: no copy.
+        lines.push({ bytes: bytes.subarray(start, i), time, continuation: false });
+      } else {
+        this.take(bytes.subarray(start, i), time, lines);
+        lines.push(this.takeLine(time));
+      }
       if (byte === CR) {
         if (i + 1 < bytes.length) {
           if (bytes[i + 1] === LF) i += 1;
