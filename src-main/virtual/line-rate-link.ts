@@ -46,14 +46,17 @@ export class LineRateLink implements Link {
   }
 
   write(data: Uint8Array): Promise<void> {
-    const done = this.writing.then(() => this.transmit(data));
+    // Handed to the UART now: if the wire is busy with an earlier write, these bytes follow
+    // its last one straight away, however late the earlier write's promise settles.
+    const queuedAt = performance.now();
+    const done = this.writing.then(() => this.transmit(data, queuedAt));
     this.writing = done.catch(() => undefined);
     return done;
   }
 
-  private async transmit(data: Uint8Array): Promise<void> {
-    // The wire starts now, or when it frees up; the slices then follow back to back.
-    let sentAt = Math.max(this.txFreeAt, performance.now());
+  private async transmit(data: Uint8Array, queuedAt: number): Promise<void> {
+    // The wire starts when the bytes were queued, or when it frees up; the slices then follow back to back.
+    let sentAt = Math.max(this.txFreeAt, queuedAt);
     for (let at = 0; at < data.length; at += this.sliceBytes) {
       const slice = data.subarray(at, at + this.sliceBytes);
       sentAt += slice.length / this.bytesPerMs;

@@ -119,6 +119,10 @@ export class SensorNodeLogger {
 
   private async runFlood(epoch: number): Promise<void> {
     this.floodLoopEpoch = epoch;
+    // Up to writeBytes queued on the wire beyond the write going out, so the UART never waits
+    // for the logger, not even after a run of short writes.
+    const inFlight: { done: Promise<unknown>; bytes: number }[] = [];
+    let inFlightBytes = 0;
     try {
       while (this.flood && this.host.running(epoch)) {
         const flood = this.flood;
@@ -157,10 +161,15 @@ export class SensorNodeLogger {
         // A line cut in two goes out as two writes queued back to back: the host gets it in two
         // pieces, but the shell's echo cannot land between them, as Zephyr's log output keeps a
         // message whole against the shell's.
-        const sent = this.host.send(joinChunks(chunks, size), epoch);
-        const restSent = rest === null ? null : this.host.send(Buffer.from(rest, 'utf8'), epoch);
-        await sent;
-        await restSent;
+        const restBytes = rest === null ? null : Buffer.from(rest, 'utf8');
+        inFlight.push({ done: this.host.send(joinChunks(chunks, size), epoch), bytes: size });
+        if (restBytes) inFlight.push({ done: this.host.send(restBytes, epoch), bytes: restBytes.length });
+        inFlightBytes += size + (restBytes?.length ?? 0);
+        while (inFlightBytes > this.options.writeBytes || (rebootAfter && inFlight.length > 0)) {
+          const oldest = inFlight.shift();
+          await oldest?.done;
+          inFlightBytes -= oldest?.bytes ?? 0;
+        }
         if (rebootAfter) {
           // Line N is on the wire; the reset comes after it, and the next boot goes on from N + 1.
           if (this.host.running(epoch)) this.host.rebootForFlood();
@@ -169,6 +178,7 @@ export class SensorNodeLogger {
         // A link that takes bytes without waiting (in memory) must still let the host read them.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      await Promise.all(inFlight.map((write) => write.done));
     } finally {
       if (this.floodLoopEpoch === epoch) this.floodLoopEpoch = null;
     }
