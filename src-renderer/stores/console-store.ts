@@ -80,7 +80,7 @@ export interface ConsoleViewState {
   /** Why the last jump could not go where it was asked. */
   jumpNote: string | null;
   outcome: ConsoleOutcome | null;
-  busy: null | 'opening' | 'configuring' | 'closing' | 'sending' | 'marking' | 'attaching' | 'exporting';
+  busy: null | 'configuring' | 'closing' | 'sending' | 'marking' | 'attaching' | 'exporting';
 }
 
 export interface ConsoleState {
@@ -93,6 +93,8 @@ export interface ConsoleState {
   view: ConsoleViewState | null;
   /** A request to open or show a console failed before there was a view. */
   openError: ApiErrorShape | null;
+  /** console.open is on its way. */
+  opening: boolean;
 
   loadSessions(): Promise<ConsoleSession[]>;
   loadCaptures(serialNumber: string | null): Promise<void>;
@@ -347,6 +349,7 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       openCases: [],
       view: null,
       openError: null,
+      opening: false,
 
       async loadSessions() {
         const sessions = await api.invoke('console.sessions', {});
@@ -428,15 +431,16 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       },
 
       async open(deviceId, settings, lineEnding, caseId) {
-        set({ openError: null });
-        patchView({ busy: 'opening' });
+        if (get().opening) return;
+        set({ openError: null, opening: true });
         try {
           const session = await api.invoke('console.open', { deviceId, settings, lineEnding, ...(caseId ? { caseId } : {}) });
           set((state) => ({ sessions: [...state.sessions.filter((s) => s.captureId !== session.captureId), session] }));
           startView(freshView(session.captureId, deviceId, session, null));
         } catch (error) {
-          patchView({ busy: null });
           set({ openError: toApiRequestError(error, 'console.open').toShape() });
+        } finally {
+          set({ opening: false });
         }
       },
 

@@ -19,6 +19,7 @@ export function ConsoleView({ deviceId }: { deviceId: string }) {
   const view = useStore(consoleStore, (s) => (s.view?.deviceId === deviceId ? s.view : null));
   const openError = useStore(consoleStore, (s) => s.openError);
   const openCases = useStore(consoleStore, (s) => s.openCases);
+  const opening = useStore(consoleStore, (s) => s.opening);
   const { showDevice, leave, open, configure, close, loadOpenCases } = consoleStore.getState();
   const caseFieldId = useId();
   const [caseId, setCaseId] = useState('');
@@ -32,7 +33,7 @@ export function ConsoleView({ deviceId }: { deviceId: string }) {
   const name = device ? deviceName(device) : deviceId;
   const session = view?.session ?? null;
   const live = session !== null && session.state !== 'closed';
-  const busy = view?.busy !== null && view?.busy !== undefined;
+  const busy = opening || (view?.busy !== null && view?.busy !== undefined);
 
   return (
     <>

@@ -272,4 +272,26 @@ describe('console store', () => {
     expect(store.getState().view?.session?.state).toBe('closed');
     expect(store.getState().sessions).toHaveLength(1);
   });
+
+  it('joins the console already open on the device, and asks again after the connection comes back', async () => {
+    const api = new FakeRendererApi();
+    const capture = new FakeCapture();
+    capture.lines = 300;
+    capture.install(api);
+    const store = createConsoleStore(api, { frame: () => undefined, cache: new PageCache(100, 20) });
+    await store.getState().showDevice(DEVICE);
+    await settle();
+    expect(api.callsTo('console.open')).toEqual([]);
+    expect(store.getState().view).toMatchObject({ captureId: CAPTURE, captured: 300, pinned: true });
+    expect(store.getState().rowAt(299)?.seq).toBe(299);
+    // Lines arrived while the connection was down: no progress event told of them.
+    capture.lines = 420;
+    await store.getState().resume();
+    await settle();
+    expect(store.getState().view).toMatchObject({ captured: 420, total: 420 });
+    expect(store.getState().rowAt(419)?.seq).toBe(419);
+    // Another device has no console: the page offers to open one.
+    await store.getState().showDevice('serial:/dev/pts/9');
+    expect(store.getState().view).toBeNull();
+  });
 });
