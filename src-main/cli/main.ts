@@ -75,7 +75,7 @@ Commands:
                           command once the console is open (repeat it for more). It stops after N lines
                           from the device, S seconds or the first line matching REGEX, whichever comes
                           first, or at Ctrl-C, and closes the console; the capture stays on disk.
-                          --capture writes the lines to FILE as they come (JSON lines if it ends in
+                          --capture appends the lines to FILE as they come (JSON lines if it ends in
                           .jsonl). --json prints one JSON object per line. P: none, even, odd, mark or
                           space; F: none, rts-cts or xon-xoff. --virtual follows a virtual sensor node
                           attached for this command (with --virtual-faults JSON, its fault knobs)

@@ -103,6 +103,10 @@ class ConsoleFollower {
         await call(this.core, 'console.send', { captureId: opened.captureId, text });
       }
       await stopped;
+    } catch (error) {
+      // A send refused or a read failed: the console still closes before the error is told.
+      if (opened) await call(this.core, 'console.close', { captureId: opened.captureId }).catch(() => undefined);
+      throw error;
     } finally {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
@@ -174,7 +178,7 @@ class ConsoleFollower {
         if (line.seq < this.nextSeq) continue;
         this.nextSeq = line.seq + 1;
         this.printer.line(line);
-        if (line.kind === 'device' && this.stopReason === null && this.reachedEnd(line)) {
+        if (line.kind === 'device' && this.stopReason === null && this.endsHere(line)) {
           this.stop('done');
           return;
         }
@@ -183,7 +187,8 @@ class ConsoleFollower {
     }
   }
 
-  private reachedEnd(line: ConsoleLine): boolean {
+  /** Counts a device line and says whether --lines or --until ends the follow with it. */
+  private endsHere(line: ConsoleLine): boolean {
     this.deviceLines += 1;
     if (this.options.lines !== null && this.deviceLines >= this.options.lines) return true;
     return this.options.until !== null && this.options.until.test(line.text);
