@@ -1,11 +1,14 @@
 // The built `fieldbench` command as a user runs it: a virtual device in one process, the
 // CLI reading it in another, errors on stderr with a non-zero exit.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startSim, stopSim as stop } from './fixtures/fieldbench-sim';
-import { runFieldbench } from './fixtures/run-fieldbench';
+import { floodLineNumber } from '../../src-main/virtual/sensor-node/sensor-node-log';
+import { FIELDBENCH_BIN } from './fixtures/fieldbench-serve';
+import { jsonLines, runFieldbench } from './fixtures/run-fieldbench';
 
 test.describe('fieldbench CLI', () => {
   let dataDir: string;
@@ -37,6 +40,34 @@ test.describe('fieldbench CLI', () => {
     // The sim cleans up its pseudo-terminal when stopped.
     const after = await runFieldbench(['diag', '--port', sim.port, '--json'], env);
     expect(after.code).toBe(1);
+  });
+
+  test('log follows a flood from sim in another process, every number once, and SIGTERM closes it with the capture file whole', async () => {
+    const sim = await startSim(['--seed', '9'], env);
+    try {
+      const flood = await runFieldbench(['log', '--port', sim.port, '--send', 'log flood 1500', '--until', 'flood: done', '--json'], env);
+      expect(flood.code).toBe(0);
+      const numbers = jsonLines<{ text: string }>(flood.stdout).map((line) => floodLineNumber(line.text)).filter((n) => n !== null);
+      expect(numbers).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+
+      const file = join(dataDir, 'stream.jsonl');
+      const child = spawn(process.execPath, [FIELDBENCH_BIN, 'log', '--port', sim.port, '--send', 'log stream on 100', '--capture', file], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+      await expect.poll(lines, { timeout: 15_000 }).toBeGreaterThanOrEqual(30);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/console closed: \d+ lines in capture \S+, and written to /);
+      const written = jsonLines<{ seq: number }>(readFileSync(file, 'utf8'));
+      expect(written.length).toBe(stdout.trim().split('\n').length);
+      expect(written.map((line) => line.seq)).toEqual(Array.from({ length: written.length }, (_, i) => written[0]!.seq + i));
+    } finally {
+      await stop(sim.child);
+    }
   });
 
   test('a device that never answers gives a clear time-out naming the port and the command', async () => {
