@@ -68,7 +68,10 @@ export async function searchChunks(
  * case, run as a regex over the chunk read as latin1 (one char per byte, so positions are
  * byte offsets).
  */
-export type Prefilter = { needle: Buffer } | { caseless: RegExp };
+export type Prefilter = { needle: Buffer } | { caseless: RegExp; folding: RegExp };
+
+const KELVIN_SIGN = Buffer.from('\u212a', 'utf8');
+const LONG_S = Buffer.from('\u017f', 'utf8');
 
 /** Where the next prefilter hit at or after a byte offset of the chunk is; -1 when none. */
 export function candidateFinder(prefilter: Prefilter, buf: Buffer, end: number): (from: number) => number {
@@ -77,7 +80,10 @@ export function candidateFinder(prefilter: Prefilter, buf: Buffer, end: number):
     return (from) => view.indexOf(prefilter.needle, from);
   }
   const text = buf.toString('latin1', 0, end);
-  const pattern = prefilter.caseless;
+  // The folding alternatives defeat the regex engine's fast literal scan: only a chunk that
+  // holds one of those characters pays for them.
+  const view = buf.subarray(0, end);
+  const pattern = view.indexOf(KELVIN_SIGN) !== -1 || view.indexOf(LONG_S) !== -1 ? prefilter.folding : prefilter.caseless;
   return (from) => {
     pattern.lastIndex = from;
     return pattern.exec(text)?.index ?? -1;
@@ -131,15 +137,15 @@ function literalPrefilter(literal: string | undefined, ignoreCase: boolean): Pre
   if (literal === undefined || literal.length === 0) return undefined;
   if (!ignoreCase || literal.toLowerCase() === literal.toUpperCase()) return { needle: Buffer.from(literal, 'utf8') };
   if (!/^[\x00-\x7f]*$/u.test(literal)) return undefined;
-  const source = [...literal]
+  const escape = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/u, '\\$&');
+  const folding = [...literal]
     .map((c) => {
-      const escaped = c.replace(/[.*+?^${}()|[\]\\/-]/u, '\\$&');
       if (c === 'k' || c === 'K') return '(?:k|\u00e2\u0084\u00aa)';
       if (c === 's' || c === 'S') return '(?:s|\u00c5\u00bf)';
-      return escaped;
+      return escape(c);
     })
     .join('');
-  return { caseless: new RegExp(source, 'gi') };
+  return { caseless: new RegExp([...literal].map(escape).join(''), 'gi'), folding: new RegExp(folding, 'gi') };
 }
 
 /**
