@@ -17,6 +17,10 @@ import { openPtyPair, type PtyPair } from '../../src-main/virtual/pty-pair';
 import { floodLineNumber } from '../../src-main/virtual/sensor-node/sensor-node-log';
 import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
 import { makeTempDir } from '../helpers/temp-dir';
+import { until as untilWithin } from '../helpers/until';
+
+/** Serial ports, worker threads and re-enumerations take longer than in-memory work. */
+const until = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000) => untilWithin(what, probe, timeoutMs, 20);
 
 const DISCOVERY: DiscoveryStatus = { transport: 'serial', method: 'test listing', available: true, note: null };
 /** The USB id the sensor-node profile claims. */
@@ -39,16 +43,6 @@ afterEach(async () => {
 async function startCore(options: { listSerialPorts?: () => Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>; discoveryIntervalMs?: number } = {}): Promise<Core> {
   core = await createCore({ dataDir: dir.path, profilesDir: PROFILES_DIR, checkResponses: true, discoveryIntervalMs: options.discoveryIntervalMs ?? 0, ...options });
   return core;
-}
-
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Every line of the capture, read page by page as a view would. */

@@ -17,6 +17,7 @@ import { PROFILES_DIR } from '../helpers/core-fixture';
 import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 import { memorySerialBench, type MemorySerialBench } from '../helpers/memory-serial-bench';
 import { makeTempDir } from '../helpers/temp-dir';
+import { until } from '../helpers/until';
 
 const PORT = '/dev/ttyACM0';
 const DEVICE = `serial:${PORT}`;
@@ -92,16 +93,6 @@ async function makeRig(options: { reconnectDeadlineMs?: number } = {}): Promise<
     },
   };
   return rig;
-}
-
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 5_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function linesOf(r: Rig, captureId: string): Promise<ConsoleLine[]> {

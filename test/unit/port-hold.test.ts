@@ -10,6 +10,7 @@ import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-n
 import { PROFILES_DIR } from '../helpers/core-fixture';
 import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 import { memorySerialBench, type MemorySerialBench } from '../helpers/memory-serial-bench';
+import { until } from '../helpers/until';
 
 const FRAMING: SerialSettings = { baudRate: 115_200, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
 const PORT = '/dev/ttyACM0';
@@ -63,15 +64,6 @@ function watcher(): Watcher & { options: Parameters<MemorySerialBench['registry'
       onSendRefusal: (reason) => w.refusals.push(reason),
     },
   };
-}
-
-/** Resolves once the condition holds; fails the test with what it waited for after the deadline. */
-async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('BufferedLink data tap', () => {
