@@ -176,6 +176,20 @@ describe('the sensor node log flood', () => {
     expect(stoppedAt).toBeGreaterThan(0);
   });
 
+  it('starts a new flood right after one is stopped', async () => {
+    const node = await bootedNode({ lineRateBaud: 115_200 });
+    await node.type('log flood 100000');
+    await node.waitFor('the flood to start', (lines) => floodNumbers(lines).length > 0);
+    // Back to back, while the first flood's last writes are still on the wire.
+    expect(await node.simulator.runShellCommand('log flood stop')).toEqual([{ text: expect.stringMatching(/^flood: stopped before line \d+$/), error: false }]);
+    expect(await node.simulator.runShellCommand('log flood 30 from 21')).toEqual([{ text: 'flood: lines 21..30', error: false }]);
+    const lines = await node.waitFor('the second flood to end', floodDone(30));
+    const numbers = floodNumbers(lines);
+    const second = numbers.indexOf(21);
+    expect(numbers.slice(second)).toEqual(range(21, 30));
+    expect(numbers.slice(0, second)).toEqual(range(1, second));
+  });
+
   it('answers bad flood and stream commands as the Zephyr shell does', async () => {
     const node = await bootedNode();
     for (const command of ['log flood', 'log flood abc', 'log flood 10 from 11', 'log stream', 'log stream on fast', 'log', 'help']) await node.type(command);

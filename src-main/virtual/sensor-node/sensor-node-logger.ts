@@ -180,7 +180,11 @@ export class SensorNodeLogger {
       }
       await Promise.all(inFlight.map((write) => write.done));
     } finally {
-      if (this.floodLoopEpoch === epoch) this.floodLoopEpoch = null;
+      if (this.floodLoopEpoch === epoch) {
+        this.floodLoopEpoch = null;
+        // A flood started while this loop was finishing the last one's writes is picked up here.
+        if (this.flood && this.host.running(epoch)) this.resume();
+      }
     }
   }
 
