@@ -3,6 +3,8 @@
 // always shown. A regular expression is checked here before it goes to the core.
 import { useId, useState, type FormEvent } from 'react';
 import type { ConsoleFilter, ConsoleLevel } from '../../src-main/api/console-schemas';
+import { compileHighlight } from '../console/text-marks';
+import { InlineCheckbox } from './InlineCheckbox';
 
 type LevelChoice = ConsoleLevel | 'none';
 const LEVELS: { value: LevelChoice; label: string }[] = [
@@ -29,12 +31,8 @@ export function filterFrom(levels: readonly LevelChoice[], text: string, regex: 
 
 function regexProblem(text: string, regex: boolean): string | null {
   if (!regex || text === '') return null;
-  try {
-    new RegExp(text, 'u');
-    return null;
-  } catch (error) {
-    return `Not a regular expression: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  const compiled = compileHighlight({ pattern: text, regex: true });
+  return 'error' in compiled ? compiled.error : null;
 }
 
 export function ConsoleFilterBar({ onApply, busy }: { onApply(filter: ConsoleFilter): void; busy?: boolean }) {
@@ -56,33 +54,22 @@ export function ConsoleFilterBar({ onApply, busy }: { onApply(filter: ConsoleFil
       <fieldset className="console-levels">
         <legend>Levels</legend>
         {LEVELS.map((level) => (
-          <label key={level.value} className="checkbox">
-            <input
-              type="checkbox"
-              checked={levels.includes(level.value)}
-              onChange={(event) => setLevels(event.target.checked ? [...levels, level.value] : levels.filter((l) => l !== level.value))}
-              data-testid={`console-level-${level.value}`}
-            />
-            {level.label}
-          </label>
+          <InlineCheckbox
+            key={level.value}
+            label={level.label}
+            checked={levels.includes(level.value)}
+            onChange={(checked) => setLevels(checked ? [...levels, level.value] : levels.filter((l) => l !== level.value))}
+            testId={`console-level-${level.value}`}
+          />
         ))}
       </fieldset>
       <div className="field field-grow">
         <label htmlFor={`${id}-text`}>Lines containing</label>
         <input id={`${id}-text`} type="search" value={text} maxLength={500} onChange={(event) => setText(event.target.value)} aria-invalid={problem !== null} data-testid="console-filter-text" />
       </div>
-      <label className="checkbox">
-        <input type="checkbox" checked={regex} onChange={(event) => setRegex(event.target.checked)} />
-        Regular expression
-      </label>
-      <label className="checkbox">
-        <input type="checkbox" checked={ignoreCase} onChange={(event) => setIgnoreCase(event.target.checked)} />
-        Ignore case
-      </label>
-      <label className="checkbox">
-        <input type="checkbox" checked={flaggedOnly} onChange={(event) => setFlaggedOnly(event.target.checked)} data-testid="console-flagged-only" />
-        Known issues only
-      </label>
+      <InlineCheckbox label="Regular expression" checked={regex} onChange={setRegex} />
+      <InlineCheckbox label="Ignore case" checked={ignoreCase} onChange={setIgnoreCase} />
+      <InlineCheckbox label="Known issues only" checked={flaggedOnly} onChange={setFlaggedOnly} testId="console-flagged-only" />
       <button type="submit" disabled={busy || problem !== null} data-testid="console-filter-apply">
         Apply filter
       </button>

@@ -2,6 +2,7 @@
 // its colour. They filter nothing and never leave this page.
 import { useId, useState, type FormEvent } from 'react';
 import { compileHighlight, type HighlightPattern } from '../console/text-marks';
+import { InlineCheckbox } from './InlineCheckbox';
 
 const COLOURS = ['#ffd54f', '#80deea', '#f48fb1', '#a5d6a7', '#ce93d8', '#ffab91'];
 
@@ -29,10 +30,7 @@ export function ConsoleHighlights({ patterns, onChange }: { patterns: readonly H
           <label htmlFor={`${id}-pattern`}>Highlight</label>
           <input id={`${id}-pattern`} type="text" value={pattern} maxLength={200} onChange={(event) => setPattern(event.target.value)} aria-invalid={problem !== null} data-testid="console-highlight-text" />
         </div>
-        <label className="checkbox">
-          <input type="checkbox" checked={regex} onChange={(event) => setRegex(event.target.checked)} />
-          Regular expression
-        </label>
+        <InlineCheckbox label="Regular expression" checked={regex} onChange={setRegex} />
         <div className="field">
           <label htmlFor={`${id}-colour`}>Colour</label>
           <input id={`${id}-colour`} type="color" value={color} onChange={(event) => setColor(event.target.value)} />

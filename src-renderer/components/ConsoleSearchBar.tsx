@@ -4,6 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import { useStores } from '../app/renderer-context';
 import { SEARCH_LIMIT } from '../stores/console-store';
+import { InlineCheckbox } from './InlineCheckbox';
 
 export function ConsoleSearchBar() {
   const { console: consoleStore } = useStores();
@@ -28,14 +29,8 @@ export function ConsoleSearchBar() {
         <label htmlFor={`${id}-query`}>Search the whole capture</label>
         <input id={`${id}-query`} type="search" value={query} maxLength={500} onChange={(event) => setQuery(event.target.value)} data-testid="console-search-text" />
       </div>
-      <label className="checkbox">
-        <input type="checkbox" checked={regex} onChange={(event) => setRegex(event.target.checked)} />
-        Regular expression
-      </label>
-      <label className="checkbox">
-        <input type="checkbox" checked={ignoreCase} onChange={(event) => setIgnoreCase(event.target.checked)} />
-        Ignore case
-      </label>
+      <InlineCheckbox label="Regular expression" checked={regex} onChange={setRegex} />
+      <InlineCheckbox label="Ignore case" checked={ignoreCase} onChange={setIgnoreCase} />
       <button type="submit" disabled={query === '' || search?.running === true} data-testid="console-search-run">
         {search?.running ? 'Searching…' : 'Search'}
       </button>

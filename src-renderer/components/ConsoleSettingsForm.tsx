@@ -8,14 +8,51 @@ export const COMMON_BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460
 
 export const DEFAULT_SETTINGS: SerialSettings = { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
 
-const LINE_ENDINGS: { value: LineEnding; label: string }[] = [
+const LINE_ENDINGS: Option<LineEnding>[] = [
   { value: 'crlf', label: 'CR LF' },
   { value: 'lf', label: 'LF' },
   { value: 'cr', label: 'CR' },
   { value: 'none', label: 'None' },
 ];
 
+const DATA_BITS: Option<SerialSettings['dataBits']>[] = [8, 7, 6, 5].map((bits) => ({ value: bits as SerialSettings['dataBits'], label: String(bits) }));
+const PARITIES: Option<SerialSettings['parity']>[] = (['none', 'even', 'odd', 'mark', 'space'] as const).map((parity) => ({ value: parity, label: parity }));
+const STOP_BITS: Option<SerialSettings['stopBits']>[] = [1, 1.5, 2].map((bits) => ({ value: bits as SerialSettings['stopBits'], label: String(bits) }));
+const FLOW_CONTROLS: Option<SerialSettings['flowControl']>[] = [
+  { value: 'none', label: 'none' },
+  { value: 'rts-cts', label: 'RTS/CTS' },
+  { value: 'xon-xoff', label: 'XON/XOFF' },
+];
+
 const CUSTOM = 'custom';
+
+interface Option<T extends string | number> {
+  value: T;
+  label: string;
+}
+
+/** A labelled select over typed values: the option chosen is found by its text, so numbers stay numbers. */
+function Choice<T extends string | number>({ id, label, value, options, onChange }: { id: string; label: string; value: T; options: readonly Option<T>[]; onChange(value: T): void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={String(value)}
+        onChange={(event) => {
+          const chosen = options.find((option) => String(option.value) === event.target.value);
+          if (chosen) onChange(chosen.value);
+        }}
+      >
+        {options.map((option) => (
+          <option key={String(option.value)} value={String(option.value)}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 interface ConsoleSettingsFormProps {
   /** The open console's settings, or null before one is open. */
@@ -95,56 +132,13 @@ export function ConsoleSettingsForm({ settings, lineEnding, live, busy, serial, 
               </span>
             </div>
           )}
-          <div className="field">
-            <label htmlFor={`${id}-data`}>Data bits</label>
-            <select id={`${id}-data`} value={draft.dataBits} onChange={(event) => change('dataBits', Number(event.target.value) as SerialSettings['dataBits'])}>
-              {[8, 7, 6, 5].map((bits) => (
-                <option key={bits} value={bits}>
-                  {bits}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-parity`}>Parity</label>
-            <select id={`${id}-parity`} value={draft.parity} onChange={(event) => change('parity', event.target.value as SerialSettings['parity'])}>
-              {(['none', 'even', 'odd', 'mark', 'space'] as const).map((parity) => (
-                <option key={parity} value={parity}>
-                  {parity}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-stop`}>Stop bits</label>
-            <select id={`${id}-stop`} value={draft.stopBits} onChange={(event) => change('stopBits', Number(event.target.value) as SerialSettings['stopBits'])}>
-              {[1, 1.5, 2].map((bits) => (
-                <option key={bits} value={bits}>
-                  {bits}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-flow`}>Flow control</label>
-            <select id={`${id}-flow`} value={draft.flowControl} onChange={(event) => change('flowControl', event.target.value as SerialSettings['flowControl'])}>
-              <option value="none">none</option>
-              <option value="rts-cts">RTS/CTS</option>
-              <option value="xon-xoff">XON/XOFF</option>
-            </select>
-          </div>
+          <Choice id={`${id}-data`} label="Data bits" value={draft.dataBits} options={DATA_BITS} onChange={(value) => change('dataBits', value)} />
+          <Choice id={`${id}-parity`} label="Parity" value={draft.parity} options={PARITIES} onChange={(value) => change('parity', value)} />
+          <Choice id={`${id}-stop`} label="Stop bits" value={draft.stopBits} options={STOP_BITS} onChange={(value) => change('stopBits', value)} />
+          <Choice id={`${id}-flow`} label="Flow control" value={draft.flowControl} options={FLOW_CONTROLS} onChange={(value) => change('flowControl', value)} />
         </>
       )}
-      <div className="field">
-        <label htmlFor={`${id}-ending`}>Line ending</label>
-        <select id={`${id}-ending`} value={ending} onChange={(event) => setEnding(event.target.value as LineEnding)}>
-          {LINE_ENDINGS.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Choice<LineEnding> id={`${id}-ending`} label="Line ending" value={ending} options={LINE_ENDINGS} onChange={setEnding} />
       <button type="submit" className={live ? undefined : 'button-primary'} disabled={busy || !baudValid} data-testid={live ? 'console-apply' : 'console-open'}>
         {live ? 'Apply settings' : 'Open console'}
       </button>

@@ -228,6 +228,26 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       if (gen === generation) patchView({ error: toApiRequestError(error, channel).toShape() });
     };
 
+    /**
+     * A request that marks the view busy while it is out and shows its failure with the view.
+     * Null when it failed, or when the page moved to another capture meanwhile (its answer is not this view's).
+     */
+    async function busyRequest<T>(busy: NonNullable<ConsoleViewState['busy']>, channel: string, run: (view: ConsoleViewState) => Promise<T>, live = false): Promise<T | null> {
+      const view = get().view;
+      if (!view || (live && !view.session)) return null;
+      const same = () => get().view?.captureId === view.captureId;
+      patchView({ busy, error: null });
+      try {
+        const result = await run(view);
+        return same() ? result : null;
+      } catch (error) {
+        if (same()) patchView({ error: toApiRequestError(error, channel).toShape() });
+        return null;
+      } finally {
+        if (same()) patchView({ busy: null });
+      }
+    }
+
     async function readRows(offset: number, count: number, gen: number): Promise<void> {
       const view = viewOf(gen);
       if (!view) return;
@@ -445,48 +465,21 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       },
 
       async configure(settings, lineEnding) {
-        const view = get().view;
-        if (!view?.session) return;
-        patchView({ busy: 'configuring', error: null });
-        try {
-          const session = await api.invoke('console.configure', { captureId: view.captureId, settings, lineEnding });
-          patchView({ session });
-        } catch (error) {
-          failed(error, 'console.configure');
-        } finally {
-          patchView({ busy: null });
-        }
+        const session = await busyRequest('configuring', 'console.configure', (view) => api.invoke('console.configure', { captureId: view.captureId, settings, lineEnding }), true);
+        if (session) patchView({ session });
       },
 
       async close() {
-        const view = get().view;
-        if (!view?.session) return;
-        patchView({ busy: 'closing', error: null });
-        try {
-          const session = await api.invoke('console.close', { captureId: view.captureId });
-          patchView((v) => ({ session, captured: Math.max(v.captured, session.lines) }));
-        } catch (error) {
-          failed(error, 'console.close');
-        } finally {
-          patchView({ busy: null });
-        }
+        const session = await busyRequest('closing', 'console.close', (view) => api.invoke('console.close', { captureId: view.captureId }), true);
+        if (session) patchView((v) => ({ session, captured: Math.max(v.captured, session.lines) }));
       },
 
       async send(text) {
-        const view = get().view;
-        if (!view?.session) return false;
-        patchView({ busy: 'sending', error: null });
-        try {
-          await api.invoke('console.send', { captureId: view.captureId, text });
-          // The session event brings the core's history; until then the command is the newest entry.
-          patchView((v) => (v.session && v.session.history.at(-1) !== text ? { session: { ...v.session, history: [...v.session.history, text].slice(-200) } } : {}));
-          return true;
-        } catch (error) {
-          failed(error, 'console.send');
-          return false;
-        } finally {
-          patchView({ busy: null });
-        }
+        const sent = await busyRequest('sending', 'console.send', (view) => api.invoke('console.send', { captureId: view.captureId, text }), true);
+        if (!sent) return false;
+        // The session event brings the core's history; until then the command is the newest entry.
+        patchView((v) => (v.session && v.session.history.at(-1) !== text ? { session: { ...v.session, history: [...v.session.history, text].slice(-200) } } : {}));
+        return true;
       },
 
       setViewport(start, end, inView) {
@@ -605,19 +598,10 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       },
 
       async mark(label, caseId) {
-        const view = get().view;
-        if (!view) return false;
-        patchView({ busy: 'marking', error: null });
-        try {
-          const line = await api.invoke('console.mark', { captureId: view.captureId, label, ...(caseId ? { caseId } : {}) });
-          patchView((v) => ({ marks: addMarks(v.marks, [line]), outcome: { text: caseId ?? v.session?.caseId ? `Marked “${label}” on the case timeline` : `Marked “${label}”` } }));
-          return true;
-        } catch (error) {
-          failed(error, 'console.mark');
-          return false;
-        } finally {
-          patchView({ busy: null });
-        }
+        const line = await busyRequest('marking', 'console.mark', (view) => api.invoke('console.mark', { captureId: view.captureId, label, ...(caseId ? { caseId } : {}) }));
+        if (!line) return false;
+        patchView((v) => ({ marks: addMarks(v.marks, [line]), outcome: { text: (caseId ?? v.session?.caseId) ? `Marked “${label}” on the case timeline` : `Marked “${label}”` } }));
+        return true;
       },
 
       selectRow(seq, extend) {
@@ -633,37 +617,19 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       },
 
       async attachToCase(caseId, format, which) {
-        const view = get().view;
-        if (!view) return null;
         const range = rangeFor(which);
-        patchView({ busy: 'attaching', error: null });
-        try {
-          const attachment = await api.invoke('console.attach', { captureId: view.captureId, caseId, format, ...(range ? { range } : {}) });
-          patchView({ outcome: { text: `Attached ${attachment.fileName} to the case`, attachment } });
-          return attachment;
-        } catch (error) {
-          failed(error, 'console.attach');
-          return null;
-        } finally {
-          patchView({ busy: null });
-        }
+        const attachment = await busyRequest('attaching', 'console.attach', (view) =>
+          api.invoke('console.attach', { captureId: view.captureId, caseId, format, ...(range ? { range } : {}) }),
+        );
+        if (attachment) patchView({ outcome: { text: `Attached ${attachment.fileName} to the case`, attachment } });
+        return attachment;
       },
 
       async exportCapture(format, which) {
-        const view = get().view;
-        if (!view) return null;
         const range = rangeFor(which);
-        patchView({ busy: 'exporting', error: null });
-        try {
-          const file = await api.invoke('console.export', { captureId: view.captureId, format, ...(range ? { range } : {}) });
-          patchView({ outcome: { text: `Exported ${file.lines.toLocaleString('en-US')} lines as ${file.fileName}` } });
-          return file;
-        } catch (error) {
-          failed(error, 'console.export');
-          return null;
-        } finally {
-          patchView({ busy: null });
-        }
+        const file = await busyRequest('exporting', 'console.export', (view) => api.invoke('console.export', { captureId: view.captureId, format, ...(range ? { range } : {}) }));
+        if (file) patchView({ outcome: { text: `Exported ${file.lines.toLocaleString('en-US')} lines as ${file.fileName}` } });
+        return file;
       },
 
       rowAt(offset) {
