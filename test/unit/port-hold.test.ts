@@ -171,6 +171,35 @@ describe('DeviceRegistry.holdPort', () => {
     await until('the battery answer after the update', () => w.text().includes('voltage:'));
   });
 
+  it('a console opened during a firmware update watches at the update’s framing, and is refused another', async () => {
+    const b = await pluggedNode();
+    let release!: () => void;
+    const mayEnd = new Promise<void>((resolve) => (release = resolve));
+    let running!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    const update = b.registry.withSession(
+      DEVICE,
+      'firmware update',
+      async (session) => {
+        running();
+        await mayEnd;
+        await session.link.write(new TextEncoder().encode('kernel uptime\r\n'));
+      },
+      { long: true },
+    );
+    await started;
+    const other = await fieldbenchErrorOf(b.registry.holdPort(DEVICE, { ...watcher().options, framing: { ...FRAMING, baudRate: 9_600 } }));
+    expect(other).toMatchObject({ code: 'device-busy', message: 'firmware update is using the port at 115200 8N1, no flow control' });
+    expect(other.hint).toContain('115200 8N1');
+    const w = watcher();
+    const hold = await b.registry.holdPort(DEVICE, w.options);
+    expect(hold.sendRefusal()).toBe(sendRefusedWhile('firmware update'));
+    release();
+    await update;
+    await until('the update’s traffic in the tap', () => /Uptime: \d+ ms/.test(w.text()));
+    expect(hold.sendRefusal()).toBeNull();
+  });
+
   it('a send waits for a shorter operation to end, then goes', async () => {
     const b = await pluggedNode();
     const w = watcher();

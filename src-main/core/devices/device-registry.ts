@@ -381,9 +381,10 @@ export class DeviceRegistry {
     entry.holder = holder;
     try {
       if (entry.longOperation) {
-        // The long operation owns the link (it may be reopening it after a reset); watch it as it is.
-        const framing = entry.linkFraming;
-        if (entry.link?.isOpen && framing && !sameFraming(framing, options.framing)) {
+        // The long operation owns the link (it may be reopening it after a reset); watch it as it
+        // is, or as the operation will open it again.
+        const framing = entry.link?.isOpen ? entry.linkFraming : entry.virtual?.link ? null : this.plainFraming(entry);
+        if (framing && !sameFraming(framing, options.framing)) {
           throw new FieldbenchError({
             code: 'device-busy',
             message: `${entry.longOperation} is using the port at ${describeFraming(framing)}`,
@@ -657,13 +658,18 @@ export class DeviceRegistry {
     if (link && link !== entry.virtual?.link) await link.close().catch(() => undefined);
   }
 
+  /** 8N1 without flow control at the profile's rate: how operations open a port nobody holds. */
+  private plainFraming(entry: DeviceEntry): PortFraming {
+    return { baudRate: entry.profile?.shell.baudRate ?? 115_200, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
+  }
+
   /** Opens the device's port: with the holder's framing while one holds it, else 8N1 at the profile's rate. */
   private async openLink(entry: DeviceEntry, baudRate: number): Promise<Link> {
     if (entry.virtual?.link) {
       this.tap(entry, entry.virtual.link);
       return entry.virtual.link;
     }
-    const framing: PortFraming = entry.holder?.framing ?? { baudRate, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
+    const framing: PortFraming = entry.holder?.framing ?? { ...this.plainFraming(entry), baudRate };
     const link = await this.deps.openSerialLink(entry.device.path, { ...framing });
     entry.linkFraming = framing;
     link.onClose((reason) => {
