@@ -53,7 +53,9 @@ describe('log capture search', () => {
   it('finds exactly what a naive search finds', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 150 }), query, fc.nat(160), fc.nat(160), fc.integer({ min: 1, max: 40 }), async (lines, q, a, b, limit) => {
+      fc.asyncProperty(fc.array(line, { maxLength: 150 }), query, fc.nat(160), fc.nat(160), fc.integer({ min: 1, max: 40 }), fc.boolean(), async (drawn, q, a, b, limit, folding) => {
+        // Without KELVIN SIGN and LONG S a caseless search takes its byte path; with them, the decoding one.
+        const lines = folding ? drawn : drawn.map((text) => text.replace(/[\u212a\u017f]/gu, ''));
         const capture = openLogCapture({ folder, session: `s${run++}`, device: 'test', indexEvery: 16 });
         try {
           lines.forEach((text, i) => capture.append(text, { time: i }));
@@ -66,7 +68,7 @@ describe('log capture search', () => {
           capture.close();
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

@@ -68,25 +68,56 @@ export async function searchChunks(
  * case, run as a regex over the chunk read as latin1 (one char per byte, so positions are
  * byte offsets).
  */
-export type Prefilter = { needle: Buffer } | { caseless: RegExp; folding: RegExp };
+export type Prefilter = { needle: Buffer } | { caseless: string; folding: RegExp };
 
 const KELVIN_SIGN = Buffer.from('\u212a', 'utf8');
 const LONG_S = Buffer.from('\u017f', 'utf8');
 
 /** Where the next prefilter hit at or after a byte offset of the chunk is; -1 when none. */
 export function candidateFinder(prefilter: Prefilter, buf: Buffer, end: number): (from: number) => number {
-  if ('needle' in prefilter) {
-    const view = buf.subarray(0, end);
-    return (from) => view.indexOf(prefilter.needle, from);
-  }
-  const text = buf.toString('latin1', 0, end);
-  // The folding alternatives defeat the regex engine's fast literal scan: only a chunk that
-  // holds one of those characters pays for them.
   const view = buf.subarray(0, end);
-  const pattern = view.indexOf(KELVIN_SIGN) !== -1 || view.indexOf(LONG_S) !== -1 ? prefilter.folding : prefilter.caseless;
+  if ('needle' in prefilter) return (from) => view.indexOf(prefilter.needle, from);
+  if (view.indexOf(KELVIN_SIGN) === -1 && view.indexOf(LONG_S) === -1) return caselessBytes(view, prefilter.caseless);
+  // The folding alternatives need the text: only a chunk that holds one of those characters pays for decoding it.
+  const text = buf.toString('latin1', 0, end);
+  const pattern = prefilter.folding;
   return (from) => {
     pattern.lastIndex = from;
     return pattern.exec(text)?.index ?? -1;
+  };
+}
+
+/**
+ * ASCII text found ignoring case in raw bytes, without decoding them: byte searches for one
+ * character of it (one that has no case when there is one, else both cases of the first),
+ * then a caseless compare of the rest.
+ */
+function caselessBytes(view: Buffer, text: string): (from: number) => number {
+  const lower = Buffer.from(text.toLowerCase(), 'latin1');
+  const isLetter = (byte: number): boolean => (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a;
+  let anchor = lower.findIndex((byte) => !isLetter(byte) && byte !== 0x20);
+  if (anchor === -1) anchor = lower.findIndex((byte) => isLetter(byte));
+  if (anchor === -1) anchor = 0;
+  const a = lower[anchor]!;
+  const b = isLetter(a) ? a & ~0x20 : a;
+  const matchesAt = (start: number): boolean => {
+    if (start < 0 || start + lower.length > view.length) return false;
+    for (let i = 0; i < lower.length; i++) {
+      const byte = view[start + i]!;
+      if ((isLetter(byte) ? byte | 0x20 : byte) !== lower[i]) return false;
+    }
+    return true;
+  };
+  return (from) => {
+    let p = view.indexOf(a, from + anchor);
+    let q = a === b ? -1 : view.indexOf(b, from + anchor);
+    while (p !== -1 || q !== -1) {
+      const at = q === -1 || (p !== -1 && p < q) ? p : q;
+      if (matchesAt(at - anchor)) return at - anchor;
+      if (at === p) p = view.indexOf(a, p + 1);
+      else q = view.indexOf(b, q + 1);
+    }
+    return -1;
   };
 }
 
@@ -145,7 +176,7 @@ function literalPrefilter(literal: string | undefined, ignoreCase: boolean): Pre
       return escape(c);
     })
     .join('');
-  return { caseless: new RegExp([...literal].map(escape).join(''), 'gi'), folding: new RegExp(folding, 'gi') };
+  return { caseless: literal.toLowerCase(), folding: new RegExp(folding, 'gi') };
 }
 
 /**
