@@ -78,7 +78,8 @@ Commands:
                           --capture appends the lines to FILE as they come (JSON lines if it ends in
                           .jsonl). --json prints one JSON object per line. P: none, even, odd, mark or
                           space; F: none, rts-cts or xon-xoff. --virtual follows a virtual sensor node
-                          attached for this command (with --virtual-faults JSON, its fault knobs)
+                          attached for this command (with --virtual-faults JSON, its fault knobs).
+                          Lines piped into it are sent as commands too
   serve [--port N]        Serve the app to a browser on 127.0.0.1 (prints a URL with an access token)
   flash --port PATH --image FILE
       [--key PUB.pem ...] [--upload-only] [--allow-downgrade] [--no-confirm]
@@ -362,6 +363,8 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
             seconds: integerOption('seconds', values.seconds, 1, 31_536_000) ?? null,
             until: regexOption('until', values.until),
             captureFile: values.capture ?? null,
+            // Piped in (not typed at a terminal): each line is a command for the device.
+            commands: io === processIo && process.stdin.isTTY !== true ? process.stdin : null,
           },
           json,
           signal,

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { logCommand } from '../../src-main/cli/commands/log';
 import { runCli } from '../../src-main/cli/main';
 import { attachSensorNodeOnPty } from '../../src-main/virtual/attach-sensor-node';
 import { floodLineNumber } from '../../src-main/virtual/sensor-node/sensor-node-log';
@@ -97,6 +99,31 @@ describe('fieldbench log', () => {
     expect(records.length).toBe(stdout.length);
     expect(records.map((r) => r.seq)).toEqual(range(records[0]!.seq, records[0]!.seq + records.length - 1));
     expect(records.some((r) => /<(inf|dbg|wrn|err)> [a-z0-9_]+: /.test(r.text))).toBe(true);
+  });
+
+  it('sends lines piped into it as commands, in order', async () => {
+    const io = captureIo();
+    const code = await logCommand(
+      { dataDir: dir.path, io, verbose: false },
+      {
+        target: { virtual: true },
+        settings: {},
+        send: [],
+        lines: null,
+        seconds: null,
+        until: /^Uptime: \d+ ms$/,
+        captureFile: null,
+        commands: Readable.from(['device info\n', 'kernel uptime\n']),
+      },
+      true,
+      new AbortController().signal,
+    );
+    expect(code).toBe(0);
+    const lines = io.stdout.map((line) => JSON.parse(line) as { kind: string; text: string });
+    expect(lines.filter((line) => line.kind === 'sent').map((line) => line.text)).toEqual(['device info', 'kernel uptime']);
+    const model = lines.findIndex((line) => line.text === 'model: sensor-node');
+    expect(model).toBeGreaterThan(0);
+    expect(lines.findIndex((line) => /^Uptime: \d+ ms$/.test(line.text))).toBeGreaterThan(model);
   });
 
   it('says clearly that a port is not there, on one line, and exits 1', async () => {

@@ -5,6 +5,7 @@
 // progress reports them, never "the newest N", so a fast stream prints every line once and
 // in order however far behind the terminal falls.
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { ConsoleLine, ConsoleSession, SerialSettings } from '../../api/console-schemas';
 import { FieldbenchError } from '../../api/errors';
 import type { Device, VirtualFaults } from '../../api/schemas';
@@ -28,6 +29,8 @@ export interface LogOptions {
   until: RegExp | null;
   /** Also write the lines here: JSON lines when it ends in .jsonl, text otherwise. */
   captureFile: string | null;
+  /** Lines read from here are sent as commands after the --send ones (a pipe into the CLI); null for none. */
+  commands: NodeJS.ReadableStream | null;
 }
 
 /** Most lines one read asks for (the contract's limit). */
@@ -102,7 +105,9 @@ class ConsoleFollower {
         if (this.stopReason !== null) break;
         await call(this.core, 'console.send', { captureId: opened.captureId, text });
       }
+      const piped = this.options.commands === null ? null : this.sendPiped(this.options.commands, opened.captureId, stopped);
       await stopped;
+      await piped;
     } catch (error) {
       // A send refused or a read failed: the console still closes before the error is told.
       if (opened) await call(this.core, 'console.close', { captureId: opened.captureId }).catch(() => undefined);
@@ -124,6 +129,23 @@ class ConsoleFollower {
     this.printer.closed(closed ?? opened, this.options.captureFile);
     if (this.failure) throw this.failure;
     return EXIT_OK;
+  }
+
+  /** Each line from the pipe as a command, in order, until the pipe ends or the follow stops. */
+  private async sendPiped(input: NodeJS.ReadableStream, captureId: string, stopped: Promise<void>): Promise<void> {
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    void stopped.then(() => lines.close());
+    try {
+      for await (const text of lines) {
+        if (this.stopReason !== null) break;
+        await call(this.core, 'console.send', { captureId, text });
+      }
+    } catch (error) {
+      this.failure ??= asFieldbenchError(error, this.device.path);
+      this.stop('done');
+    } finally {
+      lines.close();
+    }
   }
 
   private sessionChanged(state: ConsoleSession): void {
