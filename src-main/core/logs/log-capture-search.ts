@@ -87,6 +87,22 @@ export function candidateFinder(prefilter: Prefilter, buf: Buffer, end: number):
   };
 }
 
+/** English letters, most common first: the rarest letter of a word gives the fewest false starts. */
+const LETTER_FREQUENCY = 'etaoinshrdlcumwfgypbvkjxqz';
+
+function rarestLetter(lower: Buffer): number {
+  let best = 0;
+  let bestRank = -1;
+  lower.forEach((byte, i) => {
+    const rank = LETTER_FREQUENCY.indexOf(String.fromCharCode(byte));
+    if (rank > bestRank) {
+      best = i;
+      bestRank = rank;
+    }
+  });
+  return best;
+}
+
 /**
  * ASCII text found ignoring case in raw bytes, without decoding them: byte searches for one
  * character of it (one that has no case when there is one, else both cases of the first),
@@ -96,8 +112,7 @@ function caselessBytes(view: Buffer, text: string): (from: number) => number {
   const lower = Buffer.from(text.toLowerCase(), 'latin1');
   const isLetter = (byte: number): boolean => (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a;
   let anchor = lower.findIndex((byte) => !isLetter(byte) && byte !== 0x20);
-  if (anchor === -1) anchor = lower.findIndex((byte) => isLetter(byte));
-  if (anchor === -1) anchor = 0;
+  if (anchor === -1) anchor = rarestLetter(lower);
   const a = lower[anchor]!;
   const b = isLetter(a) ? a & ~0x20 : a;
   const matchesAt = (start: number): boolean => {
