@@ -47,11 +47,14 @@ export function ConsoleWorkspace({ title }: { title: string }) {
       <section className="panel console-panel" aria-label={title}>
         <div className="panel-heading">
           <ConsoleStatus session={view.session} captured={view.captured} bytes={view.bytes} pausedAt={view.pausedAt} />
-          <div className="toolbar">
-            <button type="button" onClick={actions.togglePause} aria-pressed={view.pausedAt !== null} data-testid="console-pause">
-              {view.pausedAt !== null ? 'Resume view' : 'Pause view'}
-            </button>
-          </div>
+          {/* A finished capture does not move: nothing to pause. */}
+          {(live || view.pausedAt !== null) && (
+            <div className="toolbar">
+              <button type="button" onClick={actions.togglePause} aria-pressed={view.pausedAt !== null} data-testid="console-pause">
+                {view.pausedAt !== null ? 'Resume view' : 'Pause view'}
+              </button>
+            </div>
+          )}
         </div>
         {view.error && (
           <div className="inline-error" role="alert" data-testid="console-error">

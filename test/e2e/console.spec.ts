@@ -86,6 +86,15 @@ test.describe('live log console in Chromium', () => {
     expect(await lines.getByTestId('console-row').count()).toBeLessThan(150);
     await screenshot(page, 'console-02-flood-followed');
 
+    // Paused, the view holds still while capture goes on; resumed, it catches up.
+    await page.getByTestId('console-pause').click();
+    await send(page, 'battery');
+    await expect(page.getByTestId('console-paused')).toHaveText(/^View paused: [1-9]\d* lines? captured since$/);
+    await expect(rowWith(lines, /voltage: [\d.]+ V/)).toHaveCount(0);
+    await page.getByTestId('console-pause').click();
+    await expect(page.getByTestId('console-paused')).toHaveCount(0);
+    await expect(rowWith(lines, /voltage: [\d.]+ V/)).toHaveCount(1);
+
     // Scrolled up, the view stays; new lines are counted; Jump to latest follows again.
     await lines.evaluate((element) => {
       element.scrollTop = 0;
