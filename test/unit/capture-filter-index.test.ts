@@ -75,7 +75,7 @@ describe('capture filter index', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it('caches by the filter, in any key or level order, within its bounds', () => {
     const cache = new FilterIndexCache(1 << 20, 2);

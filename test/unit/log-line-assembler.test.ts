@@ -125,5 +125,5 @@ describe('capture line assembler', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, 60_000);
 });
