@@ -140,6 +140,13 @@ async function floodThroughCore(node: SensorNodeOnPty, count: number, baudRate: 
     }
     const numbered = lines.map((line) => ({ line, n: floodLineNumber(line.text) })).filter((entry) => entry.n !== null);
     const verified = numbered.length === count && numbered.every((entry, i) => entry.n === i + 1);
+    if (!verified) {
+      const at = numbered.findIndex((entry, i) => entry.n !== i + 1);
+      const seq = numbered[Math.max(0, at - 1)]?.line.seq ?? 0;
+      const around = lines.filter((line) => line.seq >= seq - 1 && line.seq <= seq + 4).map((line) => `${line.seq} ${line.kind} ${JSON.stringify(line.text.slice(0, 100))}`);
+      const own = lines.filter((line) => line.kind !== 'device' && line.kind !== 'sent').map((line) => `${line.kind}: ${line.text}`);
+      process.stderr.write(`flood check failed: ${numbered.length} numbered lines of ${count}; first wrong at index ${at}:\n${around.join('\n')}\nnotes: ${own.join(' | ')}\n`);
+    }
     const done = lines.find((line) => line.text.includes(query));
     const first = numbered[0]?.line;
     if (!done || !first) throw new Error('the flood left no lines');

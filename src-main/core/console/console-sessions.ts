@@ -246,6 +246,7 @@ export class ConsoleSessions {
     if (request.caseId !== undefined && running.caseId === null) {
       this.deps.cases.get(request.caseId);
       running.caseId = request.caseId;
+      this.deps.emitSession(running.snapshot());
     }
     return running.snapshot();
   }
