@@ -1,7 +1,7 @@
 // Everything a console page shows around one capture, live or from disk: its state, the
 // filter, highlights and search, the virtualised log, the command line (live only), marks,
 // known issues, and capturing to a case or a file.
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { useRenderer } from '../app/renderer-context';
 import { saveBase64AsFile } from '../app/save-file';
@@ -32,10 +32,6 @@ export function ConsoleWorkspace({ title }: { title: string }) {
     }),
     [highlights],
   );
-
-  useEffect(() => {
-    void actions.loadOpenCases();
-  }, [actions]);
 
   if (!view) return null;
   const live = view.session !== null && view.session.state !== 'closed';

@@ -13,12 +13,13 @@ export function CaptureView({ captureId }: { captureId: string }) {
   const { console: consoleStore } = useStores();
   const view = useStore(consoleStore, (s) => (s.view?.captureId === captureId ? s.view : null));
   const openError = useStore(consoleStore, (s) => s.openError);
-  const { showCapture, leave } = consoleStore.getState();
+  const { showCapture, leave, loadOpenCases } = consoleStore.getState();
 
   useEffect(() => {
     void showCapture(captureId);
+    void loadOpenCases();
     return () => leave();
-  }, [captureId, showCapture, leave]);
+  }, [captureId, showCapture, leave, loadOpenCases]);
 
   const device = view?.session?.device ?? view?.summary?.device ?? null;
   const startedAt = view?.session?.startedAt ?? view?.summary?.startedAt ?? null;

@@ -33,7 +33,7 @@ function rowWith(lines: Locator, text: string | RegExp): Locator {
 }
 
 test.describe('live log console in Chromium', () => {
-  test.setTimeout(180_000);
+  test.setTimeout(120_000);
 
   test('send, follow a flood, filter, search, mark and capture a range to a case', async ({ page, fieldbench, problems }) => {
     const deviceUrl = await openVirtualDevice(page, fieldbench.url);
