@@ -136,6 +136,14 @@ export class SensorNodeSimulator {
   private readonly logger: SensorNodeLogger;
   /** Work a command starts once its answer and the prompt are out (a flood begins after the prompt). */
   private afterPrompt: (() => void) | null = null;
+  /**
+   * The shell left the cursor on an open line (its prompt, or a command being typed). Log
+   * output first clears that line, as Zephyr's shell does for its log backend, so a log
+   * line never starts behind a prompt.
+   */
+  private shellLineOpen = false;
+  /** Log output cleared the prompt; it is drawn again when the flood ends. */
+  private promptCleared = false;
 
   constructor(options: SensorNodeOptions = {}) {
     const seed = (options.seed ?? 0x5eed) >>> 0;
@@ -161,7 +169,8 @@ export class SensorNodeSimulator {
         bootEpoch: () => this.bootEpoch,
         running: (epoch) => epoch === this.bootEpoch && !this.stopped && !this.booting && this.link !== null && this.currentMode === 'application',
         uptimeMs: () => this.uptimeMs,
-        send: (bytes, epoch) => this.send(bytes, epoch),
+        send: (bytes, epoch) => this.sendLog(bytes, epoch),
+        floodEnded: (epoch) => this.redrawPrompt(epoch),
         after: (ms, action) => this.after(ms, action),
         floodRebootLine: () => this.currentFaults.rebootAtFloodLine,
         rebootForFlood: () => {
@@ -618,10 +627,36 @@ export class SensorNodeSimulator {
     await this.send(noise, epoch);
   }
 
+  /** Shell, bootloader and SMP output: whatever it ends with says whether a line is left open. */
   private async send(data: string | Uint8Array, epoch: number): Promise<void> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (bytes.length > 0) {
+      this.shellLineOpen = bytes[bytes.length - 1] !== 0x0a;
+      this.promptCleared = false;
+    }
+    await this.transmit(bytes, epoch);
+  }
+
+  /** The logging thread's output: the shell's open line is cleared first (carriage return, erase line). */
+  private sendLog(bytes: Uint8Array, epoch: number): Promise<void> {
+    // One write, queued at once: the logger pipelines its writes and counts on their order.
+    if (!this.shellLineOpen || bytes.length === 0) return this.transmit(bytes, epoch);
+    this.shellLineOpen = false;
+    this.promptCleared = true;
+    const cleared = new Uint8Array(ERASE_LINE.length + bytes.length);
+    cleared.set(ERASE_LINE);
+    cleared.set(bytes, ERASE_LINE.length);
+    return this.transmit(cleared, epoch);
+  }
+
+  private async redrawPrompt(epoch: number): Promise<void> {
+    if (this.promptCleared && epoch === this.bootEpoch) await this.send(promptText(), epoch);
+  }
+
+  private async transmit(data: Uint8Array, epoch: number): Promise<void> {
     const link = this.link;
     if (!link || this.stopped || epoch !== this.bootEpoch || this.currentFaults.silent) return;
-    let bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    let bytes = data;
     const dropAfter = this.currentFaults.dropAfterBytes;
     let unplug = false;
     if (dropAfter !== undefined && this.bytesSentSinceDropArmed + bytes.length >= dropAfter) {
@@ -672,6 +707,9 @@ function shellError(text: string): OutputLine {
 function wholeNumber(text: string): number | null {
   return /^\d{1,10}$/.test(text) ? Number(text) : null;
 }
+
+/** Carriage return and erase to the end of the line (VT100 EL 0). */
+const ERASE_LINE = new TextEncoder().encode('\r\u001b[K');
 
 function promptText(): string {
   return `${GREEN}${SHELL_PROMPT}${RESET}`;

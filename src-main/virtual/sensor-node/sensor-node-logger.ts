@@ -17,6 +17,8 @@ export interface SensorNodeLoggerHost {
   uptimeMs(): number;
   /** Through the node's UART; returns once the bytes are handed over (paced when a line rate is set). */
   send(bytes: Uint8Array, epoch: number): Promise<void>;
+  /** A flood sent its last line: the shell draws its prompt again if log output cleared it. */
+  floodEnded(epoch: number): Promise<void>;
   /** A timer the node clears when it stops. */
   after(ms: number, action: () => void): void;
   /** The rebootAtFloodLine knob, read without taking it. */
@@ -179,6 +181,7 @@ export class SensorNodeLogger {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       await Promise.all(inFlight.map((write) => write.done));
+      if (this.flood === null) await this.host.floodEnded(epoch);
     } finally {
       if (this.floodLoopEpoch === epoch) {
         this.floodLoopEpoch = null;
