@@ -4,21 +4,10 @@
 // mark a moment onto a case's timeline, attach a selected range of rows to the case, and
 // open the closed capture again from disk.
 import type { Locator, Page } from '@playwright/test';
-import { attachVirtualFromList } from './fixtures/attach-virtual';
+import { openVirtualSensorNode } from './fixtures/attach-virtual';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
 
 const FLOOD = 5000;
-
-async function openVirtualDevice(page: Page, url: string): Promise<string> {
-  await page.goto(url);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
-  await attachVirtualFromList(page);
-  const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
-  await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
-  await row.getByTestId('device-link').click();
-  await expect(page.getByTestId('open-console')).toBeVisible();
-  return page.url();
-}
 
 async function send(page: Page, command: string): Promise<void> {
   const input = page.getByTestId('console-command');
@@ -36,7 +25,7 @@ test.describe('live log console in Chromium', () => {
   test.setTimeout(120_000);
 
   test('send, follow a flood, filter, search, mark and capture a range to a case', async ({ page, fieldbench, problems }) => {
-    const deviceUrl = await openVirtualDevice(page, fieldbench.url);
+    const deviceUrl = await openVirtualSensorNode(page, fieldbench.url, 'open-console');
 
     // A case for the marks and the capture.
     const title = 'Node drops sensor readings under load';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboot-image';
-import { attachVirtualFromList } from './fixtures/attach-virtual';
+import { openVirtualSensorNode } from './fixtures/attach-virtual';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
 
 /** Long enough that the upload is seen moving, well inside the profile's 384 KiB slot. */
@@ -30,17 +30,6 @@ function slotRow(page: Page, table: string, version: string) {
   return page.getByTestId(table).getByTestId('slot-row').filter({ has: page.getByRole('rowheader', { name: version, exact: true }) });
 }
 
-/** Attach the virtual sensor node from the device list and open its page. */
-async function openVirtualDevice(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
-  await attachVirtualFromList(page);
-  const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
-  await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
-  await row.getByTestId('device-link').click();
-  await expect(page.getByTestId('firmware-panel')).toBeVisible();
-}
-
 test.describe('firmware update in Chromium', () => {
   test.setTimeout(240_000);
   let imageDir: string;
@@ -51,7 +40,7 @@ test.describe('firmware update in Chromium', () => {
 
   test('flash an image to confirmed, then test another and see it reverted, with the steps on the case timeline', async ({ page, fieldbench, problems }) => {
     // The virtual sensor node, and a case opened for it (the panel records steps on it).
-    await openVirtualDevice(page, fieldbench.url);
+    await openVirtualSensorNode(page, fieldbench.url, 'firmware-panel');
     const deviceUrl = page.url();
     const title = 'Update to 1.5.0 in the field';
     await page.getByLabel('Case title').fill(title);
@@ -129,7 +118,7 @@ test.describe('firmware update in Chromium', () => {
   });
 
   test('an image dropped on the panel uploads until Cancel, and the device keeps its image', async ({ page, fieldbench, problems }) => {
-    await openVirtualDevice(page, fieldbench.url);
+    await openVirtualSensorNode(page, fieldbench.url, 'firmware-panel');
 
     // Drop the file as a file manager would: a drop event carrying it.
     const bytes = readFileSync(writeImage(imageDir, '1.7.0+0', LARGE_PAYLOAD_BYTES));

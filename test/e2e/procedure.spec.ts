@@ -2,26 +2,14 @@
 // to the end (automated checks, an instruction confirmed, a measurement entered), saved to
 // the device's case, and see every step on the case timeline; then a run with a wait whose
 // countdown shows, skipped with a reason.
-import type { Page } from '@playwright/test';
-import { attachVirtualFromList } from './fixtures/attach-virtual';
+import { openVirtualSensorNode } from './fixtures/attach-virtual';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
-
-async function openVirtualDevice(page: Page, url: string): Promise<string> {
-  await page.goto(url);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-status', 'open');
-  await attachVirtualFromList(page);
-  const row = page.getByTestId('device-row').filter({ hasText: 'virtual' });
-  await expect(row.getByTestId('device-state')).toHaveText(/Ready/);
-  await row.getByTestId('device-link').click();
-  await expect(page.getByTestId('procedures')).toBeVisible();
-  return page.url();
-}
 
 test.describe('test procedures in Chromium', () => {
   test.setTimeout(120_000);
 
   test('run bench bring-up from the device page to a pass and find every step on the case timeline', async ({ page, fieldbench, problems }) => {
-    const deviceUrl = await openVirtualDevice(page, fieldbench.url);
+    const deviceUrl = await openVirtualSensorNode(page, fieldbench.url, 'procedures');
     const title = 'Repaired node back on the bench';
     await page.getByLabel('Case title').fill(title);
     await page.getByRole('button', { name: 'Open case' }).click();
@@ -76,7 +64,7 @@ test.describe('test procedures in Chromium', () => {
   });
 
   test('a wait shows its countdown, and a step can be skipped with a reason', async ({ page, fieldbench, problems }) => {
-    await openVirtualDevice(page, fieldbench.url);
+    await openVirtualSensorNode(page, fieldbench.url, 'procedures');
     const section = page.getByTestId('procedures');
     await section.getByTestId('procedure-item').filter({ hasText: 'Firmware ensure + self-test' }).getByTestId('procedure-start').click();
     const current = section.getByTestId('procedure-current');
