@@ -243,6 +243,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       }),
     ),
     registry: devices,
+    ble: bleDevices,
     transportOf: (deviceId) => (directory.isUsb(deviceId) ? 'usb' : directory.isBle(deviceId) ? 'ble' : null),
     knowledgePatterns: () => articleKnownIssues(kb.published()),
     cases: store.cases,

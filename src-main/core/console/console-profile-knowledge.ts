@@ -3,15 +3,16 @@
 // known-issue patterns to flag (the profile's and every knowledge-base article's log patterns).
 import type { KnownIssuePattern } from '../logs/capture-service';
 import type { LoadedArticle } from '../knowledge/article-file';
-import type { SerialProfile } from '../profiles/profile-types';
+import type { DeviceProfile } from '../profiles/profile-types';
 
-export function completionCommands(profile: SerialProfile | null): string[] {
+export function completionCommands(profile: DeviceProfile | null): string[] {
   if (!profile) return [];
-  const commands = [...(profile.console?.commands ?? []), profile.identity.command, ...profile.diagnostics.map((spec) => spec.command)];
+  // A BLE device's shell over its UART service is the same shell, so the same commands complete.
+  const commands = [...(profile.console?.commands ?? []), profile.identity?.command ?? '', ...profile.diagnostics.map((spec) => spec.command)];
   return [...new Set(commands.map((command) => command.trim()).filter((command) => command !== ''))];
 }
 
-export function profileKnownIssues(profile: SerialProfile | null): KnownIssuePattern[] {
+export function profileKnownIssues(profile: DeviceProfile | null): KnownIssuePattern[] {
   return (profile?.console?.knownIssues ?? []).map((issue) => ({
     id: issue.id,
     title: issue.title,

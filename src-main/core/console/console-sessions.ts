@@ -17,17 +17,20 @@ import type {
   LineEnding,
   SerialSettings,
 } from '../../api/console-schemas';
-import { MAX_ATTACHMENT_BYTES, type CaseAttachment, type CaseEvent, type Transport } from '../../api/schemas';
+import { MAX_ATTACHMENT_BYTES, type CaseAttachment, type CaseEvent, type Device, type Transport } from '../../api/schemas';
 import type { DeviceRegistry } from '../devices/device-registry';
 import { describeFraming, sameFraming } from '../devices/port-hold';
 import type { CaptureSearchRequest, CaptureService, KnownIssuePattern } from '../logs/capture-service';
-import type { SerialProfile } from '../profiles/profile-types';
+import { isSerialProfile, type DeviceProfile, type SerialProfile } from '../profiles/profile-types';
 import type { AppendEventInput } from '../../store/case-repository';
 import type { AttachInput } from '../../store/case-attachments';
-import { captureFileName, captureMediaType, newCaptureId } from './capture-names';
+import { captureFileName, captureMediaType, deviceName, newCaptureId } from './capture-names';
 import { completionCommands, profileKnownIssues } from './console-profile-knowledge';
 import { consoleDefaults, describeLineEnding, withSettings } from './console-settings';
+import type { ConsolePorts } from './console-port';
 import { LiveConsole } from './live-console';
+import { DEFAULT_NUS_CONSOLE_TIMING, type NusConsoleTiming, type NusRegistry, nusConsolePorts } from './nus-console-port';
+import { serialConsolePorts } from './serial-console-ports';
 
 /** How often a console whose port was lost looks for its device. */
 export const RECONNECT_INTERVAL_MS = 250;
@@ -37,6 +40,8 @@ export const RECONNECT_DEADLINE_MS = 10 * 60_000;
 export interface ConsoleSessionsDeps {
   capture: CaptureService;
   registry: Pick<DeviceRegistry, 'get' | 'list' | 'profileOf' | 'holdPort'>;
+  /** The BLE devices, whose UART log (Nordic UART Service) a console reads over their shared connection. */
+  ble: NusRegistry;
   /** The transport of a device the serial registry does not hold (USB, BLE); null when no list has it. */
   transportOf(deviceId: string): Transport | null;
   /** Known-issue patterns from outside the profile: the knowledge base's log patterns. */
@@ -50,6 +55,8 @@ export interface ConsoleSessionsDeps {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   reconnectIntervalMs?: number;
   reconnectDeadlineMs?: number;
+  /** How a console over the UART service looks for a lost BLE device. */
+  nusTiming?: NusConsoleTiming;
 }
 
 export interface ConsoleOpenRequest {
@@ -78,25 +85,24 @@ export class ConsoleSessions {
 
   async open(request: ConsoleOpenRequest): Promise<ConsoleSession> {
     const step = 'open console';
-    this.refuseOtherTransports(request.deviceId, step);
-    const device = this.deps.registry.get(request.deviceId);
+    const source = this.sourceOf(request.deviceId, step);
     const running = this.consoleOn(request.deviceId);
     if (running) return this.join(running, request, step);
 
-    const profile = this.profileOf(request.deviceId);
-    const defaults = consoleDefaults(profile);
-    const settings = withSettings(defaults.settings, request.settings);
+    const { device, profile, ports } = source;
+    if (ports.source === 'nus' && request.settings && Object.keys(request.settings).length > 0) throw noFraming(deviceName(device), step);
+    const defaults = consoleDefaults(profile && isSerialProfile(profile) ? profile : null);
+    const settings = ports.source === 'nus' ? null : withSettings(defaults.settings, request.settings);
     if (request.caseId !== undefined) this.deps.cases.get(request.caseId);
     const startedAt = this.deps.now().toISOString();
     const opened = new LiveConsole(
       {
         capture: this.deps.capture,
-        registry: this.deps.registry,
+        ports,
         now: this.deps.now,
         changed: (session) => this.deps.emitSession(session),
         ended: (captureId) => this.live.delete(captureId),
         log: this.deps.log,
-        reconnectIntervalMs: this.deps.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS,
         reconnectDeadlineMs: this.deps.reconnectDeadlineMs ?? RECONNECT_DEADLINE_MS,
       },
       {
@@ -231,13 +237,17 @@ export class ConsoleSessions {
   // ------------------------------------------------------------ internals
 
   private join(running: LiveConsole, request: ConsoleOpenRequest, step: string): ConsoleSession {
-    const wanted = withSettings(running.settings, request.settings);
+    const current = running.settings;
+    if (!current && request.settings && Object.keys(request.settings).length > 0) throw noFraming(running.device, step);
+    const wanted = current && withSettings(current, request.settings);
     const otherEnding = request.lineEnding !== undefined && request.lineEnding !== running.lineEnding;
-    if (!sameFraming(wanted, running.settings) || otherEnding) {
-      const asked = otherEnding && sameFraming(wanted, running.settings) ? `line ending ${describeLineEnding(request.lineEnding ?? running.lineEnding)}` : describeFraming(wanted);
+    const otherFraming = current !== null && wanted !== null && !sameFraming(wanted, current);
+    if (otherFraming || otherEnding) {
+      const asked = otherFraming && wanted ? describeFraming(wanted) : `line ending ${describeLineEnding(request.lineEnding ?? running.lineEnding)}`;
+      const at = current ? `at ${describeFraming(current)}, ` : 'over its UART service, ';
       throw new FieldbenchError({
         code: 'device-busy',
-        message: `a console is already open on this device at ${describeFraming(running.settings)}, line ending ${describeLineEnding(running.lineEnding)}; it cannot also be opened with ${asked}`,
+        message: `a console is already open on this device ${at}line ending ${describeLineEnding(running.lineEnding)}; it cannot also be opened with ${asked}`,
         device: running.device,
         step,
         hint: 'Open it with the same settings (or none) to join it, or change the open console’s settings (Apply settings, console.configure).',
@@ -272,8 +282,10 @@ export class ConsoleSessions {
     return this.deps.registry.get(deviceId).profileId === null ? null : this.deps.registry.profileOf(deviceId);
   }
 
-  private refuseOtherTransports(deviceId: string, step: string): void {
+  /** The device, its profile and where its console reads from: its serial port, or a BLE device's UART service. */
+  private sourceOf(deviceId: string, step: string): { device: Device; profile: DeviceProfile | null; ports: ConsolePorts } {
     const transport = this.deps.transportOf(deviceId);
+    if (transport === 'ble') return this.nusSource(deviceId, step);
     if (transport === 'usb') {
       throw new FieldbenchError({
         code: 'unavailable',
@@ -283,15 +295,32 @@ export class ConsoleSessions {
         hint: 'Reset the board into its application and open the console on its serial port.',
       });
     }
-    if (transport === 'ble') {
+    return {
+      device: this.deps.registry.get(deviceId),
+      profile: this.profileOf(deviceId),
+      ports: serialConsolePorts(this.deps.registry, this.deps.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS),
+    };
+  }
+
+  private nusSource(deviceId: string, step: string): { device: Device; profile: DeviceProfile | null; ports: ConsolePorts } {
+    const { ble } = this.deps;
+    const device = ble.get(deviceId);
+    const profile = ble.profileOf(deviceId);
+    if (profile?.ble?.logService !== 'nus') {
+      const why = profile
+        ? `its profile (${profile.name}) does not say it logs over the Nordic UART Service`
+        : 'no device profile recognises it, so nothing says it logs over the Nordic UART Service';
       throw new FieldbenchError({
         code: 'unavailable',
-        message: 'the opened reads serial ports; a Bluetooth LE device’s UART log is shown by Follow live',
-        device: deviceId,
+        message: `a Bluetooth LE device’s console reads its UART log, and ${why}`,
+        device: deviceName(device),
         step,
-        hint: 'Open the device page and use Follow live to see its log as it arrives.',
+        hint: profile
+          ? 'If its firmware logs over the Nordic UART Service, add "logService": "nus" to the ble section of its profile; otherwise read its log over a serial port.'
+          : 'Add a device profile with match.ble and ble.logService "nus" for this family, or read its log over a serial port.',
       });
     }
+    return { device, profile, ports: nusConsolePorts(ble, () => this.deps.now().getTime(), this.deps.nusTiming ?? DEFAULT_NUS_CONSOLE_TIMING) };
   }
 
   private async render(captureId: string, format: CaptureFormat, range: CaptureRange): Promise<{ fileName: string; mediaType: string; bytes: Uint8Array; lines: number }> {
@@ -314,4 +343,14 @@ export class ConsoleSessions {
     }
     return found;
   }
+}
+
+function noFraming(device: string, step: string): FieldbenchError {
+  return new FieldbenchError({
+    code: 'invalid-request',
+    message: 'this console reads the device’s UART log over Bluetooth LE, which has no baud rate or framing to set',
+    device,
+    step,
+    hint: 'Open it without serial settings; only the line ending can be chosen.',
+  });
 }

@@ -1,29 +1,29 @@
-// One live console: a device's port held through the registry, every byte it receives handed
-// to the capture with its arrival time, commands sent in turn with the registry's operations,
-// and the device followed when its port goes — back on the same port, or on another one with
-// the same serial number (a USB CDC device re-enumerating) — with the gap marked in the capture.
+// One live console: a device's port held through its source (a serial port through the
+// registry, or a BLE device's UART service), every byte it receives handed to the capture with
+// its arrival time, commands sent in turn with the device's other work, and the device followed
+// when its port goes — back where it was, or wherever its source finds it again (a USB CDC
+// device re-enumerating with the same serial number) — with the gap marked in the capture.
 import { FieldbenchError } from '../../api/errors';
 import type { ConsoleLine, ConsoleSession, LineEnding, SerialSettings } from '../../api/console-schemas';
 import type { Device } from '../../api/schemas';
 import { clockTime } from '../clock-time';
-import type { DeviceRegistry, PortHold, PortHoldOptions } from '../devices/device-registry';
 import { describeFraming, sameFraming } from '../devices/port-hold';
 import type { CaptureNoteKind, CaptureOpenOptions, CaptureService } from '../logs/capture-service';
 import { deviceName, serialNumbersOf } from './capture-names';
 import { withCommand } from './console-history';
+import type { ConsolePort, ConsolePortListener, ConsolePorts } from './console-port';
 import { describeLineEnding, lineEndingBytes, withSettings } from './console-settings';
 
 export interface LiveConsoleDeps {
   capture: CaptureService;
-  registry: Pick<DeviceRegistry, 'holdPort' | 'list'>;
+  /** Where the device's port comes from, and where a lost device is looked for. */
+  ports: ConsolePorts;
   now(): Date;
   /** The session changed state, settings, refusal or history. */
   changed(session: ConsoleSession): void;
   /** The console closed by itself (it gave up waiting for the device). */
   ended(captureId: string): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
-  /** How often a lost device is looked for. */
-  reconnectIntervalMs: number;
   /** How long a lost device is waited for before the console closes. */
   reconnectDeadlineMs: number;
 }
@@ -31,13 +31,12 @@ export interface LiveConsoleDeps {
 export interface LiveConsoleStart {
   captureId: string;
   device: Device;
-  settings: SerialSettings;
+  /** null for a source without framing (the UART service). */
+  settings: SerialSettings | null;
   lineEnding: LineEnding;
   commands: string[];
   caseId: string | null;
 }
-
-const HOLDER_NAME = 'a log console';
 
 export class LiveConsole {
   readonly captureId: string;
@@ -45,7 +44,7 @@ export class LiveConsole {
   private deviceLabel: string;
   /** Every serial number the device was seen with: it is followed by any of them. */
   private readonly serialNumbers: string[];
-  private settingsNow: SerialSettings;
+  private settingsNow: SerialSettings | null;
   private lineEndingNow: LineEnding;
   private state: ConsoleSession['state'] = 'open';
   private stateDetail: string | null = null;
@@ -58,10 +57,10 @@ export class LiveConsole {
   private history: string[] = [];
   caseId: string | null;
 
-  private hold: PortHold | null = null;
+  private hold: ConsolePort | null = null;
   /** Bytes that arrived before the capture could take them (it is opening, or a gap note goes first). */
   private pending: { time: number; bytes: Uint8Array }[] | null = [];
-  private lost: { at: Date; reason: string } | null = null;
+  private lost: { at: Date; reason: string; attempts: number } | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private searching = false;
 
@@ -84,7 +83,7 @@ export class LiveConsole {
     return this.state !== 'closed';
   }
 
-  get settings(): SerialSettings {
+  get settings(): SerialSettings | null {
     return this.settingsNow;
   }
 
@@ -110,8 +109,8 @@ export class LiveConsole {
       deviceId: this.deviceId,
       device: this.deviceLabel,
       serialNumber: this.serialNumber,
-      source: 'serial',
-      settings: { ...this.settingsNow },
+      source: this.deps.ports.source,
+      settings: this.settingsNow && { ...this.settingsNow },
       lineEnding: this.lineEndingNow,
       state: this.state,
       stateDetail: this.stateDetail,
@@ -128,7 +127,7 @@ export class LiveConsole {
 
   /** Takes the port, then opens the capture; what arrives in between waits and is not lost. */
   async start(capture: Omit<CaptureOpenOptions, 'meta'>, profileId: string | null): Promise<void> {
-    this.hold = await this.deps.registry.holdPort(this.deviceId, this.holdOptions());
+    this.hold = await this.deps.ports.hold(this.deviceId, this.settingsNow, this.portListener());
     try {
       await this.deps.capture.open({
         ...capture,
@@ -138,14 +137,14 @@ export class LiveConsole {
           device: this.deviceLabel,
           serialNumber: this.serialNumber,
           profileId,
-          source: 'serial',
-          settings: { ...this.settingsNow },
+          source: this.deps.ports.source,
+          settings: this.settingsNow && { ...this.settingsNow },
           startedAt: this.startedAt,
           endedAt: null,
         },
       });
     } catch (error) {
-      this.hold.release();
+      await this.hold.release();
       this.hold = null;
       this.state = 'closed';
       throw error;
@@ -166,7 +165,7 @@ export class LiveConsole {
     if (this.state === 'reconnecting' || !hold) {
       throw new FieldbenchError({
         code: 'device-gone',
-        message: `the port is lost: ${this.stateDetail ?? 'the device went away'}`,
+        message: `the ${this.deps.ports.medium} is lost: ${this.stateDetail ?? 'the device went away'}`,
         device: this.deviceLabel,
         step,
         hint: 'The console is looking for the device; send again once it is back.',
@@ -208,11 +207,22 @@ export class LiveConsole {
   async configure(change: { settings?: Partial<SerialSettings> | undefined; lineEnding?: LineEnding | undefined; caseId?: string | null | undefined }): Promise<void> {
     this.ensureLive('change console settings');
     const notes: string[] = [];
-    const settings = withSettings(this.settingsNow, change.settings);
-    if (!sameFraming(settings, this.settingsNow)) {
+    const current = this.settingsNow;
+    const settings = current && withSettings(current, change.settings);
+    if (!current || !settings) {
+      if (change.settings && Object.keys(change.settings).length > 0) {
+        throw new FieldbenchError({
+          code: 'invalid-request',
+          message: 'this console reads the device’s UART log over Bluetooth LE, which has no baud rate or framing to set',
+          device: this.deviceLabel,
+          step: 'change console settings',
+          hint: 'Change only the line ending (or the case) of this console.',
+        });
+      }
+    } else if (!sameFraming(settings, current)) {
       // While the device is away, the new settings are used when it comes back.
       if (this.hold) await this.hold.change(settings);
-      notes.push(`serial settings changed: ${describeFraming(this.settingsNow)} → ${describeFraming(settings)}`);
+      notes.push(`serial settings changed: ${describeFraming(current)} → ${describeFraming(settings)}`);
       this.settingsNow = settings;
     }
     if (change.lineEnding !== undefined && change.lineEnding !== this.lineEndingNow) {
@@ -230,8 +240,9 @@ export class LiveConsole {
     this.state = 'closed';
     this.stateDetail = why;
     this.stopLooking();
-    this.hold?.release();
+    const hold = this.hold;
     this.hold = null;
+    await hold?.release();
     this.sendRefusal = null;
     this.endedAt = this.deps.now().toISOString();
     this.flushPending();
@@ -247,10 +258,8 @@ export class LiveConsole {
 
   // ------------------------------------------------------------ the port
 
-  private holdOptions(): PortHoldOptions {
+  private portListener(): ConsolePortListener {
     return {
-      name: HOLDER_NAME,
-      framing: { ...this.settingsNow },
       onData: (chunk, time) => this.received(chunk, time),
       onLost: (reason) => this.portLost(reason),
       onSendRefusal: (reason) => {
@@ -280,22 +289,22 @@ export class LiveConsole {
     // A port lost while the console was already looking is an attempt that failed, not news.
     if (this.state !== 'open') return;
     this.hold = null;
-    this.lost = { at: this.deps.now(), reason };
+    this.lost = { at: this.deps.now(), reason, attempts: 0 };
     this.state = 'reconnecting';
     this.sendRefusal = null;
     const waitingFor = this.serialNumber ? `${this.serialNumber} to come back` : `${this.deviceLabel} to come back`;
-    this.stateDetail = `port lost: ${reason}; waiting for ${waitingFor}`;
-    this.deps.log('info', `${this.deviceLabel}: console lost its port (${reason}); looking for the device`);
+    this.stateDetail = `${this.deps.ports.medium} lost: ${reason}; waiting for ${waitingFor}`;
+    this.deps.log('info', `${this.deviceLabel}: console lost its ${this.deps.ports.medium} (${reason}); looking for the device`);
     this.changed();
     this.lookAgainLater();
   }
 
   private lookAgainLater(): void {
-    if (this.state !== 'reconnecting' || this.timer) return;
+    if (this.state !== 'reconnecting' || this.timer || !this.lost) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.lookForDevice();
-    }, this.deps.reconnectIntervalMs);
+    }, this.deps.ports.retryDelayMs(this.lost.attempts));
     this.timer.unref?.();
   }
 
@@ -304,41 +313,33 @@ export class LiveConsole {
     this.timer = null;
   }
 
-  /** The same device once its port is back, or one with the same serial number on another port. */
-  private candidates(): Device[] {
-    const devices = this.deps.registry.list();
-    const same = devices.filter((device) => device.id === this.deviceId);
-    const known = new Set(this.serialNumbers);
-    const moved = devices.filter((device) => device.id !== this.deviceId && serialNumbersOf(device).some((serial) => known.has(serial)));
-    return [...same, ...moved];
-  }
-
   private async lookForDevice(): Promise<void> {
     const lost = this.lost;
     if (this.state !== 'reconnecting' || this.searching || !lost) return;
     if (this.deps.now().getTime() - lost.at.getTime() >= this.deps.reconnectDeadlineMs) {
       const minutes = this.deps.reconnectDeadlineMs / 60_000;
       const waited = minutes >= 1 ? `${Number(minutes.toFixed(1))} min` : `${Number((this.deps.reconnectDeadlineMs / 1000).toFixed(2))} s`;
-      await this.close(`the device did not come back within ${waited} after its port was lost (${lost.reason})`).catch((error: unknown) =>
+      await this.close(`the device did not come back within ${waited} after its ${this.deps.ports.medium} was lost (${lost.reason})`).catch((error: unknown) =>
         this.deps.log('warn', `${this.deviceLabel}: finishing the capture failed: ${String(error)}`),
       );
       this.deps.ended(this.captureId);
       return;
     }
     this.searching = true;
+    lost.attempts += 1;
     try {
-      for (const device of this.candidates()) {
+      for (const device of this.deps.ports.candidates(this.deviceId, this.serialNumbers)) {
         // Bytes from the port wait until the gap note is in, so the gap stands before them.
         this.pending = [];
-        let hold: PortHold;
+        let hold: ConsolePort;
         try {
-          hold = await this.deps.registry.holdPort(device.id, this.holdOptions());
+          hold = await this.deps.ports.hold(device.id, this.settingsNow, this.portListener());
         } catch {
           this.pending = null;
           continue; // not back yet, or another console holds it
         }
         if (this.state !== 'reconnecting') {
-          hold.release();
+          await hold.release();
           this.pending = null;
           return;
         }
@@ -351,10 +352,11 @@ export class LiveConsole {
     }
   }
 
-  private async cameBack(device: Device, hold: PortHold, lost: { at: Date; reason: string }): Promise<void> {
+  private async cameBack(device: Device, hold: ConsolePort, lost: { at: Date; reason: string }): Promise<void> {
     const back = this.deps.now();
     const seconds = ((back.getTime() - lost.at.getTime()) / 1000).toFixed(2);
-    const gap = `port lost ${clockTime(lost.at)} (${lost.reason}), back ${clockTime(back)} on ${device.path}: ${seconds} s without data`;
+    const { medium } = this.deps.ports;
+    const gap = `${medium} lost ${clockTime(lost.at)} (${lost.reason}), back ${clockTime(back)} on ${hold.path}: ${seconds} s without data`;
     const noted = this.deps.capture.note(this.captureId, 'gap', gap, back.getTime());
     this.flushPending();
     this.hold = hold;
@@ -365,7 +367,7 @@ export class LiveConsole {
     this.state = 'open';
     this.stateDetail = null;
     this.sendRefusal = hold.sendRefusal();
-    this.deps.log('info', `${this.deviceLabel}: console back on its port after ${seconds} s`);
+    this.deps.log('info', `${this.deviceLabel}: console back on its ${medium} after ${seconds} s`);
     await noted.catch((error: unknown) => this.deps.log('warn', `${this.deviceLabel}: the gap note failed: ${String(error)}`));
     this.changed();
   }
