@@ -200,6 +200,21 @@ describe('NodeBleCentral connections', () => {
     expect(b).toEqual([55, 54]);
   });
 
+  test('two listeners subscribing at once share one StartNotify, and each gets every value once', async () => {
+    const fake = central({});
+    const connection = await fake.central.connect(ADDRESS, { deadlineMs: 1_000 });
+    const a: number[] = [];
+    const b: number[] = [];
+    const [stopA, stopB] = await Promise.all([connection.subscribe('180f', '2a19', (v) => a.push(v[0]!)), connection.subscribe('180f', '2a19', (v) => b.push(v[0]!))]);
+    expect(fake.characteristic.starts).toBe(1);
+    fake.characteristic.emit('valuechanged', Buffer.from([42]));
+    expect(a).toEqual([42]);
+    expect(b).toEqual([42]);
+    await stopA();
+    await stopB();
+    expect(fake.characteristic.stops).toBe(1);
+  });
+
   test("the device's disconnect event reaches every listener once, and later calls fail as device-gone", async () => {
     const fake = central({});
     const connection = await fake.central.connect(ADDRESS, { deadlineMs: 1_000 });

@@ -377,6 +377,8 @@ class NodeBleConnection implements BleConnection {
   private readonly listeners = new Set<(reason: string) => void>();
   private readonly subscriptions = new Map<string, Set<(value: Uint8Array) => void>>();
   private readonly relays = new Map<string, (value: Buffer) => void>();
+  /** StartNotify calls under way, per characteristic. */
+  private readonly starting = new Map<string, Promise<Set<(value: Uint8Array) => void>>>();
   private isConnected = true;
   mtu = ATT_DEFAULT_MTU;
   private readonly onDeviceDisconnect = (): void => this.lost('the device disconnected');
@@ -445,21 +447,14 @@ class NodeBleConnection implements BleConnection {
     const id = key(canonicalBleUuid(service), canonicalBleUuid(characteristic));
     let listeners = this.subscriptions.get(id);
     if (!listeners) {
-      // One StartNotify per characteristic, however many listen: node-ble relays each value once per start.
-      const set = new Set<(value: Uint8Array) => void>();
-      const relay = (value: Buffer): void => {
-        for (const listener of [...set]) listener(new Uint8Array(value));
-      };
-      target.on('valuechanged', relay);
-      try {
-        await this.call(target.startNotifications(), step);
-      } catch (error) {
-        target.off('valuechanged', relay);
-        throw error;
+      // One StartNotify per characteristic, however many listen: node-ble relays each value once
+      // per start. Two listeners asking at once (a follow and a console after a reconnect) share it.
+      let starting = this.starting.get(id);
+      if (!starting) {
+        starting = this.startNotifications(target, id, step).finally(() => this.starting.delete(id));
+        this.starting.set(id, starting);
       }
-      this.subscriptions.set(id, set);
-      this.relays.set(id, relay);
-      listeners = set;
+      listeners = await starting;
     }
     listeners.add(onValue);
     let done = false;
@@ -474,6 +469,23 @@ class NodeBleConnection implements BleConnection {
       if (relay) target.off('valuechanged', relay);
       if (this.isConnected) await this.call(target.stopNotifications(), `unsubscribe from ${characteristic}`);
     };
+  }
+
+  private async startNotifications(target: CharacteristicWithHelper, id: string, step: string): Promise<Set<(value: Uint8Array) => void>> {
+    const set = new Set<(value: Uint8Array) => void>();
+    const relay = (value: Buffer): void => {
+      for (const listener of [...set]) listener(new Uint8Array(value));
+    };
+    target.on('valuechanged', relay);
+    try {
+      await this.call(target.startNotifications(), step);
+    } catch (error) {
+      target.off('valuechanged', relay);
+      throw error;
+    }
+    this.subscriptions.set(id, set);
+    this.relays.set(id, relay);
+    return set;
   }
 
   onDisconnect(listener: (reason: string) => void): () => void {
