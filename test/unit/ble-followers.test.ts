@@ -4,13 +4,14 @@
 // behind (no subscription, no hold, no connection).
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFieldbenchError } from '../../src-main/api/errors';
-import type { BleAdvert, BleFollowState, Device, DiscoveryStatus, LogLine, Reading } from '../../src-main/api/schemas';
+import type { BleAdvert, BleFollowState, Device, LogLine, Reading } from '../../src-main/api/schemas';
 import { BleFollowers } from '../../src-main/core/ble/ble-followers';
 import { BleRegistry } from '../../src-main/core/ble/ble-registry';
 import { ProfileRegistry } from '../../src-main/core/profiles/profile-registry';
-import type { BleCentral, BleConnection, BleScanOptions, BleServiceInfo } from '../../src-main/transports/ble/ble-central';
+import type { BleServiceInfo } from '../../src-main/transports/ble/ble-central';
 import { canonicalBleUuid, NUS_SERVICE_UUID, NUS_TX_UUID } from '../../src-main/transports/ble/ble-uuid';
 import { PROFILES_DIR } from '../helpers/core-fixture';
+import { ScriptedCentral } from '../helpers/scripted-ble-central';
 
 const NODE = 'C0:FF:EE:00:00:01';
 const STRANGER = 'C0:FF:EE:00:00:02';
@@ -36,111 +37,6 @@ const VALUES = new Map([
   [TEMPERATURE, Uint8Array.of(0x66, 0x08)], // 2150 × 0.01 = 21.5 °C
 ]);
 
-interface ScriptedLink {
-  connection: BleConnection;
-  drop(reason: string): void;
-  notify(characteristic: string, value: Uint8Array): void;
-  /** Characteristics with notifications on. */
-  subscribed: Set<string>;
-}
-
-/** A central whose one device serves `services`, with connections a test can drop and notifications it sends. */
-class ScriptedCentral implements BleCentral {
-  connects: number[] = [];
-  /** The next this many connection attempts fail. */
-  failConnects = 0;
-  links: ScriptedLink[] = [];
-  constructor(
-    private readonly adverts: BleAdvert[],
-    private readonly services: BleServiceInfo[],
-  ) {}
-
-  get open(): number {
-    return this.links.filter((link) => link.connection.connected).length;
-  }
-
-  get current(): ScriptedLink {
-    const link = this.links.at(-1);
-    if (!link?.connection.connected) throw new Error('no open connection');
-    return link;
-  }
-
-  async status(): Promise<DiscoveryStatus> {
-    return { transport: 'ble', method: 'BlueZ over D-Bus (hci0)', available: true, note: null };
-  }
-
-  async scan(options: BleScanOptions): Promise<void> {
-    while (!options.signal.aborted) {
-      for (const advert of this.adverts) options.onAdvert(advert);
-      await sleep(5);
-    }
-  }
-
-  async connect(address: string): Promise<BleConnection> {
-    this.connects.push(Date.now());
-    await sleep(2);
-    if (this.failConnects > 0) {
-      this.failConnects -= 1;
-      throw new Error('le-connection-abort-by-local');
-    }
-    let connected = true;
-    const listeners = new Set<(reason: string) => void>();
-    const handlers = new Map<string, Set<(value: Uint8Array) => void>>();
-    const subscribed = new Set<string>();
-    const services = this.services;
-    const connection: BleConnection = {
-      address,
-      label: `SensorNode-0001 (${address})`,
-      mtu: 23,
-      get connected() {
-        return connected;
-      },
-      services: async () => services,
-      read: async (_service, characteristic) => {
-        const value = VALUES.get(characteristic);
-        if (!value) throw new Error(`${characteristic} cannot be read`);
-        // As BlueZ does: a read updates Value, which subscribers hear as a change.
-        for (const handler of [...(handlers.get(characteristic) ?? [])]) handler(value);
-        return value;
-      },
-      write: async () => undefined,
-      subscribe: async (_service, characteristic, onValue) => {
-        if (!connected) throw new Error('not connected');
-        let set = handlers.get(characteristic);
-        if (!set) handlers.set(characteristic, (set = new Set()));
-        set.add(onValue);
-        subscribed.add(characteristic);
-        return async () => {
-          set.delete(onValue);
-          if (set.size === 0) subscribed.delete(characteristic);
-        };
-      },
-      onDisconnect: (listener) => {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-      disconnect: async () => link.drop('the connection was closed'),
-    };
-    const link: ScriptedLink = {
-      connection,
-      subscribed,
-      drop: (reason) => {
-        if (!connected) return;
-        connected = false;
-        for (const listener of [...listeners]) listener(reason);
-        listeners.clear();
-      },
-      notify: (characteristic, value) => {
-        if (connected) for (const handler of [...(handlers.get(characteristic) ?? [])]) handler(value);
-      },
-    };
-    this.links.push(link);
-    return connection;
-  }
-
-  async close(): Promise<void> {}
-}
-
 function advert(address: string, serviceUuids: string[]): BleAdvert {
   return { address, name: 'SensorNode-0001', rssi: -50, serviceUuids, manufacturerData: [], txPower: null, seenAt: new Date().toISOString() };
 }
@@ -162,7 +58,7 @@ afterEach(async () => {
 });
 
 async function rig(options: { services?: BleServiceInfo[]; otherDevice?: Device } = {}): Promise<Rig> {
-  const central = new ScriptedCentral([advert(NODE, [SENSOR_SERVICE]), advert(STRANGER, [])], options.services ?? SENSOR_SERVICES);
+  const central = new ScriptedCentral([advert(NODE, [SENSOR_SERVICE]), advert(STRANGER, [])], options.services ?? SENSOR_SERVICES, { values: VALUES });
   const registry = new BleRegistry({
     profiles: await ProfileRegistry.load(PROFILES_DIR),
     central: () => central,
