@@ -15,7 +15,7 @@ import { backtrackingRisk, checkLogPattern } from '../knowledge/log-pattern';
 import { renderCaptureExport } from './capture-export';
 import { FilterIndexCache } from './capture-filter-index';
 import { captureIds, readCaptureMetaFile, sortNewestFirst, summariseFinishedCapture, writeCaptureMeta, NO_RULES, type CaptureRules } from './capture-meta';
-import { isFlaggedRecord, packDeviceFlags, packOwnFlags, unpackFlags } from './capture-record-flags';
+import { isDeviceRecord, isFlaggedRecord, packDeviceFlags, packOwnFlags, unpackFlags } from './capture-record-flags';
 import type {
   CaptureMeta,
   CaptureNoteKind,
@@ -29,7 +29,7 @@ import type {
 import { KnownIssueMatcher } from './known-issue-matcher';
 import { CAPTURE_EXTENSION, openLogCapture, type LogCapture } from './log-capture-file';
 import { FRAME_BYTES, LogRecordFlag, lineBounds, recordSize, recordTime } from './log-capture-format';
-import type { CaptureQuery } from './log-capture-search';
+import type { CaptureQuery, LineDisplay } from './log-capture-search';
 import { CaptureLineAssembler, type AssembledLine } from './log-line-assembler';
 import { LogLineParser } from './log-line-parser';
 import { existsSync, statSync } from 'node:fs';
@@ -58,6 +58,8 @@ interface Reading {
   parser: LogLineParser;
   issues: KnownIssueMatcher;
   bootBanner: RegExp | null;
+  /** How its lines are shown, for search and filters to match. */
+  display: LineDisplay;
 }
 
 interface LiveCapture extends Reading {
@@ -266,7 +268,7 @@ export class CaptureEngine implements CaptureService {
     const query = searchQuery(request, device);
     const to = request.toSeq === undefined ? undefined : request.toSeq + 1;
     const result = await this.guardAsync(device, 'search capture', () =>
-      capture.search(query, { from: request.fromSeq ?? 0, ...(to !== undefined && { to }), limit: Math.max(1, Math.floor(request.limit)) }),
+      capture.search(query, { from: request.fromSeq ?? 0, ...(to !== undefined && { to }), limit: Math.max(1, Math.floor(request.limit)), display: reading.display }),
     );
     return {
       hits: result.hits.map((hit) => ({ seq: hit.seq, time: hit.time, text: hit.text, matches: hit.matches })),
@@ -440,7 +442,7 @@ export class CaptureEngine implements CaptureService {
 
   private filterIndex(captureId: string, reading: Reading, capture: LogCapture, filter: ConsoleFilter) {
     const index = this.filters.get(captureId, filter, reading.meta.device);
-    this.guard(reading.meta.device, 'filter log view', () => index.extend(capture));
+    this.guard(reading.meta.device, 'filter log view', () => index.extend(capture, reading.display));
     this.filters.trim();
     return index;
   }
@@ -524,9 +526,11 @@ export class CaptureEngine implements CaptureService {
 
 function compileReading(meta: CaptureMeta, rules: CaptureRules): Reading {
   const checked = rules.bootBanner ? checkLogPattern(rules.bootBanner) : null;
+  const parser = new LogLineParser({ levelPatterns: rules.levelPatterns, deviceLabel: meta.device });
   return {
     meta,
-    parser: new LogLineParser({ levelPatterns: rules.levelPatterns, deviceLabel: meta.device }),
+    parser,
+    display: { isParsed: isDeviceRecord, shownText: (bytes) => parser.shownText(bytes), maxBytes: parser.maxLength },
     issues: new KnownIssueMatcher(rules.knownIssues, meta.device),
     // A boot banner the check refuses flags no reboot, as a bad known-issue pattern flags nothing.
     bootBanner: checked?.ok ? checked.regex : null,

@@ -2,7 +2,8 @@
 // million-line capture scrolls by offset, so the list is built once and then only extended
 // as the capture grows: each call scans the records added since the last one. Levels and
 // known-issue flags are read from each record's flag byte; only a text filter decodes lines,
-// and plain text first finds its bytes in the raw chunk so lines without them are skipped.
+// and plain text first finds its bytes in the raw chunk so lines without them are skipped. A
+// text filter keeps a line by what the console shows of it, not by its stored bytes.
 // Marks, gaps and notes are always kept: they are what the user put there to find again.
 import type { ConsoleFilter } from '../../api/console-schemas';
 import { FieldbenchError } from '../../api/errors';
@@ -10,7 +11,7 @@ import { backtrackingRisk } from '../knowledge/log-pattern';
 import { isDeviceRecord, isFlaggedRecord, levelKeepTable } from './capture-record-flags';
 import type { LogCapture } from './log-capture-file';
 import { FRAME_BYTES, lineBounds, recordSize } from './log-capture-format';
-import { candidateFinder, compileLineQuery, type LineQuery } from './log-capture-search';
+import { compileLineQuery, LineCandidates, shownLineText, type LineDisplay, type LineQuery } from './log-capture-search';
 
 const FLAGS_OFFSET = FRAME_BYTES + 16;
 const INITIAL_CAPACITY = 1024;
@@ -45,15 +46,14 @@ export class CaptureFilterIndex {
     return this.seqs.byteLength;
   }
 
-  /** Scans the records added to `capture` since the last call. */
-  extend(capture: LogCapture): void {
+  /** Scans the records added to `capture` since the last call; a text filter matches lines as `display` shows them. */
+  extend(capture: LogCapture, display?: LineDisplay): void {
     if (this.scannedTo >= capture.count) return;
     const { firstSeq, chunks } = capture.scan(this.scannedTo);
     let seq = firstSeq;
     for (const chunk of chunks) {
       const { buf, end } = chunk;
-      const find = this.query?.prefilter ? candidateFinder(this.query.prefilter, buf, end) : null;
-      let nextHit = find ? find(0) : 0;
+      const candidates = this.query ? LineCandidates.of(this.query, display, buf, end) : null;
       for (let offset = 0; offset < end; offset += recordSize(buf, offset), seq++) {
         if (seq < this.scannedTo) continue;
         const flags = buf[offset + FLAGS_OFFSET]!;
@@ -65,11 +65,8 @@ export class CaptureFilterIndex {
         if (this.filter.flaggedOnly && !isFlaggedRecord(flags)) continue;
         if (this.query) {
           const bounds = lineBounds(buf, offset);
-          if (find) {
-            if (nextHit !== -1 && nextHit < bounds.start) nextHit = find(bounds.start);
-            if (nextHit === -1 || nextHit >= bounds.end) continue;
-          }
-          if (!this.query.test(buf, bounds.start, bounds.end)) continue;
+          if (candidates && !candidates.mayMatch(bounds.start, bounds.end)) continue;
+          if (!this.query.test(shownLineText(display, buf, bounds.start, bounds.end, flags))) continue;
         }
         this.keep(seq);
       }

@@ -67,7 +67,7 @@ export class LogLineParser {
     const truncated = length > this.maxLength;
     const { text, bytes } = typeof line === 'string' ? cutString(line, this.maxLength) : cutBytes(line, this.maxLength);
     if (isBinary(text)) {
-      const hex = `hex: ${hexBytes(bytes ?? stringBytes(text))}`;
+      const hex = hexText(bytes ?? stringBytes(text));
       return {
         text: hex,
         spans: [{ text: hex }],
@@ -84,6 +84,15 @@ export class LogLineParser {
     const spans = toStyledSpans(text);
     const shown = spans.map((span) => span.text).join('');
     return { text: shown, spans, ...readLogHeader(shown, this.patterns), binary: false, truncated, length };
+  }
+
+  /** The `text` parse gives for these bytes, without reading a level or keeping spans: what search and filters match. */
+  shownText(line: Uint8Array): string {
+    const { text, bytes } = cutBytes(line, this.maxLength);
+    if (isBinary(text)) return hexText(bytes);
+    return toStyledSpans(text)
+      .map((span) => span.text)
+      .join('');
   }
 }
 
@@ -131,6 +140,6 @@ function stringBytes(text: string): Uint8Array {
   return bytes;
 }
 
-function hexBytes(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
+function hexText(bytes: Uint8Array): string {
+  return `hex: ${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ')}`;
 }
