@@ -41,6 +41,8 @@ export function nusConsolePorts(registry: NusRegistry, now: () => number, timing
 
 export class NusConsolePort implements ConsolePort {
   private released = false;
+  /** Open and handed to the console: from here a drop is the console's news, before it the open fails. */
+  private handedOver = false;
   private stopWatching: (() => void) | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   /** Commands go out one after another: the pieces of two must never interleave. */
@@ -70,15 +72,19 @@ export class NusConsolePort implements ConsolePort {
       port = new NusConsolePort(device.path, label, hold, connection, rx.withResponse, timing);
       const opened = port;
       opened.stopWatching = connection.onDisconnect((reason) => {
-        if (opened.released) return;
+        if (opened.released || !opened.handedOver) return;
         opened.forget();
         void hold.release();
         listener.onLost(reason);
       });
+      // node-ble adds its match for the value's changes without waiting for it, so the first
+      // notification after notifications are turned on can be missed; on a link Follow live
+      // already listens on, they are on already and nothing is missed.
       opened.unsubscribe = await connection.subscribe(NUS_SERVICE_UUID, NUS_TX_UUID, (value) => {
         if (!opened.released && opened.stopWatching) listener.onData(value, now());
       });
       if (!connection.connected) throw linkGone(label, 'subscribe to the UART log');
+      opened.handedOver = true;
       return opened;
     } catch (error) {
       if (port) await port.release();
