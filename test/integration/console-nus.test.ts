@@ -20,13 +20,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConsoleLine, ConsoleSession } from '../../src-main/api/console-schemas';
 import type { LogLine } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
-import { createCore } from '../../src-main/core/create-core';
-import { NodeBleCentral } from '../../src-main/transports/ble/node-ble-central';
-import { type PrivateDbus, startPrivateDbus } from '../../src-main/virtual/ble/private-dbus';
-import { type SimulatedBleDeviceHandle, SimulatedBluez } from '../../src-main/virtual/ble/simulated-bluez';
+import type { SimulatedBleDeviceHandle } from '../../src-main/virtual/ble/simulated-bluez';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
-import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
-import { makeTempDir } from '../helpers/temp-dir';
+import { fails, ok } from '../helpers/core-fixture';
+import { type SimulatedBleCore, startSimulatedBleCore } from '../helpers/simulated-ble-core';
+import { until as waitFor } from '../helpers/until';
 
 const NODE = 'C0:FF:EE:00:00:71';
 const ID = `ble:${NODE}`;
@@ -39,12 +37,8 @@ if (!hasDbusDaemon) {
   console.warn('SKIPPED: console-nus needs dbus-daemon (Debian/Ubuntu: apt install dbus); these tests did not run.');
 }
 
-interface Rig {
-  bus: PrivateDbus;
-  bluez: SimulatedBluez;
+interface Rig extends SimulatedBleCore {
   node: SimulatedBleDeviceHandle;
-  core: Core;
-  dir: { path: string; remove(): void };
   sessions: ConsoleSession[];
   followed: LogLine[];
 }
@@ -52,18 +46,9 @@ interface Rig {
 let rig: Rig | null = null;
 
 async function startRig(): Promise<Rig> {
-  const bus = await startPrivateDbus();
-  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.05, advertIntervalMs: 40 });
+  const ble = await startSimulatedBleCore('fieldbench-console-nus-');
+  const { bluez, core } = ble;
   const node = bluez.addSensorNode({ node: new SensorNodeSimulator({ seed: 11, timeScale: 0 }), address: NODE, rssi: -50, sensorPollMs: 150, logIntervalMs: 150 });
-  const dir = makeTempDir('fieldbench-console-nus-');
-  const core = await createCore({
-    dataDir: dir.path,
-    profilesDir: PROFILES_DIR,
-    checkResponses: true,
-    discoveryIntervalMs: 0,
-    virtualTimeScale: 0,
-    bleCentral: new NodeBleCentral({ busAddress: bus.address, platform: 'linux', scanPollMs: 40, callTimeoutMs: 3_000 }),
-  });
   const sessions: ConsoleSession[] = [];
   const followed: LogLine[] = [];
   core.events.on('console.session', (session) => {
@@ -72,7 +57,7 @@ async function startRig(): Promise<Rig> {
   core.events.on('logs.lines', (event) => {
     if (event.deviceId === ID) followed.push(...event.lines);
   });
-  rig = { bus, bluez, node, core, dir, sessions, followed };
+  rig = { ...ble, node, sessions, followed };
   return rig;
 }
 
@@ -86,22 +71,13 @@ async function scanFor(r: Rig, ids: string[], showAll = false): Promise<void> {
 }
 
 afterEach(async () => {
-  if (!rig) return;
-  await rig.core.close();
-  await rig.bluez.stop();
-  await rig.bus.stop();
-  rig.dir.remove();
+  await rig?.stop();
   rig = null;
 });
 
-async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 40));
-  }
+/** Each probe reads the capture over the contract: asked every 40 ms, not busier. */
+function until<T>(what: string, probe: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
+  return waitFor(what, probe, ms, 40);
 }
 
 /** Every line of the capture, read in pages. */
