@@ -76,9 +76,15 @@ export interface CaptureService {
    * Bytes from the device, as they arrived at `time` (host ms). Fire and forget: calls are
    * handled in order, before any later call on the same capture. Lines are split on CR, LF
    * or CRLF (also across chunks); a partial line is kept until its end arrives, a note is
-   * added, or it has waited `partialLineMs` (then it is written as it is).
+   * added, or `endPartialLine` says the port went quiet (then it is written as it is).
    */
   ingest(captureId: string, time: number, bytes: Uint8Array): void;
+  /**
+   * The port has been quiet: write the pending partial line as it is. Fire and forget, in
+   * order with `ingest`. Idleness is judged where the port is read, not here: bytes reach the
+   * capture through other threads, and a stall on the way is no pause of the device.
+   */
+  endPartialLine(captureId: string): void;
   /**
    * A line of Fieldbench's own, in order with the device's lines: a command sent, a mark, a
    * gap, a note. A partial device line pending is written first (a gap: the rest never comes).
@@ -107,8 +113,11 @@ export interface CaptureServiceOptions {
   folder: string;
   /** Host clock in ms (tests pass their own). */
   now?: () => number;
-  /** How long a line without its end waits before it is written as it is (default 250 ms). */
-  partialLineMs?: number;
+  /**
+   * How long a line without its end waits before the capture itself writes it as it is
+   * (default 250 ms); null leaves that to `endPartialLine` alone.
+   */
+  partialLineMs?: number | null;
   /** Least time between two progress reports of one capture (default 100 ms). */
   progressIntervalMs?: number;
 }
