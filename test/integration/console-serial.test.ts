@@ -109,6 +109,18 @@ describe('log console over a real serial port', () => {
     expect(captures.find((capture) => capture.captureId === session.captureId)).toMatchObject({ live: true });
   });
 
+  it('shows the shell prompt, which has no line end, as a line once the port goes quiet after it', async () => {
+    const c = await startCore();
+    const device = await ok(c, 'devices.attachVirtual', {});
+    const session = await ok(c, 'console.open', { deviceId: device.id });
+    const sent = await ok(c, 'console.send', { captureId: session.captureId, text: 'kernel version' });
+    // Written from the console's side of the port: the capture worker no longer times a partial line itself.
+    const prompt = await until('the prompt after the command as a line of its own', async () =>
+      (await allLines(c, session.captureId)).find((line) => line.seq > sent.seq && line.kind === 'device' && line.text === 'uart:~$ '),
+    );
+    expect(prompt.text).toBe('uart:~$ ');
+  });
+
   it('refuses a second open with other settings, and joins one with the same', async () => {
     const c = await startCore();
     const device = await ok(c, 'devices.attachVirtual', {});

@@ -96,7 +96,7 @@ describe('capture worker', () => {
   function start(options: Partial<LogWorkerClientOptions> = {}): { client: LogWorkerClient; problems: FieldbenchError[]; folder: string } {
     const dir = makeTempDir('log-worker');
     const problems: FieldbenchError[] = [];
-    const client = createLogWorkerClient({ folder: dir.path, partialLineMs: 50, progressIntervalMs: 20, ackIntervalMs: 10, debug: true, onProblem: (p) => problems.push(p), ...options });
+    const client = createLogWorkerClient({ folder: dir.path, progressIntervalMs: 20, ackIntervalMs: 10, debug: true, onProblem: (p) => problems.push(p), ...options });
     cleanups.push(dir.remove, () => client.close().catch(() => undefined));
     return { client, problems, folder: dir.path };
   }

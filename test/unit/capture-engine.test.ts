@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConsoleFilter, ConsoleLine } from '../../src-main/api/console-schemas';
 import { isFieldbenchError } from '../../src-main/api/errors';
 import { CaptureEngine } from '../../src-main/core/logs/capture-engine';
@@ -24,7 +24,7 @@ afterEach(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function engine(options: { partialLineMs?: number; progressIntervalMs?: number } = {}): CaptureEngine {
+function engine(options: { partialLineMs?: number | null; progressIntervalMs?: number } = {}): CaptureEngine {
   const e = new CaptureEngine({ folder, ...options });
   engines.push(e);
   return e;
@@ -168,6 +168,31 @@ describe('capture engine', () => {
     expect(read.lines.map((l) => [l.text, l.time])).toEqual([['uart:~$ ', 5]]);
     e.ingest('prompt', 6, Buffer.from('kernel\n'));
     expect((await e.read('prompt', 1, 10)).lines.map((l) => l.text)).toEqual(['kernel']);
+  });
+
+  it('with its own timer off, writes a line without its end only when told the port went quiet', async () => {
+    const e = engine({ partialLineMs: null });
+    await e.open(openOptions('told'));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    try {
+      e.ingest('told', 5, Buffer.from('uart:~$ '));
+      vi.advanceTimersByTime(60_000);
+      expect(e.flushToDisk('told')).toBe(8);
+      expect((await e.read('told', 0, 10)).total).toBe(0);
+      e.endPartialLine('told');
+      expect(e.flushToDisk('told')).toBe(0);
+      e.endPartialLine('told');
+      e.ingest('told', 6, Buffer.from('kernel\nver'));
+      vi.advanceTimersByTime(60_000);
+      expect((await e.read('told', 0, 10)).lines.map((l) => [l.text, l.time])).toEqual([
+        ['uart:~$ ', 5],
+        ['kernel', 6],
+      ]);
+      expect(e.flushToDisk('told')).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(() => e.endPartialLine('missing')).toThrow(/no live capture/u);
   });
 
   it('refuses a taken id, unknown captures and bad searches with errors that name the device and step', async () => {

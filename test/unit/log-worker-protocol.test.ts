@@ -38,6 +38,9 @@ describe('capture worker protocol', () => {
       expect(parsed.ok, `${method}: ${parsed.ok ? '' : JSON.stringify(parsed.error.issues)}`).toBe(true);
     });
     expect(parseToWorker({ type: 'ingest', captureId: 'cap-1', time: 1, bytes: new Uint8Array(3) }).ok).toBe(true);
+    expect(parseToWorker({ type: 'end-partial-line', captureId: 'cap-1' })).toEqual({ ok: true, message: { type: 'end-partial-line', captureId: 'cap-1' } });
+    expect(parseToWorker({ type: 'end-partial-line', captureId: '../cap' }).ok).toBe(false);
+    expect(parseToWorker({ type: 'end-partial-line', captureId: 'cap-1', bytes: new Uint8Array(1) }).ok).toBe(false);
     expect(parseToWorker({ type: 'debug', action: 'block', ms: 10 }).ok).toBe(true);
   });
 
@@ -54,7 +57,7 @@ describe('capture worker protocol', () => {
   it('never throws on any input, and answers what it cannot read with an error', () => {
     const shapes = fc.oneof(
       fc.anything(),
-      fc.record({ type: fc.constantFrom('call', 'ingest', 'debug', 'result'), id: fc.anything(), method: fc.anything(), args: fc.anything() }),
+      fc.record({ type: fc.constantFrom('call', 'ingest', 'end-partial-line', 'debug', 'result'), id: fc.anything(), method: fc.anything(), args: fc.anything() }),
       fc.record({ type: fc.constant('call'), id: fc.nat(), method: fc.constantFrom('open', 'read', 'search', 'export', 'note'), args: fc.array(fc.anything(), { maxLength: 5 }) }),
     );
     fc.assert(

@@ -18,6 +18,7 @@ export function lazyCaptureService(start: () => CaptureService): CaptureService 
   return {
     open: (options) => started().open(options),
     ingest: (captureId, time, bytes) => started().ingest(captureId, time, bytes),
+    endPartialLine: (captureId) => started().endPartialLine(captureId),
     note: (captureId, kind, text, time) => started().note(captureId, kind, text, time),
     finish: (captureId, endedAt) => started().finish(captureId, endedAt),
     read: (captureId, offset, count, filter) => started().read(captureId, offset, count, filter),

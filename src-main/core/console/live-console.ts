@@ -11,6 +11,7 @@ import { describeFraming, sameFraming } from '../devices/port-hold';
 import type { CaptureNoteKind, CaptureOpenOptions, CaptureService } from '../logs/capture-service';
 import { deviceName, serialNumbersOf } from './capture-names';
 import { withCommand } from './console-history';
+import { PortQuietWatch, type PortQuietOptions } from './port-quiet-watch';
 import type { ConsolePort, ConsolePortListener, ConsolePorts } from './console-port';
 import { describeLineEnding, lineEndingBytes, withSettings } from './console-settings';
 
@@ -26,6 +27,8 @@ export interface LiveConsoleDeps {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** How long a lost device is waited for before the console closes. */
   reconnectDeadlineMs: number;
+  /** When a line without its end is written as it is: after this much quiet on the port. */
+  quiet?: PortQuietOptions;
 }
 
 export interface LiveConsoleStart {
@@ -63,6 +66,8 @@ export class LiveConsole {
   private lost: { at: Date; reason: string; attempts: number } | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private searching = false;
+  /** Tells the capture to write a line without its end once the port has been quiet, as seen from here. */
+  private readonly quiet: PortQuietWatch;
 
   constructor(
     private readonly deps: LiveConsoleDeps,
@@ -77,6 +82,7 @@ export class LiveConsole {
     this.commands = start.commands;
     this.caseId = start.caseId;
     this.startedAt = deps.now().toISOString();
+    this.quiet = new PortQuietWatch(() => this.portQuiet(), deps.quiet);
   }
 
   get isLive(): boolean {
@@ -240,6 +246,7 @@ export class LiveConsole {
     this.state = 'closed';
     this.stateDetail = why;
     this.stopLooking();
+    this.quiet.stop();
     const hold = this.hold;
     this.hold = null;
     await hold?.release();
@@ -277,6 +284,21 @@ export class LiveConsole {
     const bytes = chunk.slice();
     if (this.pending) this.pending.push({ time, bytes });
     else this.deps.capture.ingest(this.captureId, time, bytes);
+    this.quiet.data();
+  }
+
+  private portQuiet(): void {
+    if (this.state === 'closed') return;
+    // Bytes held back for the capture are not in it yet: their quiet is counted once they are.
+    if (this.pending) {
+      this.quiet.data();
+      return;
+    }
+    try {
+      this.deps.capture.endPartialLine(this.captureId);
+    } catch (error) {
+      this.deps.log('warn', `${this.deviceLabel}: writing the line without its end failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private flushPending(): void {
@@ -289,6 +311,8 @@ export class LiveConsole {
     // A port lost while the console was already looking is an attempt that failed, not news.
     if (this.state !== 'open') return;
     this.hold = null;
+    // The gap note writes what is pending; nothing more comes to wait for until the port is back.
+    this.quiet.stop();
     this.lost = { at: this.deps.now(), reason, attempts: 0 };
     this.state = 'reconnecting';
     this.sendRefusal = null;

@@ -89,7 +89,7 @@ interface FinishedCapture extends Reading {
 export class CaptureEngine implements CaptureService {
   private readonly folder: string;
   private readonly now: () => number;
-  private readonly partialLineMs: number;
+  private readonly partialLineMs: number | null;
   private readonly progressIntervalMs: number;
   private readonly live = new Map<string, LiveCapture>();
   /** Open read-only, most recently used last. */
@@ -101,7 +101,7 @@ export class CaptureEngine implements CaptureService {
   constructor(options: CaptureServiceOptions) {
     this.folder = options.folder;
     this.now = options.now ?? Date.now;
-    this.partialLineMs = options.partialLineMs ?? 250;
+    this.partialLineMs = options.partialLineMs === undefined ? 250 : options.partialLineMs;
     this.progressIntervalMs = options.progressIntervalMs ?? 100;
   }
 
@@ -190,6 +190,14 @@ export class CaptureEngine implements CaptureService {
     live.lastBytesAt = performance.now();
     for (const line of live.assembler.push(time, bytes)) this.writeDeviceLine(live, line);
     if (live.assembler.hasPartial) this.armPartialTimer(live);
+    this.reportProgress(live);
+  }
+
+  endPartialLine(captureId: string): void {
+    const live = this.liveCapture(captureId, 'capture device output');
+    if (live.failure) throw live.failure;
+    if (!live.assembler.hasPartial) return;
+    this.writePartial(live);
     this.reportProgress(live);
   }
 
@@ -356,15 +364,16 @@ export class CaptureEngine implements CaptureService {
     if (line) this.writeDeviceLine(live, line);
   }
 
-  /** A line without its end is written once no bytes have come for partialLineMs. */
+  /** A line without its end is written once no bytes have come for partialLineMs, unless that is left to endPartialLine. */
   private armPartialTimer(live: LiveCapture): void {
-    if (live.partialTimer) return;
+    const partialLineMs = this.partialLineMs;
+    if (live.partialTimer || partialLineMs === null) return;
     const fire = (): void => {
       live.partialTimer = undefined;
       if (this.live.get(live.meta.captureId) !== live || !live.assembler.hasPartial) return;
       const idle = performance.now() - live.lastBytesAt;
-      if (idle < this.partialLineMs) {
-        live.partialTimer = setTimeout(fire, this.partialLineMs - idle);
+      if (idle < partialLineMs) {
+        live.partialTimer = setTimeout(fire, partialLineMs - idle);
         live.partialTimer.unref();
         return;
       }
@@ -375,7 +384,7 @@ export class CaptureEngine implements CaptureService {
         live.failure ??= asCaptureError(error, live.meta.device, 'capture device output');
       }
     };
-    live.partialTimer = setTimeout(fire, this.partialLineMs);
+    live.partialTimer = setTimeout(fire, partialLineMs);
     live.partialTimer.unref();
   }
 

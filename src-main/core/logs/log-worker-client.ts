@@ -43,7 +43,8 @@ export interface LogWorkerDeadlines {
 
 export const DEFAULT_LOG_WORKER_DEADLINES: LogWorkerDeadlines = { readMs: 10_000, searchMs: 30_000, exportMs: 60_000, pingMs: 2_000, closeMs: 15_000, startMs: 10_000 };
 
-export interface LogWorkerClientOptions extends CaptureServiceOptions {
+/** No partialLineMs: the worker writes a partial line only when told (endPartialLine). */
+export interface LogWorkerClientOptions extends Omit<CaptureServiceOptions, 'partialLineMs'> {
   /** The built worker; found by locateLogWorker() when not given. */
   workerFile?: string;
   deadlines?: Partial<LogWorkerDeadlines>;
@@ -177,6 +178,13 @@ class LogWorkerCaptureService implements CaptureService {
     if (entry) entry.posted += bytes.byteLength;
   }
 
+  endPartialLine(captureId: string): void {
+    // Without a worker there is no partial line to write: a restarted one resumes the capture without it.
+    if (this.closed || !this.worker || !this.live.has(captureId)) return;
+    const message: ToWorker = { type: 'end-partial-line', captureId };
+    this.worker.postMessage(message);
+  }
+
   async note(captureId: string, kind: CaptureNoteKind, text: string, time: number): Promise<ConsoleLine> {
     return this.call<ConsoleLine>('note', [captureId, kind, text, time], { captureId, deadlineMs: this.deadlines.readMs, step: `write ${kind} note` });
   }
@@ -254,7 +262,6 @@ class LogWorkerCaptureService implements CaptureService {
     const workerData: LogWorkerData = {
       folder: this.options.folder,
       ackIntervalMs: this.options.ackIntervalMs ?? 100,
-      ...(this.options.partialLineMs !== undefined && { partialLineMs: this.options.partialLineMs }),
       ...(this.options.progressIntervalMs !== undefined && { progressIntervalMs: this.options.progressIntervalMs }),
       ...(this.options.debug && { debug: true }),
     };

@@ -4,7 +4,8 @@
 // crash the other or write nonsense into a capture.
 //
 // main → worker: `call` (a CaptureService method by name, answered by one `result` with the
-// same id), `ingest` (one-way; the bytes travel as a transferred ArrayBuffer) and `debug`
+// same id), `ingest` (one-way; the bytes travel as a transferred ArrayBuffer), `end-partial-line`
+// (one-way, in order with ingest: the port went quiet, write the partial line) and `debug`
 // (fault injection, honoured only by a worker started with `debug: true` in its workerData).
 // worker → main: `ready` (once, when it can take calls), `result`, `progress` (a capture's progress and how many of its ingested
 // bytes are on disk — the acknowledgement that tells the client what a crash could lose),
@@ -19,7 +20,6 @@ import type { CaptureProgress } from './capture-service';
 /** What the worker is started with (workerData). */
 export interface LogWorkerData {
   folder: string;
-  partialLineMs?: number;
   progressIntervalMs?: number;
   /** How often the worker hands complete lines to the kernel and acknowledges their bytes. */
   ackIntervalMs: number;
@@ -30,7 +30,6 @@ export interface LogWorkerData {
 export const LogWorkerData = z
   .object({
     folder: z.string().min(1),
-    partialLineMs: z.number().int().min(1).optional(),
     progressIntervalMs: z.number().int().min(1).optional(),
     ackIntervalMs: z.number().int().min(1),
     debug: z.boolean().optional(),
@@ -121,10 +120,15 @@ export interface IngestMessage {
   bytes: Uint8Array;
 }
 
+export interface EndPartialLineMessage {
+  type: 'end-partial-line';
+  captureId: string;
+}
+
 /** Faults for tests: block the event loop (a hang), or end the thread as a crash would. */
 export type DebugMessage = { type: 'debug'; action: 'block'; ms: number } | { type: 'debug'; action: 'exit'; code: number } | { type: 'debug'; action: 'throw' };
 
-export type ToWorker = CallMessage | IngestMessage | DebugMessage;
+export type ToWorker = CallMessage | IngestMessage | EndPartialLineMessage | DebugMessage;
 
 export type ResultMessage = { type: 'result'; id: number; ok: true; value: unknown } | { type: 'result'; id: number; ok: false; error: ApiErrorShape };
 
@@ -153,6 +157,7 @@ export type FromWorker = ReadyMessage | ResultMessage | ProgressMessage | Proble
 
 const CallEnvelope = z.object({ type: z.literal('call'), id: z.number().int().min(0), method: z.enum(callMethods as [CallMethod, ...CallMethod[]]), args: z.array(z.unknown()) }).strict();
 const IngestEnvelope = z.object({ type: z.literal('ingest'), captureId: CaptureId, time, bytes: z.instanceof(Uint8Array) }).strict();
+const EndPartialLineEnvelope = z.object({ type: z.literal('end-partial-line'), captureId: CaptureId }).strict();
 const DebugEnvelope = z.discriminatedUnion('action', [
   z.object({ type: z.literal('debug'), action: z.literal('block'), ms: z.number().int().min(0).max(600_000) }).strict(),
   z.object({ type: z.literal('debug'), action: z.literal('exit'), code: z.number().int() }).strict(),
@@ -176,7 +181,7 @@ const WORKER = 'capture worker';
  */
 export function parseToWorker(message: unknown): { ok: true; message: ToWorker } | { ok: false; id: number | null; error: FieldbenchError } {
   const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  const schema = type === 'call' ? CallEnvelope : type === 'ingest' ? IngestEnvelope : type === 'debug' ? DebugEnvelope : null;
+  const schema = type === 'call' ? CallEnvelope : type === 'ingest' ? IngestEnvelope : type === 'end-partial-line' ? EndPartialLineEnvelope : type === 'debug' ? DebugEnvelope : null;
   const rawId = typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
   const id = type === 'call' && typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
   if (!schema) return { ok: false, id, error: malformed(`a message of type ${JSON.stringify(type) ?? 'undefined'}`, []) };

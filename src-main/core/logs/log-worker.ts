@@ -15,9 +15,11 @@ if (isMainThread || !parentPort) throw new Error('log-worker.js runs as a worker
 const port = parentPort;
 const data = LogWorkerData.parse(workerData);
 
+// No partial-line timer here: this thread cannot tell a quiet port from a main thread that
+// stalled before passing bytes on, so the console that reads the port says when to write one.
 const engine = new CaptureEngine({
   folder: data.folder,
-  ...(data.partialLineMs !== undefined && { partialLineMs: data.partialLineMs }),
+  partialLineMs: null,
   ...(data.progressIntervalMs !== undefined && { progressIntervalMs: data.progressIntervalMs }),
 });
 
@@ -77,6 +79,12 @@ function handle(message: ToWorker): void {
         lastRefusal.set(message.captureId, now);
         post({ type: 'problem', captureId: message.captureId, error: errorShapeOf(error, `capture ${message.captureId}`) });
       }
+    }
+  } else if (message.type === 'end-partial-line') {
+    try {
+      engine.endPartialLine(message.captureId);
+    } catch (error) {
+      post({ type: 'problem', captureId: message.captureId, error: errorShapeOf(error, `capture ${message.captureId}`) });
     }
   } else if (message.type === 'call') {
     let result: Promise<unknown>;
