@@ -66,6 +66,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   }
 
   const canTalk = device.profileId !== null && device.state !== 'identifying';
+  // A serial port always has a console; a BLE device has one when its profile logs over the UART service (the core says why not).
+  const hasConsole = device.transport === 'serial' || (device.transport === 'ble' && device.profileId !== null);
 
   return (
     <>
@@ -83,7 +85,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           <IdentityList identity={device.identity} transport={device.transport} path={device.path} profileName={device.profileName} />
         )}
         <div className="toolbar">
-          {device.transport === 'serial' && (
+          {hasConsole && (
             <a className="button" href={hrefFor({ name: 'console', deviceId: device.id })} data-testid="open-console">
               Open console
             </a>
@@ -200,7 +202,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       </section>
 
       <DeviceHistory serial={device.identity?.serialNumber ?? null} />
-      {device.transport === 'serial' && <DeviceCaptures serialNumber={device.identity?.serialNumber ?? null} />}
+      {hasConsole && <DeviceCaptures serialNumber={device.identity?.serialNumber ?? null} />}
     </>
   );
 }
