@@ -628,13 +628,14 @@ export class SensorNodeSimulator {
   }
 
   /** Shell, bootloader and SMP output: whatever it ends with says whether a line is left open. */
-  private async send(data: string | Uint8Array, epoch: number): Promise<void> {
+  private send(data: string | Uint8Array, epoch: number): Promise<void> {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     if (bytes.length > 0) {
       this.shellLineOpen = bytes[bytes.length - 1] !== 0x0a;
       this.promptCleared = false;
     }
-    await this.transmit(bytes, epoch);
+    // The write's own promise, not one more await around it: SMP and the shell's timing stay as they were.
+    return this.transmit(bytes, epoch);
   }
 
   /** The logging thread's output: the shell's open line is cleared first (carriage return, erase line). */
