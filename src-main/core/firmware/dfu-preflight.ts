@@ -69,7 +69,7 @@ function imageOptions(input: DfuFlashInput, profile: DeviceProfile | null) {
  * The bootloader's ids, as far as the profile tells them while the application runs: its one
  * DFU-mode match. Null when it does not say (the job checks once the bootloader is up).
  */
-function bootloaderIds(profile: DeviceProfile | null): { vendorId: number; productId: number } | null {
+export function bootloaderIds(profile: DeviceProfile | null): { vendorId: number; productId: number } | null {
   const dfuMatches = profile?.match.usb?.filter((m) => m.dfu === 'dfu') ?? [];
   if (dfuMatches.length !== 1) return null;
   return { vendorId: Number.parseInt(dfuMatches[0]!.vendorId, 16), productId: Number.parseInt(dfuMatches[0]!.productId, 16) };

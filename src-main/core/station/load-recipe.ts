@@ -11,6 +11,7 @@ import type { ImageFormat, ImageInspection } from '../../api/schemas';
 import { inspectImage, type PublicKeyPem } from '../../firmware-images/inspect-image';
 import { readPublicKey } from '../../firmware-images/mcuboot-signatures';
 import { dfuImageElements, type DfuImageElements } from '../firmware/dfu-image-elements';
+import { bootloaderIds } from '../firmware/dfu-preflight';
 import { checkImage } from '../firmware/firmware-preflight';
 import type { ProfileRegistry } from '../profiles/profile-registry';
 import type { DeviceProfile, FirmwareSpec, McumgrSerialFirmware, UsbDfuFirmware } from '../profiles/profile-types';
@@ -246,16 +247,6 @@ function checkDfuImage(context: Context, bytes: Uint8Array, fileName: string, pr
     }
   }
   throw atImageField(context, first!);
-}
-
-/**
- * The bootloader's USB ids when the profile names exactly one DFU-mode match, so a .dfu file
- * made for another device is refused now rather than on every unit once it is in DFU mode.
- */
-function bootloaderIds(profile: DeviceProfile): { vendorId: number; productId: number } | null {
-  const dfuMatches = profile.match.usb?.filter((m) => m.dfu === 'dfu') ?? [];
-  const only = dfuMatches.length === 1 ? dfuMatches[0] : undefined;
-  return only ? { vendorId: Number.parseInt(only.vendorId, 16), productId: Number.parseInt(only.productId, 16) } : null;
 }
 
 /** Runs a check whose refusals name a device and a preflight step, and places them at the recipe's image field instead. */
