@@ -46,10 +46,6 @@ export function packOwnFlags(kind: OwnKind): number {
   return (OWN_LINE << LEVEL_SHIFT) | (OWN_KINDS.indexOf(kind) << OWN_KIND_SHIFT);
 }
 
-export function isOwnKind(kind: string): kind is OwnKind {
-  return (OWN_KINDS as readonly string[]).includes(kind);
-}
-
 export function unpackFlags(flags: number): RecordFlags {
   const kind = recordKind(flags);
   if (kind !== 'device') return { kind, level: null, knownIssue: false, reboot: false, continuation: false };
