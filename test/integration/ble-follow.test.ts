@@ -11,13 +11,12 @@ import { runCli } from '../../src-main/cli/main';
 import { captureIo as capture } from '../helpers/captured-io';
 import type { BleFollowState, LogLine, Reading } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
-import { createCore } from '../../src-main/core/create-core';
-import { NodeBleCentral } from '../../src-main/transports/ble/node-ble-central';
-import { type PrivateDbus, startPrivateDbus } from '../../src-main/virtual/ble/private-dbus';
-import { type SimulatedBleDeviceHandle, SimulatedBluez } from '../../src-main/virtual/ble/simulated-bluez';
+import type { SimulatedBleDeviceHandle } from '../../src-main/virtual/ble/simulated-bluez';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
-import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
+import { fails, ok } from '../helpers/core-fixture';
+import { type SimulatedBleCore, startSimulatedBleCore } from '../helpers/simulated-ble-core';
 import { makeTempDir } from '../helpers/temp-dir';
+import { until as waitFor } from '../helpers/until';
 
 const NODE = 'C0:FF:EE:00:00:61';
 const ID = `ble:${NODE}`;
@@ -27,12 +26,8 @@ if (!hasDbusDaemon) {
   console.warn('SKIPPED: ble-follow needs dbus-daemon (Debian/Ubuntu: apt install dbus); these tests did not run.');
 }
 
-interface Rig {
-  bus: PrivateDbus;
-  bluez: SimulatedBluez;
+interface Rig extends SimulatedBleCore {
   node: SimulatedBleDeviceHandle;
-  core: Core;
-  dir: { path: string; remove(): void };
   values: Reading[];
   lines: LogLine[];
   states: BleFollowState[];
@@ -41,18 +36,9 @@ interface Rig {
 let rig: Rig | null = null;
 
 async function startRig(): Promise<Rig> {
-  const bus = await startPrivateDbus();
-  const bluez = await SimulatedBluez.start({ busAddress: bus.address, timeScale: 0.05, advertIntervalMs: 40 });
+  const ble = await startSimulatedBleCore('fieldbench-ble-follow-');
+  const { bluez, core } = ble;
   const node = bluez.addSensorNode({ node: new SensorNodeSimulator({ seed: 7, timeScale: 0 }), address: NODE, rssi: -55, sensorPollMs: 150, logIntervalMs: 150 });
-  const dir = makeTempDir('fieldbench-ble-follow-');
-  const core = await createCore({
-    dataDir: dir.path,
-    profilesDir: PROFILES_DIR,
-    checkResponses: true,
-    discoveryIntervalMs: 0,
-    virtualTimeScale: 0,
-    bleCentral: new NodeBleCentral({ busAddress: bus.address, platform: 'linux', scanPollMs: 40, callTimeoutMs: 3_000 }),
-  });
   const values: Reading[] = [];
   const lines: LogLine[] = [];
   const states: BleFollowState[] = [];
@@ -65,7 +51,7 @@ async function startRig(): Promise<Rig> {
   core.events.on('ble.follow', (state) => {
     if (state.deviceId === ID) states.push(state);
   });
-  rig = { bus, bluez, node, core, dir, values, lines, states };
+  rig = { ...ble, node, values, lines, states };
   await ok(core, 'ble.scan', { seconds: 5 });
   await until('the node in the device list', async () => (await ok(core, 'devices.list', {})).some((device) => device.id === ID));
   await ok(core, 'ble.stopScan', {});
@@ -73,22 +59,13 @@ async function startRig(): Promise<Rig> {
 }
 
 afterEach(async () => {
-  if (!rig) return;
-  await rig.core.close();
-  await rig.bluez.stop();
-  await rig.bus.stop();
-  rig.dir.remove();
+  await rig?.stop();
   rig = null;
 });
 
-async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 8_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 40));
-  }
+/** Each probe asks the core over the contract: every 40 ms, not busier. */
+function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 8_000): Promise<T> {
+  return waitFor(what, probe, ms, 40) as Promise<T>;
 }
 
 async function connected(core: Core): Promise<boolean | undefined> {
