@@ -491,7 +491,7 @@ export function createConsoleStore(api: FieldbenchApi, options: ConsoleStoreOpti
       setPinned(pinned) {
         const view = get().view;
         if (!view || view.pinned === pinned) return;
-        patchView(pinned ? { pinned: true, unseen: 0 } : { pinned: false, unseen: 0 });
+        patchView({ pinned, unseen: 0 });
         if (pinned) scheduleTail();
       },
 
