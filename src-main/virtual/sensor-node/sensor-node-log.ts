@@ -7,6 +7,7 @@
 // reset, or replayed by a test, is byte for byte the same, and so is the mix of what real
 // UARTs deliver: levels and colours, a very long line now and then, noise bursts, and
 // writes that carry many lines or end in the middle of one.
+import { stripAnsi } from '../../protocols/shell/strip-ansi';
 import { hash32, mulberry32 } from '../seeded-random';
 
 export type ZephyrLevel = 'err' | 'wrn' | 'inf' | 'dbg';
@@ -106,7 +107,6 @@ export const FLOOD_MODULE = 'flood';
 export const FLOOD_LONG_LINE_CHARS = 10_000;
 
 const FLOOD_NUMBER = /<(?:err|wrn|inf|dbg)> flood: line (\d{1,15})(?!\d)/;
-const SGR = /\u001b\[[0-9;]*m/g;
 
 /**
  * The number of a flood line, from its text as a console shows it or as the node sent it
@@ -114,7 +114,7 @@ const SGR = /\u001b\[[0-9;]*m/g;
  * console cuts from a very long line after its first.
  */
 export function floodLineNumber(text: string): number | null {
-  const match = FLOOD_NUMBER.exec(text.includes('\u001b') ? text.replace(SGR, '') : text);
+  const match = FLOOD_NUMBER.exec(text.includes('\u001b') ? stripAnsi(text) : text);
   return match ? Number(match[1]) : null;
 }
 
