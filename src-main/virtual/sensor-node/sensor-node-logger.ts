@@ -68,10 +68,6 @@ export class SensorNodeLogger {
     this.streamRandom = mulberry32(hash32((options.seed ^ 0x5717ea3) >>> 0));
   }
 
-  get streamLinesPerSecond(): number | null {
-    return this.stream?.linesPerSecond ?? null;
-  }
-
   /** Where a flood is: its range and the next line it sends; null when none is running. */
   get floodProgress(): Readonly<Flood> | null {
     return this.flood ? { ...this.flood } : null;
