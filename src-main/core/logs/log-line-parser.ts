@@ -65,35 +65,27 @@ export class LogLineParser {
   parse(line: string | Uint8Array): ParsedLogLine {
     const length = line.length;
     const truncated = length > this.maxLength;
-    const { text, bytes } = typeof line === 'string' ? cutString(line, this.maxLength) : cutBytes(line, this.maxLength);
-    if (isBinary(text)) {
-      const hex = hexText(bytes ?? stringBytes(text));
-      return {
-        text: hex,
-        spans: [{ text: hex }],
-        level: null,
-        format: null,
-        deviceTime: null,
-        module: null,
-        message: hex,
-        binary: true,
-        truncated,
-        length,
-      };
+    const { text, spans, binary } = typeof line === 'string' ? shown(cutString(line, this.maxLength)) : shown(cutBytes(line, this.maxLength));
+    if (binary) {
+      return { text, spans, level: null, format: null, deviceTime: null, module: null, message: text, binary, truncated, length };
     }
-    const spans = toStyledSpans(text);
-    const shown = spans.map((span) => span.text).join('');
-    return { text: shown, spans, ...readLogHeader(shown, this.patterns), binary: false, truncated, length };
+    return { text, spans, ...readLogHeader(text, this.patterns), binary, truncated, length };
   }
 
-  /** The `text` parse gives for these bytes, without reading a level or keeping spans: what search and filters match. */
+  /** The `text` parse gives for these bytes, without reading a level: what search and filters match. */
   shownText(line: Uint8Array): string {
-    const { text, bytes } = cutBytes(line, this.maxLength);
-    if (isBinary(text)) return hexText(bytes);
-    return toStyledSpans(text)
-      .map((span) => span.text)
-      .join('');
+    return shown(cutBytes(line, this.maxLength)).text;
   }
+}
+
+/** A cut line as shown: its styled spans and their plain text, or its bytes in hex when it is binary. */
+function shown({ text, bytes }: { text: string; bytes?: Uint8Array }): { text: string; spans: StyledSpan[]; binary: boolean } {
+  if (isBinary(text)) {
+    const hex = hexText(bytes ?? stringBytes(text));
+    return { text: hex, spans: [{ text: hex }], binary: true };
+  }
+  const spans = toStyledSpans(text);
+  return { text: spans.map((span) => span.text).join(''), spans, binary: false };
 }
 
 function cutString(line: string, max: number): { text: string; bytes?: undefined } {
