@@ -17,7 +17,7 @@ const LEVELS: { value: LevelChoice; label: string }[] = [
 ];
 
 /** The form's choices as the contract's filter: all levels is no level filter, blank text no text filter. */
-export function filterFrom(levels: readonly LevelChoice[], text: string, regex: boolean, ignoreCase: boolean, flaggedOnly: boolean): ConsoleFilter {
+function filterFrom(levels: readonly LevelChoice[], text: string, regex: boolean, ignoreCase: boolean, flaggedOnly: boolean): ConsoleFilter {
   const filter: ConsoleFilter = {};
   if (levels.length < LEVELS.length) filter.levels = LEVELS.map((l) => l.value).filter((value) => levels.includes(value));
   if (text !== '') {

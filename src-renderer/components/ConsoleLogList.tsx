@@ -13,7 +13,7 @@ import { isAtBottom } from '../live-log/log-view-state';
 import { ConsoleLogRow } from './ConsoleLogRow';
 
 /** Must match .console-row's height in styles.css. */
-export const CONSOLE_ROW_HEIGHT = 20;
+const CONSOLE_ROW_HEIGHT = 20;
 const OVERSCAN = 15;
 /** Rows above a jump's target, so it is not on the very top edge. */
 const JUMP_CONTEXT_ROWS = 3;

@@ -4,9 +4,9 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { LineEnding, SerialSettings } from '../../src-main/api/console-schemas';
 
-export const COMMON_BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000] as const;
+const COMMON_BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000] as const;
 
-export const DEFAULT_SETTINGS: SerialSettings = { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
+const DEFAULT_SETTINGS: SerialSettings = { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' };
 
 const LINE_ENDINGS: Option<LineEnding>[] = [
   { value: 'crlf', label: 'CR LF' },

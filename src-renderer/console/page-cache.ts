@@ -4,9 +4,9 @@
 // end of a live capture may be short; it is fetched again once more lines exist.
 import type { ConsoleLine } from '../../src-main/api/console-schemas';
 
-export const PAGE_SIZE = 200;
+const PAGE_SIZE = 200;
 /** 60 pages of 200: several screens either side of the view, a few MB at most. */
-export const PAGE_CAPACITY = 60;
+const PAGE_CAPACITY = 60;
 
 export interface PageRef {
   page: number;
