@@ -16,6 +16,7 @@ import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 import { PROFILES_DIR } from '../helpers/core-fixture';
 import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
+import { firmwareUpdateUnderWay } from '../helpers/firmware-update-under-way';
 import { memorySerialBench, type MemorySerialBench } from '../helpers/memory-serial-bench';
 import { makeTempDir } from '../helpers/temp-dir';
 import { until } from '../helpers/until';
@@ -195,21 +196,7 @@ describe('ConsoleSessions', () => {
   it('while a firmware update runs, the console shows its traffic and refuses to send, saying why', async () => {
     const r = await makeRig();
     const { captureId } = await r.consoles.open({ deviceId: DEVICE });
-    let release!: () => void;
-    const mayEnd = new Promise<void>((resolve) => (release = resolve));
-    let running!: () => void;
-    const started = new Promise<void>((resolve) => (running = resolve));
-    const update = r.bench.registry.withSession(
-      DEVICE,
-      'firmware update',
-      async (session) => {
-        await session.link.write(new TextEncoder().encode('hwinfo reset_cause\r\n'));
-        running();
-        await mayEnd;
-      },
-      { long: true },
-    );
-    await started;
+    const endUpdate = await firmwareUpdateUnderWay(r.bench.registry, DEVICE, { text: 'hwinfo reset_cause\r\n', when: 'first' });
     const reason = 'a firmware update is writing to the port; sending now would corrupt it — wait until it ends';
     expect(r.consoles.sessions()[0]?.sendRefusal).toBe(reason);
     expect(r.sessions.at(-1)?.sendRefusal).toBe(reason);
@@ -217,8 +204,7 @@ describe('ConsoleSessions', () => {
     expect(refused).toMatchObject({ code: 'device-busy', message: reason, step: 'send command' });
     expect(refused.hint).toBeTruthy();
     await lineMatching(r, captureId, /^reset cause: /);
-    release();
-    await update;
+    await endUpdate();
     expect(r.sessions.at(-1)?.sendRefusal).toBeNull();
     await r.consoles.send(captureId, 'battery');
     await lineMatching(r, captureId, /^voltage: /);

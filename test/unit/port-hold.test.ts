@@ -9,6 +9,7 @@ import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 import { PROFILES_DIR } from '../helpers/core-fixture';
 import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
+import { firmwareUpdateUnderWay } from '../helpers/firmware-update-under-way';
 import { memorySerialBench, type MemorySerialBench } from '../helpers/memory-serial-bench';
 import { until } from '../helpers/until';
 
@@ -140,21 +141,7 @@ describe('DeviceRegistry.holdPort', () => {
     const b = await pluggedNode();
     const w = watcher();
     const hold = await b.registry.holdPort(DEVICE, w.options);
-    let release!: () => void;
-    const updateMayEnd = new Promise<void>((resolve) => (release = resolve));
-    let updateRunning!: () => void;
-    const started = new Promise<void>((resolve) => (updateRunning = resolve));
-    const update = b.registry.withSession(
-      DEVICE,
-      'firmware update',
-      async (session) => {
-        await session.link.write(new TextEncoder().encode('kernel uptime\r\n'));
-        updateRunning();
-        await updateMayEnd;
-      },
-      { long: true },
-    );
-    await started;
+    const endUpdate = await firmwareUpdateUnderWay(b.registry, DEVICE, { text: 'kernel uptime\r\n', when: 'first' });
     const reason = sendRefusedWhile('firmware update');
     expect(reason).toBe('a firmware update is writing to the port; sending now would corrupt it — wait until it ends');
     expect(hold.sendRefusal()).toBe(reason);
@@ -163,8 +150,7 @@ describe('DeviceRegistry.holdPort', () => {
     expect(refused).toMatchObject({ code: 'device-busy', message: reason, step: 'send command', device: PORT });
     // What the update's own traffic brings back reaches the holder.
     await until('the answer to the update’s command', () => /Uptime: \d+ ms/.test(w.text()));
-    release();
-    await update;
+    await endUpdate();
     expect(hold.sendRefusal()).toBeNull();
     expect(w.refusals).toEqual([reason, null]);
     await hold.write(new TextEncoder().encode('battery\r\n'), 'send command');
@@ -173,29 +159,14 @@ describe('DeviceRegistry.holdPort', () => {
 
   it('a console opened during a firmware update watches at the update’s framing, and is refused another', async () => {
     const b = await pluggedNode();
-    let release!: () => void;
-    const mayEnd = new Promise<void>((resolve) => (release = resolve));
-    let running!: () => void;
-    const started = new Promise<void>((resolve) => (running = resolve));
-    const update = b.registry.withSession(
-      DEVICE,
-      'firmware update',
-      async (session) => {
-        running();
-        await mayEnd;
-        await session.link.write(new TextEncoder().encode('kernel uptime\r\n'));
-      },
-      { long: true },
-    );
-    await started;
+    const endUpdate = await firmwareUpdateUnderWay(b.registry, DEVICE, { text: 'kernel uptime\r\n', when: 'last' });
     const other = await fieldbenchErrorOf(b.registry.holdPort(DEVICE, { ...watcher().options, framing: { ...FRAMING, baudRate: 9_600 } }));
     expect(other).toMatchObject({ code: 'device-busy', message: 'firmware update is using the port at 115200 8N1, no flow control' });
     expect(other.hint).toContain('115200 8N1');
     const w = watcher();
     const hold = await b.registry.holdPort(DEVICE, w.options);
     expect(hold.sendRefusal()).toBe(sendRefusedWhile('firmware update'));
-    release();
-    await update;
+    await endUpdate();
     await until('the update’s traffic in the tap', () => /Uptime: \d+ ms/.test(w.text()));
     expect(hold.sendRefusal()).toBeNull();
   });
