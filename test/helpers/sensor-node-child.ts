@@ -4,12 +4,11 @@
 // process group of its own, so the socat behind its pseudo-terminal can be killed with it when
 // it does not stop by itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { deadline } from './crash-writer';
+import { bundleForNode } from './node-bundle';
 
 const READY_DEADLINE_MS = 15_000;
 /** A clean detach closes the serial link and waits for socat, which has 2 s to go before it is killed. */
@@ -31,37 +30,10 @@ export interface SensorNodeChild {
   stop(): Promise<void>;
 }
 
-/**
- * Bundles the node's process script into `outDir`; returns the file to hand to SensorNodeChildren.
- * Not bundleForNode: serialport cannot be inlined into an ES module (it requires Node's own
- * modules dynamically and finds its native binding next to its package), so every package stays
- * outside, imported by its absolute path in this checkout, and the bundle runs from any folder.
- */
+/** Bundles the node's process script into `outDir` (serialport and all); returns the file to hand to SensorNodeChildren. */
 export async function bundleSensorNodeProcess(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'sensor-node-process.mjs');
-  const fromHere = createRequire(import.meta.url);
-  const builtins = new Set(builtinModules);
-  await build({
-    entryPoints: [fileURLToPath(new URL('./sensor-node-process.ts', import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'packages-by-absolute-path',
-        setup(b) {
-          // esbuild hands the filter to Go, which knows no u flag.
-          b.onResolve({ filter: /^[^./]/ }, ({ path }) =>
-            path.startsWith('node:') || builtins.has(path) ? undefined : { path: fromHere.resolve(path), external: true },
-          );
-        },
-      },
-    ],
-  });
-  return outfile;
+  const entry = fileURLToPath(new URL('./sensor-node-process.ts', import.meta.url));
+  return bundleForNode(entry, join(outDir, 'sensor-node-process.mjs'), { externalPackages: true });
 }
 
 export class SensorNodeChildren {
