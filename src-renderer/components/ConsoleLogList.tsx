@@ -7,7 +7,7 @@ import { useStore } from 'zustand';
 import type { ConsoleFlag } from '../../src-main/api/console-schemas';
 import { useStores } from '../app/renderer-context';
 import { isSelected } from '../console/row-selection';
-import { compileHighlight, highlightMarks, searchMarks, type TextMark } from '../console/text-marks';
+import { highlightMarks, type TextMark } from '../console/text-marks';
 import { firstRowAt, scrollTopForEnd, scrollTopForRow, visibleWindow, rowTop, type WindowGeometry } from '../console/virtual-window';
 import { isAtBottom } from '../live-log/log-view-state';
 import { ConsoleLogRow } from './ConsoleLogRow';
@@ -89,12 +89,9 @@ export function ConsoleLogList({ label, highlights }: ConsoleLogListProps) {
     setViewport(shown.start, shown.end, Math.ceil(viewportHeight / CONSOLE_ROW_HEIGHT));
   }, [shown.start, shown.end, viewportHeight, viewKey, setViewport]);
 
-  const hitSeqs = useMemo(() => new Set((search?.hits ?? []).map((hit) => hit.seq)), [search]);
-  const searchRegex = useMemo(() => {
-    if (!search) return null;
-    const compiled = compileHighlight({ pattern: search.query, regex: search.regex }, search.ignoreCase);
-    return 'regex' in compiled ? compiled.regex : null;
-  }, [search]);
+  // Where the core's search matched each hit line, as offsets into its shown text: the row marks
+  // those, rather than matching the query again here with rules that could differ from the core's.
+  const hitMatches = useMemo(() => new Map((search?.hits ?? []).map((hit) => [hit.seq, hit.matches])), [search]);
   const currentSeq = search && search.current !== null ? (search.hits[search.current]?.seq ?? null) : null;
   const flagsBySeq = useMemo(() => {
     const map = new Map<number, ConsoleFlag[]>();
@@ -118,7 +115,7 @@ export function ConsoleLogList({ label, highlights }: ConsoleLogListProps) {
     const current = currentSeq === line.seq;
     const marks: TextMark[] = [
       ...(highlights.length > 0 ? highlightMarks(line.text, highlights) : []),
-      ...(hitSeqs.has(line.seq) ? searchMarks(line.text, searchRegex, current) : []),
+      ...(hitMatches.get(line.seq) ?? []).map((range): TextMark => ({ start: range.start, end: range.end, kind: 'search', current })),
     ];
     const issues = line.issues.length > 0 ? (flagsBySeq.get(line.seq) ?? line.issues.map((issueId) => ({ issueId, title: issueId }))) : [];
     rows.push(
