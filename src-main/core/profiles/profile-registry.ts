@@ -146,7 +146,7 @@ async function checkProfileFile(file: string): Promise<Checked> {
   if (senseProblems.length > 0) return { ok: false, problems: senseProblems };
   const keys = await readSigningKeys(file, profile.firmware?.method === 'mcumgr-serial' ? (profile.firmware.signingKeys ?? []) : []);
   if (!keys.ok) return keys;
-  const checkedProcedures = checkProcedures(procedures, profile, dirname(file), procedureValidator());
+  const checkedProcedures = checkProcedures(procedures, profile, dirname(file), partValidator('procedure'));
   const checkedConsole = checkConsole(consoleSection, partValidator('console'));
   leftOutProblems.set(profile, [...checkedProcedures.problems, ...checkedConsole.problems].map((problem) => ({ file, ...problem })));
   if (checkedProcedures.procedures.length > 0) profile.procedures = checkedProcedures.procedures;
@@ -202,11 +202,6 @@ function validators(): { profile: ValidateFunction; procedure: ValidateFunction;
 
 function profileValidator(): ValidateFunction {
   return validators().profile;
-}
-
-/** Checks one procedure against the schema, with problems reported by schemaProblems' rules. */
-function procedureValidator(): (value: unknown, at: string) => { field: string; message: string }[] {
-  return partValidator('procedure');
 }
 
 /** Checks a part of a profile checked on its own against its $defs entry, with problems reported by schemaProblems' rules. */
