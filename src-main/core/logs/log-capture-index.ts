@@ -5,7 +5,8 @@
 //
 // The sidecar file saves a reopen the full scan. It is written whole on close (to a temp
 // name, then renamed) and trusted only as far as the capture agrees with it.
-import { closeSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { readFully } from './log-capture-chunks';
 
 export const DEFAULT_INDEX_EVERY = 1024;
 const SIDECAR_MAGIC = 0x31584946; // "FIX1"
@@ -104,7 +105,7 @@ export class SparseIndex {
     }
     try {
       const header = Buffer.alloc(SIDECAR_HEADER_BYTES);
-      if (readSync(fd, header, 0, header.length, 0) !== header.length) return undefined;
+      if (readFully(fd, header, header.length, 0) !== header.length) return undefined;
       if (header.readUInt32LE(0) !== SIDECAR_MAGIC || header.readUInt32LE(4) !== every) return undefined;
       const bytes = header.readDoubleLE(8);
       const count = header.readDoubleLE(16);
@@ -112,7 +113,7 @@ export class SparseIndex {
       const size = header.readDoubleLE(32);
       if (!Number.isSafeInteger(size) || size !== Math.ceil(count / every)) return undefined;
       const body = Buffer.alloc(size * 16);
-      if (readSync(fd, body, 0, body.length, SIDECAR_HEADER_BYTES) !== body.length) return undefined;
+      if (readFully(fd, body, body.length, SIDECAR_HEADER_BYTES) !== body.length) return undefined;
       const index = new SparseIndex(every);
       let previousOffset = -1;
       for (let i = 0; i < size; i += 1) {
