@@ -561,21 +561,20 @@ export class SensorNodeSimulator {
       log: ['errors', 'stream', 'flood'],
       sensor: ['temp'],
     };
-    const error = (text: string): OutputLine => ({ text, error: true });
-    if (!COMMANDS.some((c) => c.name === command)) return [error(`${command}: command not found`)];
+    if (!COMMANDS.some((c) => c.name === command)) return [shellError(`${command}: command not found`)];
     const known = subcommands[command];
-    if (!known) return [error(`${command}: wrong parameter count`)];
+    if (!known) return [shellError(`${command}: wrong parameter count`)];
     if (args.length === 0) {
-      return [error(`${command}: please specify a subcommand`), ...known.map((s) => ({ text: `  ${s}`, error: false }))];
+      return [shellError(`${command}: please specify a subcommand`), ...plain(known.map((s) => `  ${s}`))];
     }
     const [first, ...rest] = args as [string, ...string[]];
     if (command === 'kernel' && first === 'reboot') {
       return rest.length === 0
-        ? [error('reboot: please specify a subcommand'), { text: '  cold', error: false }, { text: '  warm', error: false }]
-        : [error(`reboot: unknown parameter: ${rest[0] ?? ''}`)];
+        ? [shellError('reboot: please specify a subcommand'), ...plain(['  cold', '  warm'])]
+        : [shellError(`reboot: unknown parameter: ${rest[0] ?? ''}`)];
     }
-    if (known.includes(first)) return [error(`${first}: wrong parameter count`)];
-    return [error(`${command}: unknown parameter: ${first}`)];
+    if (known.includes(first)) return [shellError(`${first}: wrong parameter count`)];
+    return [shellError(`${command}: unknown parameter: ${first}`)];
   }
 
   /** What the sensors read now, for the node's other interfaces (its BLE GATT services) than the shell. */
