@@ -278,15 +278,7 @@ describe('log console ingest from a serial port', () => {
     const { chunks, ms: portMs } = await withNode({ seed: 0xf100d }, (node) => floodPortAlone(node, UNTHROTTLED_LINES, 300_000));
     let engineMs = 0;
     const portBytes = chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
-    unthrottledRows.push([
-      'port alone (node process → PTY → serialport → tap)',
-      UNTHROTTLED_LINES,
-      portBytes,
-      seconds(portMs),
-      Math.round(UNTHROTTLED_LINES / (portMs / 1000)),
-      (portBytes / 1e6 / (portMs / 1000)).toFixed(1),
-      `${chunks.length} (${Math.round(portBytes / chunks.length)})`,
-    ]);
+    unthrottledRows.push(throughputRow('port alone (node process → PTY → serialport → tap)', UNTHROTTLED_LINES, portBytes, portMs, `${chunks.length} (${Math.round(portBytes / chunks.length)})`));
 
     // The capture engine alone, on the very chunks the port delivered.
     {
@@ -308,15 +300,7 @@ describe('log console ingest from a serial port', () => {
         const summary = await deadline(engine.finish('engine-alone', new Date().toISOString()), 300_000, 'capture engine finish');
         const ms = performance.now() - start;
         engineMs = ms;
-        unthrottledRows.push([
-          'capture engine alone (assemble, parse, write)',
-          UNTHROTTLED_LINES,
-          portBytes,
-          seconds(ms),
-          Math.round(UNTHROTTLED_LINES / (ms / 1000)),
-          (portBytes / 1e6 / (ms / 1000)).toFixed(1),
-          `${summary.lines} records`,
-        ]);
+        unthrottledRows.push(throughputRow('capture engine alone (assemble, parse, write)', UNTHROTTLED_LINES, portBytes, ms, `${summary.lines} records`));
       } finally {
         await deadline(engine.close(), STEP_DEADLINE_MS, 'capture engine close');
         rmSync(folder, { recursive: true, force: true });
@@ -327,15 +311,7 @@ describe('log console ingest from a serial port', () => {
     const run = await withNode({ seed: 0xf100d }, (node) => floodThroughCore(node, UNTHROTTLED_LINES, 115_200, 300_000));
     const diskMs = run.onDisk - run.firstArrival;
     const arrivalMs = run.lastArrival - run.firstArrival;
-    unthrottledRows.push([
-      'console through the core (port → tap → worker → disk)',
-      run.lines,
-      run.bytes,
-      seconds(diskMs),
-      Math.round(run.lines / (diskMs / 1000)),
-      (run.bytes / 1e6 / (diskMs / 1000)).toFixed(1),
-      `arrival ${seconds(arrivalMs)}; every number once, in order: ${run.verified ? 'yes' : 'NO'}`,
-    ]);
+    unthrottledRows.push(throughputRow('console through the core (port → tap → worker → disk)', run.lines, run.bytes, diskMs, `arrival ${seconds(arrivalMs)}; every number once, in order: ${run.verified ? 'yes' : 'NO'}`));
     expect(run.verified).toBe(true);
     const rate = (lines: number, ms: number) => Math.round(lines / (ms / 1000)).toLocaleString('en-US');
     const slower = Math.max(0, arrivalMs - portMs);
@@ -351,3 +327,8 @@ describe('log console ingest from a serial port', () => {
       `${slower >= behind ? 'the main thread\'s share of reading the port bounds the figure.' : 'the hand-over to the worker and its backlog bound the figure.'}`;
   });
 });
+
+/** A row of the unthrottled table: what ran, its lines and bytes, its time, and the rates those give. */
+function throughputRow(what: string, lines: number, bytes: number, ms: number, note: string): (string | number)[] {
+  return [what, lines, bytes, seconds(ms), Math.round(lines / (ms / 1000)), (bytes / 1e6 / (ms / 1000)).toFixed(1), note];
+}
