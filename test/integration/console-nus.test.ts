@@ -22,6 +22,7 @@ import type { LogLine } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import type { SimulatedBleDeviceHandle } from '../../src-main/virtual/ble/simulated-bluez';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
+import { allConsoleLines as allLines } from '../helpers/console-lines';
 import { fails, ok } from '../helpers/core-fixture';
 import { type SimulatedBleCore, startSimulatedBleCore } from '../helpers/simulated-ble-core';
 import { until as waitFor } from '../helpers/until';
@@ -78,16 +79,6 @@ afterEach(async () => {
 /** Each probe reads the capture over the contract: asked every 40 ms, not busier. */
 function until<T>(what: string, probe: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
   return waitFor(what, probe, ms, 40);
-}
-
-/** Every line of the capture, read in pages. */
-async function allLines(core: Core, captureId: string): Promise<ConsoleLine[]> {
-  const lines: ConsoleLine[] = [];
-  for (;;) {
-    const page = await ok(core, 'console.read', { captureId, offset: lines.length, count: 500 });
-    lines.push(...page.lines);
-    if (page.lines.length === 0 || lines.length >= page.total) return lines;
-  }
 }
 
 /** The numbers of the probe answers in the capture, in the order they were captured. */

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConsoleLine, ConsoleSession } from '../../src-main/api/console-schemas';
+import type { ConsoleSession } from '../../src-main/api/console-schemas';
 import type { DiscoveryStatus, FirmwareJob } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import { createCore } from '../../src-main/core/create-core';
@@ -15,6 +15,7 @@ import { createMcubootImage } from '../../src-main/firmware-images/create-mcuboo
 import { attachSensorNodeOnPty, type SensorNodeOnPty } from '../../src-main/virtual/attach-sensor-node';
 import { openPtyPair, type PtyPair } from '../../src-main/virtual/pty-pair';
 import { floodLineNumber } from '../../src-main/virtual/sensor-node/sensor-node-log';
+import { allConsoleLines as allLines } from '../helpers/console-lines';
 import { fails, ok, PROFILES_DIR } from '../helpers/core-fixture';
 import { makeTempDir } from '../helpers/temp-dir';
 import { until as untilWithin } from '../helpers/until';
@@ -43,16 +44,6 @@ afterEach(async () => {
 async function startCore(options: { listSerialPorts?: () => Promise<{ ports: SerialPortSeen[]; status: DiscoveryStatus }>; discoveryIntervalMs?: number } = {}): Promise<Core> {
   core = await createCore({ dataDir: dir.path, profilesDir: PROFILES_DIR, checkResponses: true, discoveryIntervalMs: options.discoveryIntervalMs ?? 0, ...options });
   return core;
-}
-
-/** Every line of the capture, read page by page as a view would. */
-async function allLines(c: Core, captureId: string): Promise<ConsoleLine[]> {
-  const lines: ConsoleLine[] = [];
-  for (;;) {
-    const page = await ok(c, 'console.read', { captureId, offset: lines.length, count: 2000 });
-    lines.push(...page.lines);
-    if (page.lines.length === 0 || lines.length >= page.captured) return lines;
-  }
 }
 
 function sessionEvents(c: Core): ConsoleSession[] {
