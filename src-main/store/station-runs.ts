@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { FieldbenchError } from '../api/errors';
-import { ProcedureRunState, ProcedureStepStatus, Sha256Hex, StepReading, Transport } from '../api/schemas';
+import { ProcedureRunState, ProcedureStep, Sha256Hex, Transport } from '../api/schemas';
 import { guarded, timestampOf } from './case-rows';
 import type { Database } from './database';
 
@@ -19,15 +19,8 @@ export const StationProcedureResult = z.object({
   /** The run in the procedure runs store, when the runner recorded one there. */
   runId: z.string().nullable(),
   state: ProcedureRunState,
-  steps: z.array(
-    z.object({
-      id: z.string(),
-      title: z.string(),
-      status: ProcedureStepStatus,
-      reading: StepReading.nullable(),
-      reason: z.string().nullable(),
-    }),
-  ),
+  /** Of each step, what a production log needs: the rest stays in the procedure run. */
+  steps: z.array(ProcedureStep.pick({ id: true, title: true, status: true, reading: true, reason: true })),
 });
 export type StationProcedureResult = z.infer<typeof StationProcedureResult>;
 
