@@ -8,6 +8,7 @@ export const requestChannelNames = [
   'profiles.list',
   'devices.list',
   'devices.attachVirtual',
+  'devices.attachVirtualMany',
   'devices.setFaults',
   'devices.detach',
   'devices.addPort',
@@ -63,9 +64,19 @@ export const requestChannelNames = [
   'console.flags',
   'console.attach',
   'console.export',
+  'station.recipes',
+  'station.load',
+  'station.unload',
+  'station.state',
+  'station.setOperator',
+  'station.setAutoStart',
+  'station.start',
+  'station.abort',
+  'station.runs',
+  'station.export',
 ] as const;
 
-export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines', 'procedures.run', 'console.session', 'console.progress'] as const;
+export const eventChannelNames = ['devices.changed', 'cases.changed', 'firmware.job', 'firmware.progress', 'ble.adverts', 'ble.values', 'ble.follow', 'logs.lines', 'procedures.run', 'console.session', 'console.progress', 'station.state', 'station.unit'] as const;
 
 export type RequestChannelName = (typeof requestChannelNames)[number];
 export type EventChannelName = (typeof eventChannelNames)[number];

@@ -65,6 +65,15 @@ import {
   LineEnding,
   SerialSettings,
 } from './console-schemas';
+import {
+  StationExport,
+  StationExportFormat,
+  StationRecipeFile,
+  StationRun,
+  StationRunFilter,
+  StationState,
+  StationUnit,
+} from './station-schemas';
 import type { EventChannelName, RequestChannelName } from './channels';
 
 const Empty = z.object({}).strict();
@@ -94,6 +103,24 @@ export const requests = {
       })
       .strict(),
     response: Device,
+  },
+  /**
+   * Attach several virtual devices at once, each with its own fault knobs (a tray to try a
+   * station recipe on). All or nothing: if one cannot be attached, those already attached are
+   * detached again and the error names which one failed.
+   */
+  'devices.attachVirtualMany': {
+    request: z
+      .object({
+        model: VirtualModel.default('sensor-node'),
+        transport: z.enum(['serial', 'ble']).optional(),
+        units: z
+          .array(z.object({ faults: VirtualFaults.optional() }).strict())
+          .min(1)
+          .max(16),
+      })
+      .strict(),
+    response: z.array(Device),
   },
   /** Set or clear the fault knobs of an attached virtual device. */
   'devices.setFaults': {
@@ -517,6 +544,33 @@ export const requests = {
     request: z.object({ captureId: CaptureId, format: CaptureFormat.default('text'), range: CaptureRange.optional() }).strict(),
     response: CaptureExport,
   },
+
+  // ------------------------------------------------------------ bench station
+  /** Recipe files found with Fieldbench and in the data folder's recipes/, each parsed (not loaded). */
+  'station.recipes': { request: Empty, response: z.array(StationRecipeFile) },
+  /** Load a recipe: the file, its profile, procedure and image are checked once, before any unit is touched. Refused while units run. */
+  'station.load': { request: z.object({ file: z.string().trim().min(1).max(4096) }).strict(), response: StationState },
+  /** Unload the recipe; refused while units run (abort them first). */
+  'station.unload': { request: Empty, response: StationState },
+  'station.state': { request: Empty, response: StationState },
+  /** Who runs the station: every record started from now on names them. */
+  'station.setOperator': { request: z.object({ operator: z.string().trim().min(1).max(200) }).strict(), response: StationState },
+  /** Override the recipe's auto-start for this session. */
+  'station.setAutoStart': { request: z.object({ autoStart: z.boolean() }).strict(), response: StationState },
+  /** Start the recipe on one unit (again, if it has run), or on every waiting unit when no device is named. */
+  'station.start': { request: z.object({ deviceId: Id.optional() }).strict(), response: StationState },
+  /** Abort a unit's run: a queued unit leaves the queue; a running one stops at the next safe point and is recorded as aborted. */
+  'station.abort': { request: z.object({ deviceId: Id, reason: z.string().trim().min(1).max(500).optional() }).strict(), response: StationState },
+  /** The production record: a unit's history by serial number, or the runs of a time range or recipe, newest first. */
+  'station.runs': {
+    request: StationRunFilter.extend({
+      serialNumber: z.string().trim().min(1).max(200).optional(),
+      limit: z.number().int().min(1).max(1000).default(200),
+    }).strict(),
+    response: z.array(StationRun),
+  },
+  /** The production log as a file: CSV or JSON lines, oldest first. */
+  'station.export': { request: StationRunFilter.extend({ format: StationExportFormat }).strict(), response: StationExport },
 } as const;
 
 export const events = {
@@ -542,6 +596,10 @@ export const events = {
   'firmware.progress': FirmwareProgress,
   /** A procedure run changed: a step started, ended or waits for the operator, or the run paused or ended. */
   'procedures.run': ProcedureRun,
+  /** The station as a whole changed: a recipe loaded or unloaded, the operator, auto-start, a tile came or went. */
+  'station.state': StationState,
+  /** One unit's tile changed (state, step, progress a few times a second, verdict). */
+  'station.unit': StationUnit,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

@@ -320,6 +320,10 @@ export const VirtualFaults = z
     readProtected: z.boolean().optional(),
     /** BLE: the node is out of range: it stops advertising, its connection drops and connecting to it fails. */
     outOfRange: z.boolean().optional(),
+    /** Sensor node: this part of the built-in self-test fails (a board with a bad part, for production tests). */
+    failingSelftestPart: z.enum(['flash', 'sensor', 'radio']).optional(),
+    /** Sensor node: the battery's voltage at boot (3.0 to 4.2 V); a low value plays a flat or missing cell. */
+    batteryVolts: z.number().min(3).max(4.2).optional(),
   })
   .strict();
 export type VirtualFaults = z.infer<typeof VirtualFaults>;
@@ -621,10 +625,11 @@ export const FirmwareStep = z.enum([
 export type FirmwareStep = z.infer<typeof FirmwareStep>;
 
 /**
- * uploaded, confirmed, reverted: MCUboot. verified: USB DFU, written and read back identical.
+ * uploaded, booted, confirmed, reverted: MCUboot (booted: the new image runs on trial, not yet
+ * confirmed, as confirm 'later' asks). verified: USB DFU, written and read back identical.
  * written: USB DFU, written, but the device allows no read-back, so it could not be verified.
  */
-export const FirmwareOutcome = z.enum(['uploaded', 'confirmed', 'reverted', 'verified', 'written', 'failed', 'cancelled']);
+export const FirmwareOutcome = z.enum(['uploaded', 'booted', 'confirmed', 'reverted', 'verified', 'written', 'failed', 'cancelled']);
 export type FirmwareOutcome = z.infer<typeof FirmwareOutcome>;
 
 export const FirmwareImageInfo = z.object({
@@ -641,8 +646,12 @@ export const FirmwareJobOptions = z
     uploadOnly: z.boolean().default(false),
     /** Install an older version than the one running; refused without it. */
     allowDowngrade: z.boolean().default(false),
-    /** After the new image boots: confirm it if healthy ('auto'), or never, so the next reset reverts. */
-    confirm: z.enum(['auto', 'never']).default('auto'),
+    /**
+     * After the new image boots: confirm it if healthy ('auto'); never, so it reverts at once;
+     * or later: leave it running on trial (outcome 'booted') for a test to judge, after which
+     * the caller confirms it or resets the device to go back (the bench station does this).
+     */
+    confirm: z.enum(['auto', 'never', 'later']).default('auto'),
     /** USB DFU only. */
     dfu: z
       .object({

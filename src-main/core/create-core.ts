@@ -49,6 +49,8 @@ import { consoleRequests } from './console/console-requests';
 import { articleKnownIssues } from './console/console-profile-knowledge';
 import { lazyCaptureService } from './console/lazy-capture-service';
 import { createLogWorkerClient } from './logs/log-worker-client';
+import { stationRequests } from './station/station-requests';
+import { attachVirtualMany } from './devices/attach-virtual-many';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
@@ -267,6 +269,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     'devices.list': async () => directory.list(),
     'devices.attachVirtual': async ({ model, faults, startIn, transport }) => directory.attachVirtual(model, faults, startIn, transport),
+    'devices.attachVirtualMany': async ({ model, transport, units }) =>
+      attachVirtualMany(units, {
+        attach: (faults) => directory.attachVirtual(model, faults, undefined, transport),
+        detach: (deviceId) => directory.detach(deviceId),
+        log,
+      }),
     'devices.setFaults': async ({ deviceId, faults }) => directory.setFaults(deviceId, faults),
     'devices.detach': async ({ deviceId }) => {
       // A follow would otherwise try to reconnect to a node that is leaving the air.
@@ -376,6 +384,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'kb.draftFromCase': knowledge.draftFromCase,
     ...procedureRequests(procedures),
     ...consoleRequests(consoles),
+    ...stationRequests(),
 
     'smp.reset': async ({ deviceId }) =>
       smpSessions.withSession(deviceId, 'SMP reset', async (session) => {

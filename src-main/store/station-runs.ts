@@ -4,55 +4,14 @@
 // a long record never sits in memory whole nor holds the store while it is written out.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { FieldbenchError } from '../api/errors';
-import { ProcedureRunState, ProcedureStep, Sha256Hex, Transport } from '../api/schemas';
+import type { Transport } from '../api/schemas';
+import { StationRun, type StationOutcome, type StationProcedureResult } from '../api/station-schemas';
 import { guarded, timestampOf } from './case-rows';
 import type { Database } from './database';
 
-export const StationOutcome = z.enum(['passed', 'failed', 'unplugged', 'aborted']);
-export type StationOutcome = z.infer<typeof StationOutcome>;
-
-/** What the recipe's test procedure found, step by step, as the record keeps it. */
-export const StationProcedureResult = z.object({
-  procedureId: z.string(),
-  /** The run in the procedure runs store, when the runner recorded one there. */
-  runId: z.string().nullable(),
-  state: ProcedureRunState,
-  /** Of each step, what a production log needs: the rest stays in the procedure run. */
-  steps: z.array(ProcedureStep.pick({ id: true, title: true, status: true, reading: true, reason: true })),
-});
-export type StationProcedureResult = z.infer<typeof StationProcedureResult>;
-
-/** One run as the record holds it; also the shape of a JSON-lines export line. */
-export const StationRun = z.object({
-  id: z.string(),
-  recipeId: z.string(),
-  recipeRevision: z.string(),
-  /** Of the recipe file's bytes: which exact recipe ran, even if the file is edited later. */
-  recipeSha256: Sha256Hex,
-  profileId: z.string(),
-  /** The host the station ran on. */
-  station: z.string(),
-  operator: z.string().nullable(),
-  deviceLabel: z.string(),
-  transport: Transport,
-  /** Null until the unit has told it (a DFU bootloader may have none). */
-  serialNumber: z.string().nullable(),
-  imageSha256: Sha256Hex,
-  imageVersion: z.string().nullable(),
-  versionBefore: z.string().nullable(),
-  versionAfter: z.string().nullable(),
-  procedureId: z.string().nullable(),
-  procedure: StationProcedureResult.nullable(),
-  /** Null while the run goes on. */
-  outcome: StationOutcome.nullable(),
-  failureStep: z.string().nullable(),
-  failureReason: z.string().nullable(),
-  startedAt: z.string(),
-  endedAt: z.string().nullable(),
-});
-export type StationRun = z.infer<typeof StationRun>;
+// The shapes are the contract's: the record is what station.runs and the exports show.
+export { StationOutcome, StationProcedureResult, StationRun } from '../api/station-schemas';
 
 export interface StartStationRunInput {
   recipe: { id: string; revision: string; sha256: string };

@@ -229,6 +229,13 @@ export function outcomeView(job: FirmwareJob): OutcomeView | null {
         title: `Reverted: the device runs ${job.versionAfter ?? before} again`,
         lines: [...reason, `${image} is not running; MCUboot went back to the image it had before.`],
       };
+    case 'booted':
+      return {
+        outcome: 'booted',
+        tone: 'warn',
+        title: `On trial: the device runs ${job.versionAfter ?? image}, not yet confirmed`,
+        lines: [`Confirm it to keep it; the next reset goes back to ${before}.`, ...reason],
+      };
     case 'uploaded':
       return {
         outcome: 'uploaded',

@@ -29,7 +29,7 @@ export interface FlashOptions {
 }
 
 /** Outcomes where the image is on the device as asked ('written': there, but the device cannot be read back to prove it). */
-const SUCCESS: ReadonlySet<FirmwareJob['outcome']> = new Set(['uploaded', 'confirmed', 'reverted', 'verified', 'written']);
+const SUCCESS: ReadonlySet<FirmwareJob['outcome']> = new Set(['uploaded', 'booted', 'confirmed', 'reverted', 'verified', 'written']);
 
 async function targetDevice(core: Core, target: FlashTarget): Promise<Device> {
   if ('port' in target) return identifiedDevice(core, target.port);

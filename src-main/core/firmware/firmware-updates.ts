@@ -238,6 +238,16 @@ export class FirmwareUpdates {
             journal('verify', 'done', `runs ${running.version}, not yet confirmed`);
 
             // -------------------------------------------------- health check, then confirm or revert
+            if (input.options.confirm === 'later') {
+              // The caller's own test judges the image (the bench station's procedure), then it
+              // confirms or resets; until then the device runs the new image on trial.
+              return finish(
+                'booted',
+                recovering
+                  ? 'written in place by serial recovery; it runs, and there is no other image to go back to'
+                  : `runs on trial, not yet confirmed: confirm it to keep it, or reset to go back to ${versionBefore ?? 'the previous image'}`,
+              );
+            }
             if (input.options.confirm === 'never' && !recovering) {
               return this.revert(job.id, session, smp, rebootTimeoutMs, journal, finish, versionBefore, 'asked not to confirm the new image');
             }

@@ -495,8 +495,10 @@ export class SensorNodeSimulator {
         await this.sleep(SELFTEST_DURATION_MS);
         if (epoch !== this.bootEpoch) return 'rebooting';
         const parts: SelftestPart[] = ['flash', 'sensor', 'radio'];
-        const lines = parts.map((part) => `${part}: ${part === this.failingPart ? 'FAIL' : 'PASS'}`);
-        return plain([...lines, `selftest: ${this.failingPart ? 'FAIL' : 'PASS'}`]);
+        // The fault knob (set through the API) wins over the test knob of the constructor.
+        const failing = this.currentFaults.failingSelftestPart ?? this.failingPart;
+        const lines = parts.map((part) => `${part}: ${part === failing ? 'FAIL' : 'PASS'}`);
+        return plain([...lines, `selftest: ${failing ? 'FAIL' : 'PASS'}`]);
       }
       case 'kernel reboot cold':
       case 'kernel reboot warm':
@@ -602,7 +604,7 @@ export class SensorNodeSimulator {
   }
 
   private batteryVolts(): number {
-    const drained = this.batteryAtBootVolts - (this.uptimeMs / 1000) * DRAIN_VOLTS_PER_SECOND;
+    const drained = (this.currentFaults.batteryVolts ?? this.batteryAtBootVolts) - (this.uptimeMs / 1000) * DRAIN_VOLTS_PER_SECOND;
     return clamp(drained, 3.0, 4.2);
   }
 
