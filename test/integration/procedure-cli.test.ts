@@ -29,7 +29,7 @@ describe('fieldbench procedure', () => {
     expect(code).toBe(0);
     expect(stdout.join('\n')).toMatch(/bench-bring-up\s+Bench bring-up\s+7/);
     const json = await cli('procedure', 'list', '--virtual', '--json');
-    expect(JSON.parse(json.stdout[0] ?? '{}').procedures.map((p: { id: string }) => p.id)).toEqual(['bench-bring-up', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
+    expect(JSON.parse(json.stdout[0] ?? '{}').procedures.map((p: { id: string }) => p.id)).toEqual(['bench-bring-up', 'production-check', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
   });
 
   it('runs a procedure with operator steps answered from a file: a JSON line per step, the result last, exit 0, saved to the case', async () => {

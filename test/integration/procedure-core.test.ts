@@ -40,7 +40,7 @@ describe('procedures on the virtual sensor node', () => {
   it('lists what the profile declares, and refuses an unknown procedure or device', async () => {
     const deviceId = await plugNode();
     const listed = await ok(core, 'procedures.list', { deviceId });
-    expect(listed.map((p) => p.id)).toEqual(['bench-bring-up', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
+    expect(listed.map((p) => p.id)).toEqual(['bench-bring-up', 'production-check', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
     expect(listed[0]?.steps.map((s) => s.kind)).toEqual(['check', 'check', 'check', 'check', 'instruction', 'measurement', 'check']);
     expect(await fails(core, 'procedures.start', { deviceId, procedureId: 'no-such' })).toMatchObject({ code: 'not-found', hint: expect.stringMatching(/bench-bring-up/) });
     expect((await fails(core, 'procedures.list', { deviceId: 'serial:/dev/nothing' })).code).toBe('not-found');

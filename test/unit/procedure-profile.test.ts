@@ -46,7 +46,7 @@ describe('procedures in the shipped sensor-node profile', () => {
   it('all load, with no problems', async () => {
     const registry = await ProfileRegistry.load(defaultProfilesDir());
     expect(registry.problems).toEqual([]);
-    expect(registry.get('fieldbench-sensor-node')?.procedures?.map((p) => p.id)).toEqual(['bench-bring-up', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
+    expect(registry.get('fieldbench-sensor-node')?.procedures?.map((p) => p.id)).toEqual(['bench-bring-up', 'production-check', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check']);
     const kinds = new Set(registry.get('fieldbench-sensor-node')?.procedures?.flatMap((p) => p.steps.map((s) => s.kind)));
     expect([...kinds].sort()).toEqual(['check', 'firmware', 'instruction', 'measurement', 'wait']);
   });
