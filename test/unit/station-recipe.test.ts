@@ -305,3 +305,53 @@ describe('loading a recipe against its profile and image', () => {
     expect(badCrc.issues?.[0]?.path).toBe('firmware.file');
   });
 });
+
+describe('the shipped recipes for automated benches and virtual trays', () => {
+  const shipped = (name: string) => fileURLToPath(new URL(`../../recipes/${name}`, import.meta.url));
+
+  it('the quick sensor node recipe flashes exactly the image of the example, judged by the automatic production check', async () => {
+    const quick = await loadRecipe(shipped('sensor-node-2.0.0-quick.yaml'), profiles);
+    const example = await loadRecipe(EXAMPLE, profiles);
+    expect(quick.image).toEqual(example.image);
+    expect(quick.recipe.firmware).toEqual(example.recipe.firmware);
+    expect(quick.recipe).toMatchObject({
+      id: 'sensor-node-production-quick',
+      profile: 'fieldbench-sensor-node',
+      procedure: { id: 'production-check', onFail: 'continue' },
+      onPass: 'confirm',
+      onFail: 'reset',
+      autoStart: true,
+      operatorRequired: false,
+      parallelism: { serial: 8, usb: DEFAULT_PARALLELISM.usb, ble: DEFAULT_PARALLELISM.ble },
+    });
+    expect(quick.recipeSha256).not.toBe(example.recipeSha256);
+    // No operator in the loop: every step of its procedure is one the station runs by itself.
+    const procedure = profiles.get('fieldbench-sensor-node')?.procedures?.find((p) => p.id === 'production-check');
+    expect(procedure?.steps.map((s) => s.kind)).toEqual(['check', 'check', 'check', 'check']);
+  });
+
+  it('the DFU gadget recipe loads its pinned raw image for plain DFU, with the USB actions', async () => {
+    const loaded = await loadRecipe(shipped('dfu-gadget-1.00.yaml'), profiles);
+    const imageBytes = readFileSync(fixturePath('dfu', 'app.bin'));
+    expect(loaded.recipe).toMatchObject({
+      id: 'dfu-gadget-production',
+      profile: 'fieldbench-dfu-gadget',
+      procedure: null,
+      onPass: 'reset',
+      onFail: 'leave-in-bootloader',
+      autoStart: true,
+      operatorRequired: false,
+      parallelism: { serial: DEFAULT_PARALLELISM.serial, usb: 4, ble: DEFAULT_PARALLELISM.ble },
+    });
+    expect(loaded.image).toEqual({
+      file: fixturePath('dfu', 'app.bin'),
+      fileName: 'app.bin',
+      sha256: sha256(imageBytes),
+      bootloaderHash: null,
+      version: null,
+      size: imageBytes.length,
+      kind: 'raw',
+    });
+    expect(loaded.checked.join('\n')).toContain('matches the pin');
+  });
+});
