@@ -22,27 +22,21 @@
 // code) in the same shape as an upload, so its own ceiling is known.
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CborValue } from '../src-main/protocols/cbor/cbor';
 import { SmpClient } from '../src-main/protocols/smp/smp-client';
-import { ImageCommand, OsCommand, SmpGroup } from '../src-main/protocols/smp/smp-groups';
-import { encodeSmpPacket, SmpOp } from '../src-main/protocols/smp/smp-packet';
-import { SMP_SERIAL_DEFAULT_LINE_LENGTH, smpSerialFramedSize } from '../src-main/protocols/smp/smp-serial';
-import { type UploadRequestFields, uploadRequestBody } from '../src-main/protocols/smp/smp-upload-chunk';
+import { SMP_SERIAL_DEFAULT_LINE_LENGTH } from '../src-main/protocols/smp/smp-serial';
 import type { Link, LinkCloseReason } from '../src-main/transports/link';
 import { openSerialLink } from '../src-main/transports/serial/serial-link';
 import { createMcubootImage } from '../src-main/firmware-images/create-mcuboot-image';
 import { attachSensorNodeOnPty } from '../src-main/virtual/attach-sensor-node';
 import { LineRateLink } from '../src-main/virtual/line-rate-link';
 import { openPtyPair } from '../src-main/virtual/pty-pair';
-import { SMP_BUF_COUNT } from '../src-main/virtual/sensor-node/sensor-node-smp';
 import { CORTEX_M4_FLASH_TIMING, DEFAULT_PAGE_SIZE } from '../src-main/virtual/sensor-node/simulated-flash';
 import { table, writeSection } from './report';
+import { uploadOnTheWire } from './smp-upload-wire';
 
 const LINE = SMP_SERIAL_DEFAULT_LINE_LENGTH;
 const BAUDS = [115_200, 1_000_000];
 const IMAGE_PAYLOAD = 128 * 1024;
-/** Serial framing stores the 2-byte length and 2-byte CRC beside the packet in the device buffer. */
-const SERIAL_BUFFER_OVERHEAD = 4;
 const TARGET = 0.9;
 
 const emulationRows: (string | number)[][] = [['traffic', 'baud', 'bytes on the wire', 'measured', 'wire time', 'ratio']];
@@ -124,49 +118,6 @@ class CountingLink implements Link {
   onClose(listener: (reason: LinkCloseReason) => void): () => void {
     return this.inner.onClose(listener);
   }
-}
-
-const framed = (packet: Uint8Array): number => smpSerialFramedSize(packet.length, LINE);
-
-function requestPacket(fields: UploadRequestFields, data: Uint8Array): Uint8Array {
-  const body = uploadRequestBody(fields, data) as CborValue;
-  return encodeSmpPacket({ version: 2, op: SmpOp.WRITE, flags: 0, group: SmpGroup.IMAGE, sequence: 0, command: ImageCommand.UPLOAD }, body);
-}
-
-function answerPacket(body: CborValue, op: number, group: number, command: number): Uint8Array {
-  return encodeSmpPacket({ version: 2, op: op as SmpOp, flags: 0, group, sequence: 0, command }, body);
-}
-
-/**
- * Worked out here from the encoding alone, not from the client's own sizing: the largest
- * chunk at each offset whose packet fits the device buffer decoded, and the frame bytes of
- * every request and answer of the upload, the parameters exchange included.
- */
-function uploadOnTheWire(image: Uint8Array, sha: Uint8Array, bufSize: number): { hostToDevice: number; deviceToHost: number; requests: number; chunk: number } {
-  let hostToDevice = framed(answerPacket({}, SmpOp.READ, SmpGroup.OS, OsCommand.MCUMGR_PARAMS));
-  let deviceToHost = framed(answerPacket({ buf_size: bufSize, buf_count: SMP_BUF_COUNT }, SmpOp.READ_RSP, SmpGroup.OS, OsCommand.MCUMGR_PARAMS));
-  let offset = 0;
-  let requests = 0;
-  let chunk = 0;
-  while (offset < image.length) {
-    const fields: UploadRequestFields = offset === 0 ? { off: 0, len: image.length, sha } : { off: offset };
-    const fits = (d: number) => requestPacket(fields, image.subarray(offset, offset + d)).length + SERIAL_BUFFER_OVERHEAD <= bufSize;
-    let low = 0;
-    let high = Math.min(bufSize, image.length - offset) + 1;
-    while (high - low > 1) {
-      const middle = (low + high) >> 1;
-      if (fits(middle)) low = middle;
-      else high = middle;
-    }
-    if (low === 0) throw new Error(`buf_size ${bufSize} holds no image data`);
-    hostToDevice += framed(requestPacket(fields, image.subarray(offset, offset + low)));
-    offset += low;
-    const body = offset === image.length ? { off: offset, match: true } : { off: offset };
-    deviceToHost += framed(answerPacket(body, SmpOp.WRITE_RSP, SmpGroup.IMAGE, ImageCommand.UPLOAD));
-    requests += 1;
-    chunk = Math.max(chunk, low);
-  }
-  return { hostToDevice, deviceToHost, requests, chunk };
 }
 
 /** Erase and program time of the simulated part for one upload, in ms (timeScale 1). */
