@@ -11,12 +11,18 @@ const deviceChannels: ReadonlySet<RequestChannel> = new Set<RequestChannel>([
   'diagnostics.read',
   'devices.identify',
   'devices.attachVirtual',
+  // A tray of up to 16 virtual devices, each started and identified.
+  'devices.attachVirtualMany',
   'devices.addPort',
   // DETACH, the re-enumeration and reading the bootloader's descriptors.
   'devices.enterDfu',
   // Connecting to a BLE device and turning its notifications on.
   'ble.follow',
   'cases.open',
+  // Checks the recipe's image once (hash, signature, slot size) before answering.
+  'station.load',
+  // Waits for a running unit to reach a safe point.
+  'station.abort',
 ]);
 
 export type DeadlineFor = (channel: RequestChannel) => number;

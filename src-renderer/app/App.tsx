@@ -14,6 +14,7 @@ import { DevicesView } from '../views/DevicesView';
 import { DeviceView } from '../views/DeviceView';
 import { KnowledgeArticleView, KnowledgeView } from '../views/KnowledgeView';
 import { NotFoundView } from '../views/NotFoundView';
+import { StationView } from '../views/StationView';
 import { useStores } from './renderer-context';
 
 export function App() {
@@ -66,6 +67,7 @@ export function App() {
         {route.name === 'case' && <CaseView key={route.caseId} caseId={route.caseId} />}
         {route.name === 'knowledge' && <KnowledgeView />}
         {route.name === 'article' && <KnowledgeArticleView key={route.articleId} articleId={route.articleId} />}
+        {route.name === 'station' && <StationView />}
         {route.name === 'not-found' && <NotFoundView path={route.path} />}
       </main>
     </>

@@ -23,6 +23,11 @@ export function Header({ route }: { route: Route }) {
               Knowledge
             </a>
           </li>
+          <li>
+            <a href={hrefFor({ name: 'station' })} aria-current={section === 'station' ? 'page' : undefined}>
+              Station
+            </a>
+          </li>
         </ul>
       </nav>
       <ConnectionIndicator />

@@ -1,5 +1,5 @@
 // The renderer's places, as hash URLs (#/devices, #/devices/ID, #/devices/ID/console,
-// #/captures/ID, #/cases, #/cases/ID, #/knowledge, #/knowledge/ID).
+// #/captures/ID, #/cases, #/cases/ID, #/knowledge, #/knowledge/ID, #/station).
 // A hash router needs no server support, which matters for file:// in the Electron window
 // and for the static server of `fieldbench serve`.
 export type Route =
@@ -11,6 +11,7 @@ export type Route =
   | { name: 'case'; caseId: string }
   | { name: 'knowledge' }
   | { name: 'article'; articleId: string }
+  | { name: 'station' }
   | { name: 'not-found'; path: string };
 
 function decode(segment: string): string | null {
@@ -27,6 +28,7 @@ export function parseHash(hash: string): Route {
   if (path === '' || path === 'devices') return { name: 'devices' };
   if (path === 'cases') return { name: 'cases' };
   if (path === 'knowledge') return { name: 'knowledge' };
+  if (path === 'station') return { name: 'station' };
   const [section, id, ...rest] = path.split('/');
   if (section === 'devices' && id !== undefined && rest.length === 1 && rest[0] === 'console') {
     const decoded = decode(id);
@@ -60,15 +62,18 @@ export function hrefFor(route: Route): string {
       return '#/knowledge';
     case 'article':
       return `#/knowledge/${encodeURIComponent(route.articleId)}`;
+    case 'station':
+      return '#/station';
     case 'not-found':
       return `#${route.path}`;
   }
 }
 
 /** Which top-level section a route belongs to, for the header's current link. */
-export function sectionOf(route: Route): 'devices' | 'cases' | 'knowledge' | null {
+export function sectionOf(route: Route): 'devices' | 'cases' | 'knowledge' | 'station' | null {
   if (route.name === 'devices' || route.name === 'device' || route.name === 'console' || route.name === 'capture') return 'devices';
   if (route.name === 'cases' || route.name === 'case') return 'cases';
   if (route.name === 'knowledge' || route.name === 'article') return 'knowledge';
+  if (route.name === 'station') return 'station';
   return null;
 }

@@ -17,6 +17,7 @@ import { createKnowledgeStore, type KnowledgeStore } from './knowledge-store';
 import { createNoticesStore, type NoticesStore } from './notices-store';
 import { createProcedureStore, type ProcedureStore } from './procedure-store';
 import { createSmpStore, type SmpStore } from './smp-store';
+import { createStationStore, type StationStore } from './station-store';
 
 export interface RendererStores {
   notices: NoticesStore;
@@ -37,6 +38,8 @@ export interface RendererStores {
   knowledge: KnowledgeStore;
   /** Live log consoles and captures on disk. */
   console: ConsoleStore;
+  /** The bench station: its recipe, a tile per unit, the production record. */
+  station: StationStore;
   /** Unsubscribe everything (tests; a page that goes away needs nothing). */
   stop(): void;
 }
@@ -59,6 +62,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
   const procedures = createProcedureStore(api);
   const knowledge = createKnowledgeStore(api);
   const consoleStore = createConsoleStore(api);
+  const station = createStationStore(api);
 
   // Whenever the connection becomes open (at start, and after every drop), fetch what the
   // screens show and send any note still unsaved: events sent while it was down are lost.
@@ -71,6 +75,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     void firmware.getState().refreshRunning();
     bleLive.getState().resume();
     void consoleStore.getState().resume();
+    void station.getState().refresh();
     if (cases.isWatched()) void cases.getState().load();
     if (caseSearch.isWatched()) caseSearch.getState().refresh();
     cases.reloadWatchedHistories();
@@ -98,6 +103,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
     procedures,
     knowledge,
     console: consoleStore,
+    station,
     stop() {
       offConnection();
       devices.stop();
@@ -109,6 +115,7 @@ export function createRendererStores(api: FieldbenchApi, connection: ConnectionS
       bleLive.stop();
       procedures.stop();
       consoleStore.stop();
+      station.stop();
     },
   };
 }
