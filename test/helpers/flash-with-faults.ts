@@ -2,7 +2,7 @@
 // at a chosen moment of the job (a step reached, a point of the upload), so that they count
 // from then: the fault matrices of every transport drive their jobs with this.
 import { expect } from 'vitest';
-import type { FirmwareJob, FirmwareProgress, VirtualFaults } from '../../src-main/api/schemas';
+import type { FirmwareJob, FirmwareJobOptions, FirmwareProgress, VirtualFaults } from '../../src-main/api/schemas';
 import type { Core } from '../../src-main/core/core';
 import { ok } from './core-fixture';
 
@@ -20,6 +20,7 @@ export async function flashWithFaults(
   image: { bytes: Uint8Array; fileName: string },
   arm: Arm | null,
   deadlineMs: number,
+  options?: FirmwareJobOptions,
 ): Promise<FirmwareJob> {
   let armed = arm === null;
   let finish!: (job: FirmwareJob) => void;
@@ -44,7 +45,7 @@ export async function flashWithFaults(
     if (progress.jobId === jobId && !armed && arm?.whenProgress?.(progress)) armNow(arm.faults);
   });
   try {
-    const started = await ok(core, 'firmware.flash', { deviceId, fileName: image.fileName, contentBase64: Buffer.from(image.bytes).toString('base64') });
+    const started = await ok(core, 'firmware.flash', { deviceId, fileName: image.fileName, contentBase64: Buffer.from(image.bytes).toString('base64'), ...(options ? { options } : {}) });
     const deadline = new Promise<never>((_, reject) => {
       timers.push(setTimeout(() => reject(new Error(`no outcome within ${deadlineMs} ms`)), deadlineMs));
     });
