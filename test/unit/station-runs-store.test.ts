@@ -11,6 +11,7 @@ import { openDatabase } from '../../src-main/store/database';
 import { csvLine, INTERRUPTED_REASON, StationRun, StationRuns, type StartStationRunInput, type StationProcedureResult } from '../../src-main/store/station-runs';
 import { fieldbenchErrorFrom } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
+import { readCsvRecord } from '../helpers/station-csv';
 
 const RECIPE_SHA = 'a'.repeat(64);
 const IMAGE_SHA = 'b'.repeat(64);
@@ -225,37 +226,6 @@ describe('production log export', () => {
     expect(csv.at(-1)?.startsWith(`${ids[899]},`)).toBe(true);
   });
 });
-
-/** RFC 4180 read back, as a spreadsheet would: quoted fields may hold commas, quotes (doubled) and line breaks. */
-function readCsvRecord(text: string): string[] {
-  const cells: string[] = [];
-  let i = 0;
-  for (;;) {
-    let cell = '';
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        const quote = text.indexOf('"', i);
-        cell += text.slice(i, quote);
-        i = quote + 1;
-        if (text[i] !== '"') break;
-        cell += '"';
-        i++;
-      }
-    } else {
-      const end = text.slice(i).search(/,|\r\n/);
-      cell = text.slice(i, i + end);
-      i += end;
-    }
-    cells.push(cell);
-    if (text.startsWith('\r\n', i)) {
-      expect(i + 2).toBe(text.length);
-      return cells;
-    }
-    expect(text[i]).toBe(',');
-    i++;
-  }
-}
 
 describe('CSV cells', () => {
   it('read back as written, one record per line, with a leading formula character kept as text behind a quote', () => {
