@@ -16,6 +16,8 @@ import { procedureListCommand, procedureRunCommand, type ProcedureTarget } from 
 import { isSmpAction, SMP_ACTIONS, smpCommand } from './commands/smp';
 import { serveCommand } from './commands/serve';
 import { simCommand } from './commands/sim';
+import { stationCommand } from './commands/station';
+import { MAX_UNITS, MAX_VIRTUAL_UNITS, stationActionOf, stationWords } from './commands/station-args';
 import type { CoreSessionOptions } from './core-session';
 import { EXIT_OK, printFailure, processIo, UsageError, type Io } from './output';
 import { defaultDataDir } from './paths';
@@ -111,6 +113,24 @@ Commands:
                           --drop-at-received unplugs it once it has received BYTES (mid-upload, say);
                           --stable-path prints a fixed link instead of /dev/pts/N, and --replug-after
                           plugs the node back in at it MS after it drops off
+  station --recipe FILE [--operator NAME] [--units N] [--answers FILE.json] [--no-auto-start]
+      [--virtual N [--virtual-model sensor-node|dfu-gadget|stm32-dfu] [--fault I:KNOB=VALUE ...]]
+                          Run a bench station recipe (relative to this folder) on every unit its profile
+                          matches, as they are plugged in (or once each at the start with --no-auto-start),
+                          until N units have finished or Ctrl-C (running units are aborted and recorded).
+                          One line per unit event: time, unit and serial, state, step, and the verdict
+                          (PASS / FAIL: reason); a table of the units last. --json prints one JSON line per
+                          event: {"event":"station"|"unit"|"prompt"|"summary", ...}. Operator steps are
+                          answered from FILE (as for procedure run), else asked on the terminal, or with
+                          --json read from stdin as JSON lines {"serialNumber"|"deviceId": ..., "stepId":
+                          ..., "answer": "pass"|"fail", "value"?: n, "reason"?: text}. --virtual N attaches
+                          N virtual units first (N is the default of --units); --fault 2:failingSelftestPart=sensor
+                          sets a knob of unit 2. Exit 0 when every finished unit passed
+  station runs [--serial SN] [--from ISO] [--to ISO] [--recipe ID] [--limit N]
+                          The production record, newest first: a unit's history, or a time range's runs
+  station export --format csv|jsonl --out FILE [--from ISO] [--to ISO] [--recipe ID]
+                          Write the production log (oldest first) to FILE; never over an existing file
+  station recipes         The recipe files shipped and in the data folder's recipes/, and why one cannot load
   help                    Show this help
 
 Virtual USB boards (devices, flash, dfu), to try DFU without hardware:
@@ -190,6 +210,14 @@ const options = {
   lines: { type: 'string' },
   until: { type: 'string' },
   capture: { type: 'string' },
+  recipe: { type: 'string' },
+  'virtual-model': { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  units: { type: 'string' },
+  'no-auto-start': { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string' },
 } as const;
 
 /** The DFU-only flags, refused for a serial flash rather than silently ignored. */
@@ -250,7 +278,7 @@ function serialSettingsOptions(values: { baud?: string; 'data-bits'?: string; pa
 export async function runCli(argv: string[], io: Io = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals, tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
     json = values.json ?? false;
     if (values.version) {
       io.out(FIELDBENCH_VERSION);
@@ -453,6 +481,17 @@ export async function runCli(argv: string[], io: Io = processIo, signal: AbortSi
           throw new UsageError('--replug-after needs --stable-path: the node comes back on a new /dev/pts/N, so only the stable path finds it again');
         }
         return await simCommand(io, { model, faults: faults.data, seed, stablePath: values['stable-path'] ?? false, replugAfterMs }, signal);
+      }
+      case 'station': {
+        // --virtual is a switch elsewhere; station's count is the word after it.
+        const { words, virtualCount } = stationWords(tokens);
+        const action = stationActionOf(words, {
+          ...values,
+          virtualCount: integerOption('virtual', virtualCount ?? undefined, 1, MAX_VIRTUAL_UNITS),
+          units: integerOption('units', values.units, 1, MAX_UNITS),
+          limit: integerOption('limit', values.limit, 1, 1000),
+        });
+        return await stationCommand(session, action, json, signal, io === processIo ? process.stdin : null);
       }
       default:
         throw new UsageError(`unknown command '${command}'`);
