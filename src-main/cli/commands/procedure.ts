@@ -25,7 +25,7 @@ export interface RunOptions {
   operator: string | null;
 }
 
-const AnswerEntry = z
+export const AnswerEntry = z
   .object({
     answer: z.enum(['pass', 'fail']),
     reason: z.string().trim().min(1).max(2000).optional(),
@@ -35,7 +35,7 @@ const AnswerEntry = z
   })
   .strict();
 const AnswersFile = z.record(z.string(), AnswerEntry);
-type AnswersFile = z.infer<typeof AnswersFile>;
+export type AnswersFile = z.infer<typeof AnswersFile>;
 
 export async function procedureListCommand(session: CoreSessionOptions, target: ProcedureTarget, json: boolean): Promise<number> {
   return withCore(session, async (core) => {
@@ -198,7 +198,7 @@ async function targetDevice(core: Core, target: ProcedureTarget): Promise<Device
   return call(core, 'devices.attachVirtual', { model: 'sensor-node' });
 }
 
-async function readAnswers(file: string): Promise<AnswersFile> {
+export async function readAnswers(file: string): Promise<AnswersFile> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, 'utf8')) as unknown;
@@ -223,7 +223,7 @@ async function readAnswers(file: string): Promise<AnswersFile> {
   return parsed.data;
 }
 
-async function readImage(file: string, what: string): Promise<{ fileName: string; contentBase64: string }> {
+export async function readImage(file: string, what: string): Promise<{ fileName: string; contentBase64: string }> {
   try {
     const bytes = await readFile(file);
     return { fileName: file.split('/').pop() ?? file, contentBase64: bytes.toString('base64') };
