@@ -2,13 +2,11 @@
 // `cases search QUERY` finds them by their words with filters, `cases show ID` prints one,
 // `cases history SERIAL` lists every case a device has had, and `cases export` / `cases import`
 // carry a case between machines as an escalation bundle.
-import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FieldbenchError } from '../../api/errors';
-import type { CaseBundleFile, CaseBundleImport, CaseDetail, CaseSearchResult, CaseStatus, CaseSummary, TextSegment } from '../../api/schemas';
+import type { CaseBundleImport, CaseDetail, CaseSearchResult, CaseStatus, CaseSummary, TextSegment } from '../../api/schemas';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
 import { EXIT_OK, printJson, table, UsageError, type Io } from '../output';
-import { readInputFile } from '../read-files';
+import { readInputFile, writeNewFile } from '../read-files';
 
 export type CasesAction =
   | { action: 'list'; status: CaseStatus | undefined }
@@ -94,7 +92,7 @@ export async function casesCommand(session: CoreSessionOptions, json: boolean, r
       }
       case 'export': {
         const bundle = await call(core, 'cases.export', { caseId: request.caseId });
-        await writeBundleFile(request.out, bundle);
+        await writeNewFile(request.out, Buffer.from(bundle.contentBase64, 'base64'), 'write bundle');
         if (json) printJson(io, { caseId: request.caseId, file: request.out, size: bundle.size, sha256: bundle.sha256 });
         else io.out(`Wrote case ${request.caseId} to ${request.out} (${bundle.size} bytes, SHA-256 ${bundle.sha256})`);
         return EXIT_OK;
@@ -108,21 +106,6 @@ export async function casesCommand(session: CoreSessionOptions, json: boolean, r
       }
     }
   });
-}
-
-/** Never over an existing file: a bundle written over another case's would lose it. */
-async function writeBundleFile(path: string, bundle: CaseBundleFile): Promise<void> {
-  try {
-    await writeFile(path, Buffer.from(bundle.contentBase64, 'base64'), { flag: 'wx' });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FieldbenchError({
-      code: 'invalid-request',
-      message: code === 'EEXIST' ? `${path} already exists` : `cannot write ${path} (${code ?? String(error)})`,
-      step: 'write bundle',
-      hint: code === 'EEXIST' ? 'Give --out a new file name; an existing file is never overwritten.' : 'Check that the folder exists and can be written.',
-    });
-  }
 }
 
 function printImported(io: Io, imported: CaseBundleImport): void {
