@@ -8,7 +8,7 @@ import { FirmwareJournal } from './firmware-journal';
 import { openDatabase, type Database } from './database';
 import { migrate } from './migrations';
 import { ProcedureRuns } from './procedure-runs';
-import { StationRuns } from './station-runs';
+import { StationRuns, type StationRun } from './station-runs';
 
 export const CASE_STORE_FILE = 'fieldbench.db';
 
@@ -27,6 +27,8 @@ export interface CaseStore {
   procedures: ProcedureRuns;
   /** The bench station's production record; runs a stopped station left open are closed as aborted on open. */
   stationRuns: StationRuns;
+  /** The runs that open closed as aborted (their station stopped during the run), for the log. */
+  interruptedStationRuns: StationRun[];
   /** Problems SQLite finds in the file, its references and its search index; empty when the store is sound. */
   integrityCheck(): string[];
   /** Closes the file; later calls do nothing. */
@@ -43,6 +45,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
   let firmware: FirmwareJournal;
   let procedures: ProcedureRuns;
   let stationRuns: StationRuns;
+  let interruptedStationRuns: StationRun[];
   try {
     migrate(db);
     const clock = options.now ? { now: options.now } : {};
@@ -52,7 +55,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     firmware = new FirmwareJournal(db, clock);
     procedures = new ProcedureRuns(db);
     stationRuns = new StationRuns(db, clock);
-    stationRuns.closeInterrupted();
+    interruptedStationRuns = stationRuns.closeInterrupted();
   } catch (error) {
     db.close();
     throw error;
@@ -64,6 +67,7 @@ export function openCaseStore(options: CaseStoreOptions): CaseStore {
     firmware,
     procedures,
     stationRuns,
+    interruptedStationRuns,
     file,
     integrityCheck: () => integrityProblems(db),
     close: () => {
