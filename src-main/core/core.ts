@@ -31,6 +31,12 @@ export interface CoreOptions {
    * drafts live in <dataDir>/knowledge-base/.
    */
   knowledgeDir?: string;
+  /**
+   * Folder of the shipped bench station recipes (recipes/ in a checkout); found by
+   * defaultRecipesDir() ($FIELDBENCH_RECIPES_DIR first) when not given. A team's own recipes
+   * live in <dataDir>/recipes/.
+   */
+  recipesDir?: string;
   /** better-sqlite3 binary built for this runtime, when it is not the one in node_modules (Electron). */
   sqliteNativeBinding?: string;
   /** Check every answer against the contract (development and tests). */

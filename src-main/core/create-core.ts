@@ -50,6 +50,10 @@ import { articleKnownIssues } from './console/console-profile-knowledge';
 import { lazyCaptureService } from './console/lazy-capture-service';
 import { createLogWorkerClient } from './logs/log-worker-client';
 import { stationRequests } from './station/station-requests';
+import { Station } from './station/station';
+import { coreStationOperations } from './station/core-station-operations';
+import { loadRecipe } from './station/load-recipe';
+import { defaultRecipesDir, RECIPES_DIR_NAME } from './station/recipe-catalog';
 import { attachVirtualMany } from './devices/attach-virtual-many';
 
 /** A snapshot younger than this is attached to a new case as it is; an older one is read again. */
@@ -257,6 +261,21 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log,
   });
 
+  // Opening the store closed the runs a stopped station left open; the log says which.
+  for (const run of store.interruptedStationRuns) {
+    log('info', `station: run ${run.id} on ${run.serialNumber ?? run.deviceLabel} (recipe ${run.recipeId}) closed as aborted: its station stopped during the run`);
+  }
+  const station = new Station({
+    operations: coreStationOperations({ directory, events, firmware, dfuFirmware, procedures, smpSessions, usb: usbDevices }),
+    runs: store.stationRuns,
+    profiles,
+    loadRecipe: (file) => loadRecipe(file, profiles),
+    station: hostname(),
+    emitState: (state) => events.emit('station.state', state),
+    emitUnit: (unit) => events.emit('station.unit', unit),
+    log,
+  });
+
   const handlers: Handlers = {
     'system.info': async () => ({
       version: FIELDBENCH_VERSION,
@@ -384,7 +403,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'kb.draftFromCase': knowledge.draftFromCase,
     ...procedureRequests(procedures),
     ...consoleRequests(consoles),
-    ...stationRequests(),
+    ...stationRequests({
+      station,
+      runs: store.stationRuns,
+      recipeFolders: { shipped: options.recipesDir ?? defaultRecipesDir(), local: join(options.dataDir, RECIPES_DIR_NAME) },
+      now,
+    }),
 
     'smp.reset': async ({ deviceId }) =>
       smpSessions.withSession(deviceId, 'SMP reset', async (session) => {
@@ -414,7 +438,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     close: () => {
       closing ??= (async () => {
-        // Consoles first: their captures are finished while the ports they watch are still there.
+        // The station first: its units are recorded as stopped while the jobs and runs they follow still answer.
+        await station.close();
+        // Consoles next: their captures are finished while the ports they watch are still there.
         await consoles.shutdown();
         await procedures.close();
         await Promise.all([firmware.close(), dfuFirmware.close()]);

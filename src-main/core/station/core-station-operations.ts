@@ -1,0 +1,173 @@
+// The station's operations over the real core: the device directory and its change event,
+// the two firmware job owners (SMP and USB DFU), the procedure runner, and SMP sessions and
+// the USB registry for what happens after the test (confirm, reset).
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
+import type { Device, FirmwareJob } from '../../api/schemas';
+import type { DeviceDirectory } from '../devices/device-directory';
+import type { EventBus } from '../event-bus';
+import { usbDfuFirmwareOf } from '../firmware/dfu-preflight';
+import type { DfuUpdates } from '../firmware/dfu-updates';
+import type { FirmwareUpdates } from '../firmware/firmware-updates';
+import { activeSlot, describeSlots } from '../firmware/image-slots';
+import type { UpdateSession, UpdateSessions } from '../firmware/update-session';
+import type { ProcedureRunner } from '../procedures/procedure-runner';
+import { DEFAULT_REENUMERATE_TIMEOUT_MS, identityOf, type UsbRegistry } from '../usb/usb-registry';
+import type { StationOperations } from './station-operations';
+
+export interface CoreStationOperationsDeps {
+  directory: DeviceDirectory;
+  events: EventBus;
+  firmware: FirmwareUpdates;
+  dfuFirmware: DfuUpdates;
+  procedures: ProcedureRunner;
+  smpSessions: UpdateSessions;
+  usb: UsbRegistry;
+}
+
+const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
+/** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
+const DEFAULT_RESET_DELAY_MS = 1000;
+const RECONNECT_PAUSE_MS = 250;
+
+export function coreStationOperations(deps: CoreStationOperationsDeps): StationOperations {
+  const { directory, events, firmware, dfuFirmware, procedures, smpSessions, usb } = deps;
+  const jobsOf = (jobId: string) => (dfuFirmware.owns(jobId) ? dfuFirmware : firmware);
+
+  return {
+    devices: () => directory.list(),
+    onDevicesChanged: (listener) => events.on('devices.changed', listener),
+    identify: (deviceId) => directory.identify(deviceId),
+
+    flash: ({ deviceId, fileName, bytes, options }) =>
+      directory.isUsb(deviceId)
+        ? dfuFirmware.start({ deviceId, fileName, bytes, options, caseId: null })
+        : // The recipe's own keys were checked when it loaded; the job checks the profile's.
+          firmware.start({ deviceId, fileName, bytes, options, keys: [], caseId: null }),
+    waitFirmware: (jobId) => jobsOf(jobId).wait(jobId),
+    cancelFirmware: (jobId) => {
+      const jobs = jobsOf(jobId);
+      let job: FirmwareJob;
+      try {
+        job = jobs.get(jobId);
+      } catch {
+        return false;
+      }
+      if (job.state !== 'running' || !job.cancellable) return false;
+      try {
+        jobs.cancel(jobId);
+        return true;
+      } catch (error) {
+        if (isFieldbenchError(error) && error.code === 'device-busy') return false;
+        throw error;
+      }
+    },
+    onFirmwareProgress: (listener) => events.on('firmware.progress', listener),
+    onFirmwareJob: (listener) => events.on('firmware.job', listener),
+
+    startProcedure: ({ deviceId, procedureId, operator, onFail }) =>
+      procedures.start({ deviceId, procedureId, onFail, ...(operator !== null ? { operator } : {}) }),
+    procedureRun: (runId) => procedures.get(runId),
+    onProcedureRun: (listener) => events.on('procedures.run', listener),
+    abortProcedure: async (runId, reason) => {
+      const run = procedures.get(runId);
+      if (run.finishedAt !== null) return run;
+      return procedures.control(runId, 'abort', reason);
+    },
+
+    confirmImage: async (deviceId, bootloaderHash) => {
+      await smpSessions.withSession(deviceId, 'confirm image', async (session) => {
+        await session.smp().imageConfirm(bootloaderHash);
+        const slots = await session.smp().imageState();
+        const running = activeSlot(slots);
+        if (running?.hash !== bootloaderHash || !running.confirmed) {
+          throw new FieldbenchError({
+            code: 'device-error',
+            message: `the device did not confirm the image (${describeSlots(slots)})`,
+            device: session.label,
+            step: 'confirm image',
+            hint: 'It goes back to its previous image at the next reset; run the unit again.',
+          });
+        }
+      });
+    },
+
+    resetDevice: async (deviceId) => (directory.isUsb(deviceId) ? resetUsb(usb, deviceId) : resetSmp(smpSessions, directory, deviceId)),
+  };
+}
+
+/** SMP reset, then the device followed until it answers again; the version its running slot reports. */
+async function resetSmp(sessions: UpdateSessions, directory: DeviceDirectory, deviceId: string): Promise<string | null> {
+  const version = await sessions.withSession(deviceId, 'reset', async (opened) => {
+    const firmware = opened.profile.firmware;
+    try {
+      await opened.smp().reset();
+    } catch (error) {
+      // A device may reset before its answer gets out; the reconnect below tells the truth.
+      if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
+    const back = await reconnect(opened, firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS);
+    return activeSlot(await back.smp().imageState())?.version ?? null;
+  });
+  // The list shows the version it runs now; a failure here does not undo the reset.
+  const device = await directory.identify(deviceId).catch((): Device | null => null);
+  return version ?? device?.identity?.firmwareVersion ?? null;
+}
+
+async function reconnect(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      return await session.reopen();
+    } catch (error) {
+      lastError = error;
+      if (isFieldbenchError(error) && error.step === 'reconnect') throw error;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
+    }
+  }
+  throw new FieldbenchError(
+    {
+      code: 'timeout',
+      message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
+      device: session.label,
+      step: 'reconnect',
+      hint: 'Check that it is powered and connected, then run the unit again.',
+    },
+    { cause: lastError },
+  );
+}
+
+/**
+ * A USB reset: a DFU bootloader leaves DFU mode and starts the firmware, an application
+ * re-enumerates. Followed until the application is back; the version its descriptor reports.
+ */
+async function resetUsb(usb: UsbRegistry, deviceId: string): Promise<string | null> {
+  const deadlineMs = usbDfuFirmwareOf(usb.profileOf(deviceId))?.reenumerateTimeoutMs ?? DEFAULT_REENUMERATE_TIMEOUT_MS;
+  return usb.withDevice(
+    deviceId,
+    'reset',
+    async (session) => {
+      try {
+        await session.device.reset();
+      } catch (error) {
+        // Resetting drops the device off the bus; losing it mid-request is that reset.
+        if (!(error instanceof Error) || (error.name !== 'NetworkError' && error.name !== 'AbortError' && error.name !== 'NotFoundError')) {
+          throw new FieldbenchError(
+            {
+              code: 'device-error',
+              message: `the USB reset failed: ${error instanceof Error ? error.message : String(error)}`,
+              device: session.label,
+              step: 'reset',
+              hint: 'Unplug the unit and plug it back in to start its firmware.',
+            },
+            { cause: error },
+          );
+        }
+      }
+      const back = await usb.waitForMode(deviceId, 'runtime', deadlineMs);
+      return identityOf(back.device, back.profile).firmwareVersion;
+    },
+    { long: true },
+  );
+}
