@@ -35,7 +35,7 @@ export function StationControls({ state }: { state: StationState }) {
         <form className="inline-form" onSubmit={submit} aria-label="Operator">
           <div className="field">
             <label htmlFor={operatorId}>Operator</label>
-            <input id={operatorId} value={operator} onChange={(event) => setOperator(event.target.value)} maxLength={200} autoComplete="name" aria-invalid={missing} data-testid="station-operator" />
+            <input id={operatorId} type="text" value={operator} onChange={(event) => setOperator(event.target.value)} maxLength={200} autoComplete="name" aria-invalid={missing} data-testid="station-operator" />
           </div>
           <div className="form-actions">
             <button type="submit" className={missing ? 'button-primary' : undefined} disabled={!changed || (pending.operator ?? false)} data-testid="station-operator-set">

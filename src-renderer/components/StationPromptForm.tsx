@@ -40,7 +40,7 @@ export function StationPromptForm({ prompt, unitName, deviceId }: { prompt: Stat
           )}
           <div className="field">
             <label htmlFor={reasonId}>Reason (when it fails)</label>
-            <input id={reasonId} value={reason} onChange={(event) => setReason(event.target.value)} maxLength={2000} data-testid="station-prompt-reason" />
+            <input id={reasonId} type="text" value={reason} onChange={(event) => setReason(event.target.value)} maxLength={2000} data-testid="station-prompt-reason" />
           </div>
           <div className="toolbar">
             {prompt.awaiting === 'value' ? (

@@ -82,7 +82,7 @@ export function StationRecipePicker() {
       <form className="inline-form" onSubmit={submit} aria-label="Load a recipe file by its path">
         <div className="field field-grow">
           <label htmlFor={pathId}>Recipe file path</label>
-          <input id={pathId} value={path} onChange={(event) => setPath(event.target.value)} maxLength={4096} placeholder="/path/to/recipe.yaml" spellCheck={false} data-testid="station-recipe-path" />
+          <input id={pathId} type="text" value={path} onChange={(event) => setPath(event.target.value)} maxLength={4096} placeholder="/path/to/recipe.yaml" spellCheck={false} data-testid="station-recipe-path" />
         </div>
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={loading || !path.trim()} data-testid="station-recipe-path-load">

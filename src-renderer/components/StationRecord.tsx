@@ -41,7 +41,7 @@ function StationRunSearch() {
       <form className="inline-form" onSubmit={submit} aria-label="Find a unit's runs">
         <div className="field field-grow">
           <label htmlFor={serialId}>Serial number</label>
-          <input id={serialId} value={serial} onChange={(event) => setSerial(event.target.value)} maxLength={200} spellCheck={false} data-testid="station-record-serial" />
+          <input id={serialId} type="text" value={serial} onChange={(event) => setSerial(event.target.value)} maxLength={200} spellCheck={false} data-testid="station-record-serial" />
         </div>
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={!serial.trim() || (record?.searching ?? false)} data-testid="station-record-search">
@@ -106,7 +106,7 @@ function StationRunSearch() {
                   {open === row.id && (
                     <tr>
                       <td colSpan={8}>
-                        <ul className="station-run-steps">
+                        <ul className="station-run-steps" data-testid="station-record-steps">
                           {row.steps.map((step) => (
                             <li key={step.id}>{step.text}</li>
                           ))}

@@ -43,14 +43,13 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
       </div>
       {/* The state line is a live region: a verdict is announced with the unit it belongs to. */}
       <div role="status" aria-live={view.verdict ? 'assertive' : 'polite'} aria-atomic="true">
+        <span className="visually-hidden">{unitName}: </span>
         {view.verdict ? (
           <p className="station-verdict" data-testid="station-verdict">
-            <span className="visually-hidden">{unitName}: </span>
             {view.verdict}
           </p>
         ) : (
           <p className="station-state" data-testid="station-state">
-            <span className="visually-hidden">{unitName}: </span>
             {view.stateText}
           </p>
         )}

@@ -92,9 +92,11 @@ export function StationVirtualTray() {
               </button>
             </div>
           ))}
-          <button type="button" onClick={addFault} disabled={faults.length >= count} data-testid="station-tray-add-fault">
-            Add a faulty unit
-          </button>
+          <div>
+            <button type="button" onClick={addFault} disabled={faults.length >= count} data-testid="station-tray-add-fault">
+              Add a faulty unit
+            </button>
+          </div>
         </fieldset>
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={attaching || 'problem' in parsed} data-testid="station-tray-attach">
