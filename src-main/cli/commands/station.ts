@@ -79,8 +79,8 @@ type StopReason = 'units' | 'interrupted';
 class TerminalStation {
   private readonly answers: OperatorAnswers;
   private readonly tiles = new Map<string, StationUnit>();
-  /** Runs that ended, by run id: what the exit status and the summary are about. */
-  private readonly ended = new Map<string, StationUnit['state']>();
+  /** Runs that ended (by run id, or by unit and start for one aborted before its record began): what the exit status and the summary are about. */
+  private readonly ended = new Map<string, Pick<StationUnit, 'state' | 'runId'>>();
   private readonly changes = new UnitChanges();
   /** Tile changes are held until the station line is out, so it is always the first line. */
   private held: StationUnit[] | null = [];
@@ -122,13 +122,14 @@ class TerminalStation {
     }
   }
 
-  /** Loads the recipe, turns auto-start off where it is overridden, names the operator, prints the station line. */
+  /** Names the operator, loads the recipe, turns auto-start off where it is overridden, prints the station line. */
   private async setUp(): Promise<StationState> {
+    // The operator first: a recipe with auto-start starts the units present as soon as it loads, and their records name who ran them.
+    if (this.options.operator !== null) await call(this.core, 'station.setOperator', { operator: this.options.operator });
     let state = await call(this.core, 'station.load', { file: resolve(this.options.recipeFile) });
     const recipe = state.recipe!;
-    if (state.autoStart && !this.options.autoStart) state = await call(this.core, 'station.setAutoStart', { autoStart: false });
     requireOperator(recipe, this.options.recipeFile, this.options.operator);
-    if (this.options.operator !== null) state = await call(this.core, 'station.setOperator', { operator: this.options.operator });
+    if (state.autoStart && !this.options.autoStart) state = await call(this.core, 'station.setAutoStart', { autoStart: false });
     if (this.json) printJson(this.io, stationLine(recipe, state.operator, state.station, state.autoStart));
     else this.io.out(humanStationLines(recipe, state.operator, state.station, state.autoStart).join('\n'));
     const held = this.held ?? [];
@@ -195,8 +196,9 @@ class TerminalStation {
       if (this.json) printJson(this.io, promptLine(unit, prompt));
       else this.io.out(humanPromptLine(unit, prompt, now));
     }
-    if (hasEnded(unit) && unit.runId !== null && !this.ended.has(unit.runId)) {
-      this.ended.set(unit.runId, unit.state);
+    const key = unit.runId ?? `${unit.deviceId}@${unit.startedAt ?? ''}`;
+    if (hasEnded(unit) && unit.startedAt !== null && !this.ended.has(key)) {
+      this.ended.set(key, { state: unit.state, runId: unit.runId });
       this.checkCount();
     }
   }
@@ -210,16 +212,20 @@ class TerminalStation {
     await call(this.core, 'station.setAutoStart', { autoStart: false }).catch((error: unknown) => printFailure(this.io, error, this.json));
     const running = this.units().filter((unit) => unit.state !== 'waiting' && !hasEnded(unit));
     for (const unit of running) {
-      await call(this.core, 'station.abort', { deviceId: unit.deviceId, reason }).catch((error: unknown) => printFailure(this.io, error, this.json));
+      await call(this.core, 'station.abort', { deviceId: unit.deviceId, reason }).catch((error: unknown) => {
+        // A unit that ended while the others were aborted has nothing to abort.
+        const now = this.tiles.get(unit.deviceId);
+        if (now !== undefined && !hasEnded(now)) printFailure(this.io, error, this.json);
+      });
     }
     await this.allEnded(running.map((unit) => unit.deviceId));
     const state = await call(this.core, 'station.state', {});
     // The last word on each tile, in case an event of the end was still on its way.
     for (const unit of state.units) this.seen(unit);
-    const runs = [...this.ended.keys()];
+    const runs = [...this.ended.values()].flatMap((run) => (run.runId === null ? [] : [run.runId]));
     if (this.json) printJson(this.io, summaryLine(state.counts, runs));
     else this.io.out(`\n${humanSummary(state.units, state.counts)}`);
-    const allPassed = [...this.ended.values()].every((outcome) => outcome === 'passed');
+    const allPassed = [...this.ended.values()].every((run) => run.state === 'passed');
     return allPassed ? EXIT_OK : EXIT_FAILED;
   }
 
