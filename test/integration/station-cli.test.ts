@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { StationCounts, StationPrompt, StationRecipe, StationRun, StationUnit } from '../../src-main/api/station-schemas';
 import { stationRunCommand } from '../../src-main/cli/commands/station';
@@ -179,6 +179,50 @@ describe('fieldbench station', () => {
     expect(verdict.state).toBe('failed');
     expect(verdict.reason).toMatch(/draws too much/);
     expect(lines.filter((line) => line.event === 'prompt').map((line) => line.event === 'prompt' && line.stepId)).toEqual(['status-led', 'idle-current']);
+  });
+
+  it('on the terminal asks each operator step in turn, naming the unit, and asks again for a value that is not a number', async () => {
+    const dir = dataDir('station-cli-terminal');
+    const stdin = new PassThrough();
+    const typed: string[] = [];
+    const type = (text: string) => {
+      typed.push(text);
+      stdin.write(`${text}\n`);
+    };
+    const io = watchedIo((text) => {
+      if (/Status LED: pass or fail\? \[p\/f\] $/.test(text)) type('p');
+      else if (/Idle current in mA \(limit 0\.5 to 15 mA\), or f to fail: $/.test(text)) type(typed.includes('lots') ? '4.2' : 'lots');
+    });
+    const options = { recipeFile: WITH_OPERATOR, operator: 'Dana', virtual: { model: 'sensor-node' as const, units: [{}] }, units: 1, answersFile: null, autoStart: true };
+    const code = await stationRunCommand({ dataDir: dir, io, verbose: false }, options, false, new AbortController().signal, stdin);
+    stdin.end();
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    expect(typed).toEqual(['p', 'lots', '4.2']);
+    const text = io.stdout.join('\n');
+    expect(text).toContain("'lots' is not a number.");
+    expect(text).toMatch(/\n\S+ \S+: Status LED\n {2}Look at the board/);
+    const runs = z.array(StationRun).parse(JSON.parse((await cli(dir, ['station', 'runs', '--json'])).stdout[0]!));
+    expect(runs[0]?.procedure?.steps.find((step) => step.id === 'idle-current')?.reading).toMatchObject({ value: 4.2 });
+  });
+
+  it('with --no-auto-start starts every unit once at the start: virtual USB DFU gadgets, one failing to write', async () => {
+    vi.stubEnv('FIELDBENCH_VIRTUAL_TIME_SCALE', '0.05');
+    try {
+      const dir = dataDir('station-cli-dfu');
+      const argv = ['station', '--recipe', 'recipes/dfu-gadget-1.00.yaml', '--virtual', '2', '--virtual-model', 'dfu-gadget', '--fault', '2:dfuError={"status":"errWRITE"}', '--no-auto-start', '--json'];
+      const { code, stdout, stderr } = await cli(dir, argv);
+      expect(stderr).toBe('');
+      expect(code).toBe(1);
+      const lines = jsonLines(stdout);
+      expect(lines[0]).toMatchObject({ event: 'station', id: 'dfu-gadget-production', method: 'usb-dfu', autoStart: false });
+      const verdicts = lastOfEachUnit(lines);
+      expect(verdicts.map((unit) => unit.state).sort()).toEqual(['failed', 'passed']);
+      expect(verdicts.find((unit) => unit.state === 'failed')?.reason).toMatch(/errWRITE/);
+      expect(lines.at(-1)).toMatchObject({ event: 'summary', counts: { passed: 1, failed: 1 } });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('stops at Ctrl-C: running units are aborted and recorded so, and the summary is printed', async () => {

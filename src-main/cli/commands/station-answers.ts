@@ -235,8 +235,7 @@ export class OperatorAnswers {
       this.lines.on('close', () => this.ended());
     }
     const lines = this.lines;
-    this.io.out(text);
-    return new Promise((resolveAnswer) => {
+    const answered = new Promise<string | null>((resolveAnswer) => {
       const onLine = (line: string) => {
         lines.off('close', onClose);
         resolveAnswer(line.trim());
@@ -248,6 +247,9 @@ export class OperatorAnswers {
       lines.once('line', onLine);
       lines.once('close', onClose);
     });
+    // Listening before asking: a quick (or scripted) answer may come as soon as the question is out.
+    this.io.out(text);
+    return answered;
   }
 
   /** Standard input ended: what still waits for it fails, and later prompts fail at once. */
