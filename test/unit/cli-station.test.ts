@@ -10,51 +10,23 @@ import { humanPromptLine, humanSummary, humanUnitLine, promptLine, stationLine, 
 import { runCli } from '../../src-main/cli/main';
 import { UsageError } from '../../src-main/cli/output';
 import { captureIo } from '../helpers/captured-io';
+import { stationRecipe, stationUnit } from './renderer-station-fixtures';
 
-const recipe: StationRecipe = {
-  file: '/bench/recipes/quick.yaml',
-  id: 'sensor-node-quick',
-  name: 'Sensor Node quick check',
-  description: null,
-  revision: 'r1',
-  recipeSha256: 'a'.repeat(64),
-  profileId: 'fieldbench-sensor-node',
-  profileName: 'Fieldbench Sensor Node',
-  method: 'mcumgr-serial',
-  image: { fileName: 'app-2.0.0.bin', sha256: 'b'.repeat(64), bootloaderHash: 'c'.repeat(64), version: '2.0.0', size: 40_000 },
-  procedure: { id: 'production-check', name: 'Production check', onFail: 'stop', operatorSteps: 0 },
-  onPass: 'confirm',
-  onFail: 'reset',
-  parallelism: { serial: 8, usb: 4, ble: 1 },
-  operatorRequired: false,
-  checked: ['image signed'],
-  warnings: [],
-};
+const recipe = stationRecipe();
 
+/** A unit half-way through its upload, changed field by field per test. */
 function unit(overrides: Partial<StationUnit> = {}): StationUnit {
-  return {
-    deviceId: 'dev-1',
+  return stationUnit('dev-1', {
     label: 'Sensor Node /dev/pts/4',
-    transport: 'serial',
-    virtual: true,
     serialNumber: 'SN-0042',
-    present: true,
     state: 'flashing',
     step: 'upload',
     progress: 0.42,
-    prompt: null,
     runId: 'run-1',
     firmwareJobId: 'job-1',
-    procedureRunId: null,
-    versionBefore: '1.4.2',
-    versionAfter: null,
-    failureStep: null,
-    reason: null,
-    note: null,
     startedAt: '2026-11-27T14:00:00.000Z',
-    endedAt: null,
     ...overrides,
-  };
+  });
 }
 
 const prompt: StationPrompt = {
