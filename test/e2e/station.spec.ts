@@ -3,7 +3,9 @@
 // self-test, and let auto-start run them: two tiles turn PASS and one FAIL with the self-test
 // reason, in type large enough to read across a bench. The failed unit's serial number finds
 // its run in the production record, and the production log saves as a CSV of three runs.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, screenshot, test } from './fixtures/fieldbench-serve';
 
 /** Flash 13 KiB over a pseudo-terminal, reboot, run the production check, confirm or reset: three at once. */
@@ -21,6 +23,21 @@ test.describe('bench station in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Station' }).click();
     await expect(page).toHaveURL(/#\/station$/);
     await expect(page.getByRole('heading', { level: 1, name: 'Station' })).toBeVisible();
+
+    // A recipe with a typo is refused with each problem placed in the file.
+    const badDir = await mkdtemp(join(tmpdir(), 'fieldbench-recipe-e2e-'));
+    try {
+      const quick = await readFile(join(process.cwd(), 'recipes', 'sensor-node-2.0.0-quick.yaml'), 'utf8');
+      const badRecipe = join(badDir, 'typo.yaml');
+      await writeFile(badRecipe, quick.replace(/^autoStart:/m, 'autoStrat:'));
+      await page.getByTestId('station-recipe-path').fill(badRecipe);
+      await page.getByTestId('station-recipe-path-load').click();
+      const refusal = page.getByTestId('station-load-error');
+      await expect(refusal).toContainText('autoStrat');
+      await expect(refusal.locator('.error-issues li').filter({ hasText: /line \d+, column \d+/ }).first()).toBeVisible();
+    } finally {
+      await rm(badDir, { recursive: true, force: true });
+    }
 
     // The recipe list offers the quick recipe; loading it checks the image once and shows its facts.
     const row = page.getByTestId('station-recipe-row').filter({ hasText: QUICK_RECIPE });
