@@ -20,6 +20,8 @@ export interface StationTiming {
   flashDeadlineMs: number;
   /** Longest a test procedure may run, operator steps included. */
   testDeadlineMs: number;
+  /** After an abort cancelled the firmware job: how long it may take to stop. */
+  cancelWaitMs: number;
   /** Between attempts to reach a unit that is restarting. */
   identifyRetryMs: number;
   /** When the profile does not say how long the device takes to restart. */
@@ -31,9 +33,13 @@ export const DEFAULT_STATION_TIMING: StationTiming = {
   flashUnplugGraceMs: 2000,
   flashDeadlineMs: 30 * 60_000,
   testDeadlineMs: 60 * 60_000,
+  cancelWaitMs: 15_000,
   identifyRetryMs: 500,
   defaultRebootTimeoutMs: 20_000,
 };
+
+/** What a unit that is still restarting answers with; anything else will not change by asking again. */
+const RETRIED_CODES = new Set(['timeout', 'device-busy', 'device-gone', 'device-error', 'unavailable']);
 
 /** How long an aborted procedure run may take to stop. */
 const PROCEDURE_ABORT_MS = 10_000;
@@ -41,6 +47,8 @@ const PROCEDURE_ABORT_MS = 10_000;
 /** Why a running unit is stopped from outside: the operator's abort or the station closing. */
 export interface UnitStop {
   reason: string;
+  /** The station is closing: the record says only that, as a stopped station's runs do. */
+  closing: boolean;
 }
 
 export interface UnitRunInput {
@@ -86,6 +94,8 @@ interface FlashResult {
   newImageRuns: boolean;
   /** Anything was written to the unit's flash. */
   touched: boolean;
+  /** The unit may run the new image on trial though the job failed (it got as far as the swap): a reset still means something. */
+  mayRunNewImage: boolean;
   /** The unit already ran exactly this image: nothing was flashed. */
   alreadyRan: boolean;
 }
@@ -229,6 +239,7 @@ class UnitRun {
     const { input } = this;
     const { loaded, operations } = input;
     const usb = this.unit.transport === 'usb';
+    this.checkStopped();
     this.setStage('flashing', 'preflight', 0);
     let job: FirmwareJob;
     try {
@@ -281,12 +292,15 @@ class UnitRun {
       if (first.kind === 'ended') return first.job;
       const cancelled = safely(() => operations.cancelFirmware(job.id), false);
       // Not cancellable: the device is switching images. Stopping now could leave it between
-      // two, so the job is let run to its end (bounded by its own deadlines and this one).
-      const last = await Promise.race([done, timeout(timing.flashDeadlineMs).promise.then(() => null)]);
-      const step = this.flashStepOf(last ?? job);
+      // two, so the job is let run to its end: a swap, a restart and a check of what runs.
+      const grace = timeout(cancelled ? timing.cancelWaitMs : this.input.rebootTimeoutMs * 3);
+      const last = await Promise.race([done, grace.promise.then(() => null)]);
+      grace.clear();
+      const step = last ? this.flashStepOf(last) : `flash: ${this.unit.step ?? 'preflight'}`;
       if (first.kind === 'stop') {
         const what = cancelled ? 'the firmware job was cancelled' : 'the firmware job was let finish, as the unit was switching images';
-        throw new RunEnded({ outcome: 'aborted', failureStep: step, reason: `${first.stop.reason} (${what}${last ? `: ${last.outcome ?? 'ended'}` : ''})` });
+        const ended = last ? `${what}: ${last.outcome ?? 'ended'}` : `${what}, but it had not ended when the run was recorded`;
+        throw new RunEnded({ outcome: 'aborted', failureStep: step, reason: first.stop.closing ? first.stop.reason : `${first.stop.reason} (${ended})` });
       }
       throw this.failedAt(step, `the firmware job did not end within ${Math.round(timing.flashDeadlineMs / 1000)} s${cancelled ? '; it was cancelled' : ''}`);
     } finally {
@@ -305,7 +319,7 @@ class UnitRun {
       this.unit.versionBefore = this.versionBefore;
       this.unit.versionAfter = this.versionAfter;
       this.recordProgress();
-      return { job, newImageRuns: !usb || loaded.recipe.onPass === 'reset', touched: true, alreadyRan: false };
+      return { job, newImageRuns: !usb || loaded.recipe.onPass === 'reset', touched: true, mayRunNewImage: true, alreadyRan: false };
     }
     const step = this.flashStepOf(job);
     if (!usb && step === 'flash: preflight' && job.outcome === 'failed' && (await this.runsThisImage())) {
@@ -315,10 +329,11 @@ class UnitRun {
       this.versionAfter = loaded.image.version;
       this.unit.step = 'already runs this image';
       this.recordProgress();
-      return { job, newImageRuns: true, touched: false, alreadyRan: true };
+      return { job, newImageRuns: true, touched: false, mayRunNewImage: false, alreadyRan: true };
     }
     if (job.outcome === 'cancelled' && input.signal.aborted) {
-      throw new RunEnded({ outcome: 'aborted', failureStep: step, reason: `${(input.signal.reason as UnitStop).reason} (${job.reason ?? 'cancelled'})` });
+      const stop = input.signal.reason as UnitStop;
+      throw new RunEnded({ outcome: 'aborted', failureStep: step, reason: stop.closing ? stop.reason : `${stop.reason} (${job.reason ?? 'cancelled'})` });
     }
     if (await input.presence.isGoneWithin(input.timing.flashUnplugGraceMs)) {
       throw new RunEnded({ outcome: 'unplugged', failureStep: step, reason: `unplugged during ${job.steps.at(-1)?.step ?? 'the flash'}; the unit may hold a partial image: plug it back in and run it again` });
@@ -326,7 +341,12 @@ class UnitRun {
     // Either way the unit is not known to run the new image: no revert is needed, and the
     // action decides below whether a reset means anything.
     this.versionAfter = job.versionAfter ?? this.versionBefore;
-    throw new RunEnded({ outcome: 'failed', failureStep: step, reason: job.reason ?? `the firmware job ended ${job.outcome ?? 'without an outcome'}` }, { job, newImageRuns: false, touched, alreadyRan: false });
+    // MCUboot: once the image was marked for test the unit may boot it on trial, which a reset undoes.
+    const swapped = job.steps.some((s) => s.step === 'test' && s.status === 'done') && job.outcome !== 'reverted';
+    throw new RunEnded(
+      { outcome: 'failed', failureStep: step, reason: job.reason ?? `the firmware job ended ${job.outcome ?? 'without an outcome'}` },
+      { job, newImageRuns: false, touched, mayRunNewImage: usb ? touched : swapped, alreadyRan: false },
+    );
   }
 
   /** After a preflight refusal: whether the unit runs exactly the recipe's image (same version, reported after the job). */
@@ -348,18 +368,7 @@ class UnitRun {
     const wanted = input.loaded.recipe.procedure;
     if (!wanted) return passed();
     this.setStage('testing', 'waiting for the unit to answer', null);
-    await this.untilAnswers();
-    let run: ProcedureRun;
-    try {
-      run = input.operations.startProcedure({
-        deviceId: this.deviceId,
-        procedureId: wanted.id,
-        operator: input.operator,
-        onFail: wanted.onFail === 'continue' ? 'continue' : 'ask',
-      });
-    } catch (error) {
-      throw this.failedAt('test: start', messageOf(error));
-    }
+    const run = await this.startWhenAnswering(wanted);
     this.unit.procedureRunId = run.id;
     this.showProcedure(run);
     const ended = await this.followProcedure(run);
@@ -369,8 +378,12 @@ class UnitRun {
     return { outcome: 'failed', failureStep: `test: ${step?.title ?? 'procedure'}`, reason: step?.reason ?? ended.stateReason ?? `the procedure ${ended.state}` };
   }
 
-  /** The directory identifies the unit again after the firmware job; the procedure needs it answering on its new image. */
-  private async untilAnswers(): Promise<void> {
+  /**
+   * Starts the procedure once the unit answers on its new image. The directory identifies it
+   * again after the firmware job, which holds it a moment: a busy or silent unit is asked
+   * again until the profile's reboot timeout.
+   */
+  private async startWhenAnswering(wanted: { id: string; onFail: 'stop' | 'continue' }): Promise<ProcedureRun> {
     const { input } = this;
     const deadline = Date.now() + input.rebootTimeoutMs;
     let last: unknown = null;
@@ -380,8 +393,15 @@ class UnitRun {
       try {
         const device = await this.bounded(input.operations.identify(this.deviceId), Math.max(1, deadline - Date.now()), 'identify');
         this.serialNumber = serialNumberOf(device) ?? this.serialNumber;
-        return;
+        return input.operations.startProcedure({
+          deviceId: this.deviceId,
+          procedureId: wanted.id,
+          operator: input.operator,
+          onFail: wanted.onFail === 'continue' ? 'continue' : 'ask',
+        });
       } catch (error) {
+        // Refusals that waiting cannot change (no such procedure, a broken profile) end the test now.
+        if (isFieldbenchError(error) && !RETRIED_CODES.has(error.code)) throw this.failedAt('test: start', messageOf(error));
         last = error;
       }
       if (Date.now() >= deadline) throw this.failedAt('test: reach the unit', `the unit did not answer within ${input.rebootTimeoutMs} ms after the flash: ${messageOf(last)}`);
@@ -533,7 +553,7 @@ class UnitRun {
       return null;
     }
     if (action === 'confirm' && flash.alreadyRan) return null;
-    if (!flash.newImageRuns) return `no reset needed: the new image never booted, the unit still runs ${this.versionBefore ?? 'its previous image'}`;
+    if (!flash.newImageRuns && !flash.mayRunNewImage) return `no reset needed: the new image never booted, the unit still runs ${this.versionBefore ?? 'its previous image'}`;
     if (action === 'reset' && flash.alreadyRan) return 'not reset: the unit ran this image, confirmed, before the run';
     return null;
   }

@@ -59,6 +59,8 @@ export class Station {
   private ended: EndedCounts = emptyCounts();
   /** Serial numbers (or device ids, for a unit that has none) that ran in this session, with how their last run ended. */
   private readonly ranThisSession = new Map<string, { outcome: string; at: string }>();
+  /** Units taken out of the queue by the operator: they wait for Start rather than auto-start again. */
+  private readonly heldBack = new Set<string>();
   private readonly slots: BusSlots<Transport>;
   private readonly timing: StationTiming;
   private readonly unsubscribe: () => void;
@@ -99,6 +101,7 @@ export class Station {
     this.autoStartOverride = null;
     this.ended = emptyCounts();
     this.ranThisSession.clear();
+    this.heldBack.clear();
     for (const warning of loaded.warnings) this.deps.log('warn', `station: recipe ${loaded.recipe.id}: ${warning}`);
     this.deps.log('info', `station: loaded recipe ${loaded.recipe.id} ${loaded.recipe.revision} (${loaded.file}): ${loaded.checked.join('; ')}`);
     this.follow(this.deps.operations.devices(), false);
@@ -115,6 +118,7 @@ export class Station {
     this.autoStartOverride = null;
     this.ended = emptyCounts();
     this.ranThisSession.clear();
+    this.heldBack.clear();
     this.emitState();
     return this.state();
   }
@@ -179,7 +183,7 @@ export class Station {
       throw new FieldbenchError({ code: 'invalid-request', message: `the unit is not running (it is ${tile.unit.state})`, device: tile.unit.label, step: 'abort unit', hint: 'Only a queued or running unit can be aborted.' });
     }
     const by = `aborted by ${this.operator ?? 'the operator'}${reason ? `: ${reason}` : ''}`;
-    tile.active.controller.abort({ reason: by } satisfies UnitStop);
+    tile.active.controller.abort({ reason: by, closing: false } satisfies UnitStop);
     return this.state();
   }
 
@@ -188,7 +192,7 @@ export class Station {
     this.closing = true;
     this.unsubscribe();
     const running = [...this.tiles.values()].filter((tile) => tile.active);
-    for (const tile of running) tile.active!.controller.abort({ reason: INTERRUPTED_REASON } satisfies UnitStop);
+    for (const tile of running) tile.active!.controller.abort({ reason: INTERRUPTED_REASON, closing: true } satisfies UnitStop);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled(running.map((tile) => tile.active?.done)), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_DEADLINE_MS)))]);
     clearTimeout(timer);
@@ -214,29 +218,32 @@ export class Station {
     const listed = new Map(devices.map((device) => [device.id, device]));
     let structural = false;
     for (const [deviceId, tile] of [...this.tiles]) {
+      // Listed under its id is enough for a unit that has a tile: a USB board in its
+      // bootloader is another product (and often another profile), but the same unit.
       const device = listed.get(deviceId);
-      const present = device !== undefined && device.profileId === profileId;
+      const present = device !== undefined;
       if (tile.unit.present !== present) {
         tile.unit.present = present;
         tile.presence.set(present);
-        if (present) this.refreshTile(tile, device);
         if (!present && !tile.active) {
           this.tiles.delete(deviceId);
           structural = true;
           continue;
         }
+        if (device && !tile.active) this.backAfterRun(tile);
+        if (device) this.refreshTile(tile, device);
         this.emitUnit(tile, false);
       } else if (device && !tile.active) {
         this.refreshTile(tile, device);
       }
     }
     for (const device of devices) {
-      if (device.profileId !== profileId || device.state === 'unknown' || this.tiles.has(device.id)) continue;
+      if (this.tiles.has(device.id)) continue;
       const serial = serialNumberOf(device);
       const absent = serial === null ? undefined : [...this.tiles.values()].find((tile) => !tile.unit.present && tile.unit.serialNumber === serial);
       if (absent) {
         this.rebind(absent, device);
-      } else {
+      } else if (device.profileId === profileId && device.state !== 'unknown') {
         this.tiles.set(device.id, { unit: newTile(device), presence: new UnitPresence(), active: null, lastEmit: 0, lastShown: '', pendingEmit: null });
         structural = true;
       }
@@ -254,10 +261,17 @@ export class Station {
     tile.unit.deviceId = device.id;
     tile.unit.present = true;
     tile.presence.set(true);
+    if (!tile.active) this.backAfterRun(tile);
     this.refreshTile(tile, device);
     this.deps.log('info', `station: unit ${tile.unit.serialNumber ?? oldId} is back as ${device.id} (was ${oldId})`);
     this.emitUnit(tile, false);
     this.emitState();
+  }
+
+  /** A unit whose run ended while it was away is back: it waits again, its last verdict in the note. */
+  private backAfterRun(tile: Tile): void {
+    if (tile.unit.state === 'waiting') return;
+    Object.assign(tile.unit, { state: 'waiting', step: null, progress: null, prompt: null } satisfies Partial<StationUnit>);
   }
 
   private refreshTile(tile: Tile, device: Device): void {
@@ -287,14 +301,18 @@ export class Station {
     for (const tile of this.tiles.values()) {
       if (tile.unit.state !== 'waiting' || !tile.unit.present) continue;
       const note = this.waitingNote(loaded, tile);
-      if (note !== tile.unit.note) {
-        tile.unit.note = note;
-        this.emitUnit(tile, false);
-      }
+      this.setNote(tile, note);
       if (note !== null || !this.autoStart) continue;
       const device = devices.get(tile.unit.deviceId);
       if (device && isReadyToStart(device)) this.launch(tile);
+      else if (device) this.setNote(tile, `starts once the unit is ready (it is ${device.state}${device.stateDetail ? `: ${device.stateDetail}` : ''})`);
     }
+  }
+
+  private setNote(tile: Tile, note: string | null): void {
+    if (note === tile.unit.note) return;
+    tile.unit.note = note;
+    this.emitUnit(tile, false);
   }
 
   /** Why a waiting unit does not start by itself; null when nothing holds it. */
@@ -302,6 +320,7 @@ export class Station {
     if (loaded.recipe.operatorRequired && this.operator === null) return OPERATOR_NOTE;
     const ran = this.ranThisSession.get(sessionKey(tile.unit));
     if (ran) return `${ran.outcome} at ${clockTime(ran.at)}; press Start to run it again`;
+    if (this.heldBack.has(sessionKey(tile.unit))) return HELD_BACK_NOTE;
     return null;
   }
 
@@ -312,6 +331,7 @@ export class Station {
   private launch(tile: Tile): void {
     const loaded = this.loaded!;
     const controller = new AbortController();
+    this.heldBack.delete(sessionKey(tile.unit));
     Object.assign(tile.unit, {
       state: 'queued',
       step: null,
@@ -335,7 +355,9 @@ export class Station {
         release = await this.slots.acquire(bus, controller.signal);
       } catch {
         // Left the queue before it ran: back to waiting, nothing recorded.
-        Object.assign(tile.unit, { state: 'waiting', startedAt: null, note: 'aborted while queued' });
+        this.heldBack.add(sessionKey(tile.unit));
+        tile.active = null;
+        Object.assign(tile.unit, { state: 'waiting', startedAt: null, note: HELD_BACK_NOTE } satisfies Partial<StationUnit>);
         this.emitUnit(tile, false);
         this.emitState();
         return;
@@ -436,6 +458,7 @@ export class Station {
 }
 
 const OPERATOR_NOTE = 'Enter who runs the station to start';
+const HELD_BACK_NOTE = 'taken out of the queue; press Start to run it';
 
 function emptyCounts(): EndedCounts {
   return { passed: 0, failed: 0, unplugged: 0, aborted: 0 };
