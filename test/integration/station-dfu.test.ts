@@ -53,6 +53,14 @@ describe('the station over USB DFU', () => {
     expect(loaded).toMatchObject({ autoStart: true, recipe: { id: 'dfu-gadget-production', method: 'usb-dfu', onPass: 'reset', onFail: 'leave-in-bootloader', parallelism: { usb: 4 } } });
 
     const FAILING = 1;
+    // Which USB modes each unit was listed in while the station ran it.
+    const modes = new Map<string, Set<string>>();
+    const offDevices = core.events.on('devices.changed', (list) => {
+      for (const device of list) {
+        const mode = device.usb?.dfu?.mode;
+        if (mode) modes.set(device.id, (modes.get(device.id) ?? new Set()).add(mode));
+      }
+    });
     const devices = await ok(core, 'devices.attachVirtualMany', {
       model: 'dfu-gadget',
       units: [{}, { faults: { dfuError: { status: 'errWRITE', atByte: 8192 } } }, {}, {}],
@@ -68,7 +76,9 @@ describe('the station over USB DFU', () => {
     expect(failed.reason).toContain('errWRITE');
     expect(failed.reason).toContain(dfuStatusMeaning(0x03));
 
+    offDevices();
     // Each unit left for its bootloader and came back under the same id: one tile each, never more.
+    for (const id of ids) expect([...(modes.get(id) ?? [])].sort()).toEqual(['dfu', 'runtime']);
     expect(new Set(station.seen.map((u) => u.deviceId))).toEqual(new Set(ids));
     const state = await ok(core, 'station.state', {});
     expect(state.units.map((u) => u.deviceId)).toEqual(ids);
