@@ -175,6 +175,9 @@ describe('the station over serial', () => {
     }
     expect(runOf(REFUSING)).toMatchObject({ outcome: 'failed', versionAfter: '1.4.2' });
     expect(runOf(REFUSING).failureReason).toMatch(/refused/i);
+    // Refused at the reset inside the flash job: its test never ran on an image that never booted.
+    expect(runOf(REFUSING).failureStep).toMatch(/^flash/);
+    expect(runOf(REFUSING).procedure).toBeNull();
     expect(runOf(BAD_PART)).toMatchObject({ outcome: 'failed', versionAfter: '1.4.2' });
     expect(runOf(BAD_PART).failureStep).toBe(tileOf(BAD_PART).failureStep);
     expect(runOf(BAD_PART).failureReason).toMatch(/FAIL/);
@@ -232,8 +235,8 @@ describe('the station over serial', () => {
     const tiles = await station.until('all three tiles finished', allFinished(ids), TRAY_DEADLINE_MS);
     const tile = tiles.get(victim)!;
     expect(tile).toMatchObject({ state: 'unplugged', present: false });
-    expect(tile.failureStep).toBeTruthy();
-    expect(tile.reason).toBeTruthy();
+    expect(tile.failureStep).toMatch(/^flash/);
+    expect(tile.reason).toMatch(/unplugged/);
     for (const id of [ids[0]!, ids[2]!]) expect(tiles.get(id)?.state).toBe('passed');
 
     const runs = await ok(core, 'station.runs', {});
