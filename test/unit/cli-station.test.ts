@@ -157,6 +157,9 @@ describe('fieldbench station: lines', () => {
     expect(changes.isNew(unit({ state: 'testing', step: 'step 1 of 4: Model', progress: null }))).toBe(true);
     expect(changes.isNew(unit({ state: 'testing', step: 'step 2 of 4: Battery', progress: null }))).toBe(true);
     expect(changes.isNew(unit({ deviceId: 'dev-2', progress: 1 }))).toBe(true);
+    // A run id arriving while queued is no new line: the next change carries it.
+    expect(changes.isNew(unit({ deviceId: 'dev-3', state: 'queued', runId: null, progress: null }))).toBe(true);
+    expect(changes.isNew(unit({ deviceId: 'dev-3', state: 'queued', runId: 'run-3', progress: null }))).toBe(false);
   });
 
   it('says what a unit does, and its verdict in capitals with the reason', () => {
@@ -164,10 +167,11 @@ describe('fieldbench station: lines', () => {
     expect(humanUnitLine(unit(), at)).toBe('14:03:07.250  Sensor Node /dev/pts/4 SN-0042  flashing  upload  42%');
     expect(humanUnitLine(unit({ state: 'passed', step: null, progress: null }), at)).toBe('14:03:07.250  Sensor Node /dev/pts/4 SN-0042  PASS');
     const failed = unit({ state: 'failed', progress: null, failureStep: 'Self-test', reason: 'read FAIL sensor, expected PASS' });
-    expect(humanUnitLine(failed, at)).toBe('14:03:07.250  Sensor Node /dev/pts/4 SN-0042  FAIL: read FAIL sensor, expected PASS at Self-test');
-    expect(verdict(unit({ state: 'unplugged', reason: 'the unit left during the upload' }))).toBe('UNPLUGGED: the unit left during the upload');
-    expect(verdict(unit({ state: 'aborted', reason: null }))).toBe('ABORTED');
+    expect(humanUnitLine(failed, at)).toBe('14:03:07.250  Sensor Node /dev/pts/4 SN-0042  FAIL: read FAIL sensor, expected PASS [Self-test]');
+    expect(humanUnitLine(unit({ state: 'unplugged', reason: 'the unit left during the upload', failureStep: null }), at)).toMatch(/ {2}UNPLUGGED: the unit left during the upload$/);
+    expect(humanUnitLine(unit({ state: 'aborted', reason: null }), at)).toMatch(/ {2}ABORTED$/);
     expect(verdict(unit({ state: 'testing' }))).toBeNull();
+    expect(humanUnitLine(unit({ label: '/tmp/fieldbench-virtual/SN-0042' }), at)).toBe('14:03:07.250  /tmp/fieldbench-virtual/SN-0042  flashing  upload  42%');
     expect(humanUnitLine(unit({ serialNumber: null, state: 'waiting', step: null, progress: null, note: 'no operator yet' }), at)).toBe('14:03:07.250  Sensor Node /dev/pts/4  waiting  (no operator yet)');
     expect(humanPromptLine(unit(), prompt, at)).toBe('14:03:07.250  Sensor Node /dev/pts/4 SN-0042  waits for the operator: Status LED — The green LED blinks once a second.');
   });
@@ -178,9 +182,9 @@ describe('fieldbench station: lines', () => {
       counts,
     );
     const lines = summary.split('\n');
-    expect(lines[0]).toMatch(/^UNIT +SERIAL +OUTCOME +FIRMWARE +RUN$/);
-    expect(lines[1]).toMatch(/SN-0042 +PASS +1\.4\.2 → 2\.0\.0 +run-1/);
-    expect(lines[2]).toMatch(/SN-7 +FAIL: self-test +1\.4\.2 → \? +run-1/);
+    expect(lines[0]).toMatch(/^UNIT +SERIAL +OUTCOME +FIRMWARE +RUN +REASON$/);
+    expect(lines[1]).toMatch(/SN-0042 +PASS +1\.4\.2 → 2\.0\.0 +run-1 *$/);
+    expect(lines[2]).toMatch(/SN-7 +FAIL +1\.4\.2 → \? +run-1 +self-test$/);
     expect(lines).toHaveLength(4);
     expect(lines[3]).toBe('3 units finished: 2 passed, 1 failed');
   });

@@ -33,8 +33,8 @@ export function hasEnded(unit: Pick<StationUnit, 'state'>): boolean {
 }
 
 /**
- * Decides which tile changes are worth a line: a new state, step, serial number, run or
- * presence, and upload progress once per tenth. Progress comes a few times a second per unit,
+ * Decides which tile changes are worth a line: a new state, step, serial number or presence,
+ * and upload progress once per tenth (a run id arriving is carried by the next such line). Progress comes a few times a second per unit,
  * and eight units of it would bury the verdicts.
  */
 export class UnitChanges {
@@ -42,29 +42,40 @@ export class UnitChanges {
 
   isNew(unit: StationUnit): boolean {
     const tenth = unit.progress === null ? '' : String(Math.floor(unit.progress * 10));
-    const key = [unit.state, unit.step ?? '', unit.serialNumber ?? '', unit.runId ?? '', String(unit.present), tenth].join('\u0000');
+    const key = [unit.state, unit.step ?? '', unit.serialNumber ?? '', String(unit.present), tenth].join('\u0000');
     if (this.last.get(unit.deviceId) === key) return false;
     this.last.set(unit.deviceId, key);
     return true;
   }
 }
 
-/** "sensor-node-1 SN-0042", or the label alone while the unit has not told its serial number. */
+/** "/dev/ttyACM0 SN-0042", or the label alone when it names the serial number already or the unit has not told it. */
 export function unitName(unit: Pick<StationUnit, 'label' | 'serialNumber'>): string {
-  return unit.serialNumber === null ? unit.label : `${unit.label} ${unit.serialNumber}`;
+  return unit.serialNumber === null || unit.label.includes(unit.serialNumber) ? unit.label : `${unit.label} ${unit.serialNumber}`;
 }
 
-/** The verdict as the bench reads it: PASS, or FAIL/UNPLUGGED/ABORTED with why. */
-export function verdict(unit: Pick<StationUnit, 'state' | 'reason' | 'failureStep'>): string | null {
-  if (unit.state === 'passed') return 'PASS';
+/** The verdict as the bench reads it: PASS, FAIL, UNPLUGGED or ABORTED. */
+export function verdict(unit: Pick<StationUnit, 'state'>): string | null {
   if (!hasEnded(unit)) return null;
-  const why = [unit.reason, unit.failureStep === null ? null : `at ${unit.failureStep}`].filter((part) => part !== null).join(' ');
-  return `${unit.state === 'failed' ? 'FAIL' : unit.state.toUpperCase()}${why ? `: ${why}` : ''}`;
+  return unit.state === 'passed' ? 'PASS' : unit.state === 'failed' ? 'FAIL' : unit.state.toUpperCase();
+}
+
+/** Why a unit did not pass, and the step it stopped at: "3.1 V is below the minimum 3.3 V [test: Battery voltage]". */
+export function whyNot(unit: Pick<StationUnit, 'reason' | 'failureStep'>): string {
+  return [unit.reason, unit.failureStep === null ? null : `[${unit.failureStep}]`].filter((part) => part !== null).join(' ');
+}
+
+/** "PASS", or "FAIL: why" (UNPLUGGED, ABORTED likewise); null while the run goes on. */
+function verdictLine(unit: Pick<StationUnit, 'state' | 'reason' | 'failureStep'>): string | null {
+  const word = verdict(unit);
+  if (word === null || unit.state === 'passed') return word;
+  const why = whyNot(unit);
+  return why ? `${word}: ${why}` : word;
 }
 
 /** "14:03:07.250  sensor-node-1 SN-0042  flashing  upload 40%", or the verdict when it ended. */
 export function humanUnitLine(unit: StationUnit, at: Date): string {
-  const ended = verdict(unit);
+  const ended = verdictLine(unit);
   const progress = unit.progress === null ? null : `${Math.floor(unit.progress * 100)}%`;
   const doing = ended ?? [unit.state, unit.step, progress, unit.note === null ? null : `(${unit.note})`].filter((part) => part !== null).join('  ');
   return `${clockTime(at)}  ${unitName(unit)}  ${doing}${unit.present ? '' : '  [unplugged]'}`;
@@ -87,12 +98,14 @@ export function humanStationLines(recipe: StationRecipe, operator: string | null
 
 /** The run's units, one row each, and the counts: what the technician sorts the tray by. */
 export function humanSummary(units: readonly StationUnit[], counts: StationCounts): string {
-  const rows = units.filter((unit) => unit.runId !== null).map((unit) => [unit.label, unit.serialNumber ?? '—', verdict(unit) ?? unit.state.toUpperCase(), versions(unit.versionBefore, unit.versionAfter), unit.runId ?? '']);
+  const rows = units
+    .filter((unit) => unit.runId !== null)
+    .map((unit) => [unit.label, unit.serialNumber ?? '—', verdict(unit) ?? unit.state, versions(unit.versionBefore, unit.versionAfter), unit.runId ?? '', unit.state === 'passed' ? '' : whyNot(unit)]);
   const tally = (['passed', 'failed', 'unplugged', 'aborted', 'running'] as const).filter((key) => counts[key] > 0).map((key) => `${counts[key]} ${key}`);
   const total = counts.passed + counts.failed + counts.unplugged + counts.aborted;
   const head = `${total} unit${total === 1 ? '' : 's'} finished${tally.length > 0 ? `: ${tally.join(', ')}` : ''}`;
   if (rows.length === 0) return head;
-  return `${table([['UNIT', 'SERIAL', 'OUTCOME', 'FIRMWARE', 'RUN'], ...rows])}\n${head}`;
+  return `${table([['UNIT', 'SERIAL', 'OUTCOME', 'FIRMWARE', 'RUN', 'REASON'], ...rows])}\n${head}`;
 }
 
 function versions(before: string | null, after: string | null): string {
