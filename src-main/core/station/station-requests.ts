@@ -27,6 +27,8 @@ export interface StationRequestDeps {
   runs: StationRuns;
   recipeFolders: RecipeFolders;
   now(): Date;
+  /** Largest export answered; MAX_EXPORT_BYTES unless a test asks for less. */
+  maxExportBytes?: number;
 }
 
 /** Largest export answered in one piece: the file crosses the doors as base64 in one message. */
@@ -36,6 +38,7 @@ const MEDIA_TYPES: Record<StationExportFormat, string> = { csv: 'text/csv', json
 
 export function stationRequests(deps: StationRequestDeps): StationHandlers {
   const { station, runs } = deps;
+  const maxExportBytes = deps.maxExportBytes ?? MAX_EXPORT_BYTES;
   return {
     'station.recipes': async () => listRecipes(deps.recipeFolders),
     // A relative path is the caller's (the CLI's working directory), resolved here once.
@@ -58,10 +61,10 @@ export function stationRequests(deps: StationRequestDeps): StationHandlers {
       for (const line of lines) {
         const chunk = Buffer.from(line, 'utf8');
         size += chunk.length;
-        if (size > MAX_EXPORT_BYTES) {
+        if (size > maxExportBytes) {
           throw new FieldbenchError({
             code: 'invalid-request',
-            message: `the production log for this range is larger than ${MAX_EXPORT_BYTES / (1024 * 1024)} MiB`,
+            message: `the production log for this range is larger than ${mebibytes(maxExportBytes)}`,
             step: 'export production log',
             hint: 'Narrow the range (from, to) or pick one recipe, and export it in parts.',
           });
@@ -95,6 +98,10 @@ function newestRuns(runs: StationRuns, filter: StationRunFilter, limit: number):
 
 function filterOf(filter: { from?: string | undefined; to?: string | undefined; recipeId?: string | undefined }): StationRunFilter {
   return { from: filter.from, to: filter.to, recipeId: filter.recipeId };
+}
+
+function mebibytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`;
 }
 
 /** yyyymmdd-hhmmss in UTC, so names sort by time on any bench. */
