@@ -3,6 +3,7 @@
 // asked number of units has finished or it is interrupted; `station runs`, `station export`
 // and `station recipes` read the production record and the recipes on this machine.
 import { resolve } from 'node:path';
+import { FieldbenchError } from '../../api/errors';
 import type { StationState, StationUnit } from '../../api/station-schemas';
 import type { Core } from '../../core/core';
 import { call, withCore, type CoreSessionOptions } from '../core-session';
@@ -156,7 +157,15 @@ class TerminalStation {
     const missing = () => deviceIds.filter((id) => !this.tiles.has(id));
     await this.tilesUntil(() => missing().length === 0, TILES_WAIT_MS);
     const left = missing();
-    if (left.length > 0) this.io.err(`fieldbench: ${left.length} virtual unit${left.length === 1 ? '' : 's'} did not show as a station tile within ${TILES_WAIT_MS / 1000} s and ${left.length === 1 ? 'was' : 'were'} not started`);
+    if (left.length === 0) return;
+    const error = new FieldbenchError({
+      code: 'timeout',
+      message: `${left.length} virtual unit${left.length === 1 ? '' : 's'} did not show as a station tile within ${TILES_WAIT_MS / 1000} s and ${left.length === 1 ? 'was' : 'were'} not started`,
+      device: left.join(', '),
+      step: 'start units',
+      hint: 'Run fieldbench devices with --verbose to see how the virtual units identify; the others run on.',
+    });
+    printFailure(this.io, error, this.json);
   }
 
   /** Resolves when the tiles satisfy the condition (checked at each change), or once the deadline passes. */
@@ -239,7 +248,14 @@ class TerminalStation {
     const left = stillRunning();
     if (left.length > 0) {
       const names = left.map((id) => this.tiles.get(id)?.label ?? id).join(', ');
-      this.io.err(`fieldbench: ${names} did not stop within ${ABORT_WAIT_MS / 1000} s of the abort; the record keeps ${left.length === 1 ? 'its run' : 'their runs'} as interrupted`);
+      const error = new FieldbenchError({
+        code: 'timeout',
+        message: `did not stop within ${ABORT_WAIT_MS / 1000} s of the abort`,
+        device: names,
+        step: 'stop station',
+        hint: `The station closes ${left.length === 1 ? 'its run' : 'their runs'} in the record as aborted; check ${left.length === 1 ? 'the unit' : 'those units'} before using ${left.length === 1 ? 'it' : 'them'}.`,
+      });
+      printFailure(this.io, error, this.json);
     }
   }
 }
