@@ -278,7 +278,9 @@ function serialSettingsOptions(values: { baud?: string; 'data-bits'?: string; pa
 export async function runCli(argv: string[], io: Io = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values, positionals, tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    // station's --virtual=N as --virtual N: the flag is a switch for the other commands (see stationWords).
+    const args = argv.flatMap((arg) => (arg.startsWith('--virtual=') ? ['--virtual', arg.slice('--virtual='.length)] : [arg]));
+    const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
     json = values.json ?? false;
     if (values.version) {
       io.out(FIELDBENCH_VERSION);

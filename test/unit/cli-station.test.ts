@@ -93,6 +93,8 @@ describe('fieldbench station: words and flags', () => {
     [['station'], /station needs --recipe FILE/],
     [['station', '--recipe', 'r.yaml', '--virtual'], /--virtual takes the number of virtual units/],
     [['station', '--recipe', 'r.yaml', '--virtual', '0'], /--virtual takes a whole number from 1 to 16, not '0'/],
+    [['station', '--recipe', 'r.yaml', '--virtual=two'], /--virtual takes a whole number from 1 to 16, not 'two'/],
+    [['log', '--virtual=2'], /unexpected argument '2' for log/],
     [['station', '--recipe', 'r.yaml', '--virtual', '17'], /--virtual takes a whole number from 1 to 16/],
     [['station', '--recipe', 'r.yaml', '--units', '0'], /--units takes a whole number from 1/],
     [['station', '--recipe', 'r.yaml', '--fault', '1:silent=true'], /--fault sets a knob of a virtual unit: give --virtual N too/],
