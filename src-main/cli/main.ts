@@ -116,16 +116,17 @@ Commands:
   station --recipe FILE [--operator NAME] [--units N] [--answers FILE.json] [--no-auto-start]
       [--virtual N [--virtual-model sensor-node|dfu-gadget|stm32-dfu] [--fault I:KNOB=VALUE ...]]
                           Run a bench station recipe (relative to this folder) on every unit its profile
-                          matches, as they are plugged in (or once each at the start with --no-auto-start),
-                          until N units have finished or Ctrl-C (running units are aborted and recorded).
+                          matches, as they are plugged in (with --no-auto-start, or a recipe without
+                          auto-start: those present, once each at the start), until N units have finished
+                          or Ctrl-C (running units are aborted and recorded so).
                           One line per unit event: time, unit and serial, state, step, and the verdict
                           (PASS / FAIL: reason); a table of the units last. --json prints one JSON line per
                           event: {"event":"station"|"unit"|"prompt"|"summary", ...}. Operator steps are
                           answered from FILE (as for procedure run), else asked on the terminal, or with
                           --json read from stdin as JSON lines {"serialNumber"|"deviceId": ..., "stepId":
                           ..., "answer": "pass"|"fail", "value"?: n, "reason"?: text}. --virtual N attaches
-                          N virtual units first (N is the default of --units); --fault 2:failingSelftestPart=sensor
-                          sets a knob of unit 2. Exit 0 when every finished unit passed
+                          N virtual units first (N is the default of --units); --fault I:KNOB=VALUE sets a knob
+                          of unit I, e.g. 2:failingSelftestPart=sensor. Exit 0 when every finished unit passed
   station runs [--serial SN] [--from ISO] [--to ISO] [--recipe ID] [--limit N]
                           The production record, newest first: a unit's history, or a time range's runs
   station export --format csv|jsonl --out FILE [--from ISO] [--to ISO] [--recipe ID]
