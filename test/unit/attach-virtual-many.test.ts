@@ -88,6 +88,6 @@ describe('attachVirtualMany', () => {
     expect(logged[0]?.message).toContain('unit 4 failed');
     expect(logged[0]?.message).toContain('the pseudo-terminal would not close');
     expect(error).toMatchObject({ code: 'device-busy', hint: 'Close the other console.' });
-    expect(error.message).toMatch(/^virtual unit 4 of 4 could not be attached: the port is held/);
+    expect(error.message).toBe(`virtual unit 4 of 4 could not be attached: the port is held; of the 3 attached before it, ${virtualNode(2).path} could not be detached: detach it from the device list`);
   });
 });

@@ -17,16 +17,22 @@ export async function attachVirtualMany(units: readonly { faults?: VirtualFaults
     try {
       attached.push(await deps.attach(unit.faults));
     } catch (error) {
-      for (const device of attached.reverse()) {
+      const left: string[] = [];
+      for (const device of [...attached].reverse()) {
         await deps.detach(device.id).catch((detachError: unknown) => {
+          left.push(device.path);
           deps.log('warn', `attach virtual devices: could not detach ${device.path} after unit ${index + 1} failed: ${String(detachError)}`);
         });
       }
       const why = isFieldbenchError(error) ? error.message : String(error);
+      const undone =
+        left.length === 0
+          ? `the ${attached.length} attached before it were detached again`
+          : `of the ${attached.length} attached before it, ${left.join(', ')} could not be detached: detach ${left.length === 1 ? 'it' : 'them'} from the device list`;
       throw new FieldbenchError(
         {
           code: isFieldbenchError(error) ? error.code : 'internal',
-          message: `virtual unit ${index + 1} of ${units.length} could not be attached: ${why}; the ${attached.length} attached before it were detached again`,
+          message: `virtual unit ${index + 1} of ${units.length} could not be attached: ${why}; ${undone}`,
           step: 'attach virtual devices',
           hint: isFieldbenchError(error) && error.hint ? error.hint : 'Attach fewer units, or fix what the message names, and try again.',
         },
