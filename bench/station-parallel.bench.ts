@@ -23,13 +23,17 @@ import { SensorNodeChildren, bundleSensorNodeProcess } from '../test/helpers/sen
 import { makeTempDir } from '../test/helpers/temp-dir';
 import { table, writeSection } from './report';
 import { writeBenchRecipe } from './station-bench-recipe';
+import type { MachineUsage } from './station-machine-usage';
 import type { ProcessUsage } from './station-process-usage';
-import { runTray, type TrayRun, type TrayUnit } from './station-tray';
+import { runTray, type TileChange, type TrayRun, type TrayUnit } from './station-tray';
 import { uploadOnTheWire } from './smp-upload-wire';
 
 const scale = Number(process.env.FIELDBENCH_STATION_BENCH_SCALE ?? '1');
 const fullSize = scale >= 1;
-const REPETITIONS = Math.max(1, Math.round(3 * scale));
+/** Rounds of one unit, then a tray in parallel (without and with the test), taken in turn so a change in the machine's load falls on both. */
+const ROUNDS = Math.max(1, Math.round(5 * scale));
+/** Trays at parallelism 1: each takes eight units' time. */
+const SERIAL_REPETITIONS = Math.max(1, Math.round(3 * scale));
 const TRAY = 8;
 /** The most common console rate on these boards; with the 13 KB image a unit's upload takes about 1.5 s. */
 const BAUD = 115_200;
@@ -40,28 +44,46 @@ const NODE_SMP_BUF_SIZE = 1024;
 const PROFILE_LINE_LENGTH = 127;
 
 interface Config {
-  key: 'one' | 'parallel' | 'serial';
+  key: 'one' | 'parallel' | 'serial' | 'oneTested' | 'parallelTested';
   units: number;
   parallelism: number;
+  /** The recipe's test procedure, run after the new image booted; null: flash and confirm only. */
+  procedureId: string | null;
   title: string;
+  /** As a column or row of the report. */
+  label: string;
 }
+/** Fully automatic (model, battery, temperature, self-test over the shell), so nobody at the bench is needed. */
+const PROCEDURE = 'production-check';
 const CONFIGS: Config[] = [
-  { key: 'one', units: 1, parallelism: TRAY, title: 'T1: one unit alone' },
-  { key: 'parallel', units: TRAY, parallelism: TRAY, title: `T${TRAY}: ${TRAY} units, parallelism ${TRAY}` },
-  { key: 'serial', units: TRAY, parallelism: 1, title: `T${TRAY}: ${TRAY} units, parallelism 1` },
+  { key: 'one', units: 1, parallelism: TRAY, procedureId: null, title: 'T1: one unit alone', label: 'one unit alone' },
+  { key: 'parallel', units: TRAY, parallelism: TRAY, procedureId: null, title: `T${TRAY}: ${TRAY} units, parallelism ${TRAY}`, label: `${TRAY} at parallelism ${TRAY}` },
+  { key: 'serial', units: TRAY, parallelism: 1, procedureId: null, title: `T${TRAY}: ${TRAY} units, parallelism 1`, label: `${TRAY} at parallelism 1` },
+  { key: 'oneTested', units: 1, parallelism: TRAY, procedureId: PROCEDURE, title: `T1 with ${PROCEDURE}: one unit alone`, label: `one unit alone, ${PROCEDURE}` },
+  {
+    key: 'parallelTested',
+    units: TRAY,
+    parallelism: TRAY,
+    procedureId: PROCEDURE,
+    title: `T${TRAY} with ${PROCEDURE}: ${TRAY} units, parallelism ${TRAY}`,
+    label: `${TRAY} at parallelism ${TRAY}, ${PROCEDURE}`,
+  },
 ];
+const recipeKey = (config: Pick<Config, 'parallelism' | 'procedureId'>) => `${config.parallelism} ${config.procedureId ?? 'none'}`;
 const results = new Map<Config['key'], TrayRun[]>(CONFIGS.map((config) => [config.key, []]));
 
 let nodes: SensorNodeChildren | null = null;
 let work: ReturnType<typeof makeTempDir> | null = null;
-const recipes = new Map<number, string>();
+const recipes = new Map<string, string>();
 let loadAverage = '';
 
 beforeAll(async () => {
   work = makeTempDir('station-bench');
   nodes = new SensorNodeChildren(await bundleSensorNodeProcess(work.path));
-  for (const parallelism of new Set(CONFIGS.map((config) => config.parallelism))) {
-    recipes.set(parallelism, writeBenchRecipe(work.path, { serialParallelism: parallelism, procedureId: null }));
+  for (const config of CONFIGS) {
+    if (!recipes.has(recipeKey(config))) {
+      recipes.set(recipeKey(config), writeBenchRecipe(work.path, { serialParallelism: config.parallelism, procedureId: config.procedureId }));
+    }
   }
   loadAverage = (loadavg()[0] ?? 0).toFixed(1);
 });
@@ -104,6 +126,7 @@ interface Phases {
   reset: number;
   reconnect: number;
   verify: number;
+  test: number;
   confirm: number;
   total: number;
 }
@@ -118,8 +141,12 @@ function phasesOf(unit: TrayUnit): Phases {
   const resetStart = stepAt(unit, 'reset', 'started');
   const reconnectStart = stepAt(unit, 'reconnect', 'started');
   const reconnected = stepAt(unit, 'reconnect', 'done', true);
-  const queuedAt = unit.changes.find((change) => change.state === 'queued')?.at;
-  const flashingAt = unit.changes.find((change) => change.state === 'flashing')?.at;
+  const firstAt = (state: TileChange['state']) => unit.changes.find((change) => change.state === state)?.at;
+  const queuedAt = firstAt('queued');
+  const flashingAt = firstAt('flashing');
+  const testingAt = firstAt('testing');
+  const finishingAt = firstAt('finishing');
+  const test = testingAt !== undefined && finishingAt !== undefined ? finishingAt - testingAt : 0;
   return {
     queued: queuedAt !== undefined && flashingAt !== undefined ? flashingAt - queuedAt : 0,
     beforeFlash: jobStart - runStart,
@@ -129,7 +156,8 @@ function phasesOf(unit: TrayUnit): Phases {
     reset: reconnectStart - resetStart,
     reconnect: reconnected - reconnectStart,
     verify: jobEnd - reconnected,
-    confirm: runEnd - jobEnd,
+    test,
+    confirm: runEnd - jobEnd - test,
     total: runEnd - runStart,
   };
 }
@@ -142,7 +170,8 @@ const PHASE_NAMES: [keyof Phases, string][] = [
   ['reset', "reset (the command, then the job's wait before it looks for the device)"],
   ['reconnect', 'reconnect (reboot silence, MCUboot swap at flash speed, banner, port reopened, shell answers)'],
   ['verify', 'verify (slots read, job ends)'],
-  ['confirm', 'confirm (job end → run end)'],
+  ['test', `the recipe's procedure (tile testing → finishing)`],
+  ['confirm', 'confirm (the rest, to the run\'s end)'],
   ['total', "the unit's run"],
 ];
 
@@ -150,11 +179,18 @@ const unitsOf = (key: Config['key']) => (results.get(key) ?? []).flatMap((run) =
 const medianPhase = (key: Config['key'], phase: keyof Phases) => median(unitsOf(key).map((unit) => phasesOf(unit)[phase]));
 const wallsOf = (key: Config['key']) => (results.get(key) ?? []).map((run) => run.wallMs);
 const usageOf = (key: Config['key'], pick: (usage: ProcessUsage) => number) => median((results.get(key) ?? []).map((run) => pick(run.usage)));
+/** 8·T1 / T8 of each round, T1 and T8 taken one after the other: the spread of the ratio itself. */
+function pairedSpeedups(one: Config['key'], tray: Config['key']): string {
+  const ones = wallsOf(one);
+  const ratios = wallsOf(tray).map((wall, index) => (TRAY * (ones[index] ?? NaN)) / wall);
+  return `${Math.min(...ratios).toFixed(2)} – ${Math.max(...ratios).toFixed(2)} (median ${median(ratios).toFixed(2)})`;
+}
+const machineOf = (key: Config['key'], pick: (machine: MachineUsage) => number) => median((results.get(key) ?? []).map((run) => pick(run.machine)));
 
 // ------------------------------------------------------------------ the report
 
 function report(): string {
-  const imageFile = parseRecipe(readFileSync(recipes.get(TRAY) ?? '', 'utf8'), 'bench recipe').recipe.firmware.file;
+  const imageFile = parseRecipe(readFileSync(recipes.get(recipeKey({ parallelism: TRAY, procedureId: null })) ?? '', 'utf8'), 'bench recipe').recipe.firmware.file;
   const image = Uint8Array.from(readFileSync(imageFile));
   const sha = Uint8Array.from(createHash('sha256').update(image).digest());
   const version = inspectImage(image).version ?? 'unknown';
@@ -166,6 +202,7 @@ function report(): string {
   const t8 = median(wallsOf('parallel'));
   const t8Serial = median(wallsOf('serial'));
   const speedup = (TRAY * t1) / t8;
+  const speedupTested = (TRAY * median(wallsOf('oneTested'))) / median(wallsOf('parallelTested'));
   const headline = [
     ['figure', 'repetitions', 'median (min – max)', 'ratio'],
     ['T1: one unit alone', wallsOf('one').length, spread(wallsOf('one')), '—'],
@@ -173,7 +210,8 @@ function report(): string {
       `T${TRAY}: ${TRAY} units at parallelism ${TRAY}`,
       wallsOf('parallel').length,
       spread(wallsOf('parallel')),
-      `speedup ${TRAY}·T1 / T${TRAY} = **${speedup.toFixed(2)}** of ${TRAY} (target ≥ ${TARGET_SPEEDUP}); overlap ${percent(speedup / TRAY)}`,
+      `speedup ${TRAY}·T1 / T${TRAY} = **${speedup.toFixed(2)}** of ${TRAY} (target ≥ ${TARGET_SPEEDUP}); overlap ${percent(speedup / TRAY)}; ` +
+        `round by round ${pairedSpeedups('one', 'parallel')}`,
     ],
     [
       `T${TRAY}: ${TRAY} units at parallelism 1`,
@@ -181,44 +219,63 @@ function report(): string {
       spread(wallsOf('serial')),
       `T${TRAY} / (${TRAY}·T1) = **${(t8Serial / (TRAY * t1)).toFixed(3)}** (1.0: the queue adds nothing between units)`,
     ],
+    [`T1 with ${PROCEDURE}: one unit alone`, wallsOf('oneTested').length, spread(wallsOf('oneTested')), '—'],
+    [
+      `T${TRAY} with ${PROCEDURE}: ${TRAY} units at parallelism ${TRAY}`,
+      wallsOf('parallelTested').length,
+      spread(wallsOf('parallelTested')),
+      `speedup = **${speedupTested.toFixed(2)}** of ${TRAY}; overlap ${percent(speedupTested / TRAY)}; round by round ${pairedSpeedups('oneTested', 'parallelTested')}`,
+    ],
   ];
 
-  const uploadRow = (key: Config['key'], title: string) => {
-    const uploads = unitsOf(key).map((unit) => phasesOf(unit).upload);
+  const uploadRow = (config: Config) => {
+    const uploads = unitsOf(config.key).map((unit) => phasesOf(unit).upload);
     const ms = median(uploads);
     const rate = (image.length * 1000) / ms;
-    return [title, uploads.length, `${seconds(ms)} (${seconds(Math.min(...uploads))} – ${seconds(Math.max(...uploads))})`, kib(rate), (rate / lineRate).toFixed(3), (wireMs / ms).toFixed(3)];
+    return [config.label, uploads.length, `${seconds(ms)} (${seconds(Math.min(...uploads))} – ${seconds(Math.max(...uploads))})`, kib(rate), (rate / lineRate).toFixed(3), (wireMs / ms).toFixed(3)];
   };
   const uploads = [
     ['tray', 'uploads', 'upload time, median (min – max)', 'image rate', 'ratio to the line rate (baud / 10)', 'ratio to the SMP wire limit'],
-    uploadRow('one', 'one unit alone'),
-    uploadRow('parallel', `${TRAY} at parallelism ${TRAY}`),
-    uploadRow('serial', `${TRAY} at parallelism 1`),
+    ...CONFIGS.map(uploadRow),
   ];
 
   const phases = [
-    ['phase (median over units and repetitions)', 'one unit alone', `${TRAY} at parallelism ${TRAY}`, `${TRAY} at parallelism 1`],
-    ...PHASE_NAMES.map(([phase, name]) => [name, seconds(medianPhase('one', phase)), seconds(medianPhase('parallel', phase)), seconds(medianPhase('serial', phase))]),
-    ['queued (tile queued → flashing)', seconds(medianPhase('one', 'queued')), seconds(medianPhase('parallel', 'queued')), seconds(medianPhase('serial', 'queued'))],
+    ['phase (median over units and repetitions)', ...CONFIGS.map((config) => config.label)],
+    ...PHASE_NAMES.map(([phase, name]) => [name, ...CONFIGS.map((config) => seconds(medianPhase(config.key, phase)))]),
+    ['queued (tile queued → flashing)', ...CONFIGS.map((config) => seconds(medianPhase(config.key, 'queued')))],
   ];
 
-  const usageRow = (key: Config['key'], title: string, units: number) => {
-    const cpuShare = usageOf(key, (usage) => usage.cpuMs / usage.wallMs);
+  const usageRow = (config: Config) => {
+    const cpuShare = usageOf(config.key, (usage) => usage.cpuMs / usage.wallMs);
     return [
-      title,
-      seconds(usageOf(key, (usage) => usage.wallMs)),
+      config.label,
+      seconds(usageOf(config.key, (usage) => usage.wallMs)),
       `${percent(cpuShare)} of one core, ${percent(cpuShare / 2)} of the machine's 2`,
-      `${(usageOf(key, (usage) => usage.cpuMs) / units).toFixed(0)} ms`,
-      `${mib(usageOf(key, (usage) => usage.rssBeforeBytes))} → ${mib(usageOf(key, (usage) => usage.rssPeakBytes))}`,
-      `${mib(usageOf(key, (usage) => usage.heapUsedBeforeBytes))} → ${mib(usageOf(key, (usage) => usage.heapUsedPeakBytes))}`,
-      `${usageOf(key, (usage) => usage.loopDelayP99Ms).toFixed(1)} ms / ${usageOf(key, (usage) => usage.loopDelayMaxMs).toFixed(1)} ms`,
+      `${(usageOf(config.key, (usage) => usage.cpuMs) / config.units).toFixed(0)} ms`,
+      `${mib(usageOf(config.key, (usage) => usage.rssBeforeBytes))} → ${mib(usageOf(config.key, (usage) => usage.rssPeakBytes))}`,
+      `${mib(usageOf(config.key, (usage) => usage.heapUsedBeforeBytes))} → ${mib(usageOf(config.key, (usage) => usage.heapUsedPeakBytes))}`,
+      `${usageOf(config.key, (usage) => usage.loopDelayP99Ms).toFixed(1)} ms / ${usageOf(config.key, (usage) => usage.loopDelayMaxMs).toFixed(1)} ms`,
+      `${usageOf(config.key, (usage) => usage.idleThreadDelayP99Ms).toFixed(1)} ms / ${usageOf(config.key, (usage) => usage.idleThreadDelayMaxMs).toFixed(1)} ms`,
+      `${percent(usageOf(config.key, (usage) => usage.loopLateMs / usage.wallMs))} / ${percent(usageOf(config.key, (usage) => usage.idleThreadLateMs / usage.wallMs))}`,
+      percent(machineOf(config.key, (machine) => machine.busy)),
+      percent(machineOf(config.key, (machine) => machine.treeCpuMs) / usageOf(config.key, (usage) => usage.wallMs)),
     ];
   };
   const usage = [
-    ['tray', 'window (load → last verdict)', 'CPU', 'CPU per unit', 'RSS before → peak', 'heap used before → peak', 'event-loop delay p99 / max'],
-    usageRow('one', 'one unit alone', 1),
-    usageRow('parallel', `${TRAY} at parallelism ${TRAY}`, TRAY),
-    usageRow('serial', `${TRAY} at parallelism 1`, TRAY),
+    [
+      'tray',
+      'window (load → last verdict)',
+      'CPU',
+      'CPU per unit',
+      'RSS before → peak',
+      'heap used before → peak',
+      'event-loop delay p99 / max',
+      'idle thread delay p99 / max',
+      'late in all, share of the window (loop / idle thread)',
+      "machine's cores busy",
+      "units' processes (of one core)",
+    ],
+    ...CONFIGS.map(usageRow),
   ];
 
   return (
@@ -232,7 +289,9 @@ function report(): string {
     `of recipes/sensor-node-2.0.0.yaml (image path made absolute, procedure removed, operator not required, parallelism serial ${TRAY} ` +
     `or 1), the 'station.unit' events until every tile shows its verdict, then \`station.runs\`. Every unit must pass, or the run ` +
     `fails. **T** is from the first run's start to the last run's end in the production record; each figure is the median of ` +
-    `${REPETITIONS} trays, each on new nodes and a new core, after one unit run first and not counted (load average ${loadAverage} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: the machine is shared).\n\n` +
+    `${ROUNDS} rounds (one unit alone, then ${TRAY} at once, without and with the test, in turn, so a change in the machine's load falls on ` +
+    `both sides of a ratio) and of ${SERIAL_REPETITIONS} trays at parallelism 1; every tray on new nodes and a new core, after one unit ` +
+    `run first and not counted (load average ${loadAverage} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: the machine is shared).\n\n` +
     `${table(headline)}\n\n` +
     `**Each unit's upload** (from the firmware job's upload start to its end, every upload of every tray), against the line rate ` +
     `(baud / 10 = ${kib(lineRate)}) and against the SMP wire limit: the image crosses the console as SMP serial frames, base64 in ` +
@@ -280,21 +339,37 @@ function limits(t1: number, t8: number, speedup: number): string {
   const slowest = perTray('parallel', (run) => Math.max(...run.units.map((unit) => phasesOf(unit).total)));
   const handOver = median((results.get('serial') ?? []).flatMap(handOvers));
   const loop = (key: Config['key']) => `${usageOf(key, (usage) => usage.loopDelayP99Ms).toFixed(1)} ms`;
+  const idle = (key: Config['key']) => `${usageOf(key, (usage) => usage.idleThreadDelayP99Ms).toFixed(1)} ms`;
+  const lateShare = (key: Config['key']) => percent(usageOf(key, (usage) => usage.loopLateMs / usage.wallMs));
   const cpu = usageOf('parallel', (usage) => usage.cpuMs / usage.wallMs);
+  const busy = machineOf('parallel', (machine) => machine.busy);
+  const unitsCpu = machineOf('parallel', (machine) => machine.treeCpuMs) / usageOf('parallel', (usage) => usage.wallMs);
   return (
     `**What limits the ratio.** A unit alone (T1 ${seconds(t1)}) spends ${seconds(waiting(alone))} ` +
     `(${percent(waiting(alone) / alone('total'))} of its run) waiting on the link and the unit: the upload at the line rate, ` +
     `the test mark, the reset with the firmware job's fixed wait after it, and the reconnect (the node's reboot silence, MCUboot's ` +
     `swap at flash speed, the banner, the port reopened). That part overlaps freely across units. The rest, ` +
-    `${seconds(host(alone))}, is host work: the record, the preflight's and the verify's slot reads, the confirm; with ${TRAY} ` +
-    `units it all runs on the one event loop of the station's process. ` +
+    `${seconds(host(alone))}, is host work: the record, the preflight's and the verify's slot reads, the confirm.\n\n` +
     `In the tray of ${TRAY} (T${TRAY} ${seconds(t8)}), the units' starts spread over ${seconds(startSpread)} and the slowest ` +
     `unit's run took ${seconds(slowest)}; a unit's run took ${seconds(together('total'))} (median) against ${seconds(alone('total'))} alone: ` +
     `the upload ${seconds(alone('upload'))} → ${seconds(together('upload'))}, the host work ${seconds(host(alone))} → ` +
-    `${seconds(host(together))}, the reconnect ${seconds(alone('reconnect'))} → ${seconds(together('reconnect'))}, as ` +
-    `${TRAY} SMP clients, their serial ports and the records share that loop (timers ran ${loop('one')} late at p99 alone, ` +
-    `${loop('parallel')} with ${TRAY}). The station's process used ${percent(cpu)} of one core meanwhile, so neither of the ` +
-    `machine's 2 cores was the bound; the loop's latency under the ${TRAY} units' bursts (and the machine's other load) is. ` +
+    `${seconds(host(together))}, the reconnect ${seconds(alone('reconnect'))} → ${seconds(together('reconnect'))}. ` +
+    `What stretches them is the station's one event loop, which all ${TRAY} SMP clients, serial ports, firmware journals and ` +
+    `records share: its timers ran ${loop('one')} late at p99 with one unit and ${loop('parallel')} with ${TRAY} (late ${lateShare('one')} ` +
+    `and ${lateShare('parallel')} of the window in all), while an idle thread of the same process, which only needs a core to wake on, ` +
+    `ran ${idle('one')} and ${idle('parallel')} late: the loop is held up by the station's own work, not by waiting to be scheduled. ` +
+    `A pipelined upload keeps 3 requests (about 0.35 s of wire at this rate) ahead of the unit; a stall longer than that leaves the ` +
+    `unit's line idle, so each stall of the loop is paid by every unit at once. ` +
+    `The station's process used ${percent(cpu)} of one core, but the machine was not idle: its 2 cores were ${percent(busy)} busy, ` +
+    `the ${TRAY} units' own processes (node and socat each) taking ${percent(unitsCpu)} of one core and the rest other work on this ` +
+    `shared machine, so the station's CPU bursts wait their turn behind it, which is why the figure moves from run to run.\n\n` +
+    `**Where the loop's time goes**, traced once on the station's main thread (strace -T, two trays of ${TRAY} on ${new Date().toISOString().slice(0, 10)}): ` +
+    `about 200 fsync calls per tray of ${TRAY}, 25 a unit (the case store runs SQLite in WAL mode with synchronous = FULL, and the ` +
+    `firmware job's journal, every step and every second of progress, and the station's record each commit on their own), ` +
+    `0.5 to 0.75 s blocked in fsync per tray plus 0.3 to 0.5 s in SQLite's writes and locks, all on the main thread: 12 to 20 % of a ` +
+    `6 to 7 s tray in which no unit's port is served. Batching a unit's journal writes (progress kept in memory and written at ` +
+    `the step's end), or a connection with synchronous = NORMAL for the journal alone (WAL stays consistent after a crash; only its last ` +
+    `progress entries may be lost, where notes keep FULL), or the store's writes moved off the main thread would give that time back to the units.\n\n` +
     `Speedup ${speedup.toFixed(2)} = ${TRAY} × T1 / T${TRAY}. ` +
     `At parallelism 1 the queue hands the bus to the next unit ${seconds(handOver)} (median) after the last one's end.`
   );
@@ -310,24 +385,31 @@ describe('bench station: a tray in parallel against one unit', () => {
   // is not a unit's cost, so one unit goes through first and is not counted.
   it('warm-up: one unit, not counted', async () => {
     if (!nodes) throw new Error('the node process was not bundled');
-    const recipeFile = recipes.get(TRAY) ?? '';
+    const recipeFile = recipes.get(recipeKey({ parallelism: TRAY, procedureId: null })) ?? '';
     await runTray(nodes, { seeds: [seed++], lineRateBaud: BAUD, recipeFile, finishDeadlineMs: trayDeadlineMs(1) });
   });
 
-  for (const config of CONFIGS) {
-    it(`${config.title}, ${REPETITIONS} repetitions`, async () => {
-      if (!nodes) throw new Error('the node process was not bundled');
-      for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-        const seeds = Array.from({ length: config.units }, () => seed++);
-        const recipeFile = recipes.get(config.parallelism);
-        if (!recipeFile) throw new Error(`no recipe for parallelism ${config.parallelism}`);
-        // Generous: a unit alone takes a few seconds; the serial tray takes eight of them.
-        const run = await runTray(nodes, { seeds, lineRateBaud: BAUD, recipeFile, finishDeadlineMs: trayDeadlineMs(config.units) });
-        expect(run.units).toHaveLength(config.units);
-        results.get(config.key)?.push(run);
-      }
+  const runConfig = async (config: Config): Promise<void> => {
+    if (!nodes) throw new Error('the node process was not bundled');
+    const seeds = Array.from({ length: config.units }, () => seed++);
+    const recipeFile = recipes.get(recipeKey(config));
+    if (!recipeFile) throw new Error(`no recipe for ${config.title}`);
+    const run = await runTray(nodes, { seeds, lineRateBaud: BAUD, recipeFile, finishDeadlineMs: trayDeadlineMs(config.units) });
+    expect(run.units).toHaveLength(config.units);
+    results.get(config.key)?.push(run);
+  };
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    it(`round ${round} of ${ROUNDS}: one unit, then ${TRAY} at once, without and with ${PROCEDURE}`, async () => {
+      for (const config of CONFIGS.filter((candidate) => candidate.key !== 'serial')) await runConfig(config);
     });
   }
+
+  it(`${TRAY} units at parallelism 1, ${SERIAL_REPETITIONS} times`, async () => {
+    const serial = CONFIGS.find((config) => config.key === 'serial');
+    if (!serial) throw new Error('no serial tray configured');
+    for (let repetition = 0; repetition < SERIAL_REPETITIONS; repetition++) await runConfig(serial);
+  });
 
   it(`speedup of ${TRAY} units in parallel over one, reported`, () => {
     const body = report();

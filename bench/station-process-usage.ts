@@ -2,7 +2,9 @@
 // process: the main loop, the capture worker, libuv's pool) over the wall time, memory at its
 // peak, and how late the event loop ran timers, which every unit's serial port, SMP client and
 // state machine share.
+import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 export interface ProcessUsage {
   wallMs: number;
@@ -16,10 +18,41 @@ export interface ProcessUsage {
   /** Timer lateness on the event loop over the window. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /**
+   * The same on an idle worker thread of this process: it runs nothing but its timers, so its
+   * lateness is the wait for a core, not the station's work blocking its loop.
+   */
+  idleThreadDelayP99Ms: number;
+  idleThreadDelayMaxMs: number;
+  /** Every timer's lateness added up: about how long the loop could not run anything. */
+  loopLateMs: number;
+  idleThreadLateMs: number;
 }
 
-/** Samples memory every `everyMs` from now until the returned stop is called. */
-export function sampleProcessUsage(everyMs = 100): { stop(): ProcessUsage } {
+/** An idle thread's own timer lateness, reported when asked. */
+const IDLE_PROBE = `
+const { parentPort } = require('node:worker_threads');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+parentPort.once('message', () => {
+  delay.disable();
+  parentPort.postMessage({ p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, lateMs: (delay.mean * delay.count) / 1e6 });
+});
+`;
+/** The probe answers at once; a thread that cannot answer in this time is itself a finding. */
+const PROBE_ANSWER_MS = 10_000;
+
+/**
+ * Samples memory every `everyMs` from now until the returned stop is called. The probe thread
+ * is running before the baseline is read, so its own memory is not counted as the station's.
+ */
+export async function sampleProcessUsage(everyMs = 100): Promise<{ stop(): Promise<ProcessUsage> }> {
+  const probe = new Worker(IDLE_PROBE, { eval: true });
+  await Promise.race([
+    once(probe, 'online'),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`the idle probe thread did not start in ${PROBE_ANSWER_MS} ms`)), PROBE_ANSWER_MS).unref()),
+  ]);
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const before = process.memoryUsage();
@@ -36,13 +69,24 @@ export function sampleProcessUsage(everyMs = 100): { stop(): ProcessUsage } {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   return {
-    stop: () => {
+    stop: async () => {
       clearInterval(timer);
       sample();
       loop.disable();
       const cpu = process.cpuUsage(cpuStart);
+      const wallMs = performance.now() - start;
+      let answerTimer: NodeJS.Timeout | undefined;
+      const idle = await new Promise<{ p99: number; max: number; lateMs: number }>((resolve, reject) => {
+        probe.once('message', resolve);
+        probe.once('error', reject);
+        answerTimer = setTimeout(() => reject(new Error(`the idle probe thread did not answer in ${PROBE_ANSWER_MS} ms`)), PROBE_ANSWER_MS);
+        probe.postMessage('stop');
+      }).finally(() => {
+        clearTimeout(answerTimer);
+        void probe.terminate();
+      });
       return {
-        wallMs: performance.now() - start,
+        wallMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
         rssBeforeBytes: before.rss,
         rssPeakBytes: rssPeak,
@@ -51,6 +95,10 @@ export function sampleProcessUsage(everyMs = 100): { stop(): ProcessUsage } {
         samples,
         loopDelayP99Ms: loop.percentile(99) / 1e6,
         loopDelayMaxMs: loop.max / 1e6,
+        idleThreadDelayP99Ms: idle.p99,
+        idleThreadDelayMaxMs: idle.max,
+        loopLateMs: (loop.mean * loop.count) / 1e6,
+        idleThreadLateMs: idle.lateMs,
       };
     },
   };

@@ -11,6 +11,7 @@ import { ok, PROFILES_DIR } from '../test/helpers/core-fixture';
 import { deadline } from '../test/helpers/crash-writer';
 import type { SensorNodeChild, SensorNodeChildren } from '../test/helpers/sensor-node-child';
 import { makeTempDir } from '../test/helpers/temp-dir';
+import { sampleMachineUsage, type MachineUsage } from './station-machine-usage';
 import { sampleProcessUsage, type ProcessUsage } from './station-process-usage';
 
 /** A core's start and close, a port's identification, a request: none of them waits on a flash. */
@@ -47,6 +48,8 @@ export interface TrayRun {
   wallMs: number;
   /** The station's process from the load to the last verdict. */
   usage: ProcessUsage;
+  /** The machine over the same window; the tree is the units' processes (node and socat). */
+  machine: MachineUsage;
 }
 
 export async function runTray(nodes: SensorNodeChildren, choice: TrayChoice): Promise<TrayRun> {
@@ -90,8 +93,10 @@ export async function runTray(nodes: SensorNodeChildren, choice: TrayChoice): Pr
       opened.events.on('firmware.job', (job) => void jobs.set(job.id, job)),
     );
 
-    const sampler = sampleProcessUsage();
+    const sampler = await sampleProcessUsage();
+    const machineSampler = sampleMachineUsage(started.map((node) => node.pid));
     let usage: ProcessUsage;
+    let machine: MachineUsage;
     try {
       const state = await deadline(ok(opened, 'station.load', { file: choice.recipeFile }), STEP_DEADLINE_MS, 'station.load');
       if (state.units.length !== started.length) {
@@ -99,7 +104,8 @@ export async function runTray(nodes: SensorNodeChildren, choice: TrayChoice): Pr
       }
       await deadline(done, choice.finishDeadlineMs, `verdicts of ${started.length} units`);
     } finally {
-      usage = sampler.stop();
+      machine = machineSampler.stop();
+      usage = await sampler.stop();
     }
 
     const runs = await deadline(ok(opened, 'station.runs', { limit: 1000 }), STEP_DEADLINE_MS, 'station.runs');
@@ -116,7 +122,7 @@ export async function runTray(nodes: SensorNodeChildren, choice: TrayChoice): Pr
     }
     const starts = units.map((unit) => Date.parse(unit.run.startedAt));
     const ends = units.map((unit) => Date.parse(unit.run.endedAt ?? ''));
-    result = { units, wallMs: Math.max(...ends) - Math.min(...starts), usage };
+    result = { units, wallMs: Math.max(...ends) - Math.min(...starts), usage, machine };
   } finally {
     for (const off of unsubscribe) off();
     if (core) await deadline(core.close(), STEP_DEADLINE_MS, 'core close');
