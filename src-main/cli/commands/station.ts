@@ -135,7 +135,9 @@ class TerminalStation {
     else this.io.out(humanStationLines(recipe, state.operator, state.station, state.autoStart).join('\n'));
     const held = this.held ?? [];
     this.held = null;
-    for (const unit of [...state.units, ...held]) this.seen(unit);
+    // Events in the order they came; the snapshot only for tiles no event has told of (it may be older than the events).
+    const told = new Set(held.map((unit) => unit.deviceId));
+    for (const unit of [...held, ...state.units.filter((tile) => !told.has(tile.deviceId))]) this.seen(unit);
     return state;
   }
 
