@@ -137,6 +137,20 @@ describe('a unit that fails', () => {
   });
 });
 
+describe('operator steps', () => {
+  it('show the prompt on the tile until the operator answers it with procedures.answer', async () => {
+    const node = h.operations.plug(sensorNode('SN-0150'));
+    h.operations.procedureScripts.set(node.id, { promptStep: 1 });
+    await h.station.load(h.recipe({}));
+    const asking = await until('the prompt', () => h.station.state().units.find((u) => u.prompt !== null));
+    expect(asking.prompt).toEqual({ procedureRunId: asking.procedureRunId, stepId: 'step-1', title: 'Battery voltage', instructions: 'Is the LED green?', awaiting: 'confirm', unit: null, limit: null });
+    expect(asking.step).toBe('step 2 of 3: Battery voltage');
+    h.operations.answerPrompt(asking.procedureRunId!);
+    const done = await h.untilState(node.id, ['passed', 'failed']);
+    expect(done).toMatchObject({ state: 'passed', prompt: null });
+  });
+});
+
 describe('starting', () => {
   it('waits for the operator when the recipe requires one, and refuses a start without', async () => {
     const node = h.operations.plug(sensorNode('SN-0300'));
@@ -311,6 +325,16 @@ describe('USB DFU units', () => {
     h.operations.plug(stm32Bootloader('3276384B3340'));
     await h.untilState('usb:3276384B3340', ['passed']);
     expect(h.operations.flashed[1]!.options.dfu).toEqual({ leave: false });
+  });
+
+  it('a write that fails leaves nothing a reset could start: no reset, and the record says why', async () => {
+    const board = h.operations.plug(stm32Bootloader('3276384B3342'));
+    h.operations.flashScripts.set(board.id, { outcome: 'failed', failAt: 'write', reason: 'write failed: errVERIFY' });
+    await h.station.load(h.recipe({ profile: 'stm32-system-bootloader', onPass: 'leave-in-bootloader', onFail: 'reset' }));
+    const done = await h.untilState(board.id, ['failed', 'unplugged']);
+    expect(done).toMatchObject({ state: 'failed', failureStep: 'flash: write' });
+    expect(done.reason).toBe('write failed: errVERIFY; not reset: the flash is erased or partly written, so no application would start: flash the unit again');
+    expect(h.operations.resets).toEqual([]);
   });
 
   it('a unit back under a new id during its run keeps its tile, matched by serial number', async () => {

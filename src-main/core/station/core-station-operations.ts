@@ -11,6 +11,7 @@ import type { FirmwareUpdates } from '../firmware/firmware-updates';
 import { activeSlot, describeSlots } from '../firmware/image-slots';
 import type { UpdateSession, UpdateSessions } from '../firmware/update-session';
 import type { ProcedureRunner } from '../procedures/procedure-runner';
+import { guardTransfer } from '../../protocols/dfu/dfu-client';
 import { DEFAULT_REENUMERATE_TIMEOUT_MS, identityOf, type UsbRegistry } from '../usb/usb-registry';
 import type { StationOperations } from './station-operations';
 
@@ -28,6 +29,10 @@ const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
 /** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
 const DEFAULT_RESET_DELAY_MS = 1000;
 const RECONNECT_PAUSE_MS = 250;
+/** Each USB request of the reset (open, reset): a device that answers none within this is not resetting. */
+const USB_REQUEST_MS = 5000;
+/** Between looks for a USB device that must first leave the bus before it comes back. */
+const REENUMERATION_POLL_MS = 50;
 
 export function coreStationOperations(deps: CoreStationOperationsDeps): StationOperations {
   const { directory, events, firmware, dfuFirmware, procedures, smpSessions, usb } = deps;
@@ -148,16 +153,18 @@ async function resetUsb(usb: UsbRegistry, deviceId: string): Promise<string | nu
     deviceId,
     'reset',
     async (session) => {
+      const { device, label } = session;
       try {
-        await session.device.reset();
+        if (!device.opened) await guardTransfer(label, 'open device', 'reset', () => device.open(), { timeoutMs: USB_REQUEST_MS });
+        await guardTransfer(label, 'USB reset', 'reset', () => device.reset(), { timeoutMs: USB_REQUEST_MS });
       } catch (error) {
         // Resetting drops the device off the bus; losing it mid-request is that reset.
-        if (!(error instanceof Error) || (error.name !== 'NetworkError' && error.name !== 'AbortError' && error.name !== 'NotFoundError')) {
+        if (!isFieldbenchError(error) || error.code !== 'device-gone') {
           throw new FieldbenchError(
             {
-              code: 'device-error',
+              code: isFieldbenchError(error) && error.code === 'timeout' ? 'timeout' : 'device-error',
               message: `the USB reset failed: ${error instanceof Error ? error.message : String(error)}`,
-              device: session.label,
+              device: label,
               step: 'reset',
               hint: 'Unplug the unit and plug it back in to start its firmware.',
             },
@@ -165,8 +172,22 @@ async function resetUsb(usb: UsbRegistry, deviceId: string): Promise<string | nu
           );
         }
       }
-      const back = await usb.waitForMode(deviceId, 'runtime', deadlineMs);
-      return identityOf(back.device, back.profile).firmwareVersion;
+      // Until the registry has seen the device leave, it still offers the session that was reset.
+      const deadline = Date.now() + deadlineMs;
+      for (;;) {
+        const back = await usb.waitForMode(deviceId, 'runtime', Math.max(1, deadline - Date.now()));
+        if (back.device !== device) return identityOf(back.device, back.profile).firmwareVersion;
+        if (Date.now() >= deadline) {
+          throw new FieldbenchError({
+            code: 'timeout',
+            message: `the device did not leave the bus and come back within ${deadlineMs} ms of the USB reset`,
+            device: session.label,
+            step: 'reset',
+            hint: 'Unplug the unit and plug it back in to start its firmware.',
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, REENUMERATION_POLL_MS));
+      }
     },
     { long: true },
   );

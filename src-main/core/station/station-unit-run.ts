@@ -341,11 +341,13 @@ class UnitRun {
     // Either way the unit is not known to run the new image: no revert is needed, and the
     // action decides below whether a reset means anything.
     this.versionAfter = job.versionAfter ?? this.versionBefore;
-    // MCUboot: once the image was marked for test the unit may boot it on trial, which a reset undoes.
-    const swapped = job.steps.some((s) => s.step === 'test' && s.status === 'done') && job.outcome !== 'reverted';
+    // MCUboot: once the image was marked for test the unit may boot it on trial, which a reset
+    // undoes. USB DFU: only a complete write leaves an application a reset could start.
+    const done = (name: string) => job.steps.some((s) => s.step === name && s.status === 'done');
+    const swapped = usb ? done('write') : done('test') && job.outcome !== 'reverted';
     throw new RunEnded(
       { outcome: 'failed', failureStep: step, reason: job.reason ?? `the firmware job ended ${job.outcome ?? 'without an outcome'}` },
-      { job, newImageRuns: false, touched, mayRunNewImage: usb ? touched : swapped, alreadyRan: false },
+      { job, newImageRuns: false, touched, mayRunNewImage: swapped, alreadyRan: false },
     );
   }
 
@@ -548,6 +550,7 @@ class UnitRun {
     if (action === 'leave-in-bootloader') return tested.outcome === 'passed' ? null : 'left in its bootloader';
     if (usb) {
       if (!flash.touched) return 'nothing was written, so there is nothing to reset';
+      if (!flash.newImageRuns && !flash.mayRunNewImage) return 'not reset: the flash is erased or partly written, so no application would start: flash the unit again';
       // The job already left DFU mode and followed the new firmware back.
       if (action === 'reset' && flash.newImageRuns && tested.outcome === 'passed') return 'the flash already left DFU mode';
       return null;
