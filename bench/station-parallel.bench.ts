@@ -19,6 +19,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../src-main/core/station/recipe-file';
 import { inspectImage } from '../src-main/firmware-images/inspect-image';
+import { uploadWindow } from '../src-main/protocols/smp/smp-upload-window';
+import { SMP_BUF_COUNT } from '../src-main/virtual/sensor-node/sensor-node-smp';
 import { SensorNodeChildren, bundleSensorNodeProcess } from '../test/helpers/sensor-node-child';
 import { makeTempDir } from '../test/helpers/temp-dir';
 import { table, writeSection } from './report';
@@ -197,6 +199,8 @@ function report(): string {
   const wire = uploadOnTheWire(image, sha, NODE_SMP_BUF_SIZE, PROFILE_LINE_LENGTH);
   const lineRate = BAUD / 10;
   const wireMs = (Math.max(wire.hostToDevice, wire.deviceToHost) * 1000) / lineRate;
+  const window = uploadWindow(SMP_BUF_COUNT);
+  const windowWireMs = (window * (wire.hostToDevice / wire.requests) * 1000) / lineRate;
 
   const t1 = median(wallsOf('one'));
   const t8 = median(wallsOf('parallel'));
@@ -269,8 +273,8 @@ function report(): string {
       'CPU per unit',
       'RSS before → peak',
       'heap used before → peak',
-      'event-loop delay p99 / max',
-      'idle thread delay p99 / max',
+      'event loop late p99 / max',
+      'idle thread late p99 / max',
       'late in all, share of the window (loop / idle thread)',
       "machine's cores busy",
       "units' processes (of one core)",
@@ -306,7 +310,7 @@ function report(): string {
     `last verdict: CPU time of all its threads (process.cpuUsage) over the wall time, memory sampled every 100 ms, and how late ` +
     `the event loop ran timers (which every unit's port, SMP client and state machine share):\n\n` +
     `${table(usage)}\n\n` +
-    limits(t1, t8, speedup)
+    limits(t1, t8, speedup, windowWireMs, window)
   );
 }
 
@@ -327,49 +331,60 @@ function handOvers(run: TrayRun): number[] {
 }
 
 /** What bounds the figures, in numbers from the same runs. */
-function limits(t1: number, t8: number, speedup: number): string {
+function limits(t1: number, t8: number, speedup: number, windowWireMs: number, window: number): string {
   const alone = (phase: keyof Phases) => medianPhase('one', phase);
   const together = (phase: keyof Phases) => medianPhase('parallel', phase);
   const waiting = (at: (phase: keyof Phases) => number) => at('upload') + at('testMark') + at('reset') + at('reconnect');
-  const host = (at: (phase: keyof Phases) => number) => at('beforeFlash') + at('preflight') + at('verify') + at('confirm');
+  const exchanges = (at: (phase: keyof Phases) => number) => at('beforeFlash') + at('preflight') + at('testMark') + at('verify') + at('confirm');
   const startSpread = perTray('parallel', (run) => {
     const spans = runSpans(run);
     return (spans.at(-1)?.start ?? 0) - (spans[0]?.start ?? 0);
   });
   const slowest = perTray('parallel', (run) => Math.max(...run.units.map((unit) => phasesOf(unit).total)));
   const handOver = median((results.get('serial') ?? []).flatMap(handOvers));
-  const loop = (key: Config['key']) => `${usageOf(key, (usage) => usage.loopDelayP99Ms).toFixed(1)} ms`;
+  const late = (key: Config['key']) =>
+    `${usageOf(key, (usage) => usage.loopDelayP99Ms).toFixed(1)} ms at p99, ${usageOf(key, (usage) => usage.loopDelayMaxMs).toFixed(1)} ms at most`;
   const idle = (key: Config['key']) => `${usageOf(key, (usage) => usage.idleThreadDelayP99Ms).toFixed(1)} ms`;
   const lateShare = (key: Config['key']) => percent(usageOf(key, (usage) => usage.loopLateMs / usage.wallMs));
+  const longestStall = Math.max(...(results.get('parallel') ?? []).map((run) => run.usage.loopDelayMaxMs));
   const cpu = usageOf('parallel', (usage) => usage.cpuMs / usage.wallMs);
   const busy = machineOf('parallel', (machine) => machine.busy);
   const unitsCpu = machineOf('parallel', (machine) => machine.treeCpuMs) / usageOf('parallel', (usage) => usage.wallMs);
+  const stalls =
+    longestStall < windowWireMs
+      ? `No stall of the loop in any tray (${longestStall.toFixed(1)} ms the longest) came near the ${seconds(windowWireMs)} of wire ` +
+        `an upload keeps in flight (${window} requests), so no unit's line went idle waiting on the loop during its upload. What grows ` +
+        `instead is each exchange's turnaround, every answer queued behind the other units' work on the one loop (SMP decoding, ` +
+        `the firmware journal's and the record's commits): the upload hides most of it behind its window, the one-request exchanges ` +
+        `(slot reads, the test mark, the confirm) pay it in full.`
+      : `The loop stalled for up to ${longestStall.toFixed(1)} ms, longer than the ${seconds(windowWireMs)} of wire an upload keeps ` +
+        `in flight (${window} requests): during such a stall every unit's line goes idle at once.`;
   return (
     `**What limits the ratio.** A unit alone (T1 ${seconds(t1)}) spends ${seconds(waiting(alone))} ` +
-    `(${percent(waiting(alone) / alone('total'))} of its run) waiting on the link and the unit: the upload at the line rate, ` +
-    `the test mark, the reset with the firmware job's fixed wait after it, and the reconnect (the node's reboot silence, MCUboot's ` +
-    `swap at flash speed, the banner, the port reopened). That part overlaps freely across units. The rest, ` +
-    `${seconds(host(alone))}, is host work: the record, the preflight's and the verify's slot reads, the confirm.\n\n` +
+    `(${percent(waiting(alone) / alone('total'))} of its run) in the upload at the line rate, the test mark, the reset with the ` +
+    `firmware job's fixed wait after it, and the reconnect (the node's reboot silence, MCUboot's swap at flash speed, the banner, ` +
+    `the port reopened): time spent waiting on the link and the unit, which overlaps freely across units. Its short exchanges and ` +
+    `records (the record's start, the preflight's and the verify's slot reads, the test mark, the confirm) take ${seconds(exchanges(alone))}.\n\n` +
     `In the tray of ${TRAY} (T${TRAY} ${seconds(t8)}), the units' starts spread over ${seconds(startSpread)} and the slowest ` +
     `unit's run took ${seconds(slowest)}; a unit's run took ${seconds(together('total'))} (median) against ${seconds(alone('total'))} alone: ` +
-    `the upload ${seconds(alone('upload'))} → ${seconds(together('upload'))}, the host work ${seconds(host(alone))} → ` +
-    `${seconds(host(together))}, the reconnect ${seconds(alone('reconnect'))} → ${seconds(together('reconnect'))}. ` +
-    `What stretches them is the station's one event loop, which all ${TRAY} SMP clients, serial ports, firmware journals and ` +
-    `records share: its timers ran ${loop('one')} late at p99 with one unit and ${loop('parallel')} with ${TRAY} (late ${lateShare('one')} ` +
-    `and ${lateShare('parallel')} of the window in all), while an idle thread of the same process, which only needs a core to wake on, ` +
-    `ran ${idle('one')} and ${idle('parallel')} late: the loop is held up by the station's own work, not by waiting to be scheduled. ` +
-    `A pipelined upload keeps 3 requests (about 0.35 s of wire at this rate) ahead of the unit; a stall longer than that leaves the ` +
-    `unit's line idle, so each stall of the loop is paid by every unit at once. ` +
-    `The station's process used ${percent(cpu)} of one core, but the machine was not idle: its 2 cores were ${percent(busy)} busy, ` +
-    `the ${TRAY} units' own processes (node and socat each) taking ${percent(unitsCpu)} of one core and the rest other work on this ` +
-    `shared machine, so the station's CPU bursts wait their turn behind it, which is why the figure moves from run to run.\n\n` +
-    `**Where the loop's time goes**, traced once on the station's main thread (strace -T, two trays of ${TRAY} on ${new Date().toISOString().slice(0, 10)}): ` +
+    `the upload ${seconds(alone('upload'))} → ${seconds(together('upload'))}, the short exchanges ${seconds(exchanges(alone))} → ` +
+    `${seconds(exchanges(together))}, the reset and reconnect ${seconds(alone('reset') + alone('reconnect'))} → ` +
+    `${seconds(together('reset') + together('reconnect'))}. What stretches them is the station's one event loop, which all ${TRAY} ` +
+    `SMP clients, serial ports, firmware journals and records share: its timers ran late by ${late('one')} with one unit and ` +
+    `${late('parallel')} with ${TRAY} (late ${lateShare('one')} and ${lateShare('parallel')} of the window in all), against ` +
+    `${idle('one')} and ${idle('parallel')} at p99 for an idle thread of the same process, which only needs a core to wake on: the ` +
+    `difference is the station's own work holding up its loop. ${stalls} ` +
+    `The station's process used ${percent(cpu)} of one core; the machine's 2 cores were ${percent(busy)} busy, the ${TRAY} units' ` +
+    `own processes (node and socat each) taking ${percent(unitsCpu)} of one core and the rest other work on this shared machine, ` +
+    `so the station's bursts of work also wait their turn for a core, which is why the figure moves with the machine's load.\n\n` +
+    `**Where the loop's time goes**, traced once on the station's main thread (strace -T, two trays of ${TRAY} on a loaded machine, 2026-11-27): ` +
     `about 200 fsync calls per tray of ${TRAY}, 25 a unit (the case store runs SQLite in WAL mode with synchronous = FULL, and the ` +
     `firmware job's journal, every step and every second of progress, and the station's record each commit on their own), ` +
     `0.5 to 0.75 s blocked in fsync per tray plus 0.3 to 0.5 s in SQLite's writes and locks, all on the main thread: 12 to 20 % of a ` +
     `6 to 7 s tray in which no unit's port is served. Batching a unit's journal writes (progress kept in memory and written at ` +
-    `the step's end), or a connection with synchronous = NORMAL for the journal alone (WAL stays consistent after a crash; only its last ` +
-    `progress entries may be lost, where notes keep FULL), or the store's writes moved off the main thread would give that time back to the units.\n\n` +
+    `the step's end), a connection with synchronous = NORMAL for the journal alone (WAL stays consistent after a crash; only its ` +
+    `last progress entries may be lost, where notes keep FULL), or the store's writes moved off the main thread would give that ` +
+    `time back to the units.\n\n` +
     `Speedup ${speedup.toFixed(2)} = ${TRAY} × T1 / T${TRAY}. ` +
     `At parallelism 1 the queue hands the bus to the next unit ${seconds(handOver)} (median) after the last one's end.`
   );

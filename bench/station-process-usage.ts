@@ -29,15 +29,23 @@ export interface ProcessUsage {
   idleThreadLateMs: number;
 }
 
+/**
+ * The histograms' timer fires every this many ms; what they record is the time between two
+ * firings, so the lateness is what lies beyond it.
+ */
+const RESOLUTION_MS = 10;
+
+const lateness = (betweenFiringsMs: number) => Math.max(0, betweenFiringsMs - RESOLUTION_MS);
+
 /** An idle thread's own timer lateness, reported when asked. */
 const IDLE_PROBE = `
 const { parentPort } = require('node:worker_threads');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const delay = monitorEventLoopDelay({ resolution: 10 });
+const delay = monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} });
 delay.enable();
 parentPort.once('message', () => {
   delay.disable();
-  parentPort.postMessage({ p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, lateMs: (delay.mean * delay.count) / 1e6 });
+  parentPort.postMessage({ p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, mean: delay.mean / 1e6, count: delay.count });
 });
 `;
 /** The probe answers at once; a thread that cannot answer in this time is itself a finding. */
@@ -66,7 +74,7 @@ export async function sampleProcessUsage(everyMs = 100): Promise<{ stop(): Promi
     samples += 1;
   };
   const timer = setInterval(sample, everyMs);
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
   return {
     stop: async () => {
@@ -76,7 +84,7 @@ export async function sampleProcessUsage(everyMs = 100): Promise<{ stop(): Promi
       const cpu = process.cpuUsage(cpuStart);
       const wallMs = performance.now() - start;
       let answerTimer: NodeJS.Timeout | undefined;
-      const idle = await new Promise<{ p99: number; max: number; lateMs: number }>((resolve, reject) => {
+      const idle = await new Promise<{ p99: number; max: number; mean: number; count: number }>((resolve, reject) => {
         probe.once('message', resolve);
         probe.once('error', reject);
         answerTimer = setTimeout(() => reject(new Error(`the idle probe thread did not answer in ${PROBE_ANSWER_MS} ms`)), PROBE_ANSWER_MS);
@@ -93,12 +101,12 @@ export async function sampleProcessUsage(everyMs = 100): Promise<{ stop(): Promi
         heapUsedBeforeBytes: before.heapUsed,
         heapUsedPeakBytes: heapPeak,
         samples,
-        loopDelayP99Ms: loop.percentile(99) / 1e6,
-        loopDelayMaxMs: loop.max / 1e6,
-        idleThreadDelayP99Ms: idle.p99,
-        idleThreadDelayMaxMs: idle.max,
-        loopLateMs: (loop.mean * loop.count) / 1e6,
-        idleThreadLateMs: idle.lateMs,
+        loopDelayP99Ms: lateness(loop.percentile(99) / 1e6),
+        loopDelayMaxMs: lateness(loop.max / 1e6),
+        idleThreadDelayP99Ms: lateness(idle.p99),
+        idleThreadDelayMaxMs: lateness(idle.max),
+        loopLateMs: lateness(loop.mean / 1e6) * loop.count,
+        idleThreadLateMs: lateness(idle.mean) * idle.count,
       };
     },
   };
