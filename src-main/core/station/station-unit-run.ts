@@ -20,6 +20,8 @@ export interface StationTiming {
   flashDeadlineMs: number;
   /** Longest a test procedure may run, operator steps included. */
   testDeadlineMs: number;
+  /** During a flash: how long past the profile's reboot timeout a unit may be gone before the station stops waiting for its job. */
+  flashGoneExtraMs: number;
   /** After an abort cancelled the firmware job: how long it may take to stop. */
   cancelWaitMs: number;
   /** Between attempts to reach a unit that is restarting. */
@@ -34,6 +36,7 @@ export const DEFAULT_STATION_TIMING: StationTiming = {
   flashDeadlineMs: 30 * 60_000,
   testDeadlineMs: 60 * 60_000,
   cancelWaitMs: 15_000,
+  flashGoneExtraMs: 10_000,
   identifyRetryMs: 500,
   defaultRebootTimeoutMs: 20_000,
 };
@@ -287,10 +290,24 @@ class UnitRun {
     const { operations, timing } = this.input;
     const done = operations.waitFirmware(job.id);
     const deadline = timeout(timing.flashDeadlineMs);
+    // The job follows a unit through its own resets within the reboot timeout; gone for longer
+    // than that and an SMP request's deadline, it is not coming back through this job.
+    const watching = new AbortController();
+    const gone = this.input.presence.goneFor(this.input.rebootTimeoutMs + timing.flashGoneExtraMs, watching.signal);
     try {
-      const first = await Promise.race([done.then((j) => ({ kind: 'ended' as const, job: j })), this.stopped.then((stop) => ({ kind: 'stop' as const, stop })), deadline.promise.then(() => ({ kind: 'deadline' as const }))]);
+      const first = await Promise.race([
+        done.then((j) => ({ kind: 'ended' as const, job: j })),
+        this.stopped.then((stop) => ({ kind: 'stop' as const, stop })),
+        deadline.promise.then(() => ({ kind: 'deadline' as const })),
+        gone.then(() => ({ kind: 'gone' as const })),
+      ]);
       if (first.kind === 'ended') return first.job;
       const cancelled = safely(() => operations.cancelFirmware(job.id), false);
+      if (first.kind === 'gone') {
+        const step = this.unit.step ?? 'the flash';
+        this.input.log('warn', `station: ${this.unit.label}: gone during ${step} and its firmware job ${job.id} has not ended; recorded as unplugged`);
+        throw new RunEnded({ outcome: 'unplugged', failureStep: `flash: ${step}`, reason: `unplugged during ${step}; the unit may hold a partial image: plug it back in and run it again` });
+      }
       // Not cancellable: the device is switching images. Stopping now could leave it between
       // two, so the job is let run to its end: a swap, a restart and a check of what runs.
       const grace = timeout(cancelled ? timing.cancelWaitMs : this.input.rebootTimeoutMs * 3);
@@ -305,6 +322,7 @@ class UnitRun {
       throw this.failedAt(step, `the firmware job did not end within ${Math.round(timing.flashDeadlineMs / 1000)} s${cancelled ? '; it was cancelled' : ''}`);
     } finally {
       deadline.clear();
+      watching.abort();
     }
   }
 
