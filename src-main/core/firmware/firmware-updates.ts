@@ -24,7 +24,7 @@ import { checkAgainstDevice, checkImage } from './firmware-preflight';
 import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
 import { RunningJobs, type RunningJob } from './running-jobs';
 import { activeSlot, describeSlots, slotWithHash } from './image-slots';
-import type { UpdateSession, UpdateSessions } from './update-session';
+import { reconnectSession, type UpdateSession, type UpdateSessions } from './update-session';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
 export interface UpdateSmp {
@@ -68,7 +68,6 @@ const MAX_UPLOAD_ATTEMPTS = 5;
 const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
 /** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
 const DEFAULT_RESET_DELAY_MS = 1000;
-const RECONNECT_PAUSE_MS = 250;
 
 export class FirmwareUpdates {
   private readonly running: RunningJobs;
@@ -365,7 +364,7 @@ export class FirmwareUpdates {
           `upload interrupted after byte ${acknowledged} of ${input.bytes.length} (${error.message}); attempt ${attempt + 1} of ${MAX_UPLOAD_ATTEMPTS}`,
         );
         this.changed(job.id);
-        session = await this.reconnect(session, rebootTimeoutMs);
+        session = await reconnectSession(session, rebootTimeoutMs);
         this.deps.journal.step(job.id, 'reconnect', 'done', 'the upload resumes from the offset the device reports');
         resuming = true;
         this.changed(job.id);
@@ -390,7 +389,7 @@ export class FirmwareUpdates {
     await new Promise((resolve) => setTimeout(resolve, session.profile.firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
     journal('reset', 'done');
     journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
-    const back = await this.reconnect(session, rebootTimeoutMs);
+    const back = await reconnectSession(session, rebootTimeoutMs);
     journal('reconnect', 'done');
     this.changed(jobId);
     return back;
@@ -445,7 +444,7 @@ export class FirmwareUpdates {
     journal('reconnect', 'started', `the device dropped off during ${step}; waiting up to ${Math.round(rebootTimeoutMs / 1000)} s to read which image it runs`);
     let slots: ImageSlot[];
     try {
-      const back = await this.reconnect(session, rebootTimeoutMs);
+      const back = await reconnectSession(session, rebootTimeoutMs);
       slots = await back.smp().imageState();
     } catch (again) {
       const why = again instanceof Error ? again.message : String(again);
@@ -473,32 +472,6 @@ export class FirmwareUpdates {
       return finish('reverted', `${lost}; the device restarted before the new image was confirmed, and MCUboot went back to ${running.version}, which it runs now`);
     }
     return finish('failed', `${lost}; the device came back and ${describeSlots(slots)}`);
-  }
-
-  /** Reopen the port and wake the shell until the device answers or the deadline passes. */
-  private async reconnect(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {
-    const deadline = Date.now() + deadlineMs;
-    let lastError: unknown = null;
-    while (Date.now() < deadline) {
-      try {
-        return await session.reopen();
-      } catch (error) {
-        lastError = error;
-        // A device that is gone from the registry will not come back through this session.
-        if (isFieldbenchError(error) && error.step === 'reconnect') throw error;
-        await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
-      }
-    }
-    throw new FieldbenchError(
-      {
-        code: 'timeout',
-        message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
-        device: session.label,
-        step: 'reconnect',
-        hint: 'Check that it is powered and connected. MCUboot reverts an unconfirmed image at the next reset.',
-      },
-      { cause: lastError },
-    );
   }
 
   private failed(

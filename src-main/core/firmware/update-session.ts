@@ -2,7 +2,7 @@
 // SMP to it: a serial port with its shell, or a BLE connection with SMP's GATT service. The
 // job is written against this, so a transport is added by writing its sessions, not by
 // touching the job.
-import { FieldbenchError } from '../../api/errors';
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import type { Device, DiagnosticsReport } from '../../api/schemas';
 import type { SmpClient } from '../../protocols/smp/smp-client';
 import type { DeviceProfile, McumgrSerialFirmware } from '../profiles/profile-types';
@@ -58,4 +58,33 @@ export function notUpdatableOverMcumgr(device: Device, profile: DeviceProfile | 
     step,
     hint: profile ? 'Add a firmware section (method mcumgr-serial) to the device profile.' : 'Add a profile for this device family to device-profiles/.',
   });
+}
+
+/** Between attempts to reopen a device that is restarting. */
+const RECONNECT_PAUSE_MS = 250;
+
+/** Reopen the port and wake the shell until the device answers or the deadline passes. */
+export async function reconnectSession(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      return await session.reopen();
+    } catch (error) {
+      lastError = error;
+      // A device that is gone from the registry will not come back through this session.
+      if (isFieldbenchError(error) && error.step === 'reconnect') throw error;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
+    }
+  }
+  throw new FieldbenchError(
+    {
+      code: 'timeout',
+      message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
+      device: session.label,
+      step: 'reconnect',
+      hint: 'Check that it is powered and connected. MCUboot reverts an unconfirmed image at the next reset.',
+    },
+    { cause: lastError },
+  );
 }
