@@ -9,7 +9,7 @@ import { usbDfuFirmwareOf } from '../firmware/dfu-preflight';
 import type { DfuUpdates } from '../firmware/dfu-updates';
 import type { FirmwareUpdates } from '../firmware/firmware-updates';
 import { activeSlot, describeSlots } from '../firmware/image-slots';
-import type { UpdateSession, UpdateSessions } from '../firmware/update-session';
+import { reconnectSession, type UpdateSessions } from '../firmware/update-session';
 import type { ProcedureRunner } from '../procedures/procedure-runner';
 import { guardTransfer } from '../../protocols/dfu/dfu-client';
 import { DEFAULT_REENUMERATE_TIMEOUT_MS, identityOf, type UsbRegistry } from '../usb/usb-registry';
@@ -28,7 +28,6 @@ export interface CoreStationOperationsDeps {
 const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
 /** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
 const DEFAULT_RESET_DELAY_MS = 1000;
-const RECONNECT_PAUSE_MS = 250;
 /** Each USB request of the reset (open, reset): a device that answers none within this is not resetting. */
 const USB_REQUEST_MS = 5000;
 /** Between looks for a USB device that must first leave the bus before it comes back. */
@@ -111,36 +110,12 @@ async function resetSmp(sessions: UpdateSessions, directory: DeviceDirectory, de
       if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
-    const back = await reconnect(opened, firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS);
+    const back = await reconnectSession(opened, firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS);
     return activeSlot(await back.smp().imageState())?.version ?? null;
   });
   // The list shows the version it runs now; a failure here does not undo the reset.
   const device = await directory.identify(deviceId).catch((): Device | null => null);
   return version ?? device?.identity?.firmwareVersion ?? null;
-}
-
-async function reconnect(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {
-  const deadline = Date.now() + deadlineMs;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      return await session.reopen();
-    } catch (error) {
-      lastError = error;
-      if (isFieldbenchError(error) && error.step === 'reconnect') throw error;
-      await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
-    }
-  }
-  throw new FieldbenchError(
-    {
-      code: 'timeout',
-      message: `the device did not come back within ${Math.round(deadlineMs / 1000)} s after the reset${lastError instanceof Error ? ` (${lastError.message})` : ''}`,
-      device: session.label,
-      step: 'reconnect',
-      hint: 'Check that it is powered and connected, then run the unit again.',
-    },
-    { cause: lastError },
-  );
 }
 
 /**

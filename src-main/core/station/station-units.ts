@@ -26,7 +26,14 @@ export function newTile(device: Device): StationUnit {
     virtual: device.virtual,
     serialNumber: serialNumberOf(device),
     present: true,
-    state: 'waiting',
+    ...noRunYet('waiting', null),
+  };
+}
+
+/** A tile's run fields as they are before a run, or as a new run starts them. */
+export function noRunYet(state: 'waiting' | 'queued', startedAt: string | null): Pick<StationUnit, RunField> {
+  return {
+    state,
     step: null,
     progress: null,
     prompt: null,
@@ -38,10 +45,26 @@ export function newTile(device: Device): StationUnit {
     failureStep: null,
     reason: null,
     note: null,
-    startedAt: null,
+    startedAt,
     endedAt: null,
   };
 }
+
+type RunField =
+  | 'state'
+  | 'step'
+  | 'progress'
+  | 'prompt'
+  | 'runId'
+  | 'firmwareJobId'
+  | 'procedureRunId'
+  | 'versionBefore'
+  | 'versionAfter'
+  | 'failureStep'
+  | 'reason'
+  | 'note'
+  | 'startedAt'
+  | 'endedAt';
 
 const UNDER_WAY: readonly StationUnitState[] = ['queued', 'flashing', 'testing', 'finishing'];
 

@@ -13,7 +13,7 @@ import { BusSlots } from './bus-slots';
 import type { LoadedRecipe } from './load-recipe';
 import type { StationOperations } from './station-operations';
 import { DEFAULT_STATION_TIMING, runStationUnit, type StationTiming, type UnitStop } from './station-unit-run';
-import { countUnits, isReadyToStart, isUnderWay, newTile, serialNumberOf, UnitPresence } from './station-units';
+import { countUnits, isReadyToStart, isUnderWay, newTile, noRunYet, serialNumberOf, UnitPresence } from './station-units';
 
 export interface StationDeps {
   operations: StationOperations;
@@ -332,22 +332,7 @@ export class Station {
     const loaded = this.loaded!;
     const controller = new AbortController();
     this.heldBack.delete(sessionKey(tile.unit));
-    Object.assign(tile.unit, {
-      state: 'queued',
-      step: null,
-      progress: null,
-      prompt: null,
-      runId: null,
-      firmwareJobId: null,
-      procedureRunId: null,
-      versionBefore: null,
-      versionAfter: null,
-      failureStep: null,
-      reason: null,
-      note: null,
-      startedAt: new Date().toISOString(),
-      endedAt: null,
-    } satisfies Partial<StationUnit>);
+    Object.assign(tile.unit, noRunYet('queued', new Date().toISOString()));
     const bus = tile.unit.transport;
     const done = (async () => {
       let release: (() => void) | null = null;
