@@ -1,7 +1,7 @@
 // A station under test: the real Station over the scriptable operations, a real production
 // record in a temp SQLite file, real device profiles and real recipe files, and every event
 // it sends checked against the contract and kept in order.
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StationState, StationUnit } from '../../src-main/api/station-schemas';
@@ -19,7 +19,7 @@ import { FakeOperations } from './station-fake-operations';
 const PROFILES = fileURLToPath(new URL('../../device-profiles', import.meta.url));
 
 /** Short graces, so unplugs are seen in milliseconds; the station's logic is the same. */
-export const TEST_TIMING: Partial<StationTiming> = { unplugGraceMs: 150, flashUnplugGraceMs: 150, identifyRetryMs: 10, cancelWaitMs: 500 };
+export const TEST_TIMING: Partial<StationTiming> = { unplugGraceMs: 150, flashUnplugGraceMs: 150, flashGoneExtraMs: 100, identifyRetryMs: 10, cancelWaitMs: 500 };
 
 export interface Harness {
   station: Station;
@@ -41,10 +41,27 @@ type RecipeField = 'profile' | 'image' | 'procedure' | 'onFail-procedure' | 'onP
 
 let profiles: ProfileRegistry | null = null;
 
-export async function startHarness(): Promise<Harness> {
-  profiles ??= await ProfileRegistry.load(PROFILES);
-  const loadedProfiles = profiles;
+export interface HarnessOptions {
+  /** The sensor node profile's reboot timeout, for a test of what waits on it; the shipped profiles otherwise. */
+  rebootTimeoutMs?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = makeTempDir('station');
+  let loadedProfiles: ProfileRegistry;
+  if (options.rebootTimeoutMs === undefined) {
+    profiles ??= await ProfileRegistry.load(PROFILES);
+    loadedProfiles = profiles;
+  } else {
+    const folder = join(dir.path, 'profiles');
+    cpSync(PROFILES, folder, { recursive: true });
+    const file = join(folder, 'sensor-node.json');
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as { firmware: { rebootTimeoutMs?: number } };
+    profile.firmware.rebootTimeoutMs = options.rebootTimeoutMs;
+    writeFileSync(file, JSON.stringify(profile));
+    loadedProfiles = await ProfileRegistry.load(folder);
+    if (loadedProfiles.problems.length > 0) throw new Error(`the changed profile does not load: ${JSON.stringify(loadedProfiles.problems)}`);
+  }
   const store = openCaseStore({ dataDir: dir.path });
   const operations = new FakeOperations();
   const unitEvents: StationUnit[] = [];

@@ -295,6 +295,20 @@ describe('unplugged units', () => {
     expect(back.note).toMatch(/^unplugged at .*; press Start to run it again$/);
   });
 
+  it('mid-flash with a job that does not end: unplugged once gone past the reboot timeout, the others unaffected', async () => {
+    await h.close();
+    h = await startHarness({ rebootTimeoutMs: 1000 });
+    const leaving = h.operations.plug(sensorNode('SN-0702'));
+    const staying = h.operations.plug(sensorNode('SN-0703'));
+    h.operations.flashScripts.set(leaving.id, { outcome: 'hang', cancellable: false, midway: () => h.operations.unplug(leaving.id) });
+    await h.station.load(h.recipe({}));
+    const gone = await h.untilState(leaving.id, ['unplugged', 'failed', 'aborted']);
+    expect(gone).toMatchObject({ state: 'unplugged', failureStep: 'flash: upload' });
+    expect(gone.reason).toBe('unplugged during upload; the unit may hold a partial image: plug it back in and run it again');
+    await h.untilState(staying.id, ['passed']);
+    expect(h.store.stationRuns.history('SN-0702')[0]).toMatchObject({ outcome: 'unplugged' });
+  });
+
   it('a blink shorter than the grace is not an unplug', async () => {
     const node = h.operations.plug(sensorNode('SN-0802'));
     h.operations.procedureScripts.set(node.id, {
