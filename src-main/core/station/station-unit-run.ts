@@ -7,6 +7,7 @@ import { isFieldbenchError } from '../../api/errors';
 import type { Device, FirmwareJob, ProcedureRun, ProcedureStep } from '../../api/schemas';
 import type { StationOutcome, StationProcedureResult, StationPrompt, StationUnit } from '../../api/station-schemas';
 import type { StationRuns } from '../../store/station-runs';
+import { compareMcubootVersions, parseMcubootVersion } from '../../firmware-images/mcuboot-version';
 import type { LoadedRecipe } from './load-recipe';
 import type { StationOperations } from './station-operations';
 import { serialNumberOf, type UnitPresence } from './station-units';
@@ -340,11 +341,12 @@ class UnitRun {
       return { job, newImageRuns: !usb || loaded.recipe.onPass === 'reset', touched: true, mayRunNewImage: true, alreadyRan: false };
     }
     const step = this.flashStepOf(job);
-    if (!usb && step === 'flash: preflight' && job.outcome === 'failed' && (await this.runsThisImage())) {
+    const running = !usb && step === 'flash: preflight' && job.outcome === 'failed' ? await this.runsThisImage() : null;
+    if (running !== null) {
       // The preflight refuses to flash the image a unit already runs, confirmed: for a station
       // that is not a failure, the unit has the firmware; its test still decides.
-      this.versionBefore = loaded.image.version;
-      this.versionAfter = loaded.image.version;
+      this.versionBefore = running;
+      this.versionAfter = running;
       this.unit.step = 'already runs this image';
       this.recordProgress();
       return { job, newImageRuns: true, touched: false, mayRunNewImage: false, alreadyRan: true };
@@ -370,10 +372,16 @@ class UnitRun {
   }
 
   /** After a preflight refusal: whether the unit runs exactly the recipe's image (same version, reported after the job). */
-  private async runsThisImage(): Promise<boolean> {
+  /** The version the unit reports, when it is the image's: the image says "2.0.0+0", a unit "2.0.0". */
+  private async runsThisImage(): Promise<string | null> {
     const wanted = this.input.loaded.image.version;
-    if (wanted === null) return false;
-    return this.device()?.identity?.firmwareVersion === wanted;
+    const running = this.device()?.identity?.firmwareVersion ?? null;
+    if (wanted === null || running === null) return null;
+    try {
+      return compareMcubootVersions(parseMcubootVersion(wanted), parseMcubootVersion(running)) === 0 ? running : null;
+    } catch {
+      return wanted === running ? running : null;
+    }
   }
 
   private flashStepOf(job: FirmwareJob): string {
@@ -530,7 +538,8 @@ class UnitRun {
       const done = (async () => {
         if (action === 'confirm') {
           await input.operations.confirmImage(this.deviceId, input.loaded.image.bootloaderHash ?? '');
-          this.versionAfter = input.loaded.image.version ?? this.versionAfter;
+          // As the unit reported it after booting the image, the form versionBefore has too.
+          this.versionAfter ??= input.loaded.image.version;
         } else if (action === 'reset') {
           this.versionAfter = (await input.operations.resetDevice(this.deviceId)) ?? (usb ? this.versionAfter : null);
         }
