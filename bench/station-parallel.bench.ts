@@ -376,7 +376,10 @@ function limits(t1: number, t8: number, speedup: number, windowWireMs: number, w
     `difference is the station's own work holding up its loop. ${stalls} ` +
     `The station's process used ${percent(cpu)} of one core; the machine's 2 cores were ${percent(busy)} busy, the ${TRAY} units' ` +
     `own processes (node and socat each) taking ${percent(unitsCpu)} of one core and the rest other work on this shared machine, ` +
-    `so the station's bursts of work also wait their turn for a core, which is why the figure moves with the machine's load.\n\n` +
+    `so the station's bursts of work also wait their turn for a core, which is why the figure moves with the machine's load. ` +
+    `The ${PROCEDURE} procedure is made of such exchanges too (a shell command and its answer at a time): it took ` +
+    `${seconds(medianPhase('oneTested', 'test'))} alone and ${seconds(medianPhase('parallelTested', 'test'))} with ${TRAY} at once, ` +
+    `which is why the tested tray overlaps less.\n\n` +
     `**Where the loop's time goes**, traced once on the station's main thread (strace -T, two trays of ${TRAY} on a loaded machine, 2026-11-27): ` +
     `about 200 fsync calls per tray of ${TRAY}, 25 a unit (the case store runs SQLite in WAL mode with synchronous = FULL, and the ` +
     `firmware job's journal, every step and every second of progress, and the station's record each commit on their own), ` +
