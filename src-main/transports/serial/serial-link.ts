@@ -90,6 +90,13 @@ class SerialLink extends BufferedLink {
   private presenceTimer: ReturnType<typeof setInterval> | null = null;
   /** Why we closed the port ourselves on the device's behalf (its node vanished). */
   private vanished: string | null = null;
+  /**
+   * Writes handed to serialport whose callback has not come. A write that reaches the
+   * stream once its close has begun (or waits behind one that does) is parked until the
+   * port opens again, which this port never does: without this its caller would wait
+   * forever (an SMP request sent the moment the device is detached, say).
+   */
+  private readonly unsettledWrites = new Set<(error: unknown) => void>();
 
   constructor(
     label: string,
@@ -115,7 +122,9 @@ class SerialLink extends BufferedLink {
   write(data: Uint8Array): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.goneError('write'));
     return new Promise((resolve, reject) => {
+      this.unsettledWrites.add(reject);
       this.port.write(Buffer.from(data), (error) => {
+        if (!this.unsettledWrites.delete(reject)) return; // already failed by the close
         if (!error) {
           resolve();
           return;
@@ -183,6 +192,9 @@ class SerialLink extends BufferedLink {
 
   protected override shut(reason: LinkCloseReason): boolean {
     if (!super.shut(reason)) return false;
+    const unsettled = [...this.unsettledWrites];
+    this.unsettledWrites.clear();
+    for (const reject of unsettled) reject(this.goneError('write'));
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     this.markClosed();
     this.port.removeAllListeners('data');
