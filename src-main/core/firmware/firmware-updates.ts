@@ -282,7 +282,7 @@ export class FirmwareUpdates {
             // The link went (an unplug, a power loss) while the device was switching images: find
             // out which image it runs now rather than guess from what was last seen.
             if (recovering || !lostTheDevice(error)) throw error;
-            return await this.afterLoss(job.id, session, record.current, error, hash, versionBefore, rebootTimeoutMs, journal, finish);
+            return await this.afterLoss(job.id, session, record.current, error, hash, versionBefore, lastSlots, rebootTimeoutMs, journal, finish);
           }
         },
         { long: true },
@@ -435,6 +435,7 @@ export class FirmwareUpdates {
     error: FieldbenchError,
     hash: string,
     versionBefore: string | null,
+    lastSlots: ImageSlot[],
     rebootTimeoutMs: number,
     journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
     finish: (outcome: FirmwareOutcome, reason: string | null) => FirmwareJob,
@@ -449,6 +450,7 @@ export class FirmwareUpdates {
     } catch (again) {
       const why = again instanceof Error ? again.message : String(again);
       journal('reconnect', 'failed', why);
+      if (leftTheDeviceList(again)) return finish('failed', describeUnplug(unpluggedDuring(step, session.label, lastSlots, versionBefore, again)));
       return finish(
         'failed',
         `${lost}; the device could not be reached afterwards (${why}). If it did not confirm the new image, MCUboot goes back to ${versionBefore ?? 'the previous image'} at its next reset`,
@@ -494,6 +496,11 @@ export class FirmwareUpdates {
           `cancelled during ${step} after ${uploaded} of ${input.bytes.length} bytes; the device still runs its previous image, and flashing the same image again resumes the upload`,
         );
       }
+      if (leftTheDeviceList(error)) {
+        const unplugged = unpluggedDuring(step, error.device ?? input.deviceId, slots, this.deps.journal.get(job.id).versionBefore, error);
+        journal(step, 'failed', unplugged.message);
+        return finish('failed', describeUnplug(unplugged));
+      }
       journal(step, 'failed', message);
       const left = slots.length ? `; last seen, the device ${describeSlots(slots)}` : '';
       return finish('failed', `${step} failed: ${message}${left}`);
@@ -512,6 +519,33 @@ export class FirmwareUpdates {
 /** An error that means the device went away or went quiet (not one it answered with), outside a reconnect that already waited for it. */
 function lostTheDevice(error: unknown): error is FieldbenchError {
   return isFieldbenchError(error) && (error.code === 'device-gone' || error.code === 'timeout') && error.step !== 'reconnect';
+}
+
+/**
+ * The device left the device list (unplugged, detached, its port gone): its session says so
+ * from a reconnect at once, and no later attempt can find it.
+ */
+function leftTheDeviceList(error: unknown): error is FieldbenchError {
+  return isFieldbenchError(error) && error.code === 'device-gone' && error.step === 'reconnect';
+}
+
+/** What a person is told when the device left mid-job: where, what is known of its images, and what to do. */
+function unpluggedDuring(step: FirmwareStep, device: string, lastSlots: ImageSlot[], versionBefore: string | null, cause: unknown): FieldbenchError {
+  const seen = lastSlots.length > 0 ? `last seen, it ${describeSlots(lastSlots)}` : 'which images it holds was not read';
+  return new FieldbenchError(
+    {
+      code: 'device-gone',
+      message: `the device was unplugged; ${seen}`,
+      device,
+      step,
+      hint: `Plug it back in and flash again; unless the new image was confirmed, MCUboot keeps (or goes back to) ${versionBefore ?? 'the previous image'}.`,
+    },
+    { cause },
+  );
+}
+
+function describeUnplug(error: FieldbenchError): string {
+  return `${error.step ?? 'the update'} failed: ${error.message}. ${error.hint ?? ''}`.trimEnd();
 }
 
 /**
