@@ -10,7 +10,7 @@ import { humanPromptLine, humanSummary, humanUnitLine, promptLine, stationLine, 
 import { runCli } from '../../src-main/cli/main';
 import { UsageError } from '../../src-main/cli/output';
 import { captureIo } from '../helpers/captured-io';
-import { stationRecipe, stationUnit } from './renderer-station-fixtures';
+import { stationRecipe, stationUnit } from '../helpers/renderer-station-fixtures';
 
 const recipe = stationRecipe();
 

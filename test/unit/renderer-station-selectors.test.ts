@@ -18,7 +18,7 @@ import {
   verdictOf,
   versionChangeText,
 } from '../../src-renderer/stores/station-selectors';
-import { stationRecipe, stationState, stationUnit, T0 } from './renderer-station-fixtures';
+import { stationRecipe, stationState, stationUnit, T0 } from '../helpers/renderer-station-fixtures';
 
 const ALL_STATES: StationUnitState[] = ['waiting', 'queued', 'flashing', 'testing', 'finishing', 'passed', 'failed', 'unplugged', 'aborted'];
 

@@ -7,7 +7,7 @@ import { ApiRequestError } from '../../src-renderer/api/api-request-error';
 import { createStationStore, type StationStore } from '../../src-renderer/stores/station-store';
 import { deferred, FakeRendererApi } from '../helpers/fake-renderer-api';
 import { until } from '../helpers/until';
-import { stationState, stationUnit } from './renderer-station-fixtures';
+import { stationState, stationUnit } from '../helpers/renderer-station-fixtures';
 
 let api: FakeRendererApi;
 let store: StationStore;

@@ -7,8 +7,8 @@ import type { Envelope } from '../../src-main/api/contract';
 import { createDispatcher, type Handlers } from '../../src-main/api/dispatch';
 import { StationRun } from '../../src-main/api/station-schemas';
 import { stationRequests } from '../../src-main/core/station/station-requests';
-import { sensorNode } from './station-fake-operations';
-import { startHarness, type Harness } from './station-harness';
+import { sensorNode } from '../helpers/station-fake-operations';
+import { startHarness, type Harness } from '../helpers/station-harness';
 
 let h: Harness;
 let dispatch: (channel: string, payload: unknown) => Promise<Envelope>;

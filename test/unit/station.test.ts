@@ -6,8 +6,8 @@ import type { StationUnit } from '../../src-main/api/station-schemas';
 import { INTERRUPTED_REASON } from '../../src-main/store/station-runs';
 import { fieldbenchErrorFrom, fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 import { until } from '../helpers/until';
-import { sensorNode, stm32Bootloader } from './station-fake-operations';
-import { startHarness, type Harness } from './station-harness';
+import { sensorNode, stm32Bootloader } from '../helpers/station-fake-operations';
+import { startHarness, type Harness } from '../helpers/station-harness';
 
 let h: Harness;
 

@@ -11,9 +11,9 @@ import { loadRecipe } from '../../src-main/core/station/load-recipe';
 import { Station } from '../../src-main/core/station/station';
 import type { StationTiming } from '../../src-main/core/station/station-unit-run';
 import { openCaseStore, type CaseStore } from '../../src-main/store/case-store';
-import { fixturePath } from '../helpers/firmware-fixtures';
-import { makeTempDir } from '../helpers/temp-dir';
-import { until } from '../helpers/until';
+import { fixturePath } from './firmware-fixtures';
+import { makeTempDir } from './temp-dir';
+import { until } from './until';
 import { FakeOperations } from './station-fake-operations';
 
 const PROFILES = fileURLToPath(new URL('../../device-profiles', import.meta.url));
