@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/core';
 import { createCore } from '../../src-main/core/create-core';
 import type { DiscoveryStatus, FirmwareJob, FirmwareJobOptions, FirmwareStep } from '../../src-main/api/schemas';
+import { openSerialLink } from '../../src-main/transports/serial/serial-link';
 import { attachSensorNodeOnPty, type SensorNodeOnPty } from '../../src-main/virtual/attach-sensor-node';
+import { openPtyPair } from '../../src-main/virtual/pty-pair';
 import { ok, PROFILES_DIR, startCore } from '../helpers/core-fixture';
 import { readFixture } from '../helpers/firmware-fixtures';
 import { makeTempDir } from '../helpers/temp-dir';
@@ -23,6 +25,8 @@ const REBOOT_TIMEOUT_MS = 20_000;
 /** Beyond the reboot timeout: the reset delay, and a loaded machine. */
 const MARGIN_MS = 10_000;
 const TEST_TIMEOUT_MS = 90_000;
+/** The link's own close deadline is 3 s; a write must settle by then. */
+const WRITE_SETTLE_DEADLINE_MS = 5_000;
 const DISCOVERY_STATUS: DiscoveryStatus = { transport: 'serial', method: 'test', available: true, note: null };
 
 let dir: ReturnType<typeof makeTempDir> | null = null;
@@ -90,6 +94,30 @@ function expectUnpluggedOutcome(job: FirmwareJob, failedStep: FirmwareStep, last
   expect(job.steps.some((s) => s.step === 'confirm' && s.status === 'done')).toBe(false);
 }
 
+describe('the serial link under a job', () => {
+  it('fails a write sent while the port is closing as device-gone, rather than leaving it unsettled', async () => {
+    const pty = await openPtyPair();
+    try {
+      const link = await openSerialLink(pty.hostPath, { baudRate: 115_200 });
+      // The registry closes the link as the device is detached, and the job's next request is already on its way.
+      const closing = link.close();
+      const writes = Promise.allSettled([link.write(Uint8Array.of(0x0a)), link.write(Uint8Array.of(0x0a))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the writes had not settled ${WRITE_SETTLE_DEADLINE_MS} ms after the close`)), WRITE_SETTLE_DEADLINE_MS);
+      });
+      const outcomes = await Promise.race([writes, deadline]).finally(() => clearTimeout(timer));
+      await closing;
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        expect(outcome.status === 'rejected' && outcome.reason).toMatchObject({ code: 'device-gone', device: pty.hostPath });
+      }
+    } finally {
+      await pty.close();
+    }
+  });
+});
+
 describe('a serial device detached while its firmware job switches images', () => {
   async function attached(): Promise<{ running: Core; deviceId: string }> {
     dir = makeTempDir('unplug-during-test');
@@ -141,5 +169,21 @@ describe("a serial port that vanishes while its firmware job switches images (di
     const back = await ok(running, 'devices.addPort', { path: stablePath });
     expect(back.state).toBe('ready');
     expect((await ok(running, 'firmware.slots', { deviceId: back.id })).find((s) => s.active)?.version).toMatch(/^(1\.4\.2|2\.0\.0)/);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('a port added by hand and detached while its firmware job reconnects', () => {
+  it('the job ends failed at reconnect and leaves the port closed, so it can be added again at once', async () => {
+    dir = makeTempDir('unplug-reconnect');
+    node = await attachSensorNodeOnPty({ seed: 29, stablePath: join(dir.path, 'node-port') });
+    const running = await startCore(dir.path);
+    core = running;
+    const device = await ok(running, 'devices.addPort', { path: node.hostPath });
+    const job = await flashUnpluggedAt(running, device.id, 'reconnect', 'auto', () => running.dispatch('devices.detach', { deviceId: device.id }));
+
+    expectUnpluggedOutcome(job, 'reconnect', /2\.0\.0 in slot 1/);
+    // The port is still there (only the list let it go); a link left open would hold its lock.
+    const again = await ok(running, 'devices.addPort', { path: node.hostPath });
+    expect(again.state).toBe('ready');
   }, TEST_TIMEOUT_MS);
 });
