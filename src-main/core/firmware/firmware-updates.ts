@@ -23,7 +23,7 @@ import type { SigningKey } from '../profiles/profile-registry';
 import { checkAgainstDevice, checkImage } from './firmware-preflight';
 import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
 import { RunningJobs, type RunningJob } from './running-jobs';
-import { activeSlot, describeSlots, slotWithHash } from './image-slots';
+import { activeSlot, confirmRunningImage, describeSlots, slotWithHash } from './image-slots';
 import { reconnectSession, type UpdateSession, type UpdateSessions } from './update-session';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
@@ -265,17 +265,7 @@ export class FirmwareUpdates {
             journal('health-check', 'done', `${judged.readings.length} readings, none failing${judged.note}`);
 
             journal('confirm', 'started');
-            if (!activeSlot(lastSlots)?.confirmed) await smp().imageConfirm(hash);
-            const confirmed = activeSlot(await readSlots());
-            if (confirmed?.hash !== hash || !confirmed.confirmed) {
-              throw new FieldbenchError({
-                code: 'device-error',
-                message: `the device did not confirm the image (${describeSlots(lastSlots)})`,
-                device: session.label,
-                step: 'confirm',
-                hint: 'It will revert at the next reset. Try the update again.',
-              });
-            }
+            lastSlots = await confirmRunningImage(smp(), hash, { label: session.label, step: 'confirm', hint: 'It will revert at the next reset. Try the update again.', lastRead: lastSlots });
             journal('confirm', 'done', describeSlots(lastSlots));
             return finish('confirmed', recovering ? 'written by serial recovery; the device runs the new image' : null);
           } catch (error) {

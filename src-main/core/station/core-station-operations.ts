@@ -8,7 +8,7 @@ import type { EventBus } from '../event-bus';
 import { usbDfuFirmwareOf } from '../firmware/dfu-preflight';
 import type { DfuUpdates } from '../firmware/dfu-updates';
 import type { FirmwareUpdates } from '../firmware/firmware-updates';
-import { activeSlot, describeSlots } from '../firmware/image-slots';
+import { activeSlot, confirmRunningImage } from '../firmware/image-slots';
 import { reconnectSession, type UpdateSessions } from '../firmware/update-session';
 import type { ProcedureRunner } from '../procedures/procedure-runner';
 import { guardTransfer } from '../../protocols/dfu/dfu-client';
@@ -79,20 +79,9 @@ export function coreStationOperations(deps: CoreStationOperationsDeps): StationO
     },
 
     confirmImage: async (deviceId, bootloaderHash) => {
-      await smpSessions.withSession(deviceId, 'confirm image', async (session) => {
-        await session.smp().imageConfirm(bootloaderHash);
-        const slots = await session.smp().imageState();
-        const running = activeSlot(slots);
-        if (running?.hash !== bootloaderHash || !running.confirmed) {
-          throw new FieldbenchError({
-            code: 'device-error',
-            message: `the device did not confirm the image (${describeSlots(slots)})`,
-            device: session.label,
-            step: 'confirm image',
-            hint: 'It goes back to its previous image at the next reset; run the unit again.',
-          });
-        }
-      });
+      await smpSessions.withSession(deviceId, 'confirm image', (session) =>
+        confirmRunningImage(session.smp(), bootloaderHash, { label: session.label, step: 'confirm image', hint: 'It goes back to its previous image at the next reset; run the unit again.' }),
+      );
     },
 
     resetDevice: async (deviceId) => (directory.isUsb(deviceId) ? resetUsb(usb, deviceId) : resetSmp(smpSessions, directory, deviceId)),
