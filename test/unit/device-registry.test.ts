@@ -12,6 +12,7 @@ import { createMemoryLinkPair } from '../../src-main/transports/memory-link';
 import type { Link } from '../../src-main/transports/link';
 import { SensorNodeSimulator } from '../../src-main/virtual/sensor-node/sensor-node-firmware';
 import { PROFILES_DIR } from '../helpers/core-fixture';
+import { until } from '../helpers/until';
 
 const STATUS: DiscoveryStatus = { transport: 'serial', method: 'test', available: true, note: null };
 const ZEPHYR_USB = { vendorId: '2fe3', productId: '0100' };
@@ -27,6 +28,10 @@ interface Bench {
   /** Simulators behind each port path; a port without one opens but never answers. */
   devices: Map<string, SensorNodeSimulator>;
   opened: string[];
+  /** The host end of every link opened, in order. */
+  links: Link[];
+  /** While set, an open waits for it: a port that is slow to open. */
+  openGate: Promise<void> | null;
   changes: Device[][];
 }
 
@@ -41,14 +46,17 @@ function makeBench(hooks: { refuseForeign?: (deviceId: string, step: string) => 
   const ports: SerialPortSeen[] = [];
   const devices = new Map<string, SensorNodeSimulator>();
   const opened: string[] = [];
+  const links: Link[] = [];
   const changes: Device[][] = [];
   const registry = new DeviceRegistry({
     profiles,
     listSerialPorts: async () => ({ ports: [...ports], status: STATUS }),
     openSerialLink: async (path): Promise<Link> => {
       opened.push(path);
+      await bench?.openGate;
       const [host, device] = createMemoryLinkPair(path, `${path} (device)`);
       devices.get(path)?.attach(device);
+      links.push(host);
       return host;
     },
     attachVirtual: async () => {
@@ -60,7 +68,7 @@ function makeBench(hooks: { refuseForeign?: (deviceId: string, step: string) => 
     ...hooks,
     log: () => undefined,
   });
-  bench = { registry, ports, devices, opened, changes };
+  bench = { registry, ports, devices, opened, links, openGate: null, changes };
   return bench;
 }
 
@@ -144,6 +152,24 @@ describe('DeviceRegistry', () => {
     await b.registry.poll();
     await expect(slow).rejects.toMatchObject({ code: 'device-gone' });
     await expect(queued).rejects.toMatchObject({ code: 'device-gone' });
+  });
+
+  it('a port that finishes opening after its device was removed (unplugged mid-reconnect) is closed again, not left holding the path', async () => {
+    const b = makeBench();
+    b.devices.set('/dev/ttyACM5', new SensorNodeSimulator({ seed: 8 }));
+    b.ports.push({ path: '/dev/ttyACM5', ...ZEPHYR_USB });
+    await b.registry.poll();
+    await b.registry.settled();
+    let openNow!: () => void;
+    b.openGate = new Promise<void>((resolve) => (openNow = resolve));
+    const opensBefore = b.opened.length;
+    const reconnect = b.registry.withSession('serial:/dev/ttyACM5', 'firmware update', (session) => session.reopen(), { long: true });
+    await until('the reconnect to start opening the port', () => b.opened.length > opensBefore);
+    b.ports.length = 0;
+    await b.registry.poll();
+    openNow();
+    await expect(reconnect).rejects.toMatchObject({ code: 'device-gone', device: '/dev/ttyACM5' });
+    expect(b.links.at(-1)?.isOpen).toBe(false);
   });
 
   it('a long operation (a firmware update) makes others fail at once with device-busy, naming it', async () => {

@@ -671,6 +671,12 @@ export class DeviceRegistry {
     }
     const framing: PortFraming = entry.holder?.framing ?? { ...this.plainFraming(entry), baudRate };
     const link = await this.deps.openSerialLink(entry.device.path, { ...framing });
+    if (entry.removed) {
+      // Removed while the port was opening (unplugged or detached mid-reconnect): nobody would
+      // ever close this port, and it would hold the path for the next device plugged in there.
+      await link.close().catch(() => undefined);
+      this.ensurePresent(entry, 'open port');
+    }
     entry.linkFraming = framing;
     link.onClose((reason) => {
       if (reason.kind !== 'lost' || entry.link !== link) return;
