@@ -190,6 +190,10 @@ export function createStationStore(api: FieldbenchApi): StationStore {
     for (const [deviceId, unit] of latestUnits) {
       if (newer(deviceId) && !units.some((u) => u.deviceId === deviceId)) units.push(unit);
     }
+    // What is shown is now the last word on each tile: after a reconnect the events missed
+    // while down are in the answer, and the next event's verdict is judged against it.
+    latestUnits.clear();
+    for (const unit of units) latestUnits.set(unit.deviceId, unit);
     store.setState({ station: { ...fetched, units } });
   }
 

@@ -85,6 +85,31 @@ describe('station store: tiles from events', () => {
     expect(fetches).toBe(3);
     expect(serials()).toEqual(['a:passed', 'b:failed', 'c:unplugged']);
   });
+
+  it('after a reconnect judges a verdict against the fetched tile, not the last event heard before the drop', async () => {
+    let fetches = 0;
+    let core = stationState({ units: [stationUnit('a')] });
+    api.handle('station.state', () => {
+      fetches += 1;
+      return core;
+    });
+    await store.getState().refresh();
+    core = stationState({ units: [stationUnit('a', { state: 'passed' })], counts: { waiting: 0, running: 0, passed: 1, failed: 0, unplugged: 0, aborted: 0 } });
+    api.emit('station.unit', stationUnit('a', { state: 'passed' }));
+    await until('the counts after the first verdict', () => store.getState().station?.counts.passed === 1);
+    expect(fetches).toBe(2);
+
+    // The connection drops; meanwhile the unit is started again. The reconnect's fetch shows it flashing.
+    core = stationState({ units: [stationUnit('a', { state: 'flashing' })], counts: { waiting: 0, running: 1, passed: 1, failed: 0, unplugged: 0, aborted: 0 } });
+    await store.getState().refresh();
+    expect(serials()).toEqual(['a:flashing']);
+
+    // Its second verdict is a new one: the counts are fetched again.
+    core = stationState({ units: [stationUnit('a', { state: 'passed' })], counts: { waiting: 0, running: 0, passed: 2, failed: 0, unplugged: 0, aborted: 0 } });
+    api.emit('station.unit', stationUnit('a', { state: 'passed' }));
+    await until('the counts after the second verdict', () => store.getState().station?.counts.passed === 2);
+    expect(fetches).toBe(4);
+  });
 });
 
 describe('station store: requests', () => {
