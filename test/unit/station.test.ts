@@ -1,7 +1,7 @@
 // The bench station over scriptable operations and a real production record: tiles follow
 // the device list, units start by themselves or by the operator, run bounded per bus, flash,
 // test and confirm or reset, and every way a run can end is recorded with its step and reason.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StationUnit } from '../../src-main/api/station-schemas';
 import { INTERRUPTED_REASON } from '../../src-main/store/station-runs';
 import { fieldbenchErrorFrom, fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
@@ -125,6 +125,39 @@ describe('a unit that fails', () => {
     expect(done.reason).toMatch(/^upload failed: the device refused the image; no reset needed: the new image never booted, the unit still runs 1\.4\.2$/);
     expect(h.operations.resets).toEqual([]);
     expect(h.operations.procedureStarts).toEqual([]);
+  });
+
+  it('leaves no deadline of its confirm or reset pending once the run has ended', async () => {
+    await h.close();
+    h = await startHarness({ rebootTimeoutMs: 1000 });
+    // The action's deadline is the reboot timeout and 10 s: each such timer must be cleared.
+    const bound = 11_000;
+    const pending = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const set = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const handle = realSet(callback, ms);
+      if (ms === bound) pending.add(handle);
+      return handle;
+    }) as typeof setTimeout);
+    const clear = vi.spyOn(globalThis, 'clearTimeout').mockImplementation((handle) => {
+      pending.delete(handle);
+      realClear(handle);
+    });
+    try {
+      const passing = h.operations.plug(sensorNode('SN-0204'));
+      const failing = h.operations.plug(sensorNode('SN-0205'));
+      h.operations.procedureScripts.set(failing.id, { failStep: 2 });
+      await h.station.load(h.recipe({}));
+      await h.untilState(passing.id, ['passed']);
+      await h.untilState(failing.id, ['failed']);
+      expect(h.operations.confirms).toHaveLength(1);
+      expect(h.operations.resets).toEqual([failing.id]);
+      expect(pending.size).toBe(0);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it('a confirm that fails turns a pass into a fail', async () => {
@@ -307,6 +340,21 @@ describe('unplugged units', () => {
     expect(gone.reason).toBe('unplugged during upload; the unit may hold a partial image: plug it back in and run it again');
     await h.untilState(staying.id, ['passed']);
     expect(h.store.stationRuns.history('SN-0702')[0]).toMatchObject({ outcome: 'unplugged' });
+  });
+
+  it('while queued: unplugged before its turn, recorded so rather than as a failed preflight', async () => {
+    const first = h.operations.plug(sensorNode('SN-0710'));
+    const queued = h.operations.plug(sensorNode('SN-0711'));
+    h.operations.flashScripts.set(first.id, { outcome: 'hang' });
+    await h.station.load(h.recipe({ parallelism: '1' }));
+    await h.untilState(queued.id, ['queued']);
+    h.operations.unplug(queued.id);
+    h.station.abort(first.id);
+    const gone = await h.untilState(queued.id, ['unplugged', 'failed', 'aborted']);
+    expect(gone).toMatchObject({ state: 'unplugged', present: false, failureStep: 'flash: preflight' });
+    expect(gone.reason).toBe('unplugged before its flash started: plug it back in and run it again');
+    expect(h.operations.flashed).toHaveLength(1);
+    expect(h.store.stationRuns.history('SN-0711')[0]).toMatchObject({ outcome: 'unplugged', failureStep: 'flash: preflight' });
   });
 
   it('a blink shorter than the grace is not an unplug', async () => {

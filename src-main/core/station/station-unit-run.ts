@@ -256,6 +256,10 @@ class UnitRun {
           : { uploadOnly: false, allowDowngrade: false, confirm: 'later' },
       });
     } catch (error) {
+      // A unit that left while it waited in the queue is refused as not listed: that is an unplug.
+      if (!input.presence.present && (await input.presence.isGoneWithin(input.timing.flashUnplugGraceMs))) {
+        throw new RunEnded({ outcome: 'unplugged', failureStep: 'flash: preflight', reason: 'unplugged before its flash started: plug it back in and run it again' });
+      }
       throw this.failedAt('flash: preflight', messageOf(error));
     }
     this.unit.firmwareJobId = job.id;
@@ -545,14 +549,16 @@ class UnitRun {
         }
       })();
       const gone = new AbortController();
+      const deadline = timeout(bound);
       try {
-        const outcome = await Promise.race([done.then(() => 'done' as const), input.presence.goneFor(input.timing.unplugGraceMs, gone.signal).then(() => 'gone' as const), timeout(bound).promise.then(() => 'deadline' as const)]);
+        const outcome = await Promise.race([done.then(() => 'done' as const), input.presence.goneFor(input.timing.unplugGraceMs, gone.signal).then(() => 'gone' as const), deadline.promise.then(() => 'deadline' as const)]);
         if (outcome === 'gone') {
           throw new RunEnded({ outcome: 'unplugged', failureStep: `finish: ${action}`, reason: `unplugged during ${action}: plug it back in and run it again` });
         }
         if (outcome === 'deadline') throw new Error(`it did not end within ${Math.round(bound / 1000)} s`);
       } finally {
         gone.abort();
+        deadline.clear();
       }
     } catch (error) {
       if (error instanceof RunEnded) throw error;
