@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useStore } from 'zustand';
 import type { StationUnit } from '../../src-main/api/station-schemas';
 import { useStores } from '../app/renderer-context';
-import { tileView } from '../stores/station-selectors';
+import { abortQuestionOpen, promptKey, runOf, tileView } from '../stores/station-selectors';
 import { ErrorDetails } from './ErrorDetails';
 import { StationPromptForm } from './StationPromptForm';
 
@@ -15,11 +15,12 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
   const key = `unit:${unit.deviceId}` as const;
   const pending = useStore(station, (s) => s.pending[key] ?? false);
   const error = useStore(station, (s) => s.errors[key] ?? null);
-  const [confirmingAbort, setConfirmingAbort] = useState(false);
+  const [abortAskedFor, setAbortAskedFor] = useState<string | null>(null);
+  const confirmingAbort = abortQuestionOpen(unit, abortAskedFor);
   const unitName = view.serialKnown ? `Unit ${view.title}` : `Unit on ${view.label}`;
 
   const abort = () => {
-    setConfirmingAbort(false);
+    setAbortAskedFor(null);
     void station.getState().abort(unit.deviceId);
   };
 
@@ -65,7 +66,7 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
           {view.detail}
         </p>
       )}
-      {view.prompt && <StationPromptForm prompt={view.prompt} unitName={unitName} deviceId={unit.deviceId} />}
+      {view.prompt && <StationPromptForm key={promptKey(view.prompt)} prompt={view.prompt} unitName={unitName} deviceId={unit.deviceId} />}
       <div className="station-tile-actions">
         {view.canStart && (
           <button type="button" className="button-primary" disabled={pending || !canStart} onClick={() => void station.getState().start(unit.deviceId)} data-testid="station-tile-start">
@@ -73,7 +74,7 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
           </button>
         )}
         {view.canAbort && !confirmingAbort && (
-          <button type="button" className="button-danger" disabled={pending} onClick={() => (view.abortNeedsConfirm ? setConfirmingAbort(true) : abort())} data-testid="station-tile-abort">
+          <button type="button" className="button-danger" disabled={pending} onClick={() => (view.abortNeedsConfirm ? setAbortAskedFor(runOf(unit)) : abort())} data-testid="station-tile-abort">
             Abort
           </button>
         )}
@@ -83,7 +84,8 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
             <button type="button" className="button-danger" disabled={pending} onClick={abort} data-testid="station-tile-abort-confirm">
               Yes, abort
             </button>
-            <button type="button" onClick={() => setConfirmingAbort(false)}>
+            {/* The question replaces the focused Abort button: focus lands on the safe answer, not on the page. */}
+            <button type="button" onClick={() => setAbortAskedFor(null)} autoFocus>
               No
             </button>
           </span>

@@ -151,6 +151,25 @@ export function tileView(unit: StationUnit): TileView {
   };
 }
 
+/**
+ * Whether a tile still asks "Abort mid-run?": only for the run the operator pressed Abort on
+ * (known by when it started), so a question left open when that run ended never comes back
+ * on the unit's next run.
+ */
+export function abortQuestionOpen(unit: Pick<StationUnit, 'state' | 'startedAt'>, askedFor: string | null): boolean {
+  return isRunning(unit.state) && askedFor !== null && askedFor === runOf(unit);
+}
+
+/** The run a tile shows, as abortQuestionOpen names it. */
+export function runOf(unit: Pick<StationUnit, 'startedAt'>): string {
+  return unit.startedAt ?? '';
+}
+
+/** The operator step a prompt form answers; a new step gets an empty form. */
+export function promptKey(prompt: Pick<StationPrompt, 'procedureRunId' | 'stepId'>): string {
+  return `${prompt.procedureRunId}:${prompt.stepId}`;
+}
+
 export interface CountView {
   key: 'passed' | 'failed' | 'unplugged' | 'running' | 'waiting';
   label: string;

@@ -5,13 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { StationRun, type StationUnitState } from '../../src-main/api/station-schemas';
 import { hrefFor, parseHash, sectionOf } from '../../src-renderer/router/routes';
 import { exportRange } from '../../src-renderer/station/export-range';
-import { faultPresetsFor, parseTrayCount, trayUnits } from '../../src-renderer/station/virtual-tray';
+import { faultPresetsFor, faultProblem, parseTrayCount, trayUnits } from '../../src-renderer/station/virtual-tray';
 import {
+  abortQuestionOpen,
   anyUnderWay,
   countsView,
   operatorMissing,
   parallelismText,
   progressPercent,
+  promptKey,
+  runOf,
   runRow,
   shortHash,
   tileView,
@@ -74,6 +77,26 @@ describe('station tile view', () => {
       aborted: ['Start again', false],
     });
     expect(tileView(stationUnit('a', { state: 'unplugged', present: false })).canStart).toBe(false);
+  });
+
+  it('keeps "Abort mid-run?" with the run it was asked about, never reopening it on the next run', () => {
+    const first = stationUnit('a', { state: 'flashing', startedAt: T0 });
+    const asked = runOf(first);
+    expect(abortQuestionOpen(first, null)).toBe(false);
+    expect(abortQuestionOpen(first, asked)).toBe(true);
+    expect(abortQuestionOpen(stationUnit('a', { state: 'testing', startedAt: T0 }), asked)).toBe(true);
+    // The run ended before the operator answered; the unit is started again.
+    expect(abortQuestionOpen(stationUnit('a', { state: 'passed', startedAt: T0 }), asked)).toBe(false);
+    expect(abortQuestionOpen(stationUnit('a', { state: 'flashing', startedAt: '2026-03-04T10:05:00.000Z' }), asked)).toBe(false);
+    // A running tile the core gave no start time can still be asked about (and so aborted).
+    const undated = stationUnit('b', { state: 'flashing', startedAt: null });
+    expect(abortQuestionOpen(undated, runOf(undated))).toBe(true);
+  });
+
+  it('gives each operator step its own prompt form', () => {
+    const prompt = { procedureRunId: '11111111-1111-4111-8111-111111111111', stepId: 'rail-3v3' };
+    expect(promptKey(prompt)).not.toBe(promptKey({ ...prompt, stepId: 'rail-5v' }));
+    expect(promptKey(prompt)).not.toBe(promptKey({ ...prompt, procedureRunId: '22222222-2222-4222-8222-222222222222' }));
   });
 
   it('shows a prompt only while the unit is testing', () => {
@@ -195,6 +218,11 @@ describe('virtual tray', () => {
       { unit: 5, preset: 'stops-answering' },
     ]);
     expect(units).toEqual([{}, { faults: { failingSelftestPart: 'sensor' } }, { faults: { refuseImage: true, batteryVolts: 3 } }]);
+  });
+
+  it('says which chosen fault a smaller tray leaves out', () => {
+    expect(faultProblem({ unit: 5, preset: 'refuse-image' }, 3)).toBe('Unit 5 is not in a tray of 3: this fault is left out.');
+    expect(faultProblem({ unit: 3, preset: 'refuse-image' }, 3)).toBeNull();
   });
 
   it('ignores a preset the board does not have', () => {
