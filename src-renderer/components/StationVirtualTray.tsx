@@ -4,7 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import type { VirtualModel } from '../../src-main/api/schemas';
 import { useStores } from '../app/renderer-context';
-import { faultPresetsFor, parseTrayCount, trayUnits, TRAY_MAX, TRAY_MIN, type TrayFault } from '../station/virtual-tray';
+import { faultPresetsFor, faultProblem, parseTrayCount, trayUnits, TRAY_MAX, TRAY_MIN, type TrayFault } from '../station/virtual-tray';
 import { virtualChoices } from '../stores/usb-selectors';
 import { ErrorDetails } from './ErrorDetails';
 
@@ -65,33 +65,38 @@ export function StationVirtualTray() {
         <fieldset className="check-group">
           <legend>Faulty units</legend>
           {faults.length === 0 && <p className="field-hint">All units healthy.</p>}
-          {faults.map((fault, index) => (
-            <div className="station-tray-fault" key={index} data-testid="station-tray-fault">
-              <label>
-                Unit{' '}
-                <select value={fault.unit} onChange={(event) => changeFault(index, { unit: Number(event.target.value) })} data-testid="station-tray-fault-unit">
-                  {Array.from({ length: count }, (_, i) => i + 1).map((n) => (
-                    <option key={n} value={n}>
-                      {n}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                <span className="visually-hidden">Fault of unit {fault.unit}</span>
-                <select value={fault.preset} onChange={(event) => changeFault(index, { preset: event.target.value })} data-testid="station-tray-fault-preset">
-                  {presets.map((preset) => (
-                    <option key={preset.key} value={preset.key}>
-                      {preset.label}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <button type="button" className="button-quiet" onClick={() => setFaults((list) => list.filter((_, i) => i !== index))} aria-label={`No fault on unit ${fault.unit}`}>
-                Remove
-              </button>
-            </div>
-          ))}
+          {faults.map((fault, index) => {
+            const problem = faultProblem(fault, count);
+            return (
+              <div className="station-tray-fault" key={index} data-testid="station-tray-fault">
+                <label>
+                  Unit{' '}
+                  <select value={fault.unit} onChange={(event) => changeFault(index, { unit: Number(event.target.value) })} data-testid="station-tray-fault-unit">
+                    {/* A unit past a tray made smaller stays shown as chosen, beside why it is left out, rather than the select quietly showing another. */}
+                    {Array.from({ length: Math.max(count, fault.unit) }, (_, i) => i + 1).map((n) => (
+                      <option key={n} value={n}>
+                        {n}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label>
+                  <span className="visually-hidden">Fault of unit {fault.unit}</span>
+                  <select value={fault.preset} onChange={(event) => changeFault(index, { preset: event.target.value })} data-testid="station-tray-fault-preset">
+                    {presets.map((preset) => (
+                      <option key={preset.key} value={preset.key}>
+                        {preset.label}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="button" className="button-quiet" onClick={() => setFaults((list) => list.filter((_, i) => i !== index))} aria-label={`No fault on unit ${fault.unit}`}>
+                  Remove
+                </button>
+                {problem && <p className="field-error">{problem}</p>}
+              </div>
+            );
+          })}
           <div>
             <button type="button" onClick={addFault} disabled={faults.length >= count} data-testid="station-tray-add-fault">
               Add a faulty unit

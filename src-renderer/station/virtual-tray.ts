@@ -64,6 +64,11 @@ export function trayUnits(model: VirtualModel, count: number, faults: readonly T
   return units;
 }
 
+/** Why a chosen fault will not be sent: its unit is past a tray made smaller after it was chosen. */
+export function faultProblem(fault: TrayFault, count: number): string | null {
+  return fault.unit > count ? `Unit ${fault.unit} is not in a tray of ${count}: this fault is left out.` : null;
+}
+
 /** The count field's value, or why it cannot be used. */
 export function parseTrayCount(text: string): { count: number } | { problem: string } {
   const count = Number(text.trim());
