@@ -251,6 +251,25 @@ describe('fieldbench station', () => {
     expect(existsSync(dir)).toBe(true);
   });
 
+  it('with --no-auto-start, Ctrl-C while the units are still being shown starts none of them', async () => {
+    const dir = dataDir('station-cli-interrupt-early');
+    const stop = new AbortController();
+    const io = watchedIo((text) => {
+      const line = JSON.parse(text) as { event: string; state?: string };
+      // The first tile is out, the station has not started the units yet.
+      if (line.event === 'unit' && line.state === 'waiting') stop.abort();
+    });
+    const { code } = await cli(dir, ['station', '--recipe', QUICK, '--virtual', '2', '--no-auto-start', '--json'], { signal: stop.signal, io });
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    const lines = jsonLines(io.stdout);
+    expect(stop.signal.aborted).toBe(true);
+    expect(lines.filter((line) => line.event === 'unit').every((line) => line.state === 'waiting')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ event: 'summary', runs: [] });
+    const runs = z.array(StationRun).parse(JSON.parse((await cli(dir, ['station', 'runs', '--json'])).stdout[0]!));
+    expect(runs).toEqual([]);
+  });
+
   it('lists the shipped recipes', async () => {
     const dir = dataDir('station-cli-recipes');
     const { code, stdout } = await cli(dir, ['station', 'recipes']);

@@ -86,6 +86,8 @@ class TerminalStation {
   /** Tile changes are held until the station line is out, so it is always the first line. */
   private held: StationUnit[] | null = [];
   private stop: ((reason: StopReason) => void) | null = null;
+  /** Why the station is stopping, once it is: nothing starts after that. */
+  private stopReason: StopReason | null = null;
   private tileWaiters: (() => void)[] = [];
 
   constructor(
@@ -104,7 +106,13 @@ class TerminalStation {
   }
 
   async run(signal: AbortSignal): Promise<number> {
-    const stopped = new Promise<StopReason>((resolveStop) => (this.stop = resolveStop));
+    const stopped = new Promise<StopReason>((resolveStop) => {
+      this.stop = (reason) => {
+        this.stopReason ??= reason;
+        resolveStop(reason);
+        this.wakeTileWaiters();
+      };
+    });
     const interrupt = () => this.stop?.('interrupted');
     signal.addEventListener('abort', interrupt, { once: true });
     const offs = [
@@ -147,7 +155,9 @@ class TerminalStation {
     const attached = virtual ? await call(this.core, 'devices.attachVirtualMany', { model: virtual.model, units: virtual.units }) : [];
     if (!state.autoStart) {
       await this.core.ready();
-      await Promise.race([this.tilesFor(attached.map((device) => device.id)), stopped]);
+      await this.tilesFor(attached.map((device) => device.id));
+      // Interrupted while the tiles came: the units stay as they are, none is started to be aborted at once.
+      if (this.stopReason !== null) return this.stopReason;
       await call(this.core, 'station.start', {});
     }
     this.checkCount();
@@ -157,9 +167,9 @@ class TerminalStation {
   /** Resolves once every one of these devices has a tile, or after TILES_WAIT_MS (those missing are then not started, and say why). */
   private async tilesFor(deviceIds: string[]): Promise<void> {
     const missing = () => deviceIds.filter((id) => !this.tiles.has(id));
-    await this.tilesUntil(() => missing().length === 0, TILES_WAIT_MS);
+    await this.tilesUntil(() => this.stopReason !== null || missing().length === 0, TILES_WAIT_MS);
     const left = missing();
-    if (left.length === 0) return;
+    if (left.length === 0 || this.stopReason !== null) return;
     const error = new FieldbenchError({
       code: 'timeout',
       message: `${left.length} virtual unit${left.length === 1 ? '' : 's'} did not show as a station tile within ${TILES_WAIT_MS / 1000} s and ${left.length === 1 ? 'was' : 'were'} not started`,
@@ -194,9 +204,7 @@ class TerminalStation {
       return;
     }
     this.tiles.set(unit.deviceId, unit);
-    const waiters = this.tileWaiters;
-    this.tileWaiters = [];
-    for (const waiter of waiters) waiter();
+    this.wakeTileWaiters();
     const now = new Date();
     if (this.changes.isNew(unit)) {
       if (this.json) printJson(this.io, unitLine(unit));
@@ -212,6 +220,12 @@ class TerminalStation {
       this.ended.set(key, { state: unit.state, runId: unit.runId });
       this.checkCount();
     }
+  }
+
+  private wakeTileWaiters(): void {
+    const waiters = this.tileWaiters;
+    this.tileWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   private checkCount(): void {
