@@ -34,12 +34,17 @@ export function StationRecipeBand({ recipe }: { recipe: StationRecipe }) {
           type="button"
           onClick={() => void station.getState().unload()}
           disabled={underWay || unloading}
-          title={underWay ? 'Units are running: abort them or let them finish first' : undefined}
           data-testid="station-unload"
         >
           Unload recipe
         </button>
       </div>
+      {/* Said in the page, not in a tooltip: a disabled button cannot be focused to show one. */}
+      {underWay && (
+        <p className="field-hint" data-testid="station-unload-blocked">
+          Units are running: abort them or let them finish before unloading the recipe.
+        </p>
+      )}
       {recipe.description && <p className="muted">{recipe.description}</p>}
       <dl className="station-facts">
         <div>
