@@ -228,6 +228,24 @@ describe('starting', () => {
     await until('a second run', () => h.store.stationRuns.history('SN-0303').length === 2 && h.tile(node.id).state === 'passed');
   });
 
+  it('an abort while the unit is still being identified ends it at once, with nothing recorded', async () => {
+    const node = h.operations.plug({ ...sensorNode('SN-0305'), identity: { model: 'sensor-node', serialNumber: 'SN-0305' } });
+    let asked = false;
+    // A unit that never answers: without the abort the run would wait the profile's reboot timeout.
+    h.operations.identify = () => {
+      asked = true;
+      return new Promise(() => undefined);
+    };
+    await h.station.load(h.recipe({}));
+    await until('the unit to be identified', () => asked);
+    h.station.abort(node.id, 'wrong tray');
+    const aborted = await h.untilState(node.id, ['aborted', 'failed'], 1000);
+    expect(aborted).toMatchObject({ state: 'aborted', failureStep: 'start', runId: null });
+    expect(aborted.reason).toMatch(/wrong tray/);
+    expect(h.store.stationRuns.history('SN-0305')).toEqual([]);
+    expect(h.operations.flashed).toEqual([]);
+  });
+
   it('refuses what cannot start, with the device and what to do', async () => {
     const other = h.operations.plug({ ...sensorNode('X-1'), id: 'usb:other', profileId: 'fieldbench-dfu-gadget' });
     expect(fieldbenchErrorFrom(() => h.station.start())).toMatchObject({ code: 'invalid-request', message: 'no recipe is loaded' });

@@ -170,11 +170,23 @@ class UnitRun {
     const { input } = this;
     let device = this.device();
     if (device && (serialNumberOf(device) === null || device.identity?.firmwareVersion === undefined) && device.transport !== 'usb') {
-      device = await this.bounded(input.operations.identify(this.deviceId), input.rebootTimeoutMs, 'identify').catch((error: unknown) => {
+      const known = device;
+      const limit = timeout(input.rebootTimeoutMs);
+      try {
+        device = await Promise.race([
+          input.operations.identify(this.deviceId),
+          limit.promise.then(() => Promise.reject(new Error(`identify did not answer within ${input.rebootTimeoutMs} ms`))),
+          // An abort, or the station closing, does not wait for a silent unit to answer.
+          this.stopped.then(() => known),
+        ]);
+      } catch (error) {
         input.log('info', `station: ${this.unit.label}: could not identify before the run: ${messageOf(error)}`);
-        return device;
-      });
+      } finally {
+        limit.clear();
+      }
     }
+    // Stopped before its record began: nothing was done to the unit, so nothing is recorded.
+    this.checkStopped();
     if (device) this.serialNumber = serialNumberOf(device) ?? this.serialNumber;
     this.versionBefore = device ? runningVersionOf(device) : null;
     const { loaded } = input;
