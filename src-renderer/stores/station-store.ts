@@ -58,6 +58,8 @@ export function createStationStore(api: FieldbenchApi): StationStore {
   // Each unit event is numbered; a fetched state only replaces a tile the events have not
   // touched since the fetch was sent, so a slow answer never rolls a tile back.
   let eventSeq = 0;
+  /** When the last pushed 'station.state' came, on the same count as the unit events. */
+  let pushedAt = 0;
   const unitSeq = new Map<string, number>();
   const latestUnits = new Map<string, StationUnit>();
   let refetching = false;
@@ -184,6 +186,9 @@ export function createStationStore(api: FieldbenchApi): StationStore {
   });
 
   function applyFetched(fetched: StationState, sentAt: number): void {
+    // The core pushes the whole state on every change to it (recipe, operator, tiles, counts):
+    // one pushed after this fetch left is at least as new, and this answer may predate it.
+    if (pushedAt > sentAt) return;
     const newer = (deviceId: string) => (unitSeq.get(deviceId) ?? 0) > sentAt;
     const units = fetched.units.map((unit) => (newer(unit.deviceId) ? (latestUnits.get(unit.deviceId) ?? unit) : unit));
     // A tile announced after the fetch left is newer than the answer's list: it stays, at the end.
@@ -238,6 +243,7 @@ export function createStationStore(api: FieldbenchApi): StationStore {
   const offState = api.on('station.state', (station) => {
     // Pushed in order with the unit events on the same connection: it is the newest word, and
     // units it no longer lists have left for good.
+    pushedAt = ++eventSeq;
     latestUnits.clear();
     for (const unit of station.units) {
       unitSeq.set(unit.deviceId, ++eventSeq);

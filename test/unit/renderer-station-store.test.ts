@@ -39,6 +39,20 @@ describe('station store: tiles from events', () => {
     expect(store.getState().station?.operator).toBe('Ana');
   });
 
+  it('never lets a fetch sent before a pushed station.state undo it (a recipe unloaded meanwhile stays unloaded)', async () => {
+    api.handle('station.state', () => stationState({ units: [stationUnit('a', { state: 'passed' })] }));
+    await store.getState().refresh();
+    const answer = deferred<StationState>();
+    api.handle('station.state', () => answer.promise);
+    const refreshing = store.getState().refresh();
+    api.emit('station.state', stationState({ recipe: null, units: [] }));
+    answer.resolve(stationState({ units: [stationUnit('a', { state: 'passed' })] }));
+    await refreshing;
+    expect(store.getState().station?.recipe).toBeNull();
+    expect(serials()).toEqual([]);
+    expect(store.getState().stateError).toBeNull();
+  });
+
   it('keeps a tile an event changed while a fetch was out, and tiles the fetch does not know yet', async () => {
     const answer = deferred<StationState>();
     api.handle('station.state', () => answer.promise);
