@@ -69,7 +69,7 @@ export function StationRecipePicker() {
                   <td>{recipe.profileId ?? '—'}</td>
                   <td>{recipe.source === 'shipped' ? 'shipped' : 'local'}</td>
                   <td>
-                    <button type="button" className="button-primary" disabled={loading || recipe.problem !== null} onClick={() => load(recipe.file)} data-testid="station-recipe-load">
+                    <button type="button" className="button-primary" disabled={loading || recipe.problem !== null} onClick={() => load(recipe.file)} aria-label={`Load ${recipe.name ?? recipe.file}`} data-testid="station-recipe-load">
                       Load
                     </button>
                   </td>

@@ -69,12 +69,12 @@ export function StationTile({ unit, canStart }: { unit: StationUnit; canStart: b
       {view.prompt && <StationPromptForm key={promptKey(view.prompt)} prompt={view.prompt} unitName={unitName} deviceId={unit.deviceId} />}
       <div className="station-tile-actions">
         {view.canStart && (
-          <button type="button" className="button-primary" disabled={pending || !canStart} onClick={() => void station.getState().start(unit.deviceId)} data-testid="station-tile-start">
+          <button type="button" className="button-primary" disabled={pending || !canStart} onClick={() => void station.getState().start(unit.deviceId)} aria-label={`${view.startText}: ${unitName}`} data-testid="station-tile-start">
             {view.startText}
           </button>
         )}
         {view.canAbort && !confirmingAbort && (
-          <button type="button" className="button-danger" disabled={pending} onClick={() => (view.abortNeedsConfirm ? setAbortAskedFor(runOf(unit)) : abort())} data-testid="station-tile-abort">
+          <button type="button" className="button-danger" disabled={pending} onClick={() => (view.abortNeedsConfirm ? setAbortAskedFor(runOf(unit)) : abort())} aria-label={`Abort ${unitName}`} data-testid="station-tile-abort">
             Abort
           </button>
         )}
