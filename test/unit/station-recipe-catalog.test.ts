@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRecipesDir, listRecipes, MAX_LISTED_RECIPES } from '../../src-main/core/station/recipe-catalog';
 import { MAX_RECIPE_BYTES } from '../../src-main/core/station/recipe-file';
+import { fieldbenchErrorOf } from '../helpers/fieldbench-error-from';
 import { makeTempDir } from '../helpers/temp-dir';
 
 let dir: ReturnType<typeof makeTempDir>;
@@ -45,6 +46,14 @@ describe('listRecipes', () => {
 
   it('lists nothing for folders that do not exist', async () => {
     expect(await listRecipes({ shipped: join(dir.path, 'none'), local: join(dir.path, 'neither') })).toEqual([]);
+  });
+
+  it('refuses a folder that cannot be read, naming it, the step and what to do', async () => {
+    const notAFolder = join(dir.path, 'data', 'recipes-file');
+    writeFileSync(notAFolder, 'not a folder');
+    const refused = await fieldbenchErrorOf(listRecipes({ shipped, local: notAFolder }));
+    expect(refused).toMatchObject({ code: 'invalid-request', step: 'list recipes', hint: expect.stringMatching(/folder you can read/) });
+    expect(refused.message).toContain(notAFolder);
   });
 
   it('stops at the most it lists', async () => {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import { isFieldbenchError } from '../../api/errors';
+import { FieldbenchError, isFieldbenchError } from '../../api/errors';
 import type { StationRecipeFile } from '../../api/station-schemas';
 import { findShippedFolder } from '../shipped-folder';
 import { MAX_RECIPE_BYTES, parseRecipe } from './recipe-file';
@@ -56,7 +56,15 @@ async function recipeNames(folder: string): Promise<string[]> {
       .sort((a, b) => a.localeCompare(b));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
+    throw new FieldbenchError(
+      {
+        code: 'invalid-request',
+        message: `the recipe folder ${folder} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        step: 'list recipes',
+        hint: 'Make it a folder you can read, or move what is in its place aside.',
+      },
+      { cause: error },
+    );
   }
 }
 
