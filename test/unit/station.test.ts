@@ -246,6 +246,25 @@ describe('starting', () => {
     expect(h.operations.flashed).toEqual([]);
   });
 
+  it('an abort while the flashed unit does not answer yet ends it at once, recorded as aborted at its test', async () => {
+    const node = h.operations.plug(sensorNode('SN-0306'));
+    const identify = h.operations.identify.bind(h.operations);
+    let silent = false;
+    // Silent once flashed: without the abort the run would ask until the profile's reboot timeout.
+    h.operations.identify = (deviceId) => {
+      if (h.operations.flashed.length === 0) return identify(deviceId);
+      silent = true;
+      return new Promise(() => undefined);
+    };
+    await h.station.load(h.recipe({}));
+    await until('the flashed unit to be asked', () => silent);
+    h.station.abort(node.id, 'wrong tray');
+    const aborted = await h.untilState(node.id, ['aborted', 'failed'], 1000);
+    expect(aborted).toMatchObject({ state: 'aborted', failureStep: 'testing' });
+    expect(h.store.stationRuns.history('SN-0306')[0]).toMatchObject({ outcome: 'aborted', failureStep: 'testing', failureReason: expect.stringMatching(/wrong tray/) });
+    expect(h.operations.procedureStarts).toEqual([]);
+  });
+
   it('refuses what cannot start, with the device and what to do', async () => {
     const other = h.operations.plug({ ...sensorNode('X-1'), id: 'usb:other', profileId: 'fieldbench-dfu-gadget' });
     expect(fieldbenchErrorFrom(() => h.station.start())).toMatchObject({ code: 'invalid-request', message: 'no recipe is loaded' });

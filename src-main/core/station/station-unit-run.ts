@@ -170,19 +170,10 @@ class UnitRun {
     const { input } = this;
     let device = this.device();
     if (device && (serialNumberOf(device) === null || device.identity?.firmwareVersion === undefined) && device.transport !== 'usb') {
-      const known = device;
-      const limit = timeout(input.rebootTimeoutMs);
       try {
-        device = await Promise.race([
-          input.operations.identify(this.deviceId),
-          limit.promise.then(() => Promise.reject(new Error(`identify did not answer within ${input.rebootTimeoutMs} ms`))),
-          // An abort, or the station closing, does not wait for a silent unit to answer.
-          this.stopped.then(() => known),
-        ]);
+        device = (await this.unlessStopped(input.operations.identify(this.deviceId), input.rebootTimeoutMs, 'identify')) ?? device;
       } catch (error) {
         input.log('info', `station: ${this.unit.label}: could not identify before the run: ${messageOf(error)}`);
-      } finally {
-        limit.clear();
       }
     }
     // Stopped before its record began: nothing was done to the unit, so nothing is recorded.
@@ -435,7 +426,8 @@ class UnitRun {
       this.checkStopped();
       await this.checkPresentDuring('test');
       try {
-        const device = await this.bounded(input.operations.identify(this.deviceId), Math.max(1, deadline - Date.now()), 'identify');
+        const device = await this.unlessStopped(input.operations.identify(this.deviceId), Math.max(1, deadline - Date.now()), 'identify');
+        if (device === null) continue;
         this.serialNumber = serialNumberOf(device) ?? this.serialNumber;
         return input.operations.startProcedure({
           deviceId: this.deviceId,
@@ -640,6 +632,16 @@ class UnitRun {
     this.input.log('error', `station: ${this.unit.label}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     const step = this.unit.state === 'queued' || this.unit.state === 'waiting' ? 'start' : this.unit.state;
     return { outcome: 'failed', failureStep: step, reason: messageOf(error) };
+  }
+
+  /** Bounds a promise that has no deadline of its own, and gives up on it (null) once the run is stopped: an abort or close does not wait for a silent unit. */
+  private async unlessStopped<T>(work: Promise<T>, ms: number, what: string): Promise<T | null> {
+    const limit = timeout(ms);
+    try {
+      return await Promise.race([work, limit.promise.then(() => Promise.reject(new Error(`${what} did not answer within ${ms} ms`))), this.stopped.then(() => null)]);
+    } finally {
+      limit.clear();
+    }
   }
 
   /** Bounds a promise that has no deadline of its own. */
