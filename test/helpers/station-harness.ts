@@ -44,6 +44,8 @@ let profiles: ProfileRegistry | null = null;
 export interface HarnessOptions {
   /** The sensor node profile's reboot timeout, for a test of what waits on it; the shipped profiles otherwise. */
   rebootTimeoutMs?: number;
+  /** How long close() waits for running units, for a test of what it does once that is over. */
+  closeDeadlineMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -78,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     emitUnit: (unit) => unitEvents.push(contractEvents['station.unit'].parse(unit)),
     log: (level, message) => logs.push(`${level} ${message}`),
     timing: TEST_TIMING,
+    ...(options.closeDeadlineMs !== undefined ? { closeDeadlineMs: options.closeDeadlineMs } : {}),
   });
   const tile = (deviceId: string) => {
     const found = station.state().units.find((u) => u.deviceId === deviceId);

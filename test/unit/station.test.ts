@@ -462,4 +462,23 @@ describe('closing', () => {
     await h.station.close();
     expect(h.store.stationRuns.history('SN-0900')[0]).toMatchObject({ outcome: 'aborted', failureReason: INTERRUPTED_REASON });
   });
+
+  it('a unit that reaches its safe point only after close() gave up on it: recorded once, by the close, and not shown again', async () => {
+    await h.close();
+    h = await startHarness({ rebootTimeoutMs: 1000, closeDeadlineMs: 100 });
+    const node = h.operations.plug(sensorNode('SN-0901'));
+    // Switching images: not cancellable, so the run waits three reboot timeouts (3 s) for it.
+    h.operations.flashScripts.set(node.id, { outcome: 'hang', cancellable: false });
+    await h.station.load(h.recipe({}));
+    await h.untilState(node.id, ['flashing']);
+    await until('the upload to be under way', () => h.tile(node.id).progress !== null);
+    await h.station.close();
+    const recorded = h.store.stationRuns.history('SN-0901')[0]!;
+    expect(recorded).toMatchObject({ outcome: 'aborted', failureReason: INTERRUPTED_REASON });
+    const shown = h.unitEvents.length;
+    await until('the run to reach its end', () => h.logs.some((line) => line.includes('after the station recorded it stopped')), 5000);
+    expect(h.logs.filter((line) => line.startsWith('error '))).toEqual([]);
+    expect(h.store.stationRuns.history('SN-0901')).toEqual([recorded]);
+    expect(h.unitEvents).toHaveLength(shown);
+  });
 });

@@ -232,8 +232,14 @@ class UnitRun {
         });
         unit.endedAt = ended.endedAt;
       } catch (error) {
-        this.input.log('error', `station: ${unit.label}: could not record the end of run ${this.runId}: ${messageOf(error)}`);
-        unit.reason = `${verdict.reason ?? verdict.outcome}; the record could not be written: ${messageOf(error)}`;
+        const stop = this.input.signal.aborted ? (this.input.signal.reason as UnitStop) : null;
+        if (stop?.closing && isFieldbenchError(error) && error.code === 'conflict') {
+          // The station's close stopped waiting for this run and recorded it as stopped itself.
+          this.input.log('info', `station: ${unit.label}: run ${this.runId} reached ${verdict.outcome} after the station recorded it stopped`);
+        } else {
+          this.input.log('error', `station: ${unit.label}: could not record the end of run ${this.runId}: ${messageOf(error)}`);
+          unit.reason = `${verdict.reason ?? verdict.outcome}; the record could not be written: ${messageOf(error)}`;
+        }
       }
     }
     unit.endedAt ??= new Date().toISOString();

@@ -29,6 +29,8 @@ export interface StationDeps {
   timing?: Partial<StationTiming>;
   /** Least time between two progress-only events of one unit. */
   progressEveryMs?: number;
+  /** How long close() waits for running units to stop before recording them itself; CLOSE_DEADLINE_MS unless a test asks for less. */
+  closeDeadlineMs?: number;
 }
 
 /** How long close() waits for running units to stop before recording them itself. */
@@ -65,6 +67,8 @@ export class Station {
   private readonly timing: StationTiming;
   private readonly unsubscribe: () => void;
   private closing = false;
+  /** close() has returned: a run still on its way to a safe point is no longer shown. */
+  private closed = false;
 
   constructor(private readonly deps: StationDeps) {
     this.timing = { ...DEFAULT_STATION_TIMING, ...deps.timing };
@@ -194,7 +198,7 @@ export class Station {
     const running = [...this.tiles.values()].filter((tile) => tile.active);
     for (const tile of running) tile.active!.controller.abort({ reason: INTERRUPTED_REASON, closing: true } satisfies UnitStop);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.allSettled(running.map((tile) => tile.active?.done)), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_DEADLINE_MS)))]);
+    await Promise.race([Promise.allSettled(running.map((tile) => tile.active?.done)), new Promise((resolve) => (timer = setTimeout(resolve, this.deps.closeDeadlineMs ?? CLOSE_DEADLINE_MS)))]);
     clearTimeout(timer);
     for (const tile of this.tiles.values()) {
       if (tile.pendingEmit) clearTimeout(tile.pendingEmit);
@@ -207,6 +211,7 @@ export class Station {
         this.deps.log('warn', `station: could not close run ${runId}: ${String(error)}`);
       }
     }
+    this.closed = true;
   }
 
   // ---------------------------------------------------------------- tiles
@@ -419,7 +424,8 @@ export class Station {
   }
 
   private emitUnit(tile: Tile, progressOnly: boolean): void {
-    if (this.closing && !tile.active) return;
+    // Closing, only a running unit's end is still told; once closed, nothing.
+    if (this.closed || (this.closing && (progressOnly || !tile.active))) return;
     const every = this.deps.progressEveryMs ?? DEFAULT_PROGRESS_EVERY_MS;
     const now = Date.now();
     if (progressOnly && now - tile.lastEmit < every) {
