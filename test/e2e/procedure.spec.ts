@@ -18,7 +18,10 @@ test.describe('test procedures in Chromium', () => {
     await page.goto(deviceUrl);
 
     const section = page.getByTestId('procedures');
-    await expect(section.getByTestId('procedure-item')).toHaveCount(4);
+    // Every procedure the profile declares, in its order.
+    const declared = ['bench-bring-up', 'production-check', 'battery-brownout', 'firmware-self-test', 'bluetooth-link-check'];
+    await expect(section.getByTestId('procedure-item')).toHaveCount(declared.length);
+    for (const [index, id] of declared.entries()) await expect(section.getByTestId('procedure-item').nth(index)).toHaveAttribute('data-procedure', id);
     await section.getByLabel('Save the result to').selectOption({ label: `${title} (open)` });
     await section.getByLabel('Operator').fill('Ana');
     await screenshot(page, 'procedure-01-list');
