@@ -223,6 +223,12 @@ export class StationRuns {
     );
   }
 
+  /** The last `limit` runs of a time range and recipe, newest first: what a look at the record wants. */
+  newest(filter: StationRunFilter = {}, limit = 200): StationRun[] {
+    const bounds = this.bounds(filter);
+    return this.guard('list station runs', undefined, () => this.statements.newest.all({ ...bounds, limit }).map((row) => this.fromRow(row)));
+  }
+
   /**
    * Ends the runs whose station stopped (its process is gone, or it ran on another host) as
    * aborted; a run another live process on this host is still on is left to it. Returns the
@@ -447,6 +453,12 @@ function prepare(db: Database) {
     get: db.prepare<[string], RunRow>(`SELECT ${columns} FROM station_runs WHERE id = ?`),
     bySerial: db.prepare<{ serial: string; limit: number }, RunRow>(
       `SELECT ${columns} FROM station_runs WHERE serial_number = @serial ORDER BY started_at DESC, seq DESC LIMIT @limit`,
+    ),
+    newest: db.prepare<{ from: string | null; to: string | null; recipeId: string | null; limit: number }, RunRow>(
+      `SELECT ${columns} FROM station_runs
+       WHERE (@from IS NULL OR started_at >= @from) AND (@to IS NULL OR started_at < @to)
+         AND (@recipeId IS NULL OR recipe_id = @recipeId)
+       ORDER BY seq DESC LIMIT @limit`,
     ),
     range: db.prepare<{ from: string | null; to: string | null; recipeId: string | null; after: number; limit: number }, RunRow>(
       `SELECT ${columns} FROM station_runs

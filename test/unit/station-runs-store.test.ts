@@ -134,6 +134,10 @@ describe('station runs', () => {
     expect(store.stationRuns.list({ from: '2026-11-27T09:01:00Z' }).map((r) => r.id)).toEqual([other.id, second.id]);
     expect(store.stationRuns.list({ to: '2026-11-27T09:01:00Z' }).map((r) => r.id)).toEqual([first.id]);
     expect(store.stationRuns.list({ recipeId: 'sensor-node-production' }).map((r) => r.id)).toEqual([first.id, second.id]);
+    expect(store.stationRuns.newest().map((r) => r.id)).toEqual([second.id, other.id, first.id]);
+    expect(store.stationRuns.newest({}, 2).map((r) => r.id)).toEqual([second.id, other.id]);
+    expect(store.stationRuns.newest({ recipeId: 'sensor-node-production' }, 1).map((r) => r.id)).toEqual([second.id]);
+    expect(store.stationRuns.newest({ to: '2026-11-27T09:01:00Z' }).map((r) => r.id)).toEqual([first.id]);
     const badDate = fieldbenchErrorFrom(() => store.stationRuns.list({ from: 'yesterday' }));
     expect(badDate).toMatchObject({ code: 'invalid-request', step: 'list station runs: from' });
     expect(fieldbenchErrorFrom(() => store.stationRuns.exportCsv({ to: '2026-13-45' })).step).toBe('list station runs: to');

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Handlers } from '../../api/dispatch';
 import { FieldbenchError } from '../../api/errors';
-import { StationRun, type StationExportFormat } from '../../api/station-schemas';
+import type { StationExportFormat } from '../../api/station-schemas';
 import type { StationRunFilter, StationRuns } from '../../store/station-runs';
 import { listRecipes, type RecipeFolders } from './recipe-catalog';
 import type { Station } from './station';
@@ -51,7 +51,7 @@ export function stationRequests(deps: StationRequestDeps): StationHandlers {
     'station.abort': async ({ deviceId, reason }) => station.abort(deviceId, reason),
     'station.runs': async ({ serialNumber, limit, ...filter }) => {
       if (serialNumber !== undefined) return runs.history(serialNumber, limit);
-      return newestRuns(runs, filterOf(filter), limit);
+      return runs.newest(filterOf(filter), limit);
     },
     'station.export': async ({ format, ...filter }) => {
       const lines = format === 'csv' ? runs.exportCsv(filterOf(filter)) : runs.exportJsonLines(filterOf(filter));
@@ -81,19 +81,6 @@ export function stationRequests(deps: StationRequestDeps): StationHandlers {
       };
     },
   };
-}
-
-/**
- * The last `limit` runs of the range, newest first. The record lists oldest first, page by
- * page; only the last `limit` are kept while it is read, so a long record is never held whole.
- */
-function newestRuns(runs: StationRuns, filter: StationRunFilter, limit: number): StationRun[] {
-  const kept: StationRun[] = [];
-  for (const line of runs.exportJsonLines(filter)) {
-    kept.push(StationRun.parse(JSON.parse(line)));
-    if (kept.length > limit) kept.shift();
-  }
-  return kept.reverse();
 }
 
 function filterOf(filter: { from?: string | undefined; to?: string | undefined; recipeId?: string | undefined }): StationRunFilter {
