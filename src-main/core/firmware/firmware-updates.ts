@@ -24,7 +24,7 @@ import { checkAgainstDevice, checkImage } from './firmware-preflight';
 import { closeInterruptedJobs, emitProgress, FirmwareJobRecord, type StepStatus } from './firmware-job-record';
 import { RunningJobs, type RunningJob } from './running-jobs';
 import { activeSlot, confirmRunningImage, describeSlots, slotWithHash } from './image-slots';
-import { reconnectSession, type UpdateSession, type UpdateSessions } from './update-session';
+import { reconnectSession, rebootTimeoutOf, resetAndReconnect, type UpdateSession, type UpdateSessions } from './update-session';
 
 /** What the job needs of an SMP client; the real SmpClient has it, and tests can stand in. */
 export interface UpdateSmp {
@@ -65,9 +65,6 @@ const PROGRESS_EVERY_MS = 250;
 const JOURNAL_PROGRESS_EVERY_MS = 1000;
 /** Link drops survived during one upload before giving up. */
 const MAX_UPLOAD_ATTEMPTS = 5;
-const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
-/** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
-const DEFAULT_RESET_DELAY_MS = 1000;
 
 export class FirmwareUpdates {
   private readonly running: RunningJobs;
@@ -144,7 +141,7 @@ export class FirmwareUpdates {
           let session = opened;
           const profile = session.profile;
           const firmware = profile.firmware;
-          const rebootTimeoutMs = firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS;
+          const rebootTimeoutMs = rebootTimeoutOf(profile);
           const smp = (): UpdateSmp => session.smp();
           const readSlots = async () => (lastSlots = await smp().imageState());
 
@@ -205,13 +202,13 @@ export class FirmwareUpdates {
                 await smp().imageTest(hash);
                 journal('test', 'done', describeSlots(await readSlots()));
               }
-              session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+              session = await this.journaledReset(job.id, session, rebootTimeoutMs, journal);
               // The old image still runs and the new one is still marked for test: the reset
               // never reached the device (the link went as it was sent). MCUboot clears the mark
               // of an image it refuses, so this is not a refusal: reset again, once.
               if (!session.inRecovery && resetNotReached(await readSlots(), hash)) {
                 journal('reset', 'failed', `the device did not reset: ${describeSlots(lastSlots)}; resetting again`);
-                session = await this.resetAndReconnect(job.id, session, smp, rebootTimeoutMs, journal);
+                session = await this.journaledReset(job.id, session, rebootTimeoutMs, journal);
               }
               if (session.inRecovery) {
                 throw new FieldbenchError({
@@ -362,24 +359,18 @@ export class FirmwareUpdates {
     }
   }
 
-  private async resetAndReconnect(
+  /** The shared reset and reconnect, journaled as the job's two steps. */
+  private async journaledReset(
     jobId: string,
     session: UpdateSession,
-    smp: () => UpdateSmp,
     rebootTimeoutMs: number,
     journal: (step: FirmwareStep, status: 'started' | 'done' | 'failed', detail?: string | null) => void,
   ): Promise<UpdateSession> {
     journal('reset', 'started');
-    try {
-      await smp().reset();
-    } catch (error) {
-      // A device may reset before its answer gets out; the reconnect below tells the truth.
-      if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, session.profile.firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
-    journal('reset', 'done');
-    journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
-    const back = await reconnectSession(session, rebootTimeoutMs);
+    const back = await resetAndReconnect(session, rebootTimeoutMs, () => {
+      journal('reset', 'done');
+      journal('reconnect', 'started', `waiting up to ${Math.round(rebootTimeoutMs / 1000)} s for the device to come back`);
+    });
     journal('reconnect', 'done');
     this.changed(jobId);
     return back;
@@ -397,7 +388,7 @@ export class FirmwareUpdates {
     reason: string,
   ): Promise<FirmwareJob> {
     journal('revert', 'started', reason);
-    const back = await this.resetAndReconnect(jobId, session, smp, rebootTimeoutMs, journal);
+    const back = await this.journaledReset(jobId, session, rebootTimeoutMs, journal);
     const running = activeSlot(await back.smp().imageState());
     this.deps.journal.versionAfter(jobId, running?.version ?? null);
     if (running?.version !== versionBefore) {

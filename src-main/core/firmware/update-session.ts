@@ -62,6 +62,31 @@ export function notUpdatableOverMcumgr(device: Device, profile: DeviceProfile | 
 
 /** Between attempts to reopen a device that is restarting. */
 const RECONNECT_PAUSE_MS = 250;
+/** How long a device may take to come back after a reset when its profile does not say. */
+export const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
+/** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
+const DEFAULT_RESET_DELAY_MS = 1000;
+
+/** The profile's reboot timeout, or the default. */
+export function rebootTimeoutOf(profile: McumgrProfile): number {
+  return profile.firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS;
+}
+
+/**
+ * Resets the device over SMP and follows it until it answers again (within the reboot
+ * timeout); `onReset` is told once the reset is sent and the device given its time to go.
+ */
+export async function resetAndReconnect(session: UpdateSession, rebootTimeoutMs: number, onReset?: () => void): Promise<UpdateSession> {
+  try {
+    await session.smp().reset();
+  } catch (error) {
+    // A device may reset before its answer gets out; the reconnect tells the truth.
+    if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
+  }
+  await new Promise((resolve) => setTimeout(resolve, session.profile.firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
+  onReset?.();
+  return reconnectSession(session, rebootTimeoutMs);
+}
 
 /** Reopen the port and wake the shell until the device answers or the deadline passes. */
 export async function reconnectSession(session: UpdateSession, deadlineMs: number): Promise<UpdateSession> {

@@ -9,7 +9,7 @@ import { usbDfuFirmwareOf } from '../firmware/dfu-preflight';
 import type { DfuUpdates } from '../firmware/dfu-updates';
 import type { FirmwareUpdates } from '../firmware/firmware-updates';
 import { activeSlot, confirmRunningImage } from '../firmware/image-slots';
-import { reconnectSession, type UpdateSessions } from '../firmware/update-session';
+import { rebootTimeoutOf, resetAndReconnect, type UpdateSessions } from '../firmware/update-session';
 import type { ProcedureRunner } from '../procedures/procedure-runner';
 import { guardTransfer } from '../../protocols/dfu/dfu-client';
 import { DEFAULT_REENUMERATE_TIMEOUT_MS, identityOf, type UsbRegistry } from '../usb/usb-registry';
@@ -25,9 +25,6 @@ export interface CoreStationOperationsDeps {
   usb: UsbRegistry;
 }
 
-const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
-/** Zephyr answers a reset and resets 250 ms later by default; looking sooner finds the old image still up. */
-const DEFAULT_RESET_DELAY_MS = 1000;
 /** Each USB request of the reset (open, reset): a device that answers none within this is not resetting. */
 const USB_REQUEST_MS = 5000;
 /** Between looks for a USB device that must first leave the bus before it comes back. */
@@ -91,15 +88,7 @@ export function coreStationOperations(deps: CoreStationOperationsDeps): StationO
 /** SMP reset, then the device followed until it answers again; the version its running slot reports. */
 async function resetSmp(sessions: UpdateSessions, directory: DeviceDirectory, deviceId: string): Promise<string | null> {
   const version = await sessions.withSession(deviceId, 'reset', async (opened) => {
-    const firmware = opened.profile.firmware;
-    try {
-      await opened.smp().reset();
-    } catch (error) {
-      // A device may reset before its answer gets out; the reconnect below tells the truth.
-      if (!isFieldbenchError(error) || (error.code !== 'device-gone' && error.code !== 'timeout')) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, firmware.resetDelayMs ?? DEFAULT_RESET_DELAY_MS));
-    const back = await reconnectSession(opened, firmware.rebootTimeoutMs ?? DEFAULT_REBOOT_TIMEOUT_MS);
+    const back = await resetAndReconnect(opened, rebootTimeoutOf(opened.profile));
     return activeSlot(await back.smp().imageState())?.version ?? null;
   });
   // The list shows the version it runs now; a failure here does not undo the reset.

@@ -9,6 +9,7 @@ import type { StationCounts, StationRecipe, StationState, StationUnit } from '..
 import { INTERRUPTED_REASON, type StationRuns } from '../../store/station-runs';
 import { isOperatorStep } from '../procedures/step-execution';
 import type { ProfileRegistry } from '../profiles/profile-registry';
+import { DEFAULT_REBOOT_TIMEOUT_MS } from '../firmware/update-session';
 import { BusSlots } from './bus-slots';
 import type { LoadedRecipe } from './load-recipe';
 import type { StationOperations } from './station-operations';
@@ -36,7 +37,6 @@ export interface StationDeps {
 /** How long close() waits for running units to stop before recording them itself. */
 const CLOSE_DEADLINE_MS = 10_000;
 const DEFAULT_PROGRESS_EVERY_MS = 250;
-const DEFAULT_REBOOT_TIMEOUT_MS = 20_000;
 
 interface Tile {
   unit: StationUnit;
